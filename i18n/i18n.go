@@ -1,0 +1,70 @@
+// Package i18n embeds Tandem's English and French message bundles and registers them with Fyne's lang package.
+//
+// Every user-visible string of both programs is a key in translations/en.json and translations/fr.json; the two
+// files have the same keys (a test checks it). Call Register once, before any window is built.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"fyne.io/fyne/v2/lang"
+)
+
+//go:embed translations
+var translations embed.FS
+
+// Languages lists the language codes Tandem ships, in the order a language picker shows them.
+var Languages = []string{"en", "fr"}
+
+// Register loads the bundles. An empty language follows the system locale, as Fyne does; "en" or "fr" forces
+// that language for this process (Fyne's own dialogs included).
+func Register(language string) error {
+	if language != "" {
+		if err := force(language); err != nil {
+			return err
+		}
+	}
+	if err := lang.AddTranslationsFS(translations, "translations"); err != nil {
+		return fmt.Errorf("loading translations: %w", err)
+	}
+	return nil
+}
+
+// force makes Fyne's locale lookup (LANGUAGE, then LC_ALL, LC_MESSAGES, LANG on Unix) pick language.
+func force(language string) error {
+	known := false
+	for _, l := range Languages {
+		known = known || l == language
+	}
+	if !known {
+		return fmt.Errorf("unknown language %q (known: %v)", language, Languages)
+	}
+	// LANGUAGE is ignored when the locale is exactly C or POSIX: lift that to C.UTF-8, which keeps its meaning.
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if val := os.Getenv(v); val != "" {
+			if val == "C" || val == "POSIX" {
+				if err := os.Setenv(v, "C.UTF-8"); err != nil {
+					return err
+				}
+			}
+			break
+		}
+	}
+	return os.Setenv("LANGUAGE", language)
+}
+
+// Bundle returns the raw key → text map of one shipped language, for tests and tools.
+func Bundle(language string) (map[string]string, error) {
+	data, err := translations.ReadFile("translations/" + language + ".json")
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", language, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,576 @@
+package codec
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"sync"
+)
+
+// Encoder codes frames for one viewer. It is not safe for concurrent use; it uses up to two goroutines of its
+// own inside Encode.
+type Encoder struct {
+	g       tileGrid
+	key     bool // the next packet is a key frame
+	seq     uint64
+	fb      []byte   // the viewer's framebuffer, stride 4*g.w
+	rowHash []uint64 // [col*g.h+y]: hash of the row segment of fb in tile column col
+	newHash []uint64 // the same for the frame being coded (valid on changed tiles)
+	rowMask []uint64 // per tile: bit r set if row r of the tile changed (valid on changed tiles)
+	tHash   []uint64 // per tile: hash of fb's tile
+	newTH   []uint64 // per tile: hash of the new tile (valid on changed tiles)
+	fbIndex map[uint64]int32
+	store   tileStore
+	stIndex map[uint64]int32
+
+	cur     Frame
+	changed []int32
+	chg     [2][]int32
+	vecs    []vec
+	mot     motion
+	parts   [2]*encPart
+	rects   []Rect
+	stats   EncodeStats
+}
+
+// EncodeStats tells what the last Encode did, for tests and benches.
+type EncodeStats struct {
+	Key          bool
+	ChangedTiles int
+	Vectors      int // motion vectors found, besides "unchanged"
+	Solid        int // tiles coded as one colour
+	Copied       int // tiles copied whole from elsewhere on the viewer's screen
+	Cached       int // tiles taken from the tile store
+	Runs         int // tiles coded as runs
+	RefPixels    int // pixels of RUNS tiles copied through a motion vector (other than vector 0)
+	LitPixels    int // literal pixels
+	NatPixels    int // literal pixels coded as natural
+}
+
+// NewEncoder returns an encoder whose first packet is a key frame.
+func NewEncoder() *Encoder {
+	return &Encoder{key: true, parts: [2]*encPart{newEncPart(), newEncPart()}}
+}
+
+// Reset makes the next packet a key frame, which a new or reset Decoder can start from.
+func (e *Encoder) Reset() { e.key = true }
+
+// Changed returns the regions that the last Encode changed on the viewer's screen, as tile-aligned rectangles
+// (the whole frame for a key frame, none when nothing changed). The slice is reused by the next Encode.
+func (e *Encoder) Changed() []Rect { return e.rects }
+
+// Stats returns what the last Encode did.
+func (e *Encoder) Stats() EncodeStats { return e.stats }
+
+func (e *Encoder) setup(w, h int) {
+	e.g = newGrid(w, h)
+	n := e.g.n()
+	e.fb = make([]byte, 4*w*h)
+	e.rowHash = make([]uint64, e.g.tw*h)
+	e.newHash = make([]uint64, e.g.tw*h)
+	e.rowMask = make([]uint64, n)
+	e.tHash = make([]uint64, n)
+	e.newTH = make([]uint64, n)
+	e.fbIndex = make(map[uint64]int32, n)
+	e.stIndex = make(map[uint64]int32, storeSlots)
+}
+
+// Encode codes frame f (which it does not keep) and appends the packet to dst. The packet must reach the
+// viewer's Decoder, after every packet before it. When nothing changed the packet is a few bytes long and
+// Changed is empty; such a packet may also be dropped, as it does not advance the stream.
+func (e *Encoder) Encode(dst []byte, f Frame) ([]byte, error) {
+	if err := f.check(); err != nil {
+		return dst, err
+	}
+	if e.fb == nil || f.Width != e.g.w || f.Height != e.g.h {
+		e.setup(f.Width, f.Height)
+		e.key = true
+	}
+	key := e.key
+	e.cur = f
+	e.stats = EncodeStats{Key: key}
+	e.detect(key)
+	e.rects = e.g.changedRects(e.rects, e.changed)
+	e.stats.ChangedTiles = len(e.changed)
+
+	dst = append(dst, magic, version, 0)
+	flagAt := len(dst) - 1
+	if len(e.changed) == 0 {
+		dst[flagAt] = flagNoChange
+		dst = appendUv(dst, e.seq)
+		dst = appendUv(dst, uint64(e.g.w))
+		dst = appendUv(dst, uint64(e.g.h))
+		e.cur = Frame{}
+		return dst, nil
+	}
+	e.seq++
+	if key {
+		dst[flagAt] = flagKey
+		e.vecs = e.vecs[:0]
+		e.store.reset()
+		clear(e.stIndex)
+		clear(e.fbIndex)
+	} else {
+		e.vecs = e.mot.find(e, f, e.vecs)
+		e.stats.Vectors = len(e.vecs) - 1
+	}
+	dst = appendUv(dst, e.seq)
+	dst = appendUv(dst, uint64(e.g.w))
+	dst = appendUv(dst, uint64(e.g.h))
+	dst = appendUv(dst, uint64(len(e.changed)))
+	prev := int32(-1)
+	for _, t := range e.changed {
+		dst = appendUv(dst, uint64(t-prev-1))
+		prev = t
+	}
+	dst = append(dst, byte(len(e.vecs)))
+	for _, v := range e.vecs {
+		dst = appendSv(dst, v.dx)
+		dst = appendSv(dst, v.dy)
+	}
+
+	// Split the tiles in two parts of about the same work: changed rows count.
+	split := len(e.changed)
+	if len(e.changed) >= 4 {
+		total := 0
+		for _, t := range e.changed {
+			total += bits.OnesCount64(e.rowMask[t])
+		}
+		acc := 0
+		for i, t := range e.changed {
+			acc += bits.OnesCount64(e.rowMask[t])
+			if 2*acc >= total {
+				split = i + 1
+				break
+			}
+		}
+	}
+	tiles := [2][]int32{e.changed[:split], e.changed[split:]}
+	nparts := 1
+	if len(tiles[1]) > 0 {
+		nparts = 2
+	}
+	parallel(nparts, func(i int) { e.parts[i].encode(e, tiles[i], key) })
+	dst = append(dst, byte(nparts))
+	for i := range nparts {
+		dst = append(dst, e.parts[i].out...)
+		e.parts[i].addStats(&e.stats)
+	}
+	e.commit(key)
+	e.key = false
+	e.cur = Frame{}
+	return dst, nil
+}
+
+// parallel runs f(0..n-1), f(1) on another goroutine.
+func parallel(n int, f func(i int)) {
+	if n == 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i)
+		}()
+	}
+	f(0)
+	wg.Wait()
+}
+
+// detect finds the changed tiles and hashes their changed rows.
+func (e *Encoder) detect(key bool) {
+	g := e.g
+	half := (g.th + 1) / 2
+	n := 2
+	if g.th < 2 {
+		n = 1
+	}
+	parallel(n, func(i int) {
+		ty0, ty1 := 0, half
+		if i == 1 {
+			ty0, ty1 = half, g.th
+		}
+		if n == 1 {
+			ty1 = g.th
+		}
+		chg := e.chg[i][:0]
+		cur := e.cur
+		for ty := ty0; ty < ty1; ty++ {
+			for tx := range g.tw {
+				t := ty*g.tw + tx
+				x0, y0, w, h := g.rect(t)
+				var mask uint64
+				base := tx * g.h
+				for r := range h {
+					y := y0 + r
+					a := cur.Pix[y*cur.Stride+4*x0:][:4*w]
+					if key || !bytes.Equal(a, e.fb[(y*g.w+x0)*4:][:4*w]) {
+						mask |= 1 << r
+						e.newHash[base+y] = segHash(a)
+					} else {
+						e.newHash[base+y] = e.rowHash[base+y]
+					}
+				}
+				if mask != 0 {
+					e.rowMask[t] = mask
+					e.newTH[t] = tileHashOf(e.newHash[base+y0:base+y0+h], w)
+					chg = append(chg, int32(t))
+				}
+			}
+		}
+		e.chg[i] = chg
+	})
+	e.changed = append(append(e.changed[:0], e.chg[0]...), e.chg[1][:len(e.chg[1])*(n-1)]...)
+}
+
+// commit makes the viewer's state (framebuffer, hashes, tile store) that of the coded frame.
+func (e *Encoder) commit(key bool) {
+	g := e.g
+	if !key && len(e.changed) <= storeMaxChanged {
+		for _, t := range e.changed {
+			x0, y0, w, h := g.rect(int(t))
+			s := e.store.put(e.fb, 4*g.w, x0, y0, w, h)
+			if old, ok := e.stIndex[e.store.hash[s]]; ok && old == int32(s) {
+				delete(e.stIndex, e.store.hash[s])
+			}
+			e.store.hash[s] = e.tHash[t]
+			e.stIndex[e.tHash[t]] = int32(s)
+		}
+	}
+	for _, t := range e.changed {
+		x0, y0, w, h := g.rect(int(t))
+		for r := range h {
+			y := y0 + r
+			copy(e.fb[(y*g.w+x0)*4:][:4*w], e.cur.Pix[y*e.cur.Stride+4*x0:][:4*w])
+		}
+		base := (x0/tileSize)*g.h + y0
+		copy(e.rowHash[base:base+h], e.newHash[base:base+h])
+		if j, ok := e.fbIndex[e.tHash[t]]; ok && j == t {
+			delete(e.fbIndex, e.tHash[t])
+		}
+		e.tHash[t] = e.newTH[t]
+		e.fbIndex[e.tHash[t]] = t
+	}
+}
+
+// encPart codes one part of a frame's changed tiles.
+type encPart struct {
+	se     *streamEnc
+	ops    []byte
+	syn    []byte
+	nat    [nCtx][]byte
+	out    []byte
+	refs   [tilePix]uint8 // per pixel: 0 literal, k copied with vector k-1
+	pl     [3]plane
+	res    [3]plane
+	stats  EncodeStats
+	rowBit [maxVecSearch]uint64
+}
+
+func newEncPart() *encPart { return &encPart{se: newStreamEnc()} }
+
+func (p *encPart) addStats(s *EncodeStats) {
+	s.Solid += p.stats.Solid
+	s.Copied += p.stats.Copied
+	s.Cached += p.stats.Cached
+	s.Runs += p.stats.Runs
+	s.RefPixels += p.stats.RefPixels
+	s.LitPixels += p.stats.LitPixels
+	s.NatPixels += p.stats.NatPixels
+}
+
+func (p *encPart) encode(e *Encoder, tiles []int32, key bool) {
+	p.stats = EncodeStats{}
+	p.ops, p.syn = p.ops[:0], p.syn[:0]
+	for i := range p.nat {
+		p.nat[i] = p.nat[i][:0]
+	}
+	for _, t := range tiles {
+		p.tile(e, int(t), key)
+	}
+	p.out = appendUv(p.out[:0], uint64(len(tiles)))
+	p.out = p.se.appendStream(p.out, p.ops, false)
+	p.out = p.se.appendStream(p.out, p.syn, false)
+	for i := range p.nat {
+		p.out = p.se.appendStream(p.out, p.nat[i], true)
+	}
+}
+
+// fbEqual reports whether the w×h block of the new frame at (x0, y0) equals the viewer's at (sx, sy).
+func (e *Encoder) fbEqual(x0, y0, sx, sy, w, h int) bool {
+	cur := e.cur
+	for r := range h {
+		if !bytes.Equal(cur.Pix[(y0+r)*cur.Stride+4*x0:][:4*w], e.fb[((sy+r)*e.g.w+sx)*4:][:4*w]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *encPart) tile(e *Encoder, t int, key bool) {
+	g := e.g
+	cur := e.cur
+	x0, y0, w, h := g.rect(t)
+	stride := cur.Stride
+	src := cur.Pix[y0*stride+4*x0:]
+	if !key {
+		th := e.newTH[t]
+		if j, ok := e.fbIndex[th]; ok {
+			sx, sy, sw, sh := g.rect(int(j))
+			if sw == w && sh == h && e.fbEqual(x0, y0, sx, sy, w, h) {
+				p.ops = append(p.ops, opCopy)
+				p.ops = appendSv(p.ops, sx-x0)
+				p.ops = appendSv(p.ops, sy-y0)
+				p.stats.Copied++
+				return
+			}
+		}
+		if s, ok := e.stIndex[th]; ok && e.store.valid(int(s), w, h) {
+			blk := e.store.slot(int(s))
+			same := true
+			for r := 0; r < h && same; r++ {
+				same = bytes.Equal(src[r*stride:][:4*w], blk[r*4*w:][:4*w])
+			}
+			if same {
+				p.ops = append(p.ops, opCache)
+				p.ops = appendUv(p.ops, uint64(s))
+				p.stats.Cached++
+				return
+			}
+		}
+	}
+	if px, ok := solid(src, stride, w, h); ok {
+		p.ops = append(p.ops, opSolid)
+		p.ops = binary.LittleEndian.AppendUint32(p.ops, px)
+		p.stats.Solid++
+		return
+	}
+	p.stats.Runs++
+	p.mapRefs(e, t, key)
+
+	// Literal pixels: class and alpha.
+	// Runs, in raster order over the tile's pixels.
+	nLit := 0
+	p.ops = append(p.ops, opRuns, 0)
+	flagAt := len(p.ops) - 1
+	ref, n := p.refs[0], 0
+	for r := range h {
+		for _, v := range p.refs[r*tileSize : r*tileSize+w] {
+			if v != ref {
+				p.ops = appendUv(p.ops, uint64(n)<<4|uint64(ref))
+				if ref == 0 {
+					nLit += n
+				} else if ref > 1 {
+					p.stats.RefPixels += n
+				}
+				ref, n = v, 0
+			}
+			n++
+		}
+	}
+	p.ops = appendUv(p.ops, uint64(n)<<4|uint64(ref))
+	if ref == 0 {
+		nLit += n
+	} else if ref > 1 {
+		p.stats.RefPixels += n
+	}
+	if nLit == 0 {
+		return
+	}
+	// Natural or synthetic: a tile of text or flat UI has most pixels equal to their left neighbour, a photo
+	// few; the whole tile is looked at, as literal pixels alone may be too few to tell.
+	eqLeft := 0
+	alpha := false
+	for r := range h {
+		row := src[r*stride:][:4*w]
+		refs := p.refs[r*tileSize:]
+		prev := binary.LittleEndian.Uint32(row)
+		for x := 4; x < len(row); x += 4 {
+			v := binary.LittleEndian.Uint32(row[x:])
+			if v == prev {
+				eqLeft++
+			}
+			prev = v
+		}
+		for x := range w {
+			if refs[x] == 0 && row[4*x+3] != 255 {
+				alpha = true
+			}
+		}
+	}
+	natural := nLit >= 16 && 2*eqLeft < w*h
+	if natural {
+		p.ops[flagAt] |= 1
+	}
+	if alpha {
+		p.ops[flagAt] |= 2
+	}
+	p.stats.LitPixels += nLit
+	if !natural {
+		for r := range h {
+			row := src[r*stride:]
+			refs := p.refs[r*tileSize:]
+			for x := range w {
+				if refs[x] == 0 {
+					if alpha {
+						p.syn = append(p.syn, row[4*x:4*x+4]...)
+					} else {
+						p.syn = append(p.syn, row[4*x:4*x+3]...)
+					}
+				}
+			}
+		}
+		return
+	}
+	p.stats.NatPixels += nLit
+	for r := range h {
+		row := src[r*stride:]
+		for x := range w {
+			i := r*tileSize + x
+			p.pl[0][i] = row[4*x]
+			p.pl[1][i] = row[4*x+1]
+			p.pl[2][i] = row[4*x+2]
+			if alpha && p.refs[i] == 0 {
+				p.syn = append(p.syn, row[4*x+3])
+			}
+		}
+	}
+	for c := range 3 {
+		pl, res := &p.pl[c], &p.res[c]
+		for r := range h {
+			for x := range w {
+				i := r*tileSize + x
+				if p.refs[i] != 0 {
+					res[i] = 0
+					continue
+				}
+				z := zigzag(pl[i] - byte(natPredict(pl, x, r, w)))
+				res[i] = z
+				k := natCtx(res, x, r, w)
+				p.nat[k] = append(p.nat[k], z)
+			}
+		}
+	}
+}
+
+// solid reports whether the w×h block at src is one colour, and which.
+func solid(src []byte, stride, w, h int) (uint32, bool) {
+	px := binary.LittleEndian.Uint32(src)
+	for r := range h {
+		row := src[r*stride:][:4*w]
+		for x := 0; x < len(row); x += 4 {
+			if binary.LittleEndian.Uint32(row[x:]) != px {
+				return 0, false
+			}
+		}
+	}
+	return px, true
+}
+
+// mapRefs fills p.refs for tile t: for each pixel, the vector (1-based) that copies it, or 0 for literal.
+func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
+	g := e.g
+	cur := e.cur
+	x0, y0, w, h := g.rect(t)
+	col := x0 / tileSize
+	mask := e.rowMask[t]
+	fbStride := 4 * g.w
+	last := 0 // the ref of the previous row, tried first
+	for r := range h {
+		refs := p.refs[r*tileSize : r*tileSize+w]
+		if key {
+			clear(refs)
+			continue
+		}
+		if mask&(1<<r) == 0 {
+			for x := range refs {
+				refs[x] = 1
+			}
+			last = 1
+			continue
+		}
+		y := y0 + r
+		nrow := cur.Pix[y*cur.Stride+4*x0:][:4*w]
+		// A whole row copied by one vector.
+		full := 0
+		if last > 1 && e.rowMatch(last-1, nrow, x0, y, col) {
+			full = last
+		} else {
+			for k := 1; k < len(e.vecs); k++ {
+				if k+1 != last && e.rowMatch(k, nrow, x0, y, col) {
+					full = k + 1
+					break
+				}
+			}
+		}
+		if full != 0 {
+			for x := range refs {
+				refs[x] = uint8(full)
+			}
+			last = full
+			continue
+		}
+		// Pixel by pixel: bitmaps of the pixels each vector copies.
+		nv := len(e.vecs)
+		for k := range nv {
+			v := e.vecs[k]
+			sy := y + v.dy
+			var bm uint64
+			if sy >= 0 && sy < g.h {
+				xa := max(0, -(x0 + v.dx))
+				xb := min(w, g.w-(x0+v.dx))
+				srow := e.fb[sy*fbStride:]
+				sx := x0 + v.dx
+				for x := xa; x < xb; x++ {
+					if binary.LittleEndian.Uint32(nrow[4*x:]) == binary.LittleEndian.Uint32(srow[4*(sx+x):]) {
+						bm |= 1 << x
+					}
+				}
+			}
+			p.rowBit[k] = bm
+		}
+		run := last
+		for x := 0; x < w; {
+			if run > 0 && p.rowBit[run-1]&(1<<x) != 0 {
+				refs[x] = uint8(run)
+				x++
+				continue
+			}
+			best, bestLen := 0, 0
+			for k := range nv {
+				if l := bits.TrailingZeros64(^(p.rowBit[k] >> x)); l > bestLen {
+					best, bestLen = k+1, l
+				}
+			}
+			if bestLen == 0 {
+				refs[x] = 0
+				x++
+				continue
+			}
+			bestLen = min(bestLen, w-x)
+			for j := range bestLen {
+				refs[x+j] = uint8(best)
+			}
+			x += bestLen
+			run = best
+		}
+		last = run
+	}
+}
+
+// rowMatch reports whether vector k copies the whole row segment nrow at (x0, y) of tile column col.
+func (e *Encoder) rowMatch(k int, nrow []byte, x0, y, col int) bool {
+	v := e.vecs[k]
+	sy, sx := y+v.dy, x0+v.dx
+	w := len(nrow) / 4
+	if sy < 0 || sy >= e.g.h || sx < 0 || sx+w > e.g.w {
+		return false
+	}
+	if v.dx == 0 && e.rowHash[col*e.g.h+sy] != e.newHash[col*e.g.h+y] {
+		return false
+	}
+	return bytes.Equal(nrow, e.fb[(sy*e.g.w+sx)*4:][:4*w])
+}

@@ -1,0 +1,166 @@
+// Command framebench measures the screen codec on frame recordings (the corpus format of
+// ../shared/corpus/README.md): it encodes every frame in order, decodes every packet, checks that each decoded
+// frame equals the input, and prints one line per file (one JSON object per line with -json).
+//
+//	go run ./shared/codec/framebench [-json] [-v] FILE.frames.zst...
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/tandem-remote/tandem/shared/codec"
+)
+
+type result struct {
+	File                string  `json:"file"`
+	Width               int     `json:"width"`
+	Height              int     `json:"height"`
+	Frames              int     `json:"frames"`
+	RawBytes            int64   `json:"raw_bytes"`
+	EncodedBytes        int64   `json:"encoded_bytes"`
+	Ratio               float64 `json:"ratio"`
+	EncodeMsPerFrame    float64 `json:"encode_ms_per_frame"`
+	EncodeCPUMsPerFrame float64 `json:"encode_cpu_ms_per_frame"`
+	DecodeMsPerFrame    float64 `json:"decode_ms_per_frame"`
+	Lossless            bool    `json:"lossless"`
+}
+
+func main() {
+	asJSON := flag.Bool("json", false, "print one JSON object per file")
+	verbose := flag.Bool("v", false, "print a line per frame to stderr")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: framebench [-json] [-v] FILE.frames.zst...")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "framebench: %v\n", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintf(os.Stderr, "framebench: %v\n", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	failed := false
+	for _, path := range flag.Args() {
+		res, err := run(path, *verbose)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "framebench: %s: %v\n", path, err)
+			failed = true
+			continue
+		}
+		if !res.Lossless {
+			failed = true
+		}
+		if *asJSON {
+			b, _ := json.Marshal(res)
+			fmt.Println(string(b))
+		} else {
+			fmt.Printf("%-28s %4dx%-4d %4d frames  ratio %8.1f  encode %6.2f ms/frame (cpu %6.2f ms)  decode %6.2f ms/frame  lossless %v\n",
+				res.File, res.Width, res.Height, res.Frames, res.Ratio, res.EncodeMsPerFrame, res.EncodeCPUMsPerFrame,
+				res.DecodeMsPerFrame, res.Lossless)
+		}
+	}
+	if failed {
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+func run(path string, verbose bool) (result, error) {
+	res := result{File: path, Lossless: true}
+	f, err := os.Open(path)
+	if err != nil {
+		return res, err
+	}
+	defer f.Close()
+	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
+	if err != nil {
+		return res, err
+	}
+	defer zr.Close()
+	br := bufio.NewReaderSize(zr, 1<<20)
+	hdr, err := br.ReadString('\n')
+	if err != nil {
+		return res, fmt.Errorf("reading header: %w", err)
+	}
+	var w, h, n int
+	var pixfmt string
+	if _, err := fmt.Sscanf(hdr, "FRAMES v1 %d %d %d %s\n", &w, &h, &n, &pixfmt); err != nil || pixfmt != "BGRA" {
+		return res, fmt.Errorf("bad header %q", hdr)
+	}
+	if w <= 0 || h <= 0 || n < 0 || w > 1<<15 || h > 1<<15 {
+		return res, fmt.Errorf("bad header %q", hdr)
+	}
+	res.Width, res.Height = w, h
+	frame := codec.NewFrame(w, h)
+	enc := codec.NewEncoder()
+	dec := codec.NewDecoder(codec.DecoderOptions{MaxPixels: w * h})
+	defer dec.Close()
+	var pkt []byte
+	var encWall, decWall, encCPU time.Duration
+	for i := 0; i < n; i++ {
+		if _, err := io.ReadFull(br, frame.Pix); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return res, fmt.Errorf("frame %d of %d: truncated", i, n)
+			}
+			return res, fmt.Errorf("frame %d: %w", i, err)
+		}
+		c0 := cpuTime()
+		t0 := time.Now()
+		pkt, err = enc.Encode(pkt[:0], frame)
+		t1 := time.Now()
+		c1 := cpuTime()
+		if err != nil {
+			return res, fmt.Errorf("encoding frame %d: %w", i, err)
+		}
+		err = dec.Decode(pkt)
+		t2 := time.Now()
+		if err != nil {
+			return res, fmt.Errorf("decoding frame %d: %w", i, err)
+		}
+		encWall += t1.Sub(t0)
+		encCPU += c1 - c0
+		decWall += t2.Sub(t1)
+		res.EncodedBytes += int64(len(pkt))
+		if !dec.Frame().Equal(frame) {
+			res.Lossless = false
+			fmt.Fprintf(os.Stderr, "framebench: %s: frame %d differs after decoding\n", path, i)
+		}
+		if verbose {
+			s := enc.Stats()
+			fmt.Fprintf(os.Stderr, "%4d %8d B %6.2f ms %+v\n", i, len(pkt), float64(t1.Sub(t0).Microseconds())/1000, s)
+		}
+		res.Frames++
+	}
+	res.RawBytes = int64(res.Frames) * int64(w) * int64(h) * 4
+	if res.EncodedBytes > 0 {
+		res.Ratio = float64(res.RawBytes) / float64(res.EncodedBytes)
+	}
+	if res.Frames > 0 {
+		fr := float64(res.Frames)
+		res.EncodeMsPerFrame = float64(encWall.Microseconds()) / 1000 / fr
+		res.EncodeCPUMsPerFrame = float64(encCPU.Microseconds()) / 1000 / fr
+		res.DecodeMsPerFrame = float64(decWall.Microseconds()) / 1000 / fr
+	}
+	return res, nil
+}

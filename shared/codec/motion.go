@@ -1,0 +1,168 @@
+package codec
+
+import (
+	"encoding/binary"
+	"slices"
+)
+
+// motion finds the frame's motion vectors: displacements (dx, dy) such that many changed pixels equal the
+// viewer's pixel at (x+dx, y+dy). It indexes the viewer's row segments (tile-column aligned, 64 pixels) of the
+// changed tiles by hash, then
+//   - looks up each changed row segment of the new frame: a unique hit votes for its displacement, which is
+//     vertical for scrolls, or a multiple of 64 pixels across;
+//   - for a sample of the rows that found nothing, rolls a 64-pixel window across the new row and looks up
+//     every position, which finds any horizontal displacement (a dragged window).
+//
+// Vectors with enough votes are returned, most votes first, after vector 0 (unchanged).
+type motion struct {
+	idx    htab
+	vvotes []int32 // vertical votes by dy+h
+	vtouch []int32
+	votes  map[vec]int32
+	unexpl []int32 // sampled (tile<<6 | row) that found no match
+	cands  []vecVotes
+}
+
+type vecVotes struct {
+	v vec
+	n int32
+}
+
+const (
+	minVotes     = 4   // a vector needs this many row votes
+	maxUnexpl    = 192 // rows sampled for the rolling search
+	maxVecSearch = 8   // vectors kept (including vector 0)
+)
+
+func (m *motion) find(e *Encoder, cur Frame, out []vec) []vec {
+	g := e.g
+	out = append(out[:0], vec{})
+	if len(e.changed) == 0 {
+		return out
+	}
+	rows := 0
+	for _, t := range e.changed {
+		_, _, _, h := g.rect(int(t))
+		rows += h
+	}
+	m.idx.reset(rows)
+	for _, t := range e.changed {
+		x0, y0, _, h := g.rect(int(t))
+		col := x0 / tileSize
+		for r := range h {
+			y := y0 + r
+			m.idx.insert(e.rowHash[col*g.h+y], int32(col*g.h+y))
+		}
+	}
+	if len(m.vvotes) < 2*g.h+1 {
+		m.vvotes = make([]int32, 2*g.h+1)
+	}
+	if m.votes == nil {
+		m.votes = make(map[vec]int32)
+	}
+	clear(m.votes)
+	m.vtouch = m.vtouch[:0]
+	m.unexpl = m.unexpl[:0]
+	nUnexpl := 0
+	for _, t := range e.changed {
+		x0, y0, _, h := g.rect(int(t))
+		col := x0 / tileSize
+		mask := e.rowMask[t]
+		for r := range h {
+			if mask&(1<<r) == 0 {
+				continue
+			}
+			y := y0 + r
+			v, n := m.idx.find(e.newHash[col*g.h+y])
+			switch {
+			case n == 1:
+				pc, py := int(v)/g.h, int(v)%g.h
+				if pc == col {
+					dy := py - y
+					if m.vvotes[dy+g.h] == 0 {
+						m.vtouch = append(m.vtouch, int32(dy+g.h))
+					}
+					m.vvotes[dy+g.h]++
+				} else {
+					m.votes[vec{(pc - col) * tileSize, py - y}]++
+				}
+			case n == 0:
+				nUnexpl++
+				if len(m.unexpl) < 4*maxUnexpl {
+					m.unexpl = append(m.unexpl, t<<6|int32(r))
+				}
+			}
+		}
+	}
+	// Roll across a sample of the unexplained rows.
+	if nUnexpl >= minVotes {
+		step := max(1, len(m.unexpl)/maxUnexpl)
+		for i := 0; i < len(m.unexpl); i += step {
+			u := m.unexpl[i]
+			m.roll(e, cur, int(u>>6), int(u&63))
+		}
+	}
+	m.cands = m.cands[:0]
+	for _, i := range m.vtouch {
+		if n := m.vvotes[i]; n >= minVotes {
+			m.cands = append(m.cands, vecVotes{vec{0, int(i) - g.h}, n})
+		}
+		m.vvotes[i] = 0
+	}
+	for v, n := range m.votes {
+		if n >= minVotes {
+			m.cands = append(m.cands, vecVotes{v, n})
+		}
+	}
+	slices.SortFunc(m.cands, func(a, b vecVotes) int {
+		if a.n != b.n {
+			return int(b.n - a.n)
+		}
+		if a.v.dy != b.v.dy {
+			return a.v.dy - b.v.dy
+		}
+		return a.v.dx - b.v.dx
+	})
+	for _, c := range m.cands {
+		if len(out) >= maxVecSearch {
+			break
+		}
+		if c.v != (vec{}) {
+			out = append(out, c.v)
+		}
+	}
+	return out
+}
+
+// roll slides a 64-pixel window along row r of tile t in the new frame, over every start that overlaps the
+// tile, and votes for the displacement of every unique hit among the viewer's row segments.
+func (m *motion) roll(e *Encoder, cur Frame, t, r int) {
+	g := e.g
+	if g.w < tileSize {
+		return
+	}
+	x0, y0, _, _ := g.rect(t)
+	y := y0 + r
+	lo := max(0, x0-tileSize+1)
+	hi := min(g.w-tileSize, x0+tileSize-1) // last window start
+	if hi < lo {
+		return
+	}
+	row := cur.Pix[y*cur.Stride:][:4*g.w]
+	h := segHash(row[4*lo : 4*lo+4*tileSize])
+	for xs := lo; ; xs++ {
+		if v, n := m.idx.find(h); n == 1 {
+			pc, py := int(v)/g.h, int(v)%g.h
+			dx, dy := pc*tileSize-xs, py-y
+			if dx != 0 {
+				m.votes[vec{dx, dy}]++
+			}
+		}
+		if xs == hi {
+			break
+		}
+		out := uint64(binary.LittleEndian.Uint32(row[4*xs:]))
+		in := uint64(binary.LittleEndian.Uint32(row[4*(xs+tileSize):]))
+		h = (h-out*hashB63)*hashB + in
+	}
+}

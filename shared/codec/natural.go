@@ -1,0 +1,87 @@
+package codec
+
+// The "natural" literal coder, shared by encoder and decoder. A tile is held as three planes (B, G, R) of
+// tileSize×tileSize bytes with stride tileSize. Each literal sample is predicted from causal neighbours of the
+// same plane inside the tile; the residual (sample - prediction, mod 256, zigzagged so small magnitudes are
+// small symbols) goes to one of nCtx streams chosen from the residual magnitudes already coded around it.
+// Samples that were copied rather than coded count as residual 0 for the context.
+
+type plane = [tilePix]byte
+
+// natPredict predicts sample (x, y) of plane p for a tile w pixels wide. All neighbours it reads precede
+// (x, y) in raster order.
+func natPredict(p *plane, x, y, w int) int {
+	i := y*tileSize + x
+	switch {
+	case y == 0:
+		if x == 0 {
+			return 0
+		}
+		return int(p[i-1])
+	case x == 0:
+		return int(p[i-tileSize])
+	case y == 1 || x == 1 || x+2 >= w:
+		return (int(p[i-1]) + int(p[i-tileSize]) + 1) >> 1
+	}
+	// A fixed least-squares-like blend of ten neighbours: good for noisy, photo-like content, where it
+	// averages the noise out of the estimate of the underlying smooth image. Weights sum to 32.
+	up := i - tileSize
+	up2 := up - tileSize
+	v := 15*int(p[i-1]) + 7*int(p[i-2]) +
+		8*int(p[up]) - 2*int(p[up-1]) + 5*int(p[up+1]) - 4*int(p[up-2]) + 2*int(p[up+2]) +
+		3*int(p[up2]) - 2*int(p[up2-1])
+	v = (v + 16) >> 5
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return v
+}
+
+func zigzag(r byte) byte {
+	s := int8(r)
+	return byte((s << 1) ^ (s >> 7))
+}
+
+func unzigzag(z byte) byte {
+	return (z >> 1) ^ -(z & 1)
+}
+
+// ctxTable maps a neighbourhood activity (capped at len-1) to a context.
+var ctxTable = func() (t [256]uint8) {
+	bounds := [nCtx - 1]int{1, 3, 5, 7, 10, 13, 17, 22, 28, 36, 46, 59, 76, 101, 141}
+	c := 0
+	for a := range t {
+		for c < len(bounds) && a >= bounds[c] {
+			c++
+		}
+		t[a] = uint8(c)
+	}
+	return t
+}()
+
+// natCtx returns the context of sample (x, y) from the zigzagged residuals z of its neighbours.
+func natCtx(z *plane, x, y, w int) uint8 {
+	i := y*tileSize + x
+	a := 0
+	if x > 0 {
+		a += int(z[i-1])
+	}
+	if y > 0 {
+		a += int(z[i-tileSize])
+		s := 0
+		if x > 0 {
+			s += int(z[i-tileSize-1])
+		}
+		if x+1 < w {
+			s += int(z[i-tileSize+1])
+		}
+		a += s >> 1
+	}
+	if a > 255 {
+		a = 255
+	}
+	return ctxTable[a]
+}

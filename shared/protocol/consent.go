@@ -1,0 +1,101 @@
+package protocol
+
+import "strconv"
+
+// Permission is something a technician asks the customer to allow.
+type Permission uint8
+
+// The permissions. Zero is not a permission. A receiver that does not know
+// a permission (a newer peer's) answers its request with Granted false.
+const (
+	PermView       Permission = 1 // see the customer's screen
+	PermControl    Permission = 2 // use the customer's mouse and keyboard
+	PermUnattended Permission = 3 // install Customer for unattended access
+	PermInvite     Permission = 4 // bring another technician into the session
+)
+
+// Known reports whether p is a permission this version defines.
+func (p Permission) Known() bool { return p >= PermView && p <= PermInvite }
+
+// String returns "view", "control", "unattended", "invite" or
+// "permission(N)".
+func (p Permission) String() string {
+	switch p {
+	case PermView:
+		return "view"
+	case PermControl:
+		return "control"
+	case PermUnattended:
+		return "unattended"
+	case PermInvite:
+		return "invite"
+	}
+	return "permission(" + strconv.Itoa(int(p)) + ")"
+}
+
+// ConsentRequest asks the receiver (the customer) to grant a permission.
+type ConsentRequest struct {
+	ID   uint64        `cbor:"1,keyasint,omitempty"` // non-zero, unique per sender; the answer carries it
+	What Permission    `cbor:"2,keyasint,omitempty"` // non-zero
+	From ParticipantID `cbor:"3,keyasint,omitempty"` // the technician asking; non-zero
+}
+
+// Type implements Message.
+func (*ConsentRequest) Type() MessageType { return TypeConsentRequest }
+
+// Validate implements Message.
+func (m *ConsentRequest) Validate() error {
+	switch {
+	case m.ID == 0:
+		return invalidf("consent request: no ID")
+	case m.What == 0:
+		return invalidf("consent request: no permission")
+	case m.From == 0:
+		return invalidf("consent request: no sender")
+	}
+	return nil
+}
+
+func (m *ConsentRequest) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
+func (m *ConsentRequest) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }
+
+// ConsentAnswer answers the ConsentRequest with the same ID.
+type ConsentAnswer struct {
+	ID      uint64 `cbor:"1,keyasint,omitempty"` // the request's ID
+	Granted bool   `cbor:"2,keyasint,omitempty"`
+}
+
+// Type implements Message.
+func (*ConsentAnswer) Type() MessageType { return TypeConsentAnswer }
+
+// Validate implements Message.
+func (m *ConsentAnswer) Validate() error {
+	if m.ID == 0 {
+		return invalidf("consent answer: no ID")
+	}
+	return nil
+}
+
+func (m *ConsentAnswer) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
+func (m *ConsentAnswer) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }
+
+// ConsentRevoke withdraws a permission granted before (the customer
+// stopped sharing, took control back, …), or, from a technician, gives it
+// up.
+type ConsentRevoke struct {
+	What Permission `cbor:"1,keyasint,omitempty"` // non-zero
+}
+
+// Type implements Message.
+func (*ConsentRevoke) Type() MessageType { return TypeConsentRevoke }
+
+// Validate implements Message.
+func (m *ConsentRevoke) Validate() error {
+	if m.What == 0 {
+		return invalidf("consent revoke: no permission")
+	}
+	return nil
+}
+
+func (m *ConsentRevoke) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
+func (m *ConsentRevoke) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }

@@ -1,0 +1,226 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport"
+)
+
+// HostConfig configures NewHost.
+type HostConfig struct {
+	// Listen is the UDP address to listen on; empty means all interfaces on a port the system picks.
+	Listen string
+	// Advertise is the host name or address the join link names; empty means this machine's first
+	// non-loopback IPv4 address (127.0.0.1 when it has none).
+	Advertise string
+	// Name is the technician's display name.
+	Name string
+	// Preferences are sent to the customer when it joins.
+	Preferences protocol.Preferences
+}
+
+// Host is the technician's side of an attended session: it waits for the customer with a support key.
+type Host struct {
+	cfg    HostConfig
+	key    *transport.SupportKey
+	ln     *transport.Listener
+	link   Link
+	ev     events
+	ended  chan struct{}
+	endMu  sync.Once
+	fails  chan error
+	wg     sync.WaitGroup
+}
+
+// NewHost starts listening with a fresh support key.
+func NewHost(cfg HostConfig) (*Host, error) {
+	id, err := transport.NewIdentity()
+	if err != nil {
+		return nil, err
+	}
+	key, err := transport.NewSupportKeyGate()
+	if err != nil {
+		return nil, err
+	}
+	ended := make(chan struct{})
+	h := &Host{cfg: cfg, key: key, ev: newEvents(ended), ended: ended, fails: make(chan error, 8)}
+	listen := cfg.Listen
+	if listen == "" {
+		listen = ":0"
+	}
+	h.ln, err = transport.Listen(listen, transport.ListenConfig{Identity: id, Gate: key, OnFailure: func(a transport.Attempt) {
+		select {
+		case h.fails <- a.Err:
+		default: // a flood of attempts: the UI has heard enough
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	port := h.ln.Addr().(*net.UDPAddr).Port
+	adv := cfg.Advertise
+	if adv == "" {
+		adv = advertisedAddr()
+	}
+	h.link = Link{Addr: net.JoinHostPort(adv, strconv.Itoa(port)), Key: key.Key()}
+	h.wg.Add(1)
+	go h.run()
+	return h, nil
+}
+
+// Link returns the join link (address and key) to give the customer.
+func (h *Host) Link() Link { return h.link }
+
+// ExpiresAt returns when the key expires if nobody joins.
+func (h *Host) ExpiresAt() time.Time { return h.key.ExpiresAt() }
+
+// Events returns the session's events; the channel closes after Ended.
+func (h *Host) Events() <-chan Event { return h.ev.ch }
+
+// End ends the session: the customer (if joined) is told and cut off at once, and the key stops working.
+// It is safe to call more than once and from any goroutine; it returns when the session has stopped.
+func (h *Host) End() {
+	h.endMu.Do(func() { close(h.ended) })
+	h.wg.Wait()
+}
+
+func (h *Host) run() {
+	defer h.wg.Done()
+	defer close(h.ev.ch)
+	l, err := h.waitForCustomer()
+	h.ln.Close()
+	if err != nil {
+		h.ev.send(Ended{Err: err})
+		return
+	}
+	if l == nil { // ended locally before anyone joined
+		h.ev.send(Ended{})
+		return
+	}
+	h.ev.send(Joined{Peer: l.peer})
+	watched := make(chan error, 1)
+	go func() { watched <- l.watch(h.ended) }()
+	select {
+	case <-h.ended:
+		l.end()
+		<-watched
+		h.ev.send(Ended{})
+	case err := <-watched:
+		h.ev.send(Ended{Err: err})
+	}
+}
+
+// waitForCustomer returns the joined customer, nil when the session was ended first, or an error when the key
+// can no longer be used.
+func (h *Host) waitForCustomer() (*link, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	accepted := make(chan *transport.Conn, 1)
+	var accepting sync.WaitGroup
+	accepting.Go(func() {
+		if c, err := h.ln.Accept(ctx); err == nil {
+			accepted <- c
+		}
+	})
+	defer func() {
+		cancel()
+		accepting.Wait()
+		select {
+		case c := <-accepted: // joined just as the session ended
+			_ = c.Close(protocol.SessionEnded, "session ended")
+		default:
+		}
+	}()
+	expiry := time.NewTimer(time.Until(h.key.ExpiresAt()))
+	defer expiry.Stop()
+	for {
+		select {
+		case <-h.ended:
+			return nil, nil
+		case err := <-h.fails:
+			h.ev.send(AttemptRefused{Err: err})
+			if h.key.State() == transport.KeyRetired {
+				h.ev.send(KeyLost{Err: &protocol.Error{Code: protocol.TooManyAttempts}})
+				<-h.ended
+				return nil, nil
+			}
+		case <-expiry.C:
+			h.ev.send(KeyLost{Err: &protocol.Error{Code: protocol.KeyExpired}})
+			<-h.ended
+			return nil, nil
+		case c := <-accepted:
+			l, err := h.welcome(c)
+			if err != nil {
+				return nil, err
+			}
+			return l, nil
+		}
+	}
+}
+
+// welcome runs the host's half of the Hello exchange on the customer's control stream.
+func (h *Host) welcome(c *transport.Conn) (*link, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), HelloTimeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { _ = c.Close(protocol.Timeout, "no hello") })
+	defer stop()
+	hdr, st, err := c.AcceptStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := &link{conn: c, ctl: st, enc: protocol.NewEncoder(st, protocol.Control), dec: protocol.NewDecoder(st, protocol.Control)}
+	if hdr.Kind != protocol.Control {
+		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "first stream is not control"})
+	}
+	local := hello(h.cfg.Name, protocol.RoleTechnician)
+	if err := l.readHello(local); err != nil {
+		return nil, l.fail(err)
+	}
+	if l.peer.Role != protocol.RoleCustomer {
+		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "joiner is not a customer"})
+	}
+	sid, err := newSessionID()
+	if err != nil {
+		return nil, l.fail(fmt.Errorf("session id: %w", err))
+	}
+	w := &protocol.Welcome{Version: uint(c.Version()), SessionID: sid, You: 2, Preferences: h.cfg.Preferences,
+		Participants: []protocol.Participant{
+			{ID: 1, Name: h.cfg.Name, Role: protocol.RoleTechnician},
+			{ID: 2, Name: l.peer.Name, Role: protocol.RoleCustomer},
+		}}
+	if err := l.enc.Encode(local); err != nil {
+		return nil, l.fail(err)
+	}
+	if err := l.enc.Encode(w); err != nil {
+		return nil, l.fail(err)
+	}
+	return l, nil
+}
+
+// advertisedAddr picks the address a join link names: the first up, non-loopback IPv4 address of this machine.
+func advertisedAddr() string {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return "127.0.0.1"
+	}
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if ip, ok := a.(*net.IPNet); ok && ip.IP.To4() != nil && !ip.IP.IsLinkLocalUnicast() {
+				return ip.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
+}

@@ -1,0 +1,158 @@
+// Package session is the session engine both programs drive: it hosts or joins a session over the transport,
+// exchanges Hellos, and reports what happens as events. It never imports Fyne: the UIs subscribe to Events and
+// call the actions.
+//
+// This first cut holds the attended join (the technician's Expert hosts with a support key, the customer's
+// program joins) and the end of a session; screen, consent, chat and files join it in later work.
+package session
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/version"
+)
+
+// HelloTimeout bounds the Hello/Welcome exchange after key confirmation.
+const HelloTimeout = 10 * time.Second
+
+// Peer is the other side of a session as it introduced itself.
+type Peer struct {
+	Name           string
+	Role           protocol.Role
+	ProgramVersion string
+	Addr           string
+}
+
+// Event is something that happened in a session. The concrete types are below.
+type Event interface{ isEvent() }
+
+// Joined says the peer is in the session.
+type Joined struct{ Peer Peer }
+
+// AttemptRefused says someone tried to join and was refused (wrong key, incompatible version…).
+type AttemptRefused struct{ Err error }
+
+// KeyLost says the support key can no longer be used to join: it expired, or too many attempts failed. Err is
+// a *protocol.Error with code KeyExpired or TooManyAttempts.
+type KeyLost struct{ Err error }
+
+// Ended says the session is over. Err is nil when this side ended it, otherwise a *protocol.Error saying why
+// (SessionEnded when the peer ended it, ConnectionLost when the network went away).
+type Ended struct{ Err error }
+
+func (Joined) isEvent()         {}
+func (AttemptRefused) isEvent() {}
+func (KeyLost) isEvent()        {}
+func (Ended) isEvent()          {}
+
+// link is a joined connection with its control stream.
+type link struct {
+	conn *transport.Conn
+	ctl  *quic.Stream
+	enc  *protocol.Encoder
+	dec  *protocol.Decoder
+	peer Peer
+}
+
+func hello(name string, role protocol.Role) *protocol.Hello {
+	return &protocol.Hello{ProtocolVersion: protocol.Version, MinVersion: protocol.MinVersion,
+		ProgramVersion: version.Program, Name: name, Role: role}
+}
+
+// readHello reads the peer's Hello and negotiates the version; on mismatch it tells the peer and hangs up.
+func (l *link) readHello(local *protocol.Hello) error {
+	m, err := l.dec.Decode()
+	if err != nil {
+		return err
+	}
+	h, ok := m.(*protocol.Hello)
+	if !ok {
+		return &protocol.Error{Code: protocol.ProtocolViolation, Detail: fmt.Sprintf("expected hello, got %v", m.Type())}
+	}
+	if _, err := protocol.Negotiate(*local, *h); err != nil {
+		_ = l.enc.Encode(&protocol.SessionEnd{Code: protocol.CodeOf(err), Reason: "incompatible protocol version"})
+		return err
+	}
+	l.peer = Peer{Name: h.Name, Role: h.Role, ProgramVersion: h.ProgramVersion, Addr: l.conn.RemoteAddr().String()}
+	return nil
+}
+
+// fail closes the connection with err's code and returns err.
+func (l *link) fail(err error) error {
+	code := protocol.CodeOf(err)
+	if code == protocol.NoError {
+		code = protocol.Internal
+	}
+	_ = l.conn.Close(code, "")
+	return err
+}
+
+// watch reads the control stream until the session ends and returns why (nil if ended locally).
+func (l *link) watch(local <-chan struct{}) error {
+	for {
+		m, err := l.dec.Decode()
+		select {
+		case <-local:
+			return nil
+		default:
+		}
+		if err != nil {
+			if cerr := l.conn.Err(); cerr != nil {
+				return cerr
+			}
+			_ = l.conn.Close(protocol.CodeOf(err), "")
+			return err
+		}
+		if end, ok := m.(*protocol.SessionEnd); ok {
+			code := end.Code
+			if code == protocol.NoError {
+				code = protocol.SessionEnded
+			}
+			_ = l.conn.Close(protocol.SessionEnded, "")
+			return &protocol.Error{Code: code, Detail: end.Reason}
+		}
+		// Other control messages belong to later features; a known message is not an error.
+	}
+}
+
+// end tells the peer the session is over and closes the connection.
+func (l *link) end() {
+	_ = l.enc.Encode(&protocol.SessionEnd{Code: protocol.SessionEnded})
+	_ = l.conn.Close(protocol.SessionEnded, "session ended")
+}
+
+// events is an owned event stream: one goroutine sends, the channel closes when it stops.
+type events struct {
+	ch   chan Event
+	done <-chan struct{} // closed by End: a sender stops waiting for a reader that has gone
+}
+
+func newEvents(done <-chan struct{}) events { return events{ch: make(chan Event, 16), done: done} }
+
+func (e events) send(ev Event) {
+	select {
+	case e.ch <- ev: // room in the buffer: never dropped, even after End
+		return
+	default:
+	}
+	select {
+	case e.ch <- ev:
+	case <-e.done:
+	}
+}
+
+func newSessionID() (protocol.SessionID, error) {
+	var id protocol.SessionID
+	_, err := rand.Read(id[:])
+	return id, err
+}
+
+// ErrEnded is returned by actions on a session that is over.
+var ErrEnded = errors.New("session ended")

@@ -1,0 +1,389 @@
+// Package transport carries a Tandem session over QUIC (quic-go): listening and dialling, self-signed Ed25519
+// identities, and the key confirmation that must succeed before any session data flows.
+//
+// The QUIC role (who listens, who dials) is independent of who is customer and who is technician: today the
+// technician's Expert listens and the customer dials the address of the join link; later both may dial out
+// to a relay. TLS 1.3 with ALPN protocol.ALPN encrypts everything, but a self-signed certificate proves
+// nothing, so right after the handshake both sides run CPace (package cpace) with the support key (or an
+// unattended password's secret) as password, and the TLS exporter plus both certificate fingerprints as
+// channel binding, then exchange MACs (see confirm.go for the bytes). A wrong key, a replayed transcript or a
+// machine in the middle (two TLS sessions, hence two different exporters) fails the MACs, and the connection
+// closes with a protocol.Code before either side accepts an application stream.
+//
+// Failures reach the caller as *protocol.Error values whose Code the UI translates, whether they were found
+// here or sent by the peer as a QUIC application error code.
+package transport
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+)
+
+// Timeouts of the transport.
+const (
+	// ConfirmTimeout bounds the whole key confirmation after the QUIC handshake.
+	ConfirmTimeout = 15 * time.Second
+	// IdleTimeout is how long a silent peer is kept before its connection is declared lost.
+	IdleTimeout = 15 * time.Second
+	keepAlive   = 5 * time.Second
+)
+
+func quicConfig() *quic.Config {
+	return &quic.Config{
+		HandshakeIdleTimeout: 10 * time.Second,
+		MaxIdleTimeout:       IdleTimeout,
+		KeepAlivePeriod:      keepAlive,
+		EnableDatagrams:      true,
+	}
+}
+
+func tlsConfig(id *Identity) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{id.cert},
+		NextProtos:   []string{protocol.ALPN},
+		ClientAuth:   tls.RequireAnyClientCert,
+		// The certificate is checked by key confirmation, not by a CA: TLS only makes sure the peer holds
+		// the certificate's key, and peerID checks its kind.
+		InsecureSkipVerify: true, //nolint:gosec // see above
+	}
+}
+
+// Conn is a confirmed connection to a peer.
+type Conn struct {
+	qc      *quic.Conn
+	peer    ID
+	version uint8
+}
+
+// Attempt tells a listener's owner about one connection that failed key confirmation, for the user to see.
+type Attempt struct {
+	Remote net.Addr
+	Err    error // a *protocol.Error where the cause is known
+}
+
+// Listener accepts connections and confirms them against its gate.
+type Listener struct {
+	ql      *quic.Listener
+	gate    Gate
+	id      *Identity
+	onFail  func(Attempt)
+	conns   chan *Conn
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closeMu sync.Once
+}
+
+// ListenConfig configures Listen.
+type ListenConfig struct {
+	// Identity is this side's certificate; required.
+	Identity *Identity
+	// Gate supplies the secret and counts attempts; required.
+	Gate Gate
+	// OnFailure, if set, is called (from the listener's goroutines) for every refused attempt.
+	OnFailure func(Attempt)
+}
+
+// Listen starts listening on the UDP address addr ("127.0.0.1:0", ":47800").
+func Listen(addr string, cfg ListenConfig) (*Listener, error) {
+	if cfg.Identity == nil || cfg.Gate == nil {
+		return nil, errors.New("transport: Listen needs an identity and a gate")
+	}
+	ql, err := quic.ListenAddr(addr, tlsConfig(cfg.Identity), quicConfig())
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &Listener{ql: ql, gate: cfg.Gate, id: cfg.Identity, onFail: cfg.OnFailure,
+		conns: make(chan *Conn), ctx: ctx, cancel: cancel}
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l, nil
+}
+
+// Addr returns the local UDP address.
+func (l *Listener) Addr() net.Addr { return l.ql.Addr() }
+
+// Accept returns the next confirmed connection.
+func (l *Listener) Accept(ctx context.Context) (*Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-l.ctx.Done():
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops listening, abandons confirmations in progress and waits for the listener's goroutines.
+// Connections already returned by Accept stay open.
+func (l *Listener) Close() error {
+	var err error
+	l.closeMu.Do(func() {
+		l.cancel()
+		err = l.ql.Close()
+		l.wg.Wait()
+	})
+	return err
+}
+
+func (l *Listener) acceptLoop() {
+	defer l.wg.Done()
+	for {
+		qc, err := l.ql.Accept(l.ctx)
+		if err != nil {
+			return
+		}
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			c, err := l.confirm(qc)
+			if err != nil {
+				closeWith(qc, err)
+				if l.onFail != nil {
+					l.onFail(Attempt{Remote: qc.RemoteAddr(), Err: err})
+				}
+				return
+			}
+			select {
+			case l.conns <- c:
+			case <-l.ctx.Done():
+				c.Close(protocol.SessionEnded, "host stopped listening")
+			}
+		}()
+	}
+}
+
+func (l *Listener) confirm(qc *quic.Conn) (*Conn, error) {
+	ctx, cancel := context.WithTimeout(l.ctx, ConfirmTimeout)
+	defer cancel()
+	peer, err := peerID(qc.ConnectionState().TLS.PeerCertificates)
+	if err != nil {
+		return nil, &protocol.Error{Code: protocol.ProtocolViolation, Detail: err.Error()}
+	}
+	b, err := bindingOf(qc, l.id.ID(), peer)
+	if err != nil {
+		return nil, err
+	}
+	st, err := qc.AcceptStream(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for key confirmation: %w", remoteCause(qc, err))
+	}
+	defer st.Close()
+	stopDeadline := setDeadline(ctx, st)
+	defer stopDeadline()
+	v, err := confirmListener(st, l.gate, b, rand.Reader)
+	if err != nil {
+		err = remoteCause(qc, err)
+		closeWith(qc, err) // before the deferred stream close, so the dialer reads the reason, not an EOF
+		return nil, err
+	}
+	return &Conn{qc: qc, peer: peer, version: v}, nil
+}
+
+// DialConfig configures Dial.
+type DialConfig struct {
+	// Identity is this side's certificate; required.
+	Identity *Identity
+	// Secret is the support key (or unattended secret) to confirm.
+	Secret []byte
+}
+
+// Dial connects to a listener at the UDP address addr and confirms the secret.
+func Dial(ctx context.Context, addr string, cfg DialConfig) (*Conn, error) {
+	if cfg.Identity == nil {
+		return nil, errors.New("transport: Dial needs an identity")
+	}
+	qc, err := quic.DialAddr(ctx, addr, tlsConfig(cfg.Identity), quicConfig())
+	if err != nil {
+		return nil, &protocol.Error{Code: protocol.Unreachable, Detail: fmt.Sprintf("connecting to %s: %v", addr, err)}
+	}
+	c, err := dialConfirm(ctx, qc, cfg)
+	if err != nil {
+		closeWith(qc, err)
+		return nil, err
+	}
+	return c, nil
+}
+
+func dialConfirm(ctx context.Context, qc *quic.Conn, cfg DialConfig) (*Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, ConfirmTimeout)
+	defer cancel()
+	peer, err := peerID(qc.ConnectionState().TLS.PeerCertificates)
+	if err != nil {
+		return nil, &protocol.Error{Code: protocol.ProtocolViolation, Detail: err.Error()}
+	}
+	b, err := bindingOf(qc, peer, cfg.Identity.ID())
+	if err != nil {
+		return nil, err
+	}
+	st, err := qc.OpenStreamSync(ctx)
+	if err != nil {
+		return nil, remoteCause(qc, err)
+	}
+	defer st.Close()
+	stopDeadline := setDeadline(ctx, st)
+	defer stopDeadline()
+	v, err := confirmDialer(st, cfg.Secret, b, rand.Reader)
+	if err != nil {
+		err = remoteCause(qc, err)
+		closeWith(qc, err)
+		return nil, err
+	}
+	return &Conn{qc: qc, peer: peer, version: v}, nil
+}
+
+func bindingOf(qc *quic.Conn, listener, dialer ID) (binding, error) {
+	cs := qc.ConnectionState().TLS
+	ekm, err := cs.ExportKeyingMaterial(exporterLabel, nil, exporterSize)
+	if err != nil {
+		return binding{}, fmt.Errorf("exporting TLS keying material: %w", err)
+	}
+	return newBinding(ekm, listener, dialer), nil
+}
+
+// setDeadline makes reads and writes on st fail once ctx ends; the returned func stops watching.
+func setDeadline(ctx context.Context, st *quic.Stream) func() {
+	if d, ok := ctx.Deadline(); ok {
+		_ = st.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = st.SetDeadline(time.Now()) })
+	return func() { stop() }
+}
+
+// closeWith closes qc with the code that err carries (Internal when it carries none).
+func closeWith(qc *quic.Conn, err error) {
+	code, detail := protocol.Internal, "internal error"
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		code, detail = pe.Code, pe.Detail
+	}
+	_ = qc.CloseWithError(quic.ApplicationErrorCode(code), detail)
+}
+
+// remoteCause prefers the reason the peer gave for closing the connection over the local symptom err, unless
+// the peer gave none (NoError). A stream that ended early (EOF) usually means the peer is closing the
+// connection with a reason on its way, so it waits a moment for that.
+func remoteCause(qc *quic.Conn, err error) error {
+	if pe := asProtocolError(err); pe != nil && pe.Code != protocol.NoError {
+		return pe
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		select {
+		case <-qc.Context().Done():
+		case <-time.After(closeGrace):
+		}
+	}
+	select {
+	case <-qc.Context().Done():
+		if cause := asProtocolError(context.Cause(qc.Context())); cause != nil && cause.Code != protocol.NoError {
+			return cause
+		}
+	default:
+	}
+	return err
+}
+
+// closeGrace is how long remoteCause waits for the reason behind an early end of stream.
+const closeGrace = 2 * time.Second
+
+// asProtocolError maps a connection's end to a *protocol.Error, or nil when it is not one.
+func asProtocolError(err error) *protocol.Error {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	var ae *quic.ApplicationError
+	if errors.As(err, &ae) {
+		return &protocol.Error{Code: protocol.Code(ae.ErrorCode), Detail: ae.ErrorMessage}
+	}
+	var ie *quic.IdleTimeoutError
+	if errors.As(err, &ie) {
+		return &protocol.Error{Code: protocol.ConnectionLost, Detail: err.Error()}
+	}
+	return nil
+}
+
+// PeerID returns the fingerprint of the peer's certificate.
+func (c *Conn) PeerID() ID { return c.peer }
+
+// Version returns the protocol version both sides agreed on.
+func (c *Conn) Version() int { return int(c.version) }
+
+// RemoteAddr returns the peer's UDP address.
+func (c *Conn) RemoteAddr() net.Addr { return c.qc.RemoteAddr() }
+
+// OpenStream opens an application stream and sends its header, so the peer sees it at once.
+func (c *Conn) OpenStream(ctx context.Context, h protocol.StreamHeader) (*quic.Stream, error) {
+	st, err := c.qc.OpenStreamSync(ctx)
+	if err != nil {
+		return nil, c.wrap("opening stream", err)
+	}
+	if err := protocol.WriteStreamHeader(st, h); err != nil {
+		st.CancelWrite(quic.StreamErrorCode(protocol.Internal))
+		st.CancelRead(quic.StreamErrorCode(protocol.Internal))
+		return nil, c.wrap("sending stream header", err)
+	}
+	return st, nil
+}
+
+// AcceptStream waits for the peer's next application stream and reads its header. A stream with a bad header
+// is cancelled and skipped, as quic-go's http3 does with unknown stream types.
+func (c *Conn) AcceptStream(ctx context.Context) (protocol.StreamHeader, *quic.Stream, error) {
+	for {
+		st, err := c.qc.AcceptStream(ctx)
+		if err != nil {
+			return protocol.StreamHeader{}, nil, c.wrap("accepting stream", err)
+		}
+		h, err := protocol.ReadStreamHeader(st)
+		if err != nil {
+			st.CancelRead(quic.StreamErrorCode(protocol.ProtocolViolation))
+			st.CancelWrite(quic.StreamErrorCode(protocol.ProtocolViolation))
+			continue
+		}
+		return h, st, nil
+	}
+}
+
+// Close ends the connection at once, telling the peer why.
+func (c *Conn) Close(code protocol.Code, reason string) error {
+	return c.qc.CloseWithError(quic.ApplicationErrorCode(code), reason)
+}
+
+// Done is closed when the connection has ended, for any reason.
+func (c *Conn) Done() <-chan struct{} { return c.qc.Context().Done() }
+
+// Err says why the connection ended (nil while it runs): a *protocol.Error when the peer gave a code or the
+// network went silent.
+func (c *Conn) Err() error {
+	select {
+	case <-c.qc.Context().Done():
+	default:
+		return nil
+	}
+	cause := context.Cause(c.qc.Context())
+	if pe := asProtocolError(cause); pe != nil {
+		return pe
+	}
+	return &protocol.Error{Code: protocol.ConnectionLost, Detail: fmt.Sprint(cause)}
+}
+
+func (c *Conn) wrap(what string, err error) error {
+	if cerr := c.Err(); cerr != nil {
+		return fmt.Errorf("%s: %w", what, cerr)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
