@@ -22,6 +22,9 @@ var Languages = []string{"en", "fr"}
 // Register loads the bundles. An empty language follows the system locale, as Fyne does; "en" or "fr" forces
 // that language for this process (Fyne's own dialogs included).
 func Register(language string) error {
+	if language == "" && plainCLocale() {
+		language = "en" // the C locale is not a language: say so to Fyne, which otherwise logs an error
+	}
 	if language != "" {
 		if err := force(language); err != nil {
 			return err
@@ -54,6 +57,16 @@ func force(language string) error {
 		}
 	}
 	return os.Setenv("LANGUAGE", language)
+}
+
+// plainCLocale reports whether the Unix locale variables name the C (or POSIX) locale without a LANGUAGE list.
+func plainCLocale() bool {
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if val := os.Getenv(v); val != "" {
+			return val == "C" || val == "POSIX" || (os.Getenv("LANGUAGE") == "" && (val == "C.UTF-8" || val == "C.utf8"))
+		}
+	}
+	return os.Getenv("LANGUAGE") == ""
 }
 
 // Bundle returns the raw key → text map of one shipped language, for tests and tools.

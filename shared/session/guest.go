@@ -71,12 +71,12 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	}
 }
 
-// cause prefers the reason the host gave (a SessionEnd or a close code) over a local read error.
+// cause prefers the reason the host gave (a close code) over a local read error.
 func (l *link) cause(err error) error {
 	if cerr := l.conn.Err(); cerr != nil {
 		return cerr
 	}
-	return err
+	return transport.Cause(err)
 }
 
 // Technician returns the technician as they introduced themselves.

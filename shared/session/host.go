@@ -27,15 +27,15 @@ type HostConfig struct {
 
 // Host is the technician's side of an attended session: it waits for the customer with a support key.
 type Host struct {
-	cfg    HostConfig
-	key    *transport.SupportKey
-	ln     *transport.Listener
-	link   Link
-	ev     events
-	ended  chan struct{}
-	endMu  sync.Once
-	fails  chan error
-	wg     sync.WaitGroup
+	cfg   HostConfig
+	key   *transport.SupportKey
+	ln    *transport.Listener
+	link  Link
+	ev    events
+	ended chan struct{}
+	endMu sync.Once
+	fails chan error
+	wg    sync.WaitGroup
 }
 
 // NewHost starts listening with a fresh support key.

@@ -23,8 +23,8 @@ type Link struct {
 
 // String renders the link as tandem://join?addr=HOST:PORT&key=DIGITS.
 func (l Link) String() string {
-	q := url.Values{"addr": {l.Addr}, "key": {l.Key}}
-	return (&url.URL{Scheme: LinkScheme, Host: "join", RawQuery: q.Encode()}).String()
+	// Addresses and keys need no escaping (host:port, [v6]:port, digits), and a person may read the link.
+	return LinkScheme + "://join?addr=" + l.Addr + "&key=" + l.Key
 }
 
 // ParseLink reads a join link, tolerating the spaces and line breaks that copying from a chat adds.

@@ -107,6 +107,7 @@ func (l *link) watch(local <-chan struct{}) error {
 			if cerr := l.conn.Err(); cerr != nil {
 				return cerr
 			}
+			err = transport.Cause(err)
 			_ = l.conn.Close(protocol.CodeOf(err), "")
 			return err
 		}

@@ -74,10 +74,10 @@ type KeyState int
 
 // The states of a support key.
 const (
-	KeyWaiting  KeyState = iota // nobody has joined yet
-	KeyUsed                     // a customer joined; the key is spent
-	KeyExpired                  // nobody joined within KeyLifetime
-	KeyRetired                  // MaxKeyAttempts confirmations failed
+	KeyWaiting KeyState = iota // nobody has joined yet
+	KeyUsed                    // a customer joined; the key is spent
+	KeyExpired                 // nobody joined within KeyLifetime
+	KeyRetired                 // MaxKeyAttempts confirmations failed
 )
 
 // SupportKey is the Gate of an attended session: one key, one successful join, at most MaxKeyAttempts

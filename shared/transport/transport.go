@@ -300,12 +300,10 @@ func remoteCause(qc *quic.Conn, err error) error {
 // closeGrace is how long remoteCause waits for the reason behind an early end of stream.
 const closeGrace = 2 * time.Second
 
-// asProtocolError maps a connection's end to a *protocol.Error, or nil when it is not one.
+// asProtocolError maps a connection's end to a *protocol.Error, or nil when it is not one. The code a peer
+// closed the connection with, or the network's silence, wins over a *protocol.Error that a reader wrapped
+// around that event.
 func asProtocolError(err error) *protocol.Error {
-	var pe *protocol.Error
-	if errors.As(err, &pe) {
-		return pe
-	}
 	var ae *quic.ApplicationError
 	if errors.As(err, &ae) {
 		return &protocol.Error{Code: protocol.Code(ae.ErrorCode), Detail: ae.ErrorMessage}
@@ -314,7 +312,20 @@ func asProtocolError(err error) *protocol.Error {
 	if errors.As(err, &ie) {
 		return &protocol.Error{Code: protocol.ConnectionLost, Detail: err.Error()}
 	}
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
 	return nil
+}
+
+// Cause returns why a stream or connection operation failed: the *protocol.Error the peer closed with (or
+// ConnectionLost when the network went silent) if err carries one, else err itself.
+func Cause(err error) error {
+	if pe := asProtocolError(err); pe != nil {
+		return pe
+	}
+	return err
 }
 
 // PeerID returns the fingerprint of the peer's certificate.

@@ -49,8 +49,8 @@ package cpace
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha512"
 	"encoding/binary"
 	"errors"

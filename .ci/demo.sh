@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Starts Tandem Expert hosting a new session and Tandem Customer joining it with the key, over real QUIC on
+# loopback. `demo.sh` uses the current display; `demo.sh --headless OUTDIR` starts its own Xvfb servers (one per
+# program, so the windows don't overlap), writes OUTDIR/expert.png and OUTDIR/customer.png once the customer
+# has joined, and stops both programs. Called by `make demo` and `make demo-headless`.
+set -euo pipefail
+# Fyne logs an error for the C.UTF-8 locale, which names no language: name one.
+case "${LC_ALL:-${LANG:-}}" in C.*) export LANGUAGE=${LANGUAGE:-en} ;; esac
+bin=${BIN:-bin}
+headless=""
+if [ "${1:-}" = "--headless" ]; then headless=${2:?usage: demo.sh --headless OUTDIR}; fi
+
+work=$(mktemp -d)
+pids=()   # the two programs
+xvfbs=()  # their X servers, stopped after them
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for p in "${xvfbs[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# start_xvfb VAR: starts an Xvfb on a free display number and stores ":N" in VAR.
+start_xvfb() {
+  local fifo=$work/display.$1
+  mkfifo "$fifo"
+  Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$fifo" >/dev/null 2>&1 &
+  xvfbs+=($!)
+  local n
+  read -r -t 10 n <"$fifo" || { echo "demo: Xvfb did not start" >&2; exit 1; }
+  printf -v "$1" ':%s' "$n"
+}
+
+expert_display=${DISPLAY:-}
+customer_display=${DISPLAY:-}
+shots=()
+if [ -n "$headless" ]; then
+  mkdir -p "$headless"
+  rm -f "$headless/expert.png" "$headless/customer.png"
+  start_xvfb expert_display
+  start_xvfb customer_display
+  shots=(-screenshot)
+fi
+
+link=$work/link
+DISPLAY=$expert_display "$bin/tandem-expert" -listen 127.0.0.1:0 -advertise 127.0.0.1 -new-session \
+  -name "${TANDEM_EXPERT_NAME:-Alice (technician)}" -link-file "$link" \
+  ${headless:+-screenshot "$headless/expert.png"} &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$link" ] && break; sleep 0.1; done
+[ -s "$link" ] || { echo "demo: Tandem Expert did not start a session" >&2; exit 1; }
+echo "demo: Tandem Expert is hosting $(cat "$link")"
+
+DISPLAY=$customer_display "$bin/tandem-customer" -name "${TANDEM_CUSTOMER_NAME:-Bob (customer)}" \
+  ${headless:+-screenshot "$headless/customer.png"} "$(cat "$link")" &
+pids+=($!)
+
+if [ -z "$headless" ]; then
+  echo "demo: Tandem Customer is joining. Close both windows (or press Ctrl+C) to stop."
+  wait "${pids[@]}" || true
+  exit 0
+fi
+
+for _ in $(seq 300); do
+  [ -s "$headless/expert.png" ] && [ -s "$headless/customer.png" ] && break
+  sleep 0.1
+done
+if [ -s "$headless/expert.png" ] && [ -s "$headless/customer.png" ]; then
+  echo "demo: connected; screenshots in $headless/expert.png and $headless/customer.png"
+else
+  echo "demo: the customer did not join within 30 s" >&2
+  exit 1
+fi

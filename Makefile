@@ -1,0 +1,51 @@
+# Tandem: `make demo` to see it, `make test` to check it. `make help` lists the rest.
+SHELL := /bin/bash
+GO ?= go
+BIN ?= bin
+VERSION ?= 0.1.0-dev+$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/tandem-remote/tandem/shared/version.Program=$(VERSION)
+CORPUS ?= ../shared/corpus
+FUZZTIME ?= 5s
+
+.PHONY: help deps build demo demo-headless test vet unit fuzz bench bench-codec lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+deps: ## install the Debian packages the build and the tests need (apt; sudo when not root)
+	@bash .ci/deps.sh
+
+build: deps ## build both programs into bin/
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/tandem-expert ./expert
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/tandem-customer ./customer
+
+demo: build ## start Expert hosting a session and Customer joining it, on this display
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
+	  echo "No display here: run 'make demo-headless' to run both programs under Xvfb and save screenshots to $(BIN)/demo/."; \
+	else BIN=$(BIN) bash .ci/demo.sh; fi
+
+demo-headless: build ## the demo under Xvfb, writing bin/demo/expert.png and bin/demo/customer.png
+	BIN=$(BIN) bash .ci/demo.sh --headless $(BIN)/demo
+
+test: deps vet unit fuzz ## everything CI runs: vet, all tests with the race detector (UI and end-to-end under Xvfb), short fuzzing
+
+vet: ## go vet
+	$(GO) vet ./...
+
+unit: ## all tests with the race detector; the end-to-end test starts its own Xvfb
+	TANDEM_E2E=require $(GO) test -race -count=1 -timeout 15m ./...
+
+fuzz: ## run every fuzz target for FUZZTIME (default 5s)
+	@bash .ci/fuzz.sh $(FUZZTIME)
+
+bench: bench-codec ## all benchmarks
+
+bench-codec: ## the frame codec on the recordings of ../shared/corpus
+	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $(CORPUS)/*.frames.zst
+
+lint: ## go vet plus gofmt (golangci-lint is not in Debian 12; see README)
+	$(GO) vet ./...
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+clean: ## remove build output
+	rm -rf $(BIN) dist

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/i18n"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/ui/uitest"
+)
+
+// technician hosts a real session on loopback, as Tandem Expert does.
+func technician(t *testing.T) *session.Host {
+	t.Helper()
+	h, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	return h
+}
+
+// shown is a toolbar on a test app with the states it went through.
+type shown struct {
+	*toolbar
+	loop   *uitest.Loop
+	states []state
+	seen   int // states already checked by waitState
+}
+
+// testToolbar builds the real toolbar on a test app, its UI callbacks run by the test goroutine.
+func testToolbar(t *testing.T, language string, opts options) *shown {
+	t.Helper()
+	if err := i18n.Register(language); err != nil {
+		t.Fatal(err)
+	}
+	if language != "en" {
+		t.Cleanup(func() { _ = i18n.Register("en") })
+	}
+	s := &shown{loop: uitest.NewLoop()}
+	opts.do = s.loop.Do
+	opts.onState = func(st state) { s.states = append(s.states, st) }
+	s.toolbar = newToolbar(test.NewTempApp(t), opts)
+	t.Cleanup(s.shutdown)
+	return s
+}
+
+// waitState runs the toolbar's callbacks until it has a state change not checked yet, and checks it.
+func (s *shown) waitState(t *testing.T, want state) {
+	t.Helper()
+	n := s.seen
+	s.loop.Until(t, 20*time.Second, "a state change", func() bool { return len(s.states) > n })
+	s.seen++
+	if got := s.states[n]; got != want {
+		t.Fatalf("toolbar went to state %d, want %d", got, want)
+	}
+}
+
+func nextEvent(t *testing.T, h *session.Host) session.Event {
+	t.Helper()
+	select {
+	case e := <-h.Events():
+		return e
+	case <-time.After(20 * time.Second):
+		t.Fatal("technician saw nothing")
+	}
+	return nil
+}
+
+func TestPastedLinkJoinsAtOnceAndEndSessionCutsOff(t *testing.T) {
+	h := technician(t)
+	tb := testToolbar(t, "en", options{name: "Bob"})
+	if tb.nameEntry.Text != "Bob" || !tb.endBtn.Hidden {
+		t.Fatal("start screen not as expected")
+	}
+	// Pasting (typing) the link into the key field joins without pressing Join.
+	test.Type(tb.keyEntry, h.Link().String())
+	tb.waitState(t, stateJoined)
+	if j, ok := nextEvent(t, h).(session.Joined); !ok || j.Peer.Name != "Bob" {
+		t.Fatal("technician did not see Bob join")
+	}
+	if !strings.HasPrefix(tb.status.Text, "Connected to Alice") || tb.form.Visible() || tb.endBtn.Hidden {
+		t.Fatalf("after joining: status %q", tb.status.Text)
+	}
+
+	test.Tap(tb.endBtn)
+	answer(t, tb.win, "No")
+	if tb.guest == nil {
+		t.Fatal("No ended the session")
+	}
+	test.Tap(tb.endBtn)
+	answer(t, tb.win, "Yes")
+	tb.waitState(t, stateEnded)
+	if end, ok := nextEvent(t, h).(session.Ended); !ok || protocol.CodeOf(end.Err) != protocol.SessionEnded {
+		t.Fatal("technician was not cut off")
+	}
+	if tb.status.Text != lang.L("customer.ended_by_you") || !tb.form.Visible() || tb.joinBtn.Disabled() {
+		t.Fatalf("after ending: status %q", tb.status.Text)
+	}
+}
+
+func TestKeyWithRememberedAddress(t *testing.T) {
+	h := technician(t)
+	tb := testToolbar(t, "en", options{name: "Bob", addr: h.Link().Addr})
+	spaced := transport.FormatSupportKey(h.Link().Key)
+	test.Type(tb.keyEntry, spaced)
+	test.Tap(tb.joinBtn)
+	tb.waitState(t, stateJoined)
+	// The technician ending the session is told in plain words.
+	if _, ok := nextEvent(t, h).(session.Joined); !ok {
+		t.Fatal("no join")
+	}
+	h.End()
+	tb.waitState(t, stateEnded)
+	want := lang.L("customer.ended", map[string]any{"Reason": lang.L("error.session_ended")})
+	if tb.status.Text != want {
+		t.Fatalf("status %q, want %q", tb.status.Text, want)
+	}
+}
+
+func TestJoinErrorsAreSentences(t *testing.T) {
+	h := technician(t)
+	wrong := "123456789"
+	if h.Link().Key == wrong {
+		wrong = "987654321"
+	}
+	for _, tc := range []struct {
+		name, addr, typed, want string
+	}{
+		{"not a key", h.Link().Addr, "12345", lang.L("customer.bad_key")},
+		{"no address", "", "123 456 789", lang.L("customer.no_address")},
+		{"wrong key", h.Link().Addr, wrong,
+			lang.L("customer.join_failed", map[string]any{"Reason": lang.L("error.wrong_key")})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := testToolbar(t, "en", options{addr: tc.addr})
+			test.Type(tb.keyEntry, tc.typed)
+			test.Tap(tb.joinBtn)
+			tb.waitState(t, stateJoinFailed)
+			if tb.status.Text != tc.want {
+				t.Fatalf("status %q, want %q", tb.status.Text, tc.want)
+			}
+			if tb.joinBtn.Disabled() || tb.keyEntry.Disabled() {
+				t.Fatal("cannot try again")
+			}
+		})
+	}
+}
+
+func TestFrenchToolbar(t *testing.T) {
+	h := technician(t)
+	tb := testToolbar(t, "fr", options{})
+	if tb.joinBtn.Text != "Rejoindre" || tb.endBtn.Text != "Terminer la session" {
+		t.Fatalf("buttons %q / %q", tb.joinBtn.Text, tb.endBtn.Text)
+	}
+	test.Type(tb.keyEntry, h.Link().String())
+	tb.waitState(t, stateJoined)
+	if !strings.HasPrefix(tb.status.Text, "Connecté à Alice") {
+		t.Fatalf("status %q", tb.status.Text)
+	}
+}
+
+// answer taps the button labelled label (in the current language) of the dialog on top of w.
+func answer(t *testing.T, w fyne.Window, label string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog open")
+	}
+	b := findButton(top, lang.L(label))
+	if b == nil {
+		t.Fatalf("dialog has no %q button", label)
+	}
+	test.Tap(b)
+}
+
+func findButton(o fyne.CanvasObject, label string) *widget.Button {
+	switch o := o.(type) {
+	case *widget.Button:
+		if o.Text == label {
+			return o
+		}
+	case *fyne.Container:
+		for _, c := range o.Objects {
+			if b := findButton(c, label); b != nil {
+				return b
+			}
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(o).Objects() {
+			if b := findButton(c, label); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}

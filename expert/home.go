@@ -1,0 +1,294 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/ui"
+	"github.com/tandem-remote/tandem/shared/version"
+)
+
+// options are what the command line (or a test) sets.
+type options struct {
+	// do runs a function on the UI goroutine without waiting: fyne.Do, or a test's loop.
+	do                      func(func())
+	listen, advertise, name string
+	// onLink, if set, is called with every new join link (the demo hands it to the customer).
+	onLink func(session.Link)
+	// onEvent, if set, is called on the UI goroutine after the window has shown a session event (the
+	// headless demo takes its screenshot on Joined; tests wait on it).
+	onEvent func(session.Event)
+}
+
+// home is the Expert home window and the session it hosts.
+type home struct {
+	app  fyne.App
+	win  fyne.Window
+	opts options
+
+	newSession *widget.Button
+	endSession *widget.Button
+	keyText    *canvas.Text
+	expiry     *widget.Label
+	linkEntry  *widget.Entry
+	copyKey    *widget.Button
+	copyLink   *widget.Button
+	status     *widget.Label
+	card       *fyne.Container
+
+	host      *session.Host // nil when no session; touched on the UI goroutine only
+	following chan struct{} // closed when the goroutine following host's events has returned
+	countdown *countdown    // nil when no key is counting down
+}
+
+func newHome(a fyne.App, opts options) *home {
+	if opts.do == nil {
+		opts.do = fyne.Do
+	}
+	h := &home{app: a, opts: opts}
+	h.win = a.NewWindow(lang.L("expert.title"))
+	h.build()
+	h.win.SetOnClosed(h.shutdown)
+	return h
+}
+
+func (h *home) build() {
+	title := widget.NewLabelWithStyle(lang.L("expert.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	ver := widget.NewLabel(lang.L("app.version", map[string]any{"Version": version.Program}))
+	about := widget.NewLabel(lang.L("expert.about"))
+	about.Wrapping = fyne.TextWrapWord
+
+	h.newSession = widget.NewButtonWithIcon(lang.L("expert.new_session"), theme.ContentAddIcon(), h.startSession)
+	h.newSession.Importance = widget.HighImportance
+	h.endSession = widget.NewButtonWithIcon(lang.L("expert.end_session"), theme.CancelIcon(), h.confirmEnd)
+	h.endSession.Importance = widget.DangerImportance
+	h.endSession.Disable()
+
+	h.keyText = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	h.keyText.TextSize = 40
+	h.keyText.TextStyle = fyne.TextStyle{Monospace: true, Bold: true}
+	h.keyText.Alignment = fyne.TextAlignCenter
+	h.expiry = widget.NewLabel("")
+	h.expiry.Alignment = fyne.TextAlignCenter
+	h.linkEntry = widget.NewEntry()
+	h.linkEntry.Disable()
+	h.copyKey = widget.NewButtonWithIcon(lang.L("expert.copy_key"), theme.ContentCopyIcon(), func() {
+		if h.host != nil {
+			h.app.Clipboard().SetContent(transport.FormatSupportKey(h.host.Link().Key))
+		}
+	})
+	h.copyLink = widget.NewButtonWithIcon(lang.L("expert.copy_link"), theme.ContentCopyIcon(), func() {
+		if h.host != nil {
+			h.app.Clipboard().SetContent(h.host.Link().String())
+		}
+	})
+	h.status = widget.NewLabel(lang.L("expert.no_session"))
+	h.status.Wrapping = fyne.TextWrapWord
+
+	keyLabel := widget.NewLabelWithStyle(lang.L("expert.support_key"), fyne.TextAlignCenter, fyne.TextStyle{})
+	h.card = container.NewVBox(keyLabel, h.keyText, h.expiry,
+		container.NewBorder(nil, nil, widget.NewLabel(lang.L("expert.join_link")), nil, h.linkEntry),
+		container.NewHBox(h.copyKey, h.copyLink))
+	h.card.Hide()
+
+	content := container.NewVBox(
+		container.NewBorder(nil, nil, title, ver),
+		about,
+		widget.NewSeparator(),
+		container.NewHBox(h.newSession, h.endSession),
+		h.card,
+		widget.NewSeparator(),
+		h.status,
+	)
+	h.win.SetContent(container.NewPadded(content))
+	h.win.Resize(fyne.NewSize(560, 420))
+	h.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
+		if !h.newSession.Disabled() {
+			h.startSession()
+		}
+	})
+}
+
+// startSession creates a session with a fresh key and waits for the customer.
+func (h *home) startSession() {
+	h.stopSession()
+	host, err := session.NewHost(session.HostConfig{Listen: h.opts.listen, Advertise: h.opts.advertise,
+		Name: h.opts.name, Preferences: protocol.Preferences{UninstallAtEnd: false}})
+	if err != nil {
+		h.status.SetText(lang.L("expert.cannot_listen", map[string]any{"Error": ui.ErrorText(err)}))
+		return
+	}
+	h.host = host
+	lk := host.Link()
+	h.keyText.Text = transport.FormatSupportKey(lk.Key)
+	h.keyText.Color = theme.Color(theme.ColorNameForeground)
+	h.keyText.Refresh()
+	h.linkEntry.SetText(lk.String())
+	h.card.Show()
+	h.copyKey.Enable()
+	h.copyLink.Enable()
+	h.endSession.Enable()
+	h.newSession.Disable()
+	h.status.SetText(lang.L("expert.waiting"))
+	h.startCountdown(host)
+	following := make(chan struct{})
+	h.following = following
+	go func() {
+		defer close(following)
+		h.follow(host)
+	}()
+	if h.opts.onLink != nil {
+		h.opts.onLink(lk)
+	}
+}
+
+// startCountdown shows the time left on the key, once a second, until stopCountdown.
+func (h *home) startCountdown(host *session.Host) {
+	h.stopCountdown()
+	show := func() {
+		left := max(time.Until(host.ExpiresAt()).Round(time.Second), 0)
+		h.expiry.SetText(lang.L("expert.expires_in", map[string]any{
+			"Time": fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60)}))
+	}
+	show()
+	stop, done := make(chan struct{}), make(chan struct{})
+	h.countdown = &countdown{stop: stop, done: done}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				h.opts.do(func() {
+					select {
+					case <-stop: // stopped while this was queued
+					default:
+						show()
+					}
+				})
+			case <-stop:
+				return
+			}
+		}
+	}()
+}
+
+// countdown is the goroutine that refreshes the expiry label.
+type countdown struct{ stop, done chan struct{} }
+
+// stopCountdown stops the countdown goroutine and waits for it (opts.do never blocks: this cannot deadlock).
+func (h *home) stopCountdown() {
+	if c := h.countdown; c != nil {
+		close(c.stop)
+		<-c.done
+		h.countdown = nil
+	}
+}
+
+// follow turns the session's events into UI changes; it ends when the session does.
+func (h *home) follow(host *session.Host) {
+	for e := range host.Events() {
+		h.opts.do(func() {
+			if h.host != host {
+				return // an older session's late news
+			}
+			h.apply(e)
+		})
+	}
+}
+
+func (h *home) apply(e session.Event) {
+	switch e := e.(type) {
+	case session.Joined:
+		h.stopCountdown()
+		h.card.Hide() // the key is spent
+		h.status.SetText(lang.L("expert.joined", map[string]any{"Name": displayName(e.Peer.Name),
+			"Version": e.Peer.ProgramVersion, "Addr": e.Peer.Addr}))
+		h.win.RequestFocus()
+	case session.AttemptRefused:
+		h.status.SetText(lang.L("expert.attempt_refused", map[string]any{"Reason": ui.ErrorText(e.Err)}))
+	case session.KeyLost:
+		h.stopCountdown()
+		h.keyText.Color = theme.Color(theme.ColorNameDisabled)
+		h.keyText.Refresh()
+		h.expiry.SetText(ui.ErrorText(e.Err))
+		h.status.SetText(lang.L("expert.key_lost"))
+		h.copyKey.Disable()
+		h.copyLink.Disable()
+		h.newSession.SetText(lang.L("expert.new_key"))
+		h.newSession.Enable()
+	case session.Ended:
+		h.stopCountdown()
+		h.card.Hide()
+		h.endSession.Disable()
+		h.newSession.SetText(lang.L("expert.new_session"))
+		h.newSession.Enable()
+		if e.Err == nil {
+			h.status.SetText(lang.L("expert.ended_by_you"))
+		} else {
+			h.status.SetText(lang.L("expert.ended", map[string]any{"Reason": ui.ErrorText(e.Err)}))
+		}
+		h.host = nil
+	}
+	if h.opts.onEvent != nil {
+		h.opts.onEvent(e)
+	}
+}
+
+func (h *home) confirmEnd() {
+	if h.host == nil {
+		return
+	}
+	dialog.ShowConfirm(lang.L("expert.end_title"), lang.L("expert.end_question"), func(yes bool) {
+		if yes {
+			h.endNow()
+		}
+	}, h.win)
+}
+
+// endNow ends the current session; the Ended event updates the window.
+func (h *home) endNow() {
+	if host := h.host; host != nil {
+		go host.End() // End waits for the session's goroutines, which may be waiting on fyne.Do
+	}
+}
+
+// stopSession ends the session without waiting, for a new key or shutdown.
+func (h *home) stopSession() {
+	h.stopCountdown()
+	if h.host != nil {
+		host := h.host
+		h.host = nil
+		go host.End()
+	}
+}
+
+// shutdown ends the session and waits for the goroutines that follow it, for a window that closes.
+func (h *home) shutdown() {
+	h.stopCountdown()
+	if h.host != nil {
+		h.host.End()
+		<-h.following // the events channel has closed; opts.do never blocks, so this returns
+		h.host = nil
+	}
+}
+
+func displayName(n string) string {
+	if n == "" {
+		return lang.L("app.unnamed")
+	}
+	return n
+}

@@ -1,0 +1,67 @@
+// Tandem Expert is the technician's program: it hosts support sessions that customers join with a key.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+
+	"fyne.io/fyne/v2/app"
+
+	"github.com/tandem-remote/tandem/i18n"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/ui"
+	"github.com/tandem-remote/tandem/shared/version"
+)
+
+func main() {
+	var opts options
+	flag.StringVar(&opts.listen, "listen", "", "UDP address to listen on (default: all interfaces, any port)")
+	flag.StringVar(&opts.advertise, "advertise", "", "host name or address the join link names (default: this machine's LAN address)")
+	flag.StringVar(&opts.name, "name", defaultName(), "your name as the customer sees it")
+	language := flag.String("lang", "", "language: en or fr (default: the system's)")
+	newSession := flag.Bool("new-session", false, "start a session at once")
+	linkFile := flag.String("link-file", "", "write each new join link to this file (for the demo)")
+	shot := flag.String("screenshot", "", "once a customer has joined, save the window to this PNG file (for headless runs)")
+	showVersion := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+	if *showVersion {
+		fmt.Println("Tandem Expert", version.Program)
+		return
+	}
+	if err := i18n.Register(*language); err != nil {
+		log.Fatal(err)
+	}
+	if *linkFile != "" {
+		opts.onLink = func(l session.Link) {
+			if err := os.WriteFile(*linkFile, []byte(l.String()+"\n"), 0o600); err != nil {
+				log.Printf("writing join link: %v", err)
+			}
+		}
+	}
+	a := app.NewWithID("org.tandem-remote.expert")
+	h := newHome(a, opts)
+	if *shot != "" {
+		h.opts.onEvent = func(e session.Event) {
+			if _, ok := e.(session.Joined); ok {
+				ui.Screenshot(h.win, *shot)
+			}
+		}
+	}
+	if *newSession || *shot != "" {
+		h.startSession()
+	}
+	ui.QuitOnSignal(a)
+	h.win.ShowAndRun()
+	h.shutdown() // after Quit too, not only when the window is closed
+}
+
+func defaultName() string {
+	for _, v := range []string{"TANDEM_NAME", "USER", "USERNAME"} {
+		if n := os.Getenv(v); n != "" {
+			return n
+		}
+	}
+	return ""
+}

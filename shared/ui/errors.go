@@ -1,0 +1,15 @@
+// Package ui holds the Fyne pieces both Tandem programs use. It is the only package under shared/ that imports
+// Fyne.
+package ui
+
+import (
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+)
+
+// ErrorText turns an error from the session engine into the translated sentence a person sees, never a Go
+// error string: the sentence of its protocol.Code (Internal's for an error that carries none).
+func ErrorText(err error) string {
+	return lang.L(protocol.CodeOf(err).MessageKey())
+}

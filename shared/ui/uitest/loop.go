@@ -1,0 +1,69 @@
+// Package uitest gives UI tests the one UI goroutine that a real Fyne app has.
+//
+// Fyne's test driver runs fyne.Do callbacks at once on whichever goroutine calls it, so a window updated from a
+// session goroutine would be changed while the test goroutine taps and types on it. Windows that take their
+// "do on the UI goroutine" function as a parameter get Loop.Do in tests instead: callbacks queue up and run on
+// the test goroutine, inside Loop.Until, as they would on the main goroutine of the real app.
+package uitest
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// Loop is an unbounded queue of UI callbacks, run by the test goroutine.
+type Loop struct {
+	mu     sync.Mutex
+	queue  []func()
+	notify chan struct{}
+}
+
+// NewLoop returns an empty loop.
+func NewLoop() *Loop { return &Loop{notify: make(chan struct{}, 1)} }
+
+// Do queues fn; it never blocks, like fyne.Do.
+func (l *Loop) Do(fn func()) {
+	l.mu.Lock()
+	l.queue = append(l.queue, fn)
+	l.mu.Unlock()
+	select {
+	case l.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Drain runs the callbacks queued so far, and those they queue, on the calling goroutine.
+func (l *Loop) Drain() {
+	for {
+		l.mu.Lock()
+		q := l.queue
+		l.queue = nil
+		l.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, fn := range q {
+			fn()
+		}
+	}
+}
+
+// Until runs queued callbacks until cond holds, failing the test if it does not within timeout. cond is
+// checked on the calling goroutine, between callbacks.
+func (l *Loop) Until(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		l.Drain()
+		if cond() {
+			return
+		}
+		select {
+		case <-l.notify:
+		case <-deadline.C:
+			t.Fatalf("waited %v for %s", timeout, what)
+		}
+	}
+}
