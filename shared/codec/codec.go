@@ -85,7 +85,7 @@ const (
 	methodEmpty = 0
 	methodRaw   = 1
 	methodZstd  = 2
-	methodFSE   = 3
+	methodHuff  = 3 // huff0 4X with its table
 	methodRLE   = 4
 )
 

@@ -3,7 +3,7 @@ package codec
 import (
 	"fmt"
 
-	"github.com/klauspost/compress/fse"
+	"github.com/klauspost/compress/huff0"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -170,11 +170,24 @@ func (d *Decoder) decode(pkt []byte) error {
 		}
 		p.tiles = d.tiles[start : start+count]
 		start += count
-		for s := range p.raw {
-			p.raw[s] = readRawStream(&r)
+		p.chunks = p.chunks[:0]
+		for left := count; left > 0; {
+			var c chunk
+			c.count = r.uvMax(left, "chunk tile count")
+			if r.err == nil && c.count == 0 {
+				return corrupt("empty chunk")
+			}
+			for s := range c.raw {
+				c.raw[s] = readRawStream(&r)
+			}
+			if r.err != nil {
+				return r.err
+			}
+			p.chunks = append(p.chunks, c)
+			left -= c.count
 		}
-		if r.err != nil {
-			return r.err
+		if count == 0 {
+			return corrupt("empty part")
 		}
 	}
 	if start != ntiles {
@@ -238,7 +251,7 @@ func readRawStream(r *reader) rawStream {
 	case methodRLE:
 		s.n = r.uvMax(1<<40, "stream length")
 		s.data = r.bytes(1)
-	case methodRaw, methodZstd, methodFSE:
+	case methodRaw, methodZstd, methodHuff:
 		s.n = r.uvMax(1<<40, "stream length")
 		s.data = r.bytes(r.uvMax(len(r.b), "compressed length"))
 	default:
@@ -250,50 +263,61 @@ func readRawStream(r *reader) rawStream {
 	return s
 }
 
+// chunk is a run of a part's tiles with their streams.
+type chunk struct {
+	count int
+	raw   [nStreams]rawStream
+}
+
 // decPart decodes one part of a frame.
 type decPart struct {
-	sd    streamDec
-	tiles []int32
-	raw   [nStreams]rawStream
-	out   []byte // decoded tiles, 4*tilePix bytes each, stride 4*tileSize
-	refs  [tilePix]uint8
-	pl    [3]plane
-	res   [3]plane
+	sd     streamDec
+	tiles  []int32
+	chunks []chunk
+	out    []byte // decoded tiles, 4*tilePix bytes each, stride 4*tileSize
+	refs   [tilePix]uint8
+	pl     [3]plane
+	res    [3]plane
 }
 
 func (p *decPart) decode(d *Decoder, key bool) error {
 	n := len(p.tiles)
-	limits := [nStreams]int{streamOps: n * (4*tilePix + 8), streamSyn: n * 4 * tilePix}
-	for i := streamNat; i < nStreams; i++ {
-		limits[i] = n * 3 * tilePix
-	}
-	var streams [nStreams][]byte
-	for i := range streams {
-		s, err := p.sd.decodeStream(p.raw[i], i, limits[i])
-		if err != nil {
-			return err
-		}
-		streams[i] = s
-	}
 	if cap(p.out) < n*4*tilePix {
 		p.out = make([]byte, n*4*tilePix)
 	}
 	p.out = p.out[:n*4*tilePix]
-	ops := reader{b: streams[streamOps]}
-	syn := streams[streamSyn]
-	var nat [nCtx][]byte
-	copy(nat[:], streams[streamNat:])
-	for j, t := range p.tiles {
-		if err := p.tile(d, int(t), key, &ops, &syn, &nat, p.out[j*4*tilePix:(j+1)*4*tilePix]); err != nil {
-			return err
+	j := 0
+	for ci := range p.chunks {
+		c := &p.chunks[ci]
+		limits := [nStreams]int{streamOps: c.count * (4*tilePix + 8), streamSyn: c.count * 4 * tilePix}
+		for i := streamNat; i < nStreams; i++ {
+			limits[i] = c.count * 3 * tilePix
 		}
-	}
-	if len(ops.b) != 0 || len(syn) != 0 {
-		return corrupt("unused ops or literals")
-	}
-	for _, s := range nat {
-		if len(s) != 0 {
-			return corrupt("unused residuals")
+		var streams [nStreams][]byte
+		for i := range streams {
+			s, err := p.sd.decodeStream(c.raw[i], i, limits[i])
+			if err != nil {
+				return err
+			}
+			streams[i] = s
+		}
+		ops := reader{b: streams[streamOps]}
+		syn := streams[streamSyn]
+		var nat [nCtx][]byte
+		copy(nat[:], streams[streamNat:])
+		for _, t := range p.tiles[j : j+c.count] {
+			if err := p.tile(d, int(t), key, &ops, &syn, &nat, p.out[j*4*tilePix:(j+1)*4*tilePix]); err != nil {
+				return err
+			}
+			j++
+		}
+		if len(ops.b) != 0 || len(syn) != 0 {
+			return corrupt("unused ops or literals")
+		}
+		for _, s := range nat {
+			if len(s) != 0 {
+				return corrupt("unused residuals")
+			}
 		}
 	}
 	return nil
@@ -503,16 +527,22 @@ func (s *streamDec) decodeStream(rs rawStream, i, limit int) ([]byte, error) {
 			return nil, corrupt("zstd stream %d: %v", i, err)
 		}
 		return out, nil
-	default: // methodFSE
+	default: // methodHuff
 		if i < streamNat {
-			return nil, corrupt("FSE in stream %d", i)
+			return nil, corrupt("Huffman in stream %d", i)
 		}
-		sc := &s.fse[i-streamNat]
-		sc.DecompressLimit = n
-		sc.Out = buf[:0]
-		out, err := fse.Decompress(rs.data, sc)
+		if n > huff0.BlockSizeMax {
+			return nil, corrupt("Huffman stream %d of %d bytes", i, n)
+		}
+		sc := &s.huff
+		sc.MaxDecodedSize = n
+		sc2, rest, err := huff0.ReadTable(rs.data, sc)
+		if err != nil {
+			return nil, corrupt("Huffman table %d: %v", i, err)
+		}
+		out, err := sc2.Decoder().Decompress4X(buf[:0:n], rest)
 		if err != nil || len(out) != n {
-			return nil, corrupt("FSE stream %d: %v", i, err)
+			return nil, corrupt("Huffman stream %d: %v", i, err)
 		}
 		return out, nil
 	}

@@ -8,6 +8,9 @@
 // sharer may skip capturing a frame, never a packet. [Encoder.Reset] makes the next packet a key frame, which
 // a freshly created or reset [Decoder] can start from.
 //
+// [Encoder.Encode] copies the changed pixels it needs; [Encoder.EncodeRetained] keeps the caller's frame as the
+// viewer's state instead (the caller alternates two capture buffers), which saves that copy.
+//
 // # How a frame is coded
 //
 // The frame is cut into 64×64 tiles (the last column and row may be smaller). Tiles equal to the viewer's
@@ -22,13 +25,16 @@
 //     literal. Literal pixels are coded either as "synthetic" (text and flat UI: B,G,R bytes into a zstd
 //     stream, which finds repeated glyphs) or as "natural" (photos, noisy wallpapers: each channel predicted
 //     from its causal neighbours inside the tile, the zigzagged residual put in one of 16 streams chosen by the
-//     local residual activity, each stream coded with FSE).
+//     local residual activity, each stream Huffman-coded with huff0). A tile is natural when fewer than half
+//     of its pixels equal their left neighbour.
 //
-// Motion vectors are found by voting: the hashes of 64-pixel row segments of the changed tiles are looked up
-// among the viewer's row segments (every column offset is tried for a sample of rows when vertical votes do not
-// explain the change), and the displacements with enough votes become the frame's vectors.
+// Motion vectors are found by voting: fingerprints of the changed tiles' 64-pixel row segments are looked up
+// among the viewer's row segments, and, for a sample of rows that found nothing, a window is rolled along the
+// row across every column offset (a dragged window); displacements with enough votes become the frame's
+// vectors, and every pixel they copy is checked byte for byte.
 //
-// The changed tiles are split into two parts, coded (and decoded) concurrently, each with its own streams.
+// The changed tiles are split into two parts, coded (and decoded) concurrently, each with its own streams, in
+// chunks of about 192 KiB of literals so that the buffers stay in cache.
 //
 // # Packet layout
 //
@@ -52,14 +58,19 @@
 //
 //	part:
 //	  count   uv      number of the changed tiles that this part codes (the parts take them in order)
+//	  chunks  chunks until the part's tiles are covered
+//
+//	chunk:
+//	  count   uv      number of the part's tiles (in order) that this chunk codes, at least 1
 //	  streams 18 × stream: ops, synthetic, then the 16 natural-residual streams by context
 //
 //	stream:
-//	  method  1 byte  0 empty, 1 raw, 2 zstd, 3 FSE, 4 one byte repeated
+//	  method  1 byte  0 empty, 1 raw, 2 zstd frame, 3 huff0 4X block with its table (natural streams only,
+//	                  at most huff0.BlockSizeMax bytes decoded), 4 one byte repeated
 //	  rawlen  uv      decoded length (0 for empty)
-//	  [complen uv, complen bytes]  for raw, zstd and FSE; for method 4 a single byte follows instead
+//	  [complen uv, complen bytes]  for raw, zstd and huff0; for method 4 a single byte follows instead
 //
-// The ops stream holds, for each tile of the part in order, a mode byte and its operands:
+// The ops stream holds, for each tile of the chunk in order, a mode byte and its operands:
 //
 //	0 SOLID   4 bytes B,G,R,A
 //	1 CACHE   uv slot in the tile store

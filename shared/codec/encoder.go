@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"sync"
 )
 
@@ -13,7 +14,9 @@ type Encoder struct {
 	g       tileGrid
 	key     bool // the next packet is a key frame
 	seq     uint64
-	fb      []byte   // the viewer's framebuffer, stride 4*g.w
+	ref     Frame    // the viewer's framebuffer: own, or the caller's last frame given to EncodeRetained
+	own     []byte   // the encoder's copy of the viewer's framebuffer, stride 4*g.w, when ref is not retained
+	retains bool     // ref is the caller's frame
 	rowHash []uint64 // [col*g.h+y]: hash of the row segment of fb in tile column col
 	newHash []uint64 // the same for the frame being coded (valid on changed tiles)
 	rowMask []uint64 // per tile: bit r set if row r of the tile changed (valid on changed tiles)
@@ -26,6 +29,7 @@ type Encoder struct {
 	cur     Frame
 	changed []int32
 	chg     [2][]int32
+	masks   [2][]uint64 // detect's scratch: changed rows by tile column
 	vecs    []vec
 	mot     motion
 	parts   [2]*encPart
@@ -65,7 +69,9 @@ func (e *Encoder) Stats() EncodeStats { return e.stats }
 func (e *Encoder) setup(w, h int) {
 	e.g = newGrid(w, h)
 	n := e.g.n()
-	e.fb = make([]byte, 4*w*h)
+	e.own = nil
+	e.ref = Frame{}
+	e.retains = false
 	e.rowHash = make([]uint64, e.g.tw*h)
 	e.newHash = make([]uint64, e.g.tw*h)
 	e.rowMask = make([]uint64, n)
@@ -75,14 +81,26 @@ func (e *Encoder) setup(w, h int) {
 	e.stIndex = make(map[uint64]int32, storeSlots)
 }
 
-// Encode codes frame f (which it does not keep) and appends the packet to dst. The packet must reach the
-// viewer's Decoder, after every packet before it. When nothing changed the packet is a few bytes long and
-// Changed is empty; such a packet may also be dropped, as it does not advance the stream.
+// Encode codes frame f and appends the packet to dst. The packet must reach the viewer's Decoder, after
+// every packet before it. When nothing changed the packet is a few bytes long and Changed is empty; such a
+// packet may also be dropped, as it does not advance the stream. Encode copies what it needs of f.
 func (e *Encoder) Encode(dst []byte, f Frame) ([]byte, error) {
+	return e.encode(dst, f, false)
+}
+
+// EncodeRetained is Encode without the copy: the encoder keeps f as the viewer's framebuffer, so the caller
+// must leave f.Pix unchanged until the next call to Encode or EncodeRetained has returned (a capture loop
+// alternates between two buffers, or captures into a new one each time). It saves copying every changed
+// pixel.
+func (e *Encoder) EncodeRetained(dst []byte, f Frame) ([]byte, error) {
+	return e.encode(dst, f, true)
+}
+
+func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 	if err := f.check(); err != nil {
 		return dst, err
 	}
-	if e.fb == nil || f.Width != e.g.w || f.Height != e.g.h {
+	if e.rowHash == nil || f.Width != e.g.w || f.Height != e.g.h {
 		e.setup(f.Width, f.Height)
 		e.key = true
 	}
@@ -100,6 +118,9 @@ func (e *Encoder) Encode(dst []byte, f Frame) ([]byte, error) {
 		dst = appendUv(dst, e.seq)
 		dst = appendUv(dst, uint64(e.g.w))
 		dst = appendUv(dst, uint64(e.g.h))
+		if retain || e.retains {
+			e.commit(false, retain) // the caller's previous frame is released: hold this one
+		}
 		e.cur = Frame{}
 		return dst, nil
 	}
@@ -152,11 +173,16 @@ func (e *Encoder) Encode(dst []byte, f Frame) ([]byte, error) {
 	}
 	parallel(nparts, func(i int) { e.parts[i].encode(e, tiles[i], key) })
 	dst = append(dst, byte(nparts))
+	n := 0
+	for i := range nparts {
+		n += len(e.parts[i].out)
+	}
+	dst = slices.Grow(dst, n)
 	for i := range nparts {
 		dst = append(dst, e.parts[i].out...)
 		e.parts[i].addStats(&e.stats)
 	}
-	e.commit(key)
+	e.commit(key, retain)
 	e.key = false
 	e.cur = Frame{}
 	return dst, nil
@@ -197,28 +223,50 @@ func (e *Encoder) detect(key bool) {
 			ty1 = g.th
 		}
 		chg := e.chg[i][:0]
-		cur := e.cur
+		cur, ref := e.cur, e.ref
+		if len(e.masks[i]) < g.tw {
+			e.masks[i] = make([]uint64, g.tw)
+		}
+		masks := e.masks[i][:g.tw]
+		// Row by row, so that memory is read in order.
 		for ty := ty0; ty < ty1; ty++ {
-			for tx := range g.tw {
-				t := ty*g.tw + tx
-				x0, y0, w, h := g.rect(t)
-				var mask uint64
-				base := tx * g.h
-				for r := range h {
-					y := y0 + r
-					a := cur.Pix[y*cur.Stride+4*x0:][:4*w]
-					if key || !bytes.Equal(a, e.fb[(y*g.w+x0)*4:][:4*w]) {
-						mask |= 1 << r
-						e.newHash[base+y] = segHash(a)
-					} else {
-						e.newHash[base+y] = e.rowHash[base+y]
+			y0 := ty * tileSize
+			th := min(tileSize, g.h-y0)
+			clear(masks)
+			for r := range th {
+				y := y0 + r
+				crow := cur.Pix[y*cur.Stride:][:4*g.w]
+				rrow := ref.Pix
+				if !key {
+					rrow = ref.Pix[y*ref.Stride:][:4*g.w]
+					if bytes.Equal(crow, rrow) {
+						continue
 					}
 				}
-				if mask != 0 {
-					e.rowMask[t] = mask
-					e.newTH[t] = tileHashOf(e.newHash[base+y0:base+y0+h], w)
-					chg = append(chg, int32(t))
+				for tx := range g.tw {
+					x0 := tx * tileSize
+					a := crow[4*x0 : 4*min(g.w, x0+tileSize)]
+					if key || !bytes.Equal(a, rrow[4*x0:4*min(g.w, x0+tileSize)]) {
+						masks[tx] |= 1 << r
+						e.newHash[tx*g.h+y] = segHash(a)
+					}
 				}
+			}
+			for tx, mask := range masks {
+				if mask == 0 {
+					continue
+				}
+				t := ty*g.tw + tx
+				base := tx*g.h + y0
+				for r := range th {
+					if mask&(1<<r) == 0 {
+						e.newHash[base+r] = e.rowHash[base+r]
+					}
+				}
+				e.rowMask[t] = mask
+				w := min(tileSize, g.w-tx*tileSize)
+				e.newTH[t] = tileHashOf(e.newHash[base:base+th], w)
+				chg = append(chg, int32(t))
 			}
 		}
 		e.chg[i] = chg
@@ -227,12 +275,12 @@ func (e *Encoder) detect(key bool) {
 }
 
 // commit makes the viewer's state (framebuffer, hashes, tile store) that of the coded frame.
-func (e *Encoder) commit(key bool) {
+func (e *Encoder) commit(key, retain bool) {
 	g := e.g
 	if !key && len(e.changed) <= storeMaxChanged {
 		for _, t := range e.changed {
 			x0, y0, w, h := g.rect(int(t))
-			s := e.store.put(e.fb, 4*g.w, x0, y0, w, h)
+			s := e.store.put(e.ref.Pix, e.ref.Stride, x0, y0, w, h)
 			if old, ok := e.stIndex[e.store.hash[s]]; ok && old == int32(s) {
 				delete(e.stIndex, e.store.hash[s])
 			}
@@ -240,11 +288,26 @@ func (e *Encoder) commit(key bool) {
 			e.stIndex[e.tHash[t]] = int32(s)
 		}
 	}
+	switch {
+	case retain:
+		e.ref, e.retains = e.cur, true
+	case e.retains || e.own == nil:
+		// The viewer's state moves into the encoder's own buffer, whole.
+		if e.own == nil {
+			e.own = make([]byte, 4*g.w*g.h)
+		}
+		for y := range g.h {
+			copy(e.own[y*4*g.w:][:4*g.w], e.cur.Pix[y*e.cur.Stride:][:4*g.w])
+		}
+		e.ref, e.retains = Frame{Width: g.w, Height: g.h, Stride: 4 * g.w, Pix: e.own}, false
+	}
 	for _, t := range e.changed {
 		x0, y0, w, h := g.rect(int(t))
-		for r := range h {
-			y := y0 + r
-			copy(e.fb[(y*g.w+x0)*4:][:4*w], e.cur.Pix[y*e.cur.Stride+4*x0:][:4*w])
+		if !retain {
+			for r := range h {
+				y := y0 + r
+				copy(e.own[(y*g.w+x0)*4:][:4*w], e.cur.Pix[y*e.cur.Stride+4*x0:][:4*w])
+			}
 		}
 		base := (x0/tileSize)*g.h + y0
 		copy(e.rowHash[base:base+h], e.newHash[base:base+h])
@@ -261,14 +324,19 @@ type encPart struct {
 	se     *streamEnc
 	ops    []byte
 	syn    []byte
-	nat    [nCtx][]byte
+	nat    [nCtx][]byte // natural residuals by context, natCap bytes each
+	natN   [nCtx]int32  // bytes used in nat
 	out    []byte
 	refs   [tilePix]uint8 // per pixel: 0 literal, k copied with vector k-1
 	pl     [3]plane
 	res    [3]plane
 	stats  EncodeStats
 	rowBit [maxVecSearch]uint64
+	rowRef [tileSize]uint8 // per row of the tile: the ref of all its pixels, or mixedRow (then see refs)
 }
+
+// mixedRow marks a tile row whose pixels do not all have the same ref.
+const mixedRow = 255
 
 func newEncPart() *encPart { return &encPart{se: newStreamEnc()} }
 
@@ -282,28 +350,58 @@ func (p *encPart) addStats(s *EncodeStats) {
 	s.NatPixels += p.stats.NatPixels
 }
 
+// chunkBytes is about how many literal bytes a chunk gathers before its streams are compressed: enough for
+// the Huffman tables to pay, little enough to stay in cache.
+const chunkBytes = 192 << 10
+
 func (p *encPart) encode(e *Encoder, tiles []int32, key bool) {
 	p.stats = EncodeStats{}
-	p.ops, p.syn = p.ops[:0], p.syn[:0]
-	for i := range p.nat {
-		p.nat[i] = p.nat[i][:0]
-	}
-	for _, t := range tiles {
-		p.tile(e, int(t), key)
+	if cap(p.out) == 0 {
+		// Reserve room for a key frame; pages not written are never touched.
+		p.out = make([]byte, 0, 4*e.g.w*e.g.h/2+1024)
 	}
 	p.out = appendUv(p.out[:0], uint64(len(tiles)))
+	p.reset()
+	start := 0
+	for i, t := range tiles {
+		p.tile(e, int(t), key)
+		n := len(p.syn)
+		for k := range p.natN {
+			n += int(p.natN[k])
+		}
+		if n >= chunkBytes || i == len(tiles)-1 {
+			p.flush(i + 1 - start)
+			start = i + 1
+		}
+	}
+}
+
+func (p *encPart) reset() {
+	p.ops, p.syn = p.ops[:0], p.syn[:0]
+	p.natN = [nCtx]int32{}
+	if p.nat[0] == nil {
+		for i := range p.nat {
+			p.nat[i] = make([]byte, natCap)
+		}
+	}
+}
+
+// flush appends a chunk of the last count tiles and empties the streams.
+func (p *encPart) flush(count int) {
+	p.out = appendUv(p.out, uint64(count))
 	p.out = p.se.appendStream(p.out, p.ops, false)
 	p.out = p.se.appendStream(p.out, p.syn, false)
 	for i := range p.nat {
-		p.out = p.se.appendStream(p.out, p.nat[i], true)
+		p.out = p.se.appendStream(p.out, p.nat[i][:p.natN[i]], true)
 	}
+	p.reset()
 }
 
 // fbEqual reports whether the w×h block of the new frame at (x0, y0) equals the viewer's at (sx, sy).
 func (e *Encoder) fbEqual(x0, y0, sx, sy, w, h int) bool {
 	cur := e.cur
 	for r := range h {
-		if !bytes.Equal(cur.Pix[(y0+r)*cur.Stride+4*x0:][:4*w], e.fb[((sy+r)*e.g.w+sx)*4:][:4*w]) {
+		if !bytes.Equal(cur.Pix[(y0+r)*cur.Stride+4*x0:][:4*w], e.ref.Pix[(sy+r)*e.ref.Stride+sx*4:][:4*w]) {
 			return false
 		}
 	}
@@ -356,27 +454,35 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	nLit := 0
 	p.ops = append(p.ops, opRuns, 0)
 	flagAt := len(p.ops) - 1
-	ref, n := p.refs[0], 0
+	ref, n := p.rowRef[0], 0
+	if ref == mixedRow {
+		ref = p.refs[0]
+	}
+	flush := func(v uint8) {
+		p.ops = appendUv(p.ops, uint64(n)<<4|uint64(ref))
+		if ref == 0 {
+			nLit += n
+		} else if ref > 1 {
+			p.stats.RefPixels += n
+		}
+		ref, n = v, 0
+	}
 	for r := range h {
+		if rr := p.rowRef[r]; rr != mixedRow {
+			if rr != ref {
+				flush(rr)
+			}
+			n += w
+			continue
+		}
 		for _, v := range p.refs[r*tileSize : r*tileSize+w] {
 			if v != ref {
-				p.ops = appendUv(p.ops, uint64(n)<<4|uint64(ref))
-				if ref == 0 {
-					nLit += n
-				} else if ref > 1 {
-					p.stats.RefPixels += n
-				}
-				ref, n = v, 0
+				flush(v)
 			}
 			n++
 		}
 	}
-	p.ops = appendUv(p.ops, uint64(n)<<4|uint64(ref))
-	if ref == 0 {
-		nLit += n
-	} else if ref > 1 {
-		p.stats.RefPixels += n
-	}
+	flush(0)
 	if nLit == 0 {
 		return
 	}
@@ -386,7 +492,6 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	alpha := false
 	for r := range h {
 		row := src[r*stride:][:4*w]
-		refs := p.refs[r*tileSize:]
 		prev := binary.LittleEndian.Uint32(row)
 		for x := 4; x < len(row); x += 4 {
 			v := binary.LittleEndian.Uint32(row[x:])
@@ -395,9 +500,19 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 			}
 			prev = v
 		}
-		for x := range w {
-			if refs[x] == 0 && row[4*x+3] != 255 {
-				alpha = true
+		switch p.rowRef[r] {
+		case 0:
+			for x := range w {
+				if row[4*x+3] != 255 {
+					alpha = true
+				}
+			}
+		case mixedRow:
+			refs := p.refs[r*tileSize:]
+			for x := range w {
+				if refs[x] == 0 && row[4*x+3] != 255 {
+					alpha = true
+				}
 			}
 		}
 	}
@@ -411,15 +526,21 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	p.stats.LitPixels += nLit
 	if !natural {
 		for r := range h {
-			row := src[r*stride:]
+			rr := p.rowRef[r]
+			if rr != 0 && rr != mixedRow {
+				continue
+			}
+			row := src[r*stride:][:4*w]
 			refs := p.refs[r*tileSize:]
 			for x := range w {
-				if refs[x] == 0 {
-					if alpha {
-						p.syn = append(p.syn, row[4*x:4*x+4]...)
-					} else {
-						p.syn = append(p.syn, row[4*x:4*x+3]...)
-					}
+				if rr == mixedRow && refs[x] != 0 {
+					continue
+				}
+				px := row[4*x : 4*x+4]
+				if alpha {
+					p.syn = append(p.syn, px[0], px[1], px[2], px[3])
+				} else {
+					p.syn = append(p.syn, px[0], px[1], px[2])
 				}
 			}
 		}
@@ -427,31 +548,86 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	}
 	p.stats.NatPixels += nLit
 	for r := range h {
-		row := src[r*stride:]
+		row := src[r*stride:][:4*w]
+		rr := p.rowRef[r]
+		pl0, pl1, pl2 := p.pl[0][r*tileSize:][:w], p.pl[1][r*tileSize:][:w], p.pl[2][r*tileSize:][:w]
 		for x := range w {
-			i := r*tileSize + x
-			p.pl[0][i] = row[4*x]
-			p.pl[1][i] = row[4*x+1]
-			p.pl[2][i] = row[4*x+2]
-			if alpha && p.refs[i] == 0 {
-				p.syn = append(p.syn, row[4*x+3])
+			pl0[x], pl1[x], pl2[x] = row[4*x], row[4*x+1], row[4*x+2]
+		}
+		if alpha && (rr == 0 || rr == mixedRow) {
+			for x := range w {
+				if rr == 0 || p.refs[r*tileSize+x] == 0 {
+					p.syn = append(p.syn, row[4*x+3])
+				}
 			}
 		}
 	}
 	for c := range 3 {
-		pl, res := &p.pl[c], &p.res[c]
-		for r := range h {
-			for x := range w {
+		p.natPlane(&p.pl[c], &p.res[c], w, h)
+	}
+}
+
+// natCap is the room of each natural-residual stream: a chunk plus one tile's worth.
+const natCap = chunkBytes + 3*tilePix
+
+// natPlane appends the residuals of the literal samples of one plane to the context streams.
+func (p *encPart) natPlane(pl, res *plane, w, h int) {
+	nat := &p.nat
+	natN := &p.natN
+	put := func(k uint8, z byte) {
+		nat[k][natN[k]] = z
+		natN[k]++
+	}
+	for r := range h {
+		rr := p.rowRef[r]
+		resRow := res[r*tileSize:][:w]
+		if rr != 0 && rr != mixedRow {
+			clear(resRow)
+			continue
+		}
+		if rr == 0 && r >= 2 && w >= 5 {
+			// Fast path: a literal row away from the top: only the first two and last two samples need
+			// the edge rules.
+			for x := range 2 {
 				i := r*tileSize + x
-				if p.refs[i] != 0 {
-					res[i] = 0
-					continue
-				}
 				z := zigzag(pl[i] - byte(natPredict(pl, x, r, w)))
 				res[i] = z
-				k := natCtx(res, x, r, w)
-				p.nat[k] = append(p.nat[k], z)
+				put(natCtx(res, x, r, w), z)
 			}
+			i0 := r * tileSize
+			cur := pl[i0 : i0+w]
+			up := pl[i0-tileSize : i0-tileSize+w]
+			up2 := pl[i0-2*tileSize : i0-2*tileSize+w]
+			rc := res[i0 : i0+w]
+			ru := res[i0-tileSize : i0-tileSize+w]
+			for x := 2; x < w-2; x++ {
+				v := 15*int(cur[x-1]) + 7*int(cur[x-2]) +
+					8*int(up[x]) - 2*int(up[x-1]) + 5*int(up[x+1]) - 4*int(up[x-2]) + 2*int(up[x+2]) +
+					3*int(up2[x]) - 2*int(up2[x-1])
+				v = (v + 16) >> 5
+				v = max(0, min(255, v))
+				z := zigzag(cur[x] - byte(v))
+				rc[x] = z
+				a := int(rc[x-1]) + int(ru[x]) + (int(ru[x-1])+int(ru[x+1]))>>1
+				put(ctxTable[min(a, 255)], z)
+			}
+			for x := w - 2; x < w; x++ {
+				i := r*tileSize + x
+				z := zigzag(pl[i] - byte(natPredict(pl, x, r, w)))
+				res[i] = z
+				put(natCtx(res, x, r, w), z)
+			}
+			continue
+		}
+		for x := range w {
+			i := r*tileSize + x
+			if rr == mixedRow && p.refs[i] != 0 {
+				res[i] = 0
+				continue
+			}
+			z := zigzag(pl[i] - byte(natPredict(pl, x, r, w)))
+			res[i] = z
+			put(natCtx(res, x, r, w), z)
 		}
 	}
 }
@@ -477,18 +653,16 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 	x0, y0, w, h := g.rect(t)
 	col := x0 / tileSize
 	mask := e.rowMask[t]
-	fbStride := 4 * g.w
+	ref := e.ref
 	last := 0 // the ref of the previous row, tried first
 	for r := range h {
 		refs := p.refs[r*tileSize : r*tileSize+w]
 		if key {
-			clear(refs)
+			p.rowRef[r] = 0
 			continue
 		}
 		if mask&(1<<r) == 0 {
-			for x := range refs {
-				refs[x] = 1
-			}
+			p.rowRef[r] = 1
 			last = 1
 			continue
 		}
@@ -507,12 +681,11 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 			}
 		}
 		if full != 0 {
-			for x := range refs {
-				refs[x] = uint8(full)
-			}
+			p.rowRef[r] = uint8(full)
 			last = full
 			continue
 		}
+		p.rowRef[r] = mixedRow
 		// Pixel by pixel: bitmaps of the pixels each vector copies.
 		nv := len(e.vecs)
 		for k := range nv {
@@ -522,7 +695,7 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 			if sy >= 0 && sy < g.h {
 				xa := max(0, -(x0 + v.dx))
 				xb := min(w, g.w-(x0+v.dx))
-				srow := e.fb[sy*fbStride:]
+				srow := ref.Pix[sy*ref.Stride:]
 				sx := x0 + v.dx
 				for x := xa; x < xb; x++ {
 					if binary.LittleEndian.Uint32(nrow[4*x:]) == binary.LittleEndian.Uint32(srow[4*(sx+x):]) {
@@ -572,5 +745,5 @@ func (e *Encoder) rowMatch(k int, nrow []byte, x0, y, col int) bool {
 	if v.dx == 0 && e.rowHash[col*e.g.h+sy] != e.newHash[col*e.g.h+y] {
 		return false
 	}
-	return bytes.Equal(nrow, e.fb[(sy*e.g.w+sx)*4:][:4*w])
+	return bytes.Equal(nrow, e.ref.Pix[sy*e.ref.Stride+sx*4:][:4*w])
 }

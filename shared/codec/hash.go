@@ -5,46 +5,36 @@ import (
 	"math/bits"
 )
 
-// Row segments are hashed with a polynomial hash over their pixels read as little-endian uint32:
-// h = Σ p[i]·B^(n-1-i) mod 2^64. Being polynomial it can be rolled along a row, which the motion search does;
-// every match it suggests is verified byte by byte before it is used, so collisions cost time, never output.
+// Row segments are fingerprinted with a polynomial hash over a sample of their pixels read as little-endian
+// uint32: for a full 64-pixel segment, every 4th pixel, h = Σ p[4i]·B^(15-i) mod 2^64; for a narrower one (the
+// last tile column), every pixel. Being polynomial it can be rolled along a row, which the motion search does.
+// A fingerprint is only a hint: every match it suggests is verified byte by byte before it is used, and a
+// mismatch of fingerprints proves the rows differ.
 const (
 	hashB   uint64 = 0x9E3779B97F4A7C15
 	hashMix uint64 = 0xD6E8FEB86659FD93
+	hashN          = 16 // pixels sampled from a full segment
+	hashGap        = tileSize / hashN
 )
 
-var (
-	hashB2 = mul64(hashB, hashB)
-	hashB3 = mul64(hashB2, hashB)
-	hashB4 = mul64(hashB2, hashB2)
-)
-
-func mul64(a, b uint64) uint64 { return a * b }
-
-// hashB63 is B^63, the weight of the pixel that leaves a 64-pixel window when it rolls.
-var hashB63 = func() uint64 {
+// hashBTop is B^(hashN-1), the weight of the pixel that leaves a window when it rolls.
+var hashBTop = func() uint64 {
 	v := uint64(1)
-	for range 63 {
+	for range hashN - 1 {
 		v *= hashB
 	}
 	return v
 }()
 
-// segHash hashes a row segment of len(b)/4 pixels.
+// segHash fingerprints a row segment of len(b)/4 pixels.
 func segHash(b []byte) uint64 {
-	n := len(b) / 4
-	if n == tileSize {
-		// Four interleaved Horner chains over B^4, for instruction-level parallelism.
-		var h0, h1, h2, h3 uint64
-		for i := 0; i+16 <= len(b); i += 16 {
-			h0 = h0*hashB4 + uint64(binary.LittleEndian.Uint32(b[i:]))
-			h1 = h1*hashB4 + uint64(binary.LittleEndian.Uint32(b[i+4:]))
-			h2 = h2*hashB4 + uint64(binary.LittleEndian.Uint32(b[i+8:]))
-			h3 = h3*hashB4 + uint64(binary.LittleEndian.Uint32(b[i+12:]))
-		}
-		return h0*hashB3 + h1*hashB2 + h2*hashB + h3
-	}
 	var h uint64
+	if len(b) == 4*tileSize {
+		for i := 0; i < len(b); i += 4 * hashGap {
+			h = h*hashB + uint64(binary.LittleEndian.Uint32(b[i:]))
+		}
+		return h
+	}
 	for i := 0; i+4 <= len(b); i += 4 {
 		h = h*hashB + uint64(binary.LittleEndian.Uint32(b[i:]))
 	}

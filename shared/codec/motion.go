@@ -29,9 +29,9 @@ type vecVotes struct {
 }
 
 const (
-	minVotes     = 4   // a vector needs this many row votes
-	maxUnexpl    = 192 // rows sampled for the rolling search
-	maxVecSearch = 8   // vectors kept (including vector 0)
+	minVotes     = 3  // a vector needs this many row votes
+	maxUnexpl    = 64 // rows sampled for the rolling search
+	maxVecSearch = 8  // vectors kept (including vector 0)
 )
 
 func (m *motion) find(e *Encoder, cur Frame, out []vec) []vec {
@@ -69,7 +69,8 @@ func (m *motion) find(e *Encoder, cur Frame, out []vec) []vec {
 		col := x0 / tileSize
 		mask := e.rowMask[t]
 		for r := range h {
-			if mask&(1<<r) == 0 {
+			// Every other changed row is enough to vote.
+			if mask&(1<<r) == 0 || r&1 != 0 {
 				continue
 			}
 			y := y0 + r
@@ -149,20 +150,23 @@ func (m *motion) roll(e *Encoder, cur Frame, t, r int) {
 		return
 	}
 	row := cur.Pix[y*cur.Stride:][:4*g.w]
-	h := segHash(row[4*lo : 4*lo+4*tileSize])
-	for xs := lo; ; xs++ {
-		if v, n := m.idx.find(h); n == 1 {
-			pc, py := int(v)/g.h, int(v)%g.h
-			dx, dy := pc*tileSize-xs, py-y
-			if dx != 0 {
-				m.votes[vec{dx, dy}]++
+	// The window's samples are every hashGap pixels: roll each residue class of starts separately.
+	for r0 := lo; r0 < lo+hashGap && r0 <= hi; r0++ {
+		h := segHash(row[4*r0 : 4*r0+4*tileSize])
+		for xs := r0; ; xs += hashGap {
+			if v, n := m.idx.find(h); n == 1 {
+				pc, py := int(v)/g.h, int(v)%g.h
+				dx, dy := pc*tileSize-xs, py-y
+				if dx != 0 {
+					m.votes[vec{dx, dy}]++
+				}
 			}
+			if xs+hashGap > hi {
+				break
+			}
+			out := uint64(binary.LittleEndian.Uint32(row[4*xs:]))
+			in := uint64(binary.LittleEndian.Uint32(row[4*(xs+tileSize):]))
+			h = (h-out*hashBTop)*hashB + in
 		}
-		if xs == hi {
-			break
-		}
-		out := uint64(binary.LittleEndian.Uint32(row[4*xs:]))
-		in := uint64(binary.LittleEndian.Uint32(row[4*(xs+tileSize):]))
-		h = (h-out*hashB63)*hashB + in
 	}
 }

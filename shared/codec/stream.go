@@ -3,7 +3,7 @@ package codec
 import (
 	"encoding/binary"
 
-	"github.com/klauspost/compress/fse"
+	"github.com/klauspost/compress/huff0"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -76,7 +76,7 @@ func appendSv(b []byte, v int) []byte    { return binary.AppendVarint(b, int64(v
 // streamEnc holds what one encoding goroutine needs to compress streams.
 type streamEnc struct {
 	zstd    *zstd.Encoder
-	fse     fse.Scratch
+	huff    huff0.Scratch
 	scratch []byte
 }
 
@@ -90,7 +90,9 @@ func newStreamEnc() *streamEnc {
 	if err != nil {
 		panic(err) // only bad options fail
 	}
-	return &streamEnc{zstd: z}
+	se := &streamEnc{zstd: z}
+	se.huff.Reuse = huff0.ReusePolicyNone
+	return se
 }
 
 func allSame(b []byte) bool {
@@ -102,8 +104,9 @@ func allSame(b []byte) bool {
 	return true
 }
 
-// appendStream appends raw as a stream, compressed with zstd (useFSE false) or FSE when that is smaller.
-func (s *streamEnc) appendStream(dst, raw []byte, useFSE bool) []byte {
+// appendStream appends raw as a stream, compressed with zstd (entropyOnly false) or Huffman only when that is
+// smaller.
+func (s *streamEnc) appendStream(dst, raw []byte, entropyOnly bool) []byte {
 	if len(raw) == 0 {
 		return append(dst, methodEmpty, 0)
 	}
@@ -114,10 +117,12 @@ func (s *streamEnc) appendStream(dst, raw []byte, useFSE bool) []byte {
 	}
 	var comp []byte
 	method := byte(methodRaw)
-	if useFSE {
-		out, err := fse.Compress(raw, &s.fse)
-		if err == nil {
-			comp, method = out, methodFSE
+	if entropyOnly {
+		if len(raw) <= huff0.BlockSizeMax {
+			out, _, err := huff0.Compress4X(raw, &s.huff)
+			if err == nil {
+				comp, method = out, methodHuff
+			}
 		}
 	} else if len(raw) >= 16 {
 		s.scratch = s.zstd.EncodeAll(raw, s.scratch[:0])
@@ -135,6 +140,6 @@ func (s *streamEnc) appendStream(dst, raw []byte, useFSE bool) []byte {
 // streamDec holds what one decoding goroutine needs to decompress streams.
 type streamDec struct {
 	zstd *zstd.Decoder // shared, safe for concurrent DecodeAll
-	fse  [nCtx]fse.Scratch
+	huff huff0.Scratch
 	bufs [nStreams][]byte
 }

@@ -1,0 +1,598 @@
+package codec
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// session pairs an encoder and a decoder and checks every frame survives the trip.
+type session struct {
+	t   testing.TB
+	enc *Encoder
+	dec *Decoder
+	pkt []byte
+}
+
+func newSession(t testing.TB) *session {
+	t.Helper()
+	s := &session{t: t, enc: NewEncoder(), dec: NewDecoder(DecoderOptions{})}
+	t.Cleanup(s.dec.Close)
+	return s
+}
+
+// send encodes f, decodes the packet and fails unless the decoder's frame equals f.
+func (s *session) send(f Frame) EncodeStats {
+	s.t.Helper()
+	var err error
+	s.pkt, err = s.enc.Encode(s.pkt[:0], f)
+	if err != nil {
+		s.t.Fatalf("Encode: %v", err)
+	}
+	if err := s.dec.Decode(s.pkt); err != nil {
+		s.t.Fatalf("Decode: %v", err)
+	}
+	if !s.dec.Frame().Equal(f) {
+		s.t.Fatalf("decoded frame differs (stats %+v)", s.enc.Stats())
+	}
+	return s.enc.Stats()
+}
+
+// painter draws test content.
+type painter struct {
+	f   Frame
+	rng *rand.Rand
+}
+
+func newPainter(w, h int, seed uint64) *painter {
+	return &painter{f: NewFrame(w, h), rng: rand.New(rand.NewPCG(seed, 1))}
+}
+
+func (p *painter) set(x, y int, c uint32) {
+	if x < 0 || y < 0 || x >= p.f.Width || y >= p.f.Height {
+		return
+	}
+	i := y*p.f.Stride + 4*x
+	p.f.Pix[i], p.f.Pix[i+1], p.f.Pix[i+2], p.f.Pix[i+3] = byte(c), byte(c>>8), byte(c>>16), byte(c>>24)
+}
+
+func (p *painter) fill(x0, y0, w, h int, c uint32) {
+	x1, y1 := min(x0+w, p.f.Width), min(y0+h, p.f.Height)
+	x0, y0 = max(x0, 0), max(y0, 0)
+	if x1 <= x0 || y1 <= y0 {
+		return
+	}
+	for x := x0; x < x1; x++ {
+		p.set(x, y0, c)
+	}
+	first := p.f.Pix[y0*p.f.Stride+4*x0 : y0*p.f.Stride+4*x1]
+	for y := y0 + 1; y < y1; y++ {
+		copy(p.f.Pix[y*p.f.Stride+4*x0:], first)
+	}
+}
+
+// noise paints a smooth gradient plus noise, like a photo or a grainy wallpaper.
+func (p *painter) noise(x0, y0, w, h int) {
+	for y := y0; y < y0+h; y++ {
+		for x := x0; x < x0+w; x++ {
+			n := p.rng.Uint32()
+			c := uint32(byte(x+int(n&15))) | uint32(byte(y+int(n>>4&15)))<<8 | uint32(byte(x+y+int(n>>8&15)))<<16
+			p.set(x, y, c|0xff000000)
+		}
+	}
+}
+
+// text paints rows of random glyph-like marks on a background, like a terminal.
+func (p *painter) text(x0, y0, w, h int, bg, fg uint32) {
+	p.fill(x0, y0, w, h, bg)
+	for ly := y0; ly+14 <= y0+h; ly += 16 {
+		n := p.rng.IntN(w / 8)
+		for cx := 0; cx < n; cx++ {
+			g := p.rng.Uint64()
+			for gy := range 12 {
+				for gx := range 6 {
+					if g>>(uint(gy*6+gx)%64)&1 != 0 {
+						p.set(x0+cx*8+gx, ly+1+gy, fg)
+					}
+				}
+			}
+		}
+	}
+}
+
+// scroll moves the rows of the rectangle up by dy pixels, leaving the bottom dy rows as they were.
+func (p *painter) scroll(x0, y0, w, h, dy int) {
+	f := p.f
+	for y := y0; y+dy < y0+h; y++ {
+		copy(f.Pix[y*f.Stride+4*x0:][:4*w], f.Pix[(y+dy)*f.Stride+4*x0:][:4*w])
+	}
+}
+
+func (p *painter) clone() Frame {
+	f := p.f
+	g := Frame{Width: f.Width, Height: f.Height, Stride: f.Stride, Pix: append([]byte(nil), f.Pix...)}
+	return g
+}
+
+const (
+	dark  = 0xff202020
+	light = 0xffd0d0d0
+	green = 0xff30e030
+)
+
+func TestRoundTripSizes(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {2, 3}, {63, 1}, {64, 64}, {65, 63}, {100, 130}, {130, 70}, {200, 129}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			s := newSession(t)
+			p := newPainter(sz[0], sz[1], uint64(sz[0]*1000+sz[1]))
+			p.noise(0, 0, sz[0], sz[1])
+			if st := s.send(p.f); !st.Key {
+				t.Errorf("first packet is not a key frame")
+			}
+			p.text(0, 0, sz[0]/2+1, sz[1], dark, green)
+			s.send(p.f)
+			s.send(p.f) // unchanged
+			if len(s.enc.Changed()) != 0 || len(s.dec.Changed()) != 0 {
+				t.Errorf("unchanged frame reports changes %v %v", s.enc.Changed(), s.dec.Changed())
+			}
+			p.fill(sz[0]/3, sz[1]/3, 5, 5, 0xff0000ff)
+			s.send(p.f)
+			p.noise(sz[0]/2, sz[1]/2, sz[0]-sz[0]/2, sz[1]-sz[1]/2)
+			s.send(p.f)
+		})
+	}
+}
+
+func TestRoundTripRandomSequence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	s := newSession(t)
+	const w, h = 300, 200
+	p := newPainter(w, h, 3)
+	p.noise(0, 0, w, h)
+	s.send(p.f)
+	for i := range 60 {
+		x, y := rng.IntN(w), rng.IntN(h)
+		cw, ch := 1+rng.IntN(w-x), 1+rng.IntN(h-y)
+		switch rng.IntN(6) {
+		case 0:
+			p.noise(x, y, cw, ch)
+		case 1:
+			p.text(x, y, cw, ch, light, dark)
+		case 2:
+			p.fill(x, y, cw, ch, rng.Uint32()|0xff000000)
+		case 3:
+			if ch > 2 {
+				p.scroll(x, y, cw, ch, 1+rng.IntN(ch-1))
+			}
+		case 4:
+			p.fill(x, y, cw, ch, rng.Uint32()) // alpha other than 255
+		case 5:
+			if i%10 == 0 {
+				s.enc.Reset()
+			}
+		}
+		s.send(p.f)
+	}
+}
+
+// TestRetained drives EncodeRetained with a capture loop's two alternating buffers, mixed with Encode.
+func TestRetained(t *testing.T) {
+	s := newSession(t)
+	const w, h = 200, 150
+	p := newPainter(w, h, 21)
+	p.noise(0, 0, w, h)
+	bufs := [2]Frame{NewFrame(w, h), NewFrame(w, h)}
+	for i := range 12 {
+		switch i % 4 {
+		case 0:
+			p.text(10*i, 5*i, 60, 40, dark, green)
+		case 1:
+			p.scroll(0, 0, w, h, 9)
+		case 2: // unchanged
+		case 3:
+			p.noise(3*i, 2*i, 30, 30)
+		}
+		f := bufs[i%2]
+		copy(f.Pix, p.f.Pix)
+		var err error
+		if i%6 == 5 {
+			s.pkt, err = s.enc.Encode(s.pkt[:0], f)
+		} else {
+			s.pkt, err = s.enc.EncodeRetained(s.pkt[:0], f)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The caller may now scribble on the other buffer.
+		for j := range bufs[(i+1)%2].Pix {
+			bufs[(i+1)%2].Pix[j] = byte(j * 7)
+		}
+		if err := s.dec.Decode(s.pkt); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if !s.dec.Frame().Equal(p.f) {
+			t.Fatalf("frame %d differs", i)
+		}
+	}
+}
+
+func TestStride(t *testing.T) {
+	s := newSession(t)
+	const w, h = 70, 40
+	p := newPainter(w, h, 9)
+	p.text(0, 0, w, h, dark, green)
+	f := Frame{Width: w, Height: h, Stride: 4*w + 12, Pix: make([]byte, (4*w+12)*h)}
+	for y := range h {
+		copy(f.Pix[y*f.Stride:][:4*w], p.f.Pix[y*p.f.Stride:][:4*w])
+		f.Pix[y*f.Stride+4*w] = byte(y) // padding must not matter
+	}
+	s.send(f)
+	f.Pix[10*f.Stride+4*w+1] = 99 // a change in the padding only
+	if s.send(f); len(s.enc.Changed()) != 0 {
+		t.Errorf("padding change reported as %v", s.enc.Changed())
+	}
+}
+
+func Test4K(t *testing.T) {
+	if testing.Short() {
+		t.Skip("4K frames in -short mode")
+	}
+	s := newSession(t)
+	const w, h = 3840, 2160
+	p := newPainter(w, h, 4)
+	p.text(0, 0, w, 1200, light, dark)
+	p.fill(0, 1200, w, h-1200, light)
+	p.noise(1000, 500, 400, 300)
+	s.send(p.f)
+	p.scroll(0, 100, w, h-100, 37)
+	if st := s.send(p.f); st.Vectors == 0 || st.RefPixels < w*500 || st.LitPixels > w*37 {
+		t.Errorf("4K scroll: %+v, want the text copied", st)
+	}
+}
+
+func TestScrollDetected(t *testing.T) {
+	s := newSession(t)
+	const w, h = 640, 480
+	p := newPainter(w, h, 5)
+	p.text(0, 0, w, h, dark, green)
+	p.noise(400, 100, 160, 120)
+	s.send(p.f)
+	keySize := len(s.pkt)
+	for _, dy := range []int{16, 7, 33} {
+		p.scroll(0, 20, w, h-20, dy) // a header of 20 rows stays put
+		p.text(0, h-dy, w, dy, dark, green)
+		st := s.send(p.f)
+		if st.Vectors == 0 || st.RefPixels == 0 || st.LitPixels > 2*w*dy {
+			t.Errorf("scroll by %d: %+v, want the scrolled part copied", dy, st)
+		}
+		if len(s.pkt) > keySize/4 {
+			t.Errorf("scroll by %d: packet %d bytes, key frame %d", dy, len(s.pkt), keySize)
+		}
+	}
+}
+
+func TestMoveDetected(t *testing.T) {
+	s := newSession(t)
+	const w, h = 800, 600
+	bg := newPainter(w, h, 6)
+	bg.noise(0, 0, w, h)
+	win := newPainter(300, 200, 8)
+	win.text(0, 0, 300, 200, dark, green)
+	win.fill(0, 0, 300, 12, 0xff8080c0)
+	frame := func(x, y int) Frame {
+		f := bg.clone()
+		for r := range 200 {
+			copy(f.Pix[(y+r)*f.Stride+4*x:][:4*300], win.f.Pix[r*win.f.Stride:][:4*300])
+		}
+		return f
+	}
+	s.send(frame(100, 100))
+	// Reveals of background covered since the key frame must be sent; what the window covers is copied.
+	x, y := 100, 100
+	for i, d := range [][2]int{{17, 5}, {17, 5}, {-30, 11}, {3, -40}} {
+		x, y = x+d[0], y+d[1]
+		st := s.send(frame(x, y))
+		revealed := 200*abs(d[0]) + 300*abs(d[1])
+		if st.Vectors == 0 || st.RefPixels == 0 || st.LitPixels > revealed+2000 {
+			t.Errorf("move %d by %v: %+v, want the window copied and only %d pixels sent", i, d, st, revealed)
+		}
+	}
+}
+
+func TestCacheReuse(t *testing.T) {
+	s := newSession(t)
+	const w, h = 256, 192
+	p := newPainter(w, h, 10)
+	p.noise(0, 0, w, h)
+	on := p.clone()
+	p.text(70, 70, 40, 40, dark, green) // a cursor/clock-like change inside one tile
+	off := p.clone()
+	s.send(on)
+	s.send(off)
+	if st := s.send(on); st.Cached+st.Copied != 1 {
+		t.Errorf("blink back: %+v, want the tile from the store", st)
+	}
+	if len(s.pkt) > 64 {
+		t.Errorf("blink back: %d bytes", len(s.pkt))
+	}
+	if st := s.send(off); st.Cached != 1 {
+		t.Errorf("blink again: %+v", st)
+	}
+	// A tile equal to another one on screen is copied.
+	q := newPainter(w, h, 11)
+	q.noise(0, 0, w, h)
+	s.send(q.f)
+	for r := range 64 {
+		copy(q.f.Pix[(128+r)*q.f.Stride+4*128:][:256], q.f.Pix[r*q.f.Stride:][:256])
+	}
+	if st := s.send(q.f); st.Copied != 1 {
+		t.Errorf("duplicate tile: %+v", st)
+	}
+}
+
+func TestResetAndKeyFrames(t *testing.T) {
+	s := newSession(t)
+	p := newPainter(200, 100, 12)
+	p.text(0, 0, 200, 100, dark, green)
+	s.send(p.f)
+	p.fill(10, 10, 20, 20, 0xff112233)
+	s.send(p.f)
+	delta := append([]byte(nil), s.pkt...)
+
+	late := NewDecoder(DecoderOptions{})
+	defer late.Close()
+	if err := late.Decode(delta); !errors.Is(err, ErrNeedKey) {
+		t.Fatalf("delta to a fresh decoder: %v, want ErrNeedKey", err)
+	}
+	s.enc.Reset()
+	p.fill(50, 50, 20, 20, 0xff445566)
+	if st := s.send(p.f); !st.Key {
+		t.Fatalf("packet after Reset is not a key frame")
+	}
+	if err := late.Decode(s.pkt); err != nil {
+		t.Fatalf("key frame to a fresh decoder: %v", err)
+	}
+	if !late.Frame().Equal(p.f) {
+		t.Fatalf("late decoder's frame differs")
+	}
+	if got := fmt.Sprint(late.Changed()); got != "[{0 0 200 64} {0 64 200 36}]" {
+		t.Errorf("key frame changed %s", got)
+	}
+	// A packet out of order is refused, and the decoder then waits for a key frame.
+	if err := late.Decode(delta); !errors.Is(err, ErrNeedKey) {
+		t.Fatalf("replayed delta: %v, want ErrNeedKey", err)
+	}
+	p.fill(0, 0, 5, 5, 0xff000000)
+	s.send(p.f)
+	if err := late.Decode(s.pkt); !errors.Is(err, ErrNeedKey) {
+		t.Fatalf("delta after an error: %v, want ErrNeedKey", err)
+	}
+	// A size change makes a key frame by itself.
+	q := newPainter(90, 90, 13)
+	q.noise(0, 0, 90, 90)
+	if st := s.send(q.f); !st.Key {
+		t.Fatalf("size change is not a key frame")
+	}
+}
+
+func TestChangedRegions(t *testing.T) {
+	s := newSession(t)
+	p := newPainter(300, 200, 14)
+	s.send(p.f)
+	if got := s.enc.Changed(); len(got) != 4 { // key frame: 4 tile rows of 5 tiles
+		t.Errorf("key frame changed %v", got)
+	}
+	p.fill(70, 10, 100, 5, 0xffffffff) // tiles 1..2 of tile row 0
+	p.fill(299, 199, 1, 1, 0xffffffff) // the last, partial tile
+	s.send(p.f)
+	want := []Rect{{64, 0, 128, 64}, {256, 192, 44, 8}}
+	got := s.enc.Changed()
+	if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(s.dec.Changed()) != fmt.Sprint(want) {
+		t.Errorf("changed %v / %v, want %v", got, s.dec.Changed(), want)
+	}
+}
+
+func TestBadFrames(t *testing.T) {
+	e := NewEncoder()
+	for _, f := range []Frame{{}, {Width: 2, Height: 2, Stride: 4, Pix: make([]byte, 16)}, {Width: 2, Height: 2, Stride: 8, Pix: make([]byte, 15)}} {
+		if _, err := e.Encode(nil, f); err == nil {
+			t.Errorf("Encode(%dx%d stride %d, %d bytes) succeeded", f.Width, f.Height, f.Stride, len(f.Pix))
+		}
+	}
+}
+
+// packets returns a few valid packet sequences for corruption tests and fuzz seeds.
+func packets(t testing.TB) [][]byte {
+	var out [][]byte
+	enc := NewEncoder()
+	p := newPainter(150, 100, 15)
+	p.noise(0, 0, 150, 100)
+	p.text(0, 0, 70, 100, dark, green)
+	add := func() {
+		pkt, err := enc.Encode(nil, p.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pkt)
+	}
+	add()
+	p.scroll(0, 0, 70, 100, 16)
+	p.fill(100, 40, 30, 30, 0x80123456)
+	add()
+	p.noise(10, 70, 100, 20)
+	add()
+	return out
+}
+
+func TestCorruptPackets(t *testing.T) {
+	pkts := packets(t)
+	rng := rand.New(rand.NewPCG(16, 16))
+	check := func(d *Decoder, pkt []byte) {
+		t.Helper()
+		err := d.Decode(pkt)
+		if err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNeedKey) {
+			t.Fatalf("error %v wraps neither ErrCorrupt nor ErrNeedKey", err)
+		}
+	}
+	d := NewDecoder(DecoderOptions{MaxPixels: 1 << 16})
+	defer d.Close()
+	// upTo brings d to the state right before packet i.
+	upTo := func(i int) {
+		t.Helper()
+		d.Reset()
+		for _, q := range pkts[:i] {
+			if err := d.Decode(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, pkt := range pkts {
+		step := max(1, len(pkt)/100)
+		for n := 0; n < len(pkt); n += step {
+			upTo(i)
+			if err := d.Decode(pkt[:n]); err == nil {
+				t.Errorf("packet %d truncated to %d bytes accepted", i, n)
+			} else {
+				check(d, pkt[:n])
+			}
+		}
+		for range 100 {
+			upTo(i)
+			bad := append([]byte(nil), pkt...)
+			for range 1 + rng.IntN(3) {
+				bad[rng.IntN(len(bad))] ^= byte(1 << rng.IntN(8))
+			}
+			check(d, bad)
+		}
+	}
+	small := NewDecoder(DecoderOptions{MaxPixels: 100 * 100})
+	defer small.Close()
+	if err := small.Decode(pkts[0]); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("frame over MaxPixels: %v", err)
+	}
+}
+
+// TestHostileSizes checks that a packet claiming large sizes does not make the decoder allocate them.
+func TestHostileSizes(t *testing.T) {
+	d := NewDecoder(DecoderOptions{MaxPixels: 1 << 20})
+	defer d.Close()
+	pkt := []byte{magic, version, flagKey, 1}
+	pkt = appendUv(pkt, 1024)
+	pkt = appendUv(pkt, 1024)
+	pkt = appendUv(pkt, 256) // all tiles
+	for range 256 {
+		pkt = append(pkt, 0)
+	}
+	pkt = append(pkt, 0, 1)
+	pkt = appendUv(pkt, 256)
+	pkt = append(pkt, methodZstd)
+	pkt = appendUv(pkt, 1<<40) // a huge ops stream
+	pkt = appendUv(pkt, 3)
+	pkt = append(pkt, 1, 2, 3)
+	var m0, m1 runtimeMem
+	m0.read()
+	err := d.Decode(pkt)
+	m1.read()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Errorf("hostile packet: %v", err)
+	}
+	if got := m1.total - m0.total; got > 64<<20 {
+		t.Errorf("hostile packet made the decoder allocate %d bytes", got)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	pkts := packets(f)
+	for _, p := range pkts {
+		f.Add(p)
+	}
+	f.Add([]byte{magic, version, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := NewDecoder(DecoderOptions{MaxPixels: 1 << 16})
+		defer d.Close()
+		// Arbitrary bytes as the first packet, then as a packet after a valid key frame.
+		if err := d.Decode(data); err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNeedKey) {
+			t.Fatalf("bad error %v", err)
+		}
+		if err := d.Decode(pkts[0]); err != nil {
+			t.Fatalf("key frame after junk: %v", err)
+		}
+		if err := d.Decode(data); err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNeedKey) {
+			t.Fatalf("bad error %v", err)
+		}
+		if fr := d.Frame(); len(fr.Pix) != 4*fr.Width*fr.Height {
+			t.Fatalf("framebuffer of %d bytes for %dx%d", len(fr.Pix), fr.Width, fr.Height)
+		}
+	})
+}
+
+// corpusDir is where the shared frame corpus sits when the repository is checked out beside it.
+var corpusDir = filepath.Join("..", "..", "..", "shared", "corpus")
+
+func TestCorpus(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.frames.zst"))
+	if len(files) == 0 {
+		t.Skipf("no corpus in %s", corpusDir)
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			frames := 4
+			if testing.Short() {
+				frames = 2
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer zr.Close()
+			br := bufio.NewReaderSize(zr, 1<<20)
+			var w, h, n int
+			if _, err := fmt.Fscanf(br, "FRAMES v1 %d %d %d BGRA\n", &w, &h, &n); err != nil {
+				t.Fatal(err)
+			}
+			if w*h > 1920*1080 {
+				frames = min(frames, 2) // 4K under the race detector is slow
+			}
+			s := newSession(t)
+			fr := NewFrame(w, h)
+			var raw, coded int
+			for i := 0; i < min(n, frames); i++ {
+				if _, err := io.ReadFull(br, fr.Pix); err != nil {
+					t.Fatal(err)
+				}
+				s.send(fr)
+				raw += len(fr.Pix)
+				coded += len(s.pkt)
+			}
+			t.Logf("%d frames, ratio %.1f", frames, float64(raw)/float64(coded))
+		})
+	}
+}
+
+type runtimeMem struct{ total uint64 }
+
+func (m *runtimeMem) read() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m.total = ms.TotalAlloc
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
