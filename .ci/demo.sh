@@ -2,7 +2,8 @@
 # Starts Tandem Expert hosting a new session and Tandem Customer joining it with the key, over real QUIC on
 # loopback. `demo.sh` uses the current display; `demo.sh --headless OUTDIR` starts its own Xvfb servers (one per
 # program, so the windows don't overlap), writes OUTDIR/expert.png and OUTDIR/customer.png once the customer
-# has joined, and stops both programs. Called by `make demo` and `make demo-headless`.
+# has joined, and stops both programs. Called by `make demo` and `make demo-headless`. TANDEM_LANG=fr (or en)
+# picks the language of both programs.
 set -euo pipefail
 # Fyne logs an error for the C.UTF-8 locale, which names no language: name one.
 case "${LC_ALL:-${LANG:-}}" in C.*) export LANGUAGE=${LANGUAGE:-en} ;; esac
@@ -45,15 +46,15 @@ if [ -n "$headless" ]; then
 fi
 
 link=$work/link
-DISPLAY=$expert_display "$bin/tandem-expert" -listen 127.0.0.1:0 -advertise 127.0.0.1 -new-session \
-  -name "${TANDEM_EXPERT_NAME:-Alice (technician)}" -link-file "$link" \
+DISPLAY=$expert_display "$bin/tandem-expert" ${TANDEM_LANG:+-lang "$TANDEM_LANG"} -listen 127.0.0.1:0 -advertise 127.0.0.1 -new-session \
+  -name "${TANDEM_EXPERT_NAME:-Alice}" -link-file "$link" \
   ${headless:+-screenshot "$headless/expert.png"} &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$link" ] && break; sleep 0.1; done
 [ -s "$link" ] || { echo "demo: Tandem Expert did not start a session" >&2; exit 1; }
 echo "demo: Tandem Expert is hosting $(cat "$link")"
 
-DISPLAY=$customer_display "$bin/tandem-customer" -name "${TANDEM_CUSTOMER_NAME:-Bob (customer)}" \
+DISPLAY=$customer_display "$bin/tandem-customer" ${TANDEM_LANG:+-lang "$TANDEM_LANG"} -name "${TANDEM_CUSTOMER_NAME:-Bob}" \
   ${headless:+-screenshot "$headless/customer.png"} "$(cat "$link")" &
 pids+=($!)
 

@@ -113,7 +113,7 @@ func (h *home) build() {
 		h.status,
 	)
 	h.win.SetContent(container.NewPadded(content))
-	h.win.Resize(fyne.NewSize(560, 420))
+	h.win.Resize(fyne.NewSize(600, 540))
 	h.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
 		if !h.newSession.Disabled() {
 			h.startSession()

@@ -651,3 +651,28 @@ func FuzzFinish(f *testing.F) {
 		}
 	})
 }
+
+func TestConfirmationTag(t *testing.T) {
+	p := params{prs: []byte("314159265"), ci: []byte("ci"), sid: []byte("sid-0123456789ab"), ad: []byte{1, 1}}
+	iskA, iskB := run(t, Initiator, Responder, p, p)
+	y := bytes.Repeat([]byte{7}, MessageSize)
+	tag := ConfirmationTag(p.sid, iskA, y, p.ad)
+	if len(tag) != 64 || !bytes.Equal(tag, ConfirmationTag(p.sid, iskB, y, p.ad)) {
+		t.Fatal("both sides must compute the same tag from the same ISK")
+	}
+	wrong := p
+	wrong.prs = []byte("314159266")
+	iskC, _ := run(t, Initiator, Responder, p, wrong)
+	for name, other := range map[string][]byte{
+		"other ISK": ConfirmationTag(p.sid, iskC, y, p.ad),
+		"other sid": ConfirmationTag([]byte("sid-0123456789ac"), iskA, y, p.ad),
+		"other Y":   ConfirmationTag(p.sid, iskA, bytes.Repeat([]byte{8}, MessageSize), p.ad),
+		"other AD":  ConfirmationTag(p.sid, iskA, y, []byte{1, 2}),
+		// lv_cat keeps Y and AD apart: moving a byte from one to the other changes the tag.
+		"shifted": ConfirmationTag(p.sid, iskA, y[:MessageSize-1], append([]byte{7}, p.ad...)),
+	} {
+		if bytes.Equal(tag, other) {
+			t.Errorf("%s gives the same tag", name)
+		}
+	}
+}
