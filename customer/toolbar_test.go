@@ -5,10 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/i18n"
 	"github.com/tandem-remote/tandem/shared/protocol"
@@ -92,12 +90,12 @@ func TestPastedLinkJoinsAtOnceAndEndSessionCutsOff(t *testing.T) {
 	}
 
 	test.Tap(tb.endBtn)
-	answer(t, tb.win, "No")
+	uitest.Answer(t, tb.win, lang.L("No"))
 	if tb.guest == nil {
 		t.Fatal("No ended the session")
 	}
 	test.Tap(tb.endBtn)
-	answer(t, tb.win, "Yes")
+	uitest.Answer(t, tb.win, lang.L("Yes"))
 	tb.waitState(t, stateEnded)
 	if end, ok := nextEvent(t, h).(session.Ended); !ok || protocol.CodeOf(end.Err) != protocol.SessionEnded {
 		t.Fatal("technician was not cut off")
@@ -166,40 +164,4 @@ func TestFrenchToolbar(t *testing.T) {
 	if !strings.HasPrefix(tb.status.Text, "Connecté à Alice") {
 		t.Fatalf("status %q", tb.status.Text)
 	}
-}
-
-// answer taps the button labelled label (in the current language) of the dialog on top of w.
-func answer(t *testing.T, w fyne.Window, label string) {
-	t.Helper()
-	top := w.Canvas().Overlays().Top()
-	if top == nil {
-		t.Fatal("no dialog open")
-	}
-	b := findButton(top, lang.L(label))
-	if b == nil {
-		t.Fatalf("dialog has no %q button", label)
-	}
-	test.Tap(b)
-}
-
-func findButton(o fyne.CanvasObject, label string) *widget.Button {
-	switch o := o.(type) {
-	case *widget.Button:
-		if o.Text == label {
-			return o
-		}
-	case *fyne.Container:
-		for _, c := range o.Objects {
-			if b := findButton(c, label); b != nil {
-				return b
-			}
-		}
-	case fyne.Widget:
-		for _, c := range test.WidgetRenderer(o).Objects() {
-			if b := findButton(c, label); b != nil {
-				return b
-			}
-		}
-	}
-	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/i18n"
 	"github.com/tandem-remote/tandem/shared/protocol"
@@ -107,12 +106,12 @@ func TestNewSessionShowsKeyAndCustomerJoins(t *testing.T) {
 
 	// End session asks first; No keeps the session, Yes ends it for the customer too.
 	test.Tap(h.endSession)
-	confirmDialog(t, h.win, false)
+	uitest.Answer(t, h.win, lang.L("No"))
 	if h.host == nil {
 		t.Fatal("No ended the session")
 	}
 	test.Tap(h.endSession)
-	confirmDialog(t, h.win, true)
+	uitest.Answer(t, h.win, lang.L("Yes"))
 	if _, ok := h.waitEvent(t).(session.Ended); !ok {
 		t.Fatal("want Ended")
 	}
@@ -159,44 +158,4 @@ func TestFrench(t *testing.T) {
 	if !strings.HasPrefix(h.expiry.Text, "Expire dans ") || h.status.Text != "En attente de la connexion du client…" {
 		t.Fatalf("French window shows %q / %q", h.expiry.Text, h.status.Text)
 	}
-}
-
-// confirmDialog answers the confirmation dialog on top of w.
-func confirmDialog(t *testing.T, w fyne.Window, yes bool) {
-	t.Helper()
-	label := lang.L("No")
-	if yes {
-		label = lang.L("Yes")
-	}
-	overlay := w.Canvas().Overlays().Top()
-	if overlay == nil {
-		t.Fatal("no dialog open")
-	}
-	btn := findButton(overlay, label)
-	if btn == nil {
-		t.Fatalf("dialog has no %q button", label)
-	}
-	test.Tap(btn)
-}
-
-func findButton(o fyne.CanvasObject, label string) *widget.Button {
-	switch o := o.(type) {
-	case *widget.Button:
-		if o.Text == label {
-			return o
-		}
-	case *fyne.Container:
-		for _, c := range o.Objects {
-			if b := findButton(c, label); b != nil {
-				return b
-			}
-		}
-	case fyne.Widget:
-		for _, c := range test.WidgetRenderer(o).Objects() {
-			if b := findButton(c, label); b != nil {
-				return b
-			}
-		}
-	}
-	return nil
 }

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -20,9 +19,7 @@ type Guest struct {
 	l       *link
 	welcome *protocol.Welcome
 	ev      events
-	ended   chan struct{}
-	endMu   sync.Once
-	wg      sync.WaitGroup
+	lifetime
 }
 
 // Join dials the technician named by link, confirms the key and exchanges Hellos. Errors are *protocol.Error
@@ -59,8 +56,8 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	}
 	switch m := m.(type) {
 	case *protocol.Welcome:
-		ended := make(chan struct{})
-		g := &Guest{l: l, welcome: m, ev: newEvents(ended), ended: ended}
+		g := &Guest{l: l, welcome: m, lifetime: newLifetime()}
+		g.ev = newEvents(g.ended)
 		g.wg.Add(1)
 		go g.run()
 		return g, nil
@@ -88,24 +85,8 @@ func (g *Guest) Preferences() protocol.Preferences { return g.welcome.Preference
 // Events returns the session's events; the channel closes after Ended.
 func (g *Guest) Events() <-chan Event { return g.ev.ch }
 
-// End ends the session: the technician is cut off at once. Safe to call more than once, from any goroutine;
-// it returns when the session has stopped.
-func (g *Guest) End() {
-	g.endMu.Do(func() { close(g.ended) })
-	g.wg.Wait()
-}
-
 func (g *Guest) run() {
 	defer g.wg.Done()
 	defer close(g.ev.ch)
-	watched := make(chan error, 1)
-	go func() { watched <- g.l.watch(g.ended) }()
-	select {
-	case <-g.ended:
-		g.l.end()
-		<-watched
-		g.ev.send(Ended{})
-	case err := <-watched:
-		g.ev.send(Ended{Err: err})
-	}
+	g.ev.send(Ended{Err: g.l.serve(g.ended)})
 }

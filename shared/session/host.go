@@ -32,10 +32,8 @@ type Host struct {
 	ln    *transport.Listener
 	link  Link
 	ev    events
-	ended chan struct{}
-	endMu sync.Once
 	fails chan error
-	wg    sync.WaitGroup
+	lifetime
 }
 
 // NewHost starts listening with a fresh support key.
@@ -48,8 +46,8 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	ended := make(chan struct{})
-	h := &Host{cfg: cfg, key: key, ev: newEvents(ended), ended: ended, fails: make(chan error, 8)}
+	h := &Host{cfg: cfg, key: key, fails: make(chan error, 8), lifetime: newLifetime()}
+	h.ev = newEvents(h.ended)
 	listen := cfg.Listen
 	if listen == "" {
 		listen = ":0"
@@ -83,13 +81,6 @@ func (h *Host) ExpiresAt() time.Time { return h.key.ExpiresAt() }
 // Events returns the session's events; the channel closes after Ended.
 func (h *Host) Events() <-chan Event { return h.ev.ch }
 
-// End ends the session: the customer (if joined) is told and cut off at once, and the key stops working.
-// It is safe to call more than once and from any goroutine; it returns when the session has stopped.
-func (h *Host) End() {
-	h.endMu.Do(func() { close(h.ended) })
-	h.wg.Wait()
-}
-
 func (h *Host) run() {
 	defer h.wg.Done()
 	defer close(h.ev.ch)
@@ -104,16 +95,7 @@ func (h *Host) run() {
 		return
 	}
 	h.ev.send(Joined{Peer: l.peer})
-	watched := make(chan error, 1)
-	go func() { watched <- l.watch(h.ended) }()
-	select {
-	case <-h.ended:
-		l.end()
-		<-watched
-		h.ev.send(Ended{})
-	case err := <-watched:
-		h.ev.send(Ended{Err: err})
-	}
+	h.ev.send(Ended{Err: l.serve(h.ended)})
 }
 
 // waitForCustomer returns the joined customer, nil when the session was ended first, or an error when the key

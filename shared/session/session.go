@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -121,6 +122,38 @@ func (l *link) watch(local <-chan struct{}) error {
 		}
 		// Other control messages belong to later features; a known message is not an error.
 	}
+}
+
+// serve runs a joined session until it ends: locally (ended closes; the peer is told and nil is returned) or
+// otherwise (the reason is returned).
+func (l *link) serve(ended <-chan struct{}) error {
+	watched := make(chan error, 1)
+	go func() { watched <- l.watch(ended) }()
+	select {
+	case <-ended:
+		l.end()
+		<-watched
+		return nil
+	case err := <-watched:
+		return err
+	}
+}
+
+// lifetime is the ending that Host and Guest share: one goroutine runs the session and stops when ended
+// closes.
+type lifetime struct {
+	ended chan struct{}
+	once  sync.Once
+	wg    sync.WaitGroup
+}
+
+func newLifetime() lifetime { return lifetime{ended: make(chan struct{})} }
+
+// End ends the session: the peer (if any) is told and cut off at once, and a support key stops working. It is
+// safe to call more than once and from any goroutine; it returns when the session has stopped.
+func (lt *lifetime) End() {
+	lt.once.Do(func() { close(lt.ended) })
+	lt.wg.Wait()
 }
 
 // end tells the peer the session is over and closes the connection.

@@ -10,6 +10,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 // Loop is an unbounded queue of UI callbacks, run by the test goroutine.
@@ -66,4 +70,42 @@ func (l *Loop) Until(t testing.TB, timeout time.Duration, what string, cond func
 			t.Fatalf("waited %v for %s", timeout, what)
 		}
 	}
+}
+
+// Answer taps the button labelled label on the dialog on top of w (a Fyne dialog's "Yes" or "No" in the
+// current language, say).
+func Answer(t testing.TB, w fyne.Window, label string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog open")
+	}
+	b := FindButton(top, label)
+	if b == nil {
+		t.Fatalf("dialog has no %q button", label)
+	}
+	test.Tap(b)
+}
+
+// FindButton returns the first button labelled label in the object tree under o, or nil.
+func FindButton(o fyne.CanvasObject, label string) *widget.Button {
+	switch o := o.(type) {
+	case *widget.Button:
+		if o.Text == label {
+			return o
+		}
+	case *fyne.Container:
+		for _, c := range o.Objects {
+			if b := FindButton(c, label); b != nil {
+				return b
+			}
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(o).Objects() {
+			if b := FindButton(c, label); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
 }
