@@ -6,6 +6,7 @@ VERSION ?= 0.1.0-dev+$(shell git rev-parse --short HEAD 2>/dev/null || echo unkn
 LDFLAGS := -X github.com/tandem-remote/tandem/shared/version.Program=$(VERSION)
 CORPUS ?= ../shared/corpus
 FUZZTIME ?= 5s
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
 .PHONY: help deps build demo demo-headless test vet unit fuzz bench bench-codec lint clean
 
@@ -43,9 +44,9 @@ bench: bench-codec ## all benchmarks
 bench-codec: ## the frame codec on the recordings of ../shared/corpus
 	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $(CORPUS)/*.frames.zst
 
-lint: ## go vet plus gofmt (golangci-lint is not in Debian 12; see README)
-	$(GO) vet ./...
+lint: deps ## gofmt and golangci-lint (.golangci.yml: vet, staticcheck, errcheck, errorlint, the layer rule)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GOLANGCI_LINT) run ./...
 
 clean: ## remove build output
 	rm -rf $(BIN) dist

@@ -94,7 +94,7 @@ func TestStreamOfMessages(t *testing.T) {
 			var got []Message
 			for {
 				m, err := dec.Decode()
-				if err == io.EOF {
+				if errors.Is(err, io.EOF) {
 					break
 				}
 				if err != nil {
@@ -472,7 +472,7 @@ func TestTruncated(t *testing.T) {
 		for n := 0; n < len(b); n += step {
 			_, err := ReadMessage(bytes.NewReader(b[:n]), kind)
 			if n == 0 {
-				if err != io.EOF {
+				if !errors.Is(err, io.EOF) {
 					t.Fatalf("%s: empty stream: %v, want io.EOF", s.name, err)
 				}
 				continue
@@ -517,7 +517,7 @@ func TestUnknownTypesAreSkipped(t *testing.T) {
 	if m, err = dec.Decode(); err != nil || m.Type() != TypeChatMessage {
 		t.Fatalf("got %v, %v", m, err)
 	}
-	if _, err = dec.Decode(); err != io.EOF {
+	if _, err = dec.Decode(); !errors.Is(err, io.EOF) {
 		t.Fatalf("end: %v", err)
 	}
 

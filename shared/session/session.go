@@ -132,8 +132,7 @@ func (l *link) serve(ended <-chan struct{}) error {
 	select {
 	case <-ended:
 		l.end()
-		<-watched
-		return nil
+		return <-watched // nil: watch sees ended closed before the connection's end
 	case err := <-watched:
 		return err
 	}

@@ -103,7 +103,7 @@ func confirmDialer(rw io.ReadWriter, secret []byte, b binding, rnd io.Reader) (u
 	yb := reply[2 : 2+shareSize]
 	isk, err := st.Finish(yb, peer.ad())
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errWrongKey, err)
+		return 0, fmt.Errorf("%w: %w", errWrongKey, err)
 	}
 	if !hmac.Equal(reply[2+shareSize:], cpace.ConfirmationTag(b.sid, isk, yb, peer.ad())) {
 		return 0, errWrongKey
@@ -150,7 +150,7 @@ func confirmListener(rw io.ReadWriter, gate Gate, b binding, rnd io.Reader) (uin
 	}
 	isk, err := st.Finish(ya, peer.ad())
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errWrongKey, err)
+		return 0, fmt.Errorf("%w: %w", errWrongKey, err)
 	}
 	reply := append([]byte{local.min, local.max}, yb...)
 	if _, err := rw.Write(append(reply, cpace.ConfirmationTag(b.sid, isk, yb, local.ad())...)); err != nil {
@@ -159,7 +159,7 @@ func confirmListener(rw io.ReadWriter, gate Gate, b binding, rnd io.Reader) (uin
 	var tag [tagSize]byte
 	if _, err := io.ReadFull(rw, tag[:]); err != nil {
 		// A dialer with the wrong key hangs up here; count it as the failure it is.
-		return 0, fmt.Errorf("%w: %v", errWrongKey, err)
+		return 0, fmt.Errorf("%w: %w", errWrongKey, err)
 	}
 	if !hmac.Equal(tag[:], cpace.ConfirmationTag(b.sid, isk, ya, peer.ad())) {
 		return 0, errWrongKey

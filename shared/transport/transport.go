@@ -161,7 +161,7 @@ func (l *Listener) acceptLoop() {
 			select {
 			case l.conns <- c:
 			case <-l.ctx.Done():
-				c.Close(protocol.SessionEnded, "host stopped listening")
+				_ = c.Close(protocol.SessionEnded, "host stopped listening")
 			}
 		}()
 	}
@@ -182,7 +182,7 @@ func (l *Listener) confirm(qc *quic.Conn) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("waiting for key confirmation: %w", remoteCause(qc, err))
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }()
 	stopDeadline := setDeadline(ctx, st)
 	defer stopDeadline()
 	v, err := confirmListener(st, l.gate, b, rand.Reader)
@@ -234,7 +234,7 @@ func dialConfirm(ctx context.Context, qc *quic.Conn, cfg DialConfig) (*Conn, err
 	if err != nil {
 		return nil, remoteCause(qc, err)
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }()
 	stopDeadline := setDeadline(ctx, st)
 	defer stopDeadline()
 	v, err := confirmDialer(st, cfg.Secret, b, rand.Reader)

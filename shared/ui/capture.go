@@ -25,7 +25,7 @@ func SaveScreenshot(w fyne.Window, path string) error {
 		return fmt.Errorf("screenshot: %w", err)
 	}
 	if err := png.Encode(f, img); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("screenshot: %w", err)
 	}
 	return f.Close()
