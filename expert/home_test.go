@@ -159,3 +159,42 @@ func TestFrench(t *testing.T) {
 		t.Fatalf("French window shows %q / %q", h.expiry.Text, h.status.Text)
 	}
 }
+
+func TestRetiredKeyOffersNewKey(t *testing.T) {
+	h := testHome(t, "en")
+	test.Tap(h.newSession)
+	lk, _ := session.ParseLink(h.linkEntry.Text)
+	first := lk.Key
+	lk.Key = "111111111"
+	if first == lk.Key {
+		lk.Key = "222222222"
+	}
+	for range transport.MaxKeyAttempts {
+		if _, err := joinAs(t, lk.String(), "Mallory"); protocol.CodeOf(err) != protocol.WrongKey {
+			t.Fatalf("join with a wrong key: %v", err)
+		}
+		if _, ok := h.waitEvent(t).(session.AttemptRefused); !ok {
+			t.Fatal("want AttemptRefused")
+		}
+	}
+	if _, ok := h.waitEvent(t).(session.KeyLost); !ok {
+		t.Fatal("want KeyLost")
+	}
+	if h.status.Text != lang.L("expert.key_lost") || h.expiry.Text != lang.L("error.too_many_attempts") {
+		t.Fatalf("status %q, expiry %q", h.status.Text, h.expiry.Text)
+	}
+	if h.newSession.Disabled() || h.newSession.Text != lang.L("expert.new_key") {
+		t.Fatalf("button %q disabled=%v", h.newSession.Text, h.newSession.Disabled())
+	}
+	test.Tap(h.newSession)
+	next, err := transport.ParseSupportKey(h.keyText.Text)
+	if err != nil || h.status.Text != lang.L("expert.waiting") {
+		t.Fatalf("after New key: key %q, status %q", h.keyText.Text, h.status.Text)
+	}
+	if _, err := joinAs(t, h.linkEntry.Text, "Bob"); err != nil {
+		t.Fatalf("the new key %s does not work: %v", next, err)
+	}
+	if _, ok := h.waitEvent(t).(session.Joined); !ok {
+		t.Fatal("want Joined with the new key")
+	}
+}

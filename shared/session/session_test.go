@@ -8,6 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -143,5 +144,30 @@ func TestParseLink(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("ParseLink(%q): %v", tc.in, err)
 		}
+	}
+}
+
+func TestKeyRetiredAfterTooManyAttempts(t *testing.T) {
+	h := newTestHost(t)
+	lk := h.Link()
+	lk.Key = "000000000"
+	if lk.Key == h.Link().Key {
+		lk.Key = "000000001"
+	}
+	for range transport.MaxKeyAttempts {
+		if _, err := join(t, lk); protocol.CodeOf(err) != protocol.WrongKey {
+			t.Fatalf("wrong key: %v", err)
+		}
+		if _, ok := next(t, h.Events()).(AttemptRefused); !ok {
+			t.Fatal("want AttemptRefused")
+		}
+	}
+	e := next(t, h.Events())
+	if lost, ok := e.(KeyLost); !ok || protocol.CodeOf(lost.Err) != protocol.TooManyAttempts {
+		t.Fatalf("after %d failures: %#v, want KeyLost(too many attempts)", transport.MaxKeyAttempts, e)
+	}
+	// The right key no longer works, and the customer is told why.
+	if _, err := join(t, h.Link()); protocol.CodeOf(err) != protocol.TooManyAttempts {
+		t.Fatalf("right key after retirement: %v", err)
 	}
 }
