@@ -264,12 +264,13 @@ func setDeadline(ctx context.Context, st *quic.Stream) func() {
 	return func() { stop() }
 }
 
-// closeWith closes qc with the code that err carries (Internal when it carries none).
+// closeWith closes qc with the code that err carries (protocol.CodeOf: Timeout for a deadline, Internal when
+// it carries none). Only a protocol.Error's Detail is sent: other errors may hold local details.
 func closeWith(qc *quic.Conn, err error) {
-	code, detail := protocol.Internal, "internal error"
+	code, detail := protocol.CodeOf(err), ""
 	var pe *protocol.Error
 	if errors.As(err, &pe) {
-		code, detail = pe.Code, pe.Detail
+		detail = pe.Detail
 	}
 	_ = qc.CloseWithError(quic.ApplicationErrorCode(code), detail)
 }

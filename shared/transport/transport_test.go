@@ -463,3 +463,35 @@ func TestIDString(t *testing.T) {
 		t.Fatalf("ID string %q", s)
 	}
 }
+
+func TestSilentDialerTimesOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits ConfirmTimeout")
+	}
+	h := newHost(t, testKey(t))
+	id, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A dialer that completes TLS and then says nothing is cut off after ConfirmTimeout, told why, and it
+	// does not cost the key an attempt.
+	qc, err := quic.DialAddr(t.Context(), h.addr(), tlsConfig(id), quicConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qc.CloseWithError(0, "")
+	select {
+	case <-qc.Context().Done():
+	case <-time.After(ConfirmTimeout + 5*time.Second):
+		t.Fatal("silent dialer still connected")
+	}
+	if pe := asProtocolError(context.Cause(qc.Context())); pe == nil || pe.Code != protocol.Timeout {
+		t.Fatalf("silent dialer told %v, want timeout", context.Cause(qc.Context()))
+	}
+	if codes := h.failures(t, 1); codes[0] != protocol.Timeout {
+		t.Fatalf("host saw %v", codes)
+	}
+	if h.key.State() != KeyWaiting {
+		t.Fatal("a silent dialer spent a key attempt")
+	}
+}
