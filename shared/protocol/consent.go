@@ -63,6 +63,8 @@ func (m *ConsentRequest) decodeBody(b []byte) error           { return unmarshal
 type ConsentAnswer struct {
 	ID      uint64 `cbor:"1,keyasint,omitempty"` // the request's ID
 	Granted bool   `cbor:"2,keyasint,omitempty"`
+	// Expired says nobody answered in time (the request was withdrawn); Granted is then false.
+	Expired bool `cbor:"3,keyasint,omitempty"`
 }
 
 // Type implements Message.
@@ -72,6 +74,9 @@ func (*ConsentAnswer) Type() MessageType { return TypeConsentAnswer }
 func (m *ConsentAnswer) Validate() error {
 	if m.ID == 0 {
 		return invalidf("consent answer: no ID")
+	}
+	if m.Expired && m.Granted {
+		return invalidf("consent answer: granted and expired")
 	}
 	return nil
 }

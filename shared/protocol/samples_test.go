@@ -57,6 +57,7 @@ func samples() []sample {
 		{"consent-request/unknown-permission", &ConsentRequest{ID: 1 << 63, What: Permission(200), From: 16}},
 		{"consent-answer/granted", &ConsentAnswer{ID: 1, Granted: true}},
 		{"consent-answer/refused", &ConsentAnswer{ID: 99}},
+		{"consent-answer/expired", &ConsentAnswer{ID: 7, Expired: true}},
 		{"consent-revoke", &ConsentRevoke{What: PermControl}},
 
 		{"chat-message/min", &ChatMessage{ID: 1, From: 1, Text: "a"}},

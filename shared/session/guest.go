@@ -3,6 +3,10 @@ package session
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -12,13 +16,23 @@ import (
 type GuestConfig struct {
 	// Name is the customer's display name.
 	Name string
+	// Screen is what the customer shares; nil shares nothing (view requests are refused).
+	Screen capture.Source
+	// Monitor is the index (capture.Monitor.Index) of the monitor shared.
+	Monitor int
+	// Input injects the technician's input while the customer grants control; nil refuses control.
+	Input input.Injector
+	// ConsentTimeout is how long a question waits for the customer's answer (DefaultConsentTimeout if 0).
+	ConsentTimeout time.Duration
 }
 
 // Guest is the customer's side of an attended session.
 type Guest struct {
-	l       *link
-	welcome *protocol.Welcome
-	ev      events
+	l        *link
+	welcome  *protocol.Welcome
+	ev       events
+	live     *customer
+	stopLive context.CancelFunc
 	lifetime
 }
 
@@ -58,6 +72,14 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	case *protocol.Welcome:
 		g := &Guest{l: l, welcome: m, lifetime: newLifetime()}
 		g.ev = newEvents(g.ended)
+		timeout := cfg.ConsentTimeout
+		if timeout <= 0 {
+			timeout = DefaultConsentTimeout
+		}
+		g.live = &customer{g: g, src: cfg.Screen, inj: cfg.Input, monitor: cfg.Monitor, timeout: timeout}
+		var liveCtx context.Context
+		liveCtx, g.stopLive = context.WithCancel(context.Background())
+		g.live.start(liveCtx) // before Join returns, so that StopSharing can never come first
 		g.wg.Add(1)
 		go g.run()
 		return g, nil
@@ -88,5 +110,46 @@ func (g *Guest) Events() <-chan Event { return g.ev.ch }
 func (g *Guest) run() {
 	defer g.wg.Done()
 	defer close(g.ev.ch)
-	g.ev.send(Ended{Err: g.l.serve(g.ended)})
+	err := g.l.serve(g.ended)
+	g.stopLive()
+	g.live.stop()
+	g.ev.send(Ended{Err: err})
+}
+
+// Sharing reports whether the screen is shared.
+func (g *Guest) Sharing() bool {
+	g.live.mu.Lock()
+	defer g.live.mu.Unlock()
+	return g.live.sharing
+}
+
+// StopSharing stops screen sharing at once: nothing more of the screen leaves the computer until the customer
+// says Yes to a technician's request. Control, if granted, is taken back with it.
+func (g *Guest) StopSharing() { g.live.stopSharing() }
+
+// Controlled reports whether the technician has control.
+func (g *Guest) Controlled() bool {
+	g.live.mu.Lock()
+	defer g.live.mu.Unlock()
+	return g.live.controlled
+}
+
+// RevokeControl takes control back from the technician at once.
+func (g *Guest) RevokeControl() { g.live.setControlled(false, true) }
+
+// Answer answers the question of a ConsentRequested event: yes starts sharing again or grants control.
+func (g *Guest) Answer(id uint64, yes bool) error {
+	select {
+	case <-g.ended:
+		return ErrEnded
+	default:
+	}
+	return g.live.answer(context.Background(), id, yes)
+}
+
+// DroppedInput returns how many input messages arrived without a control grant and were dropped.
+func (g *Guest) DroppedInput() int {
+	g.live.mu.Lock()
+	defer g.live.mu.Unlock()
+	return g.live.dropped
 }

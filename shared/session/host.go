@@ -2,12 +2,14 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
 )
@@ -27,12 +29,14 @@ type HostConfig struct {
 
 // Host is the technician's side of an attended session: it waits for the customer with a support key.
 type Host struct {
-	cfg   HostConfig
-	key   *transport.SupportKey
-	ln    *transport.Listener
-	link  Link
-	ev    events
-	fails chan error
+	cfg    HostConfig
+	key    *transport.SupportKey
+	ln     *transport.Listener
+	link   Link
+	ev     events
+	fails  chan error
+	live   *technician // set once the customer has joined, before Joined is sent
+	lifeMu sync.Mutex
 	lifetime
 }
 
@@ -94,8 +98,111 @@ func (h *Host) run() {
 		h.ev.send(Ended{})
 		return
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &technician{h: h, l: l}
+	t.start(ctx)
+	h.lifeMu.Lock()
+	h.live = t
+	h.lifeMu.Unlock()
 	h.ev.send(Joined{Peer: l.peer})
-	h.ev.send(Ended{Err: l.serve(h.ended)})
+	err = l.serve(h.ended)
+	cancel()
+	t.stop()
+	h.ev.send(Ended{Err: err})
+}
+
+func (h *Host) tech() (*technician, error) {
+	h.lifeMu.Lock()
+	defer h.lifeMu.Unlock()
+	if h.live == nil {
+		return nil, errors.New("no customer has joined")
+	}
+	select {
+	case <-h.ended:
+		return nil, ErrEnded
+	default:
+	}
+	return h.live, nil
+}
+
+// RequestView asks the customer to share the screen again; ConsentAnswered brings the answer.
+func (h *Host) RequestView() error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	return t.request(protocol.PermView)
+}
+
+// RequestControl asks the customer for control of mouse and keyboard; ConsentAnswered brings the answer.
+func (h *Host) RequestControl() error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	return t.request(protocol.PermControl)
+}
+
+// ReleaseControl gives control back to the customer.
+func (h *Host) ReleaseControl() error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	if t.loseControl() {
+		t.mu.Lock()
+		s := t.consent
+		t.mu.Unlock()
+		return s.send(&protocol.ConsentRevoke{What: protocol.PermControl})
+	}
+	return nil
+}
+
+// SendInput sends one input message (*protocol.MouseMove, MouseButton, Wheel, Key or Text) to the customer's
+// computer. Without control it returns ErrNotPermitted (and the customer's side would drop it anyway).
+func (h *Host) SendInput(m protocol.Message) error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	return t.sendInput(context.Background(), m)
+}
+
+// RefreshScreen asks for a key frame (a whole new picture).
+func (h *Host) RefreshScreen() error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	return t.send(&protocol.RefreshRequest{})
+}
+
+// Screen calls fn with the technician's copy of the customer's screen (the frame is only valid during the
+// call; fn must not keep it). It reports false when no picture has arrived yet.
+func (h *Host) Screen(fn func(codec.Frame)) bool {
+	t, err := h.tech()
+	if err != nil {
+		return false
+	}
+	t.fbMu.Lock()
+	defer t.fbMu.Unlock()
+	f := t.dec.Frame()
+	if f.Width == 0 || f.Height == 0 {
+		return false
+	}
+	fn(f)
+	return true
+}
+
+// Controlling reports whether the customer has granted control.
+func (h *Host) Controlling() bool {
+	t, err := h.tech()
+	if err != nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.controlled
 }
 
 // waitForCustomer returns the joined customer, nil when the session was ended first, or an error when the key
