@@ -1,14 +1,18 @@
 // Package i18n embeds Tandem's English and French message bundles and registers them with Fyne's lang package.
 //
-// Every user-visible string of both programs is a key in translations/en.json and translations/fr.json; the two
-// files have the same keys (a test checks it). Call Register once, before any window is built.
+// Every user-visible string of both programs is a key in the bundles under translations/: LANG.json, and
+// PART.LANG.json for a part of a program (customer.en.json, viewer.fr.json…). English and French have the same
+// keys, and every key the code uses exists (tests check both). Call Register once, before any window is built.
 package i18n
 
 import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
+	"strings"
 
 	"fyne.io/fyne/v2/lang"
 )
@@ -69,15 +73,36 @@ func plainCLocale() bool {
 	return os.Getenv("LANGUAGE") == ""
 }
 
-// Bundle returns the raw key → text map of one shipped language, for tests and tools.
+// Bundle returns the raw key → text map of one shipped language, for tests and tools: the union of
+// translations/LANG.json and translations/PART.LANG.json (Fyne loads every such file; a key may be in only one).
 func Bundle(language string) (map[string]string, error) {
-	data, err := translations.ReadFile("translations/" + language + ".json")
+	files, err := fs.Glob(translations, "translations/*"+language+".json")
 	if err != nil {
 		return nil, err
 	}
 	m := map[string]string{}
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", language, err)
+	for _, f := range files {
+		base := path.Base(f)
+		if base != language+".json" && !strings.HasSuffix(base, "."+language+".json") {
+			continue
+		}
+		data, err := translations.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		part := map[string]string{}
+		if err := json.Unmarshal(data, &part); err != nil {
+			return nil, fmt.Errorf("bundle %s: %w", f, err)
+		}
+		for k, v := range part {
+			if _, dup := m[k]; dup {
+				return nil, fmt.Errorf("bundle %s: key %q is in two files", language, k)
+			}
+			m[k] = v
+		}
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("no bundle for %q", language)
 	}
 	return m, nil
 }
