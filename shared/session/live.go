@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"image"
 	"log"
 	"sync"
 	"time"
@@ -90,6 +91,8 @@ type customer struct {
 	mu         sync.Mutex
 	sharing    bool
 	stopShare  context.CancelFunc // stops the current capture loop
+	shareDone  chan struct{}      // closed when the last capture loop has returned: one loop owns src at a time
+	shared     image.Rectangle    // the shared monitor's place on the virtual screen, as the capture loop saw it
 	controlled bool
 	dropped    int
 	pending    map[uint64]pendingAsk
@@ -187,7 +190,7 @@ func (c *customer) ask(req *protocol.ConsentRequest) {
 		c.answerNow(req.ID, true) // already so: nothing to ask
 		return
 	case req.What == protocol.PermView && c.src == nil,
-		req.What == protocol.PermControl && c.inj == nil,
+		req.What == protocol.PermControl && (c.inj == nil || !c.sharing), // no control of an unseen screen
 		req.What != protocol.PermView && req.What != protocol.PermControl,
 		len(c.pending) >= 8:
 		c.mu.Unlock()
@@ -331,18 +334,33 @@ func (c *customer) inject(m protocol.Message) error {
 	return nil
 }
 
-// mapper maps frame pixels to the shared monitor's place on the virtual screen.
+// mapper maps frame pixels to the shared monitor's place on the virtual screen (as the capture loop, which
+// owns the source, last saw it).
 func (c *customer) mapper() (input.Mapper, error) {
+	c.mu.Lock()
+	b := c.shared
+	c.mu.Unlock()
+	if b.Empty() {
+		return input.Mapper{}, capture.ErrNoMonitor
+	}
+	return input.FrameToMonitor(b.Dx(), b.Dy(), b)
+}
+
+// locate records where the shared monitor is; only the capture loop calls it.
+func (c *customer) locate() {
 	mons, err := c.src.Monitors()
 	if err != nil {
-		return input.Mapper{}, err
+		log.Printf("session: monitors: %v", err)
+		return
 	}
 	for _, m := range mons {
 		if m.Index == c.monitor {
-			return input.FrameToMonitor(m.Bounds.Dx(), m.Bounds.Dy(), m.Bounds)
+			c.mu.Lock()
+			c.shared = m.Bounds
+			c.mu.Unlock()
+			return
 		}
 	}
-	return input.Mapper{}, capture.ErrNoMonitor
 }
 
 // startSharing opens a screen stream and starts the capture loop on it.
@@ -354,7 +372,15 @@ func (c *customer) startSharing(ctx context.Context) {
 	}
 	loopCtx, cancel := context.WithCancel(ctx)
 	c.sharing, c.stopShare = true, cancel
-	c.workers.Go(func() { c.share(loopCtx) })
+	prev, done := c.shareDone, make(chan struct{})
+	c.shareDone = done
+	c.workers.Go(func() {
+		defer close(done)
+		if prev != nil {
+			<-prev // the loop before this one still owns the source until it returns
+		}
+		c.share(loopCtx)
+	})
 	c.mu.Unlock()
 	c.g.ev.send(SharingChanged{On: true})
 }
@@ -426,6 +452,9 @@ func (c *customer) share(ctx context.Context) {
 				return
 			}
 			continue
+		}
+		if seq == 0 || frames[cur].Width != frames[cur^1].Width || frames[cur].Height != frames[cur^1].Height {
+			c.locate() // the first frame, or the monitor changed size: where is it now?
 		}
 		pkt, err = enc.EncodeRetained(pkt[:0], frames[cur])
 		if err != nil {
