@@ -403,6 +403,7 @@ func (c *customer) stopSharing() {
 // share sends the newest screen state while the viewer keeps up: at most maxInFlight frames unacknowledged,
 // never a backlog, a key frame at the start and whenever the viewer asks.
 func (c *customer) share(ctx context.Context) {
+	c.locate()
 	st, err := c.g.l.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Screen, Sharer: c.g.welcome.You})
 	if err != nil {
 		return

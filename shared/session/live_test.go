@@ -212,6 +212,7 @@ func waitDropped(t *testing.T, g *Guest, n int) {
 
 func TestInputOnlyWithControl(t *testing.T) {
 	s := newLive(t, capture.NewPattern(), 0)
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true }) // the technician sees the picture
 	if err := s.h.SendInput(&protocol.MouseMove{X: 1, Y: 1}); !errors.Is(err, ErrNotPermitted) {
 		t.Fatalf("SendInput without control: %v", err)
 	}
@@ -297,6 +298,7 @@ func TestInputMapsToTheSharedMonitor(t *testing.T) {
 	// Two monitors side by side; the customer shares the second, whose origin is (320, 0).
 	src := capture.NewPattern(image.Rect(0, 0, 320, 240), image.Rect(320, 0, 640, 240))
 	s := newLive(t, src, 1)
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true }) // the technician sees the picture
 	if err := s.h.RequestControl(); err != nil {
 		t.Fatal(err)
 	}
