@@ -509,8 +509,30 @@ func TestHostileSizes(t *testing.T) {
 	}
 }
 
+// smallPackets returns a key frame and two delta packets (a fill, a scroll, a little noise) of a 72×40 frame:
+// seeds of a few hundred bytes, as the coverage-guided fuzzer crawls on inputs of tens of kilobytes.
+func smallPackets(t testing.TB) [][]byte {
+	var out [][]byte
+	enc := NewEncoder()
+	p := newPainter(72, 40, 7)
+	p.text(0, 0, 72, 40, dark, green)
+	for _, step := range []func(){
+		func() {},
+		func() { p.fill(40, 10, 20, 20, 0x80123456) },
+		func() { p.scroll(0, 0, 72, 40, 8); p.noise(60, 30, 8, 6) },
+	} {
+		step()
+		pkt, err := enc.Encode(nil, p.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pkt)
+	}
+	return out
+}
+
 func FuzzDecode(f *testing.F) {
-	pkts := packets(f)
+	pkts := smallPackets(f)
 	for _, p := range pkts {
 		f.Add(p)
 	}

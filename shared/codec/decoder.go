@@ -378,10 +378,10 @@ func (p *decPart) tile(d *Decoder, t int, key bool, ops *reader, syn *[]byte, na
 	if ops.err != nil {
 		return ops.err
 	}
-	if flags > 3 {
+	if flags > 7 || flags&5 == 5 {
 		return corrupt("tile flags %#x", flags)
 	}
-	natural, alpha := flags&1 != 0, flags&2 != 0
+	natural, alpha, planar := flags&1 != 0, flags&2 != 0, flags&4 != 0
 	npx := w * h
 	nLit := 0
 	for pos := 0; pos < npx; {
@@ -416,6 +416,38 @@ func (p *decPart) tile(d *Decoder, t int, key bool, ops *reader, syn *[]byte, na
 		}
 	}
 	if nLit == 0 {
+		return nil
+	}
+	if planar {
+		// B, G, R residuals from the first natural stream, alpha (when sent) from the synthetic one.
+		res, a := nat[0], *syn
+		if len(res) < 3*nLit || alpha && len(a) < nLit {
+			return corrupt("literals truncated")
+		}
+		for r := range h {
+			row := out[r*ostride:]
+			var up []byte
+			if r > 0 {
+				up = out[(r-1)*ostride:]
+			}
+			refs := p.refs[r*tileSize:]
+			for x := range w {
+				if refs[x] != 0 {
+					continue
+				}
+				px := row[4*x : 4*x+4]
+				for c := range 3 {
+					px[c] = res[c] + planarPred(row, up, x, c)
+				}
+				px[3] = 255
+				if alpha {
+					px[3] = a[0]
+					a = a[1:]
+				}
+				res = res[3:]
+			}
+		}
+		nat[0], *syn = res, a
 		return nil
 	}
 	if !natural {

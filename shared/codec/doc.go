@@ -26,15 +26,20 @@
 //     stream, which finds repeated glyphs) or as "natural" (photos, noisy wallpapers: each channel predicted
 //     from its causal neighbours inside the tile, the zigzagged residual put in one of 16 streams chosen by the
 //     local residual activity, each stream Huffman-coded with huff0). A tile is natural when fewer than half
-//     of its pixels equal their left neighbour.
+//     of its pixels equal their left neighbour; on a delta frame a natural tile's literals are coded
+//     "planar" instead (each channel minus the mean of its left and upper neighbours, Huffman-coded in the
+//     first natural stream), which costs much less CPU.
 //
 // Motion vectors are found by voting: fingerprints of the changed tiles' 64-pixel row segments are looked up
-// among the viewer's row segments, and, for a sample of rows that found nothing, a window is rolled along the
-// row across every column offset (a dragged window); displacements with enough votes become the frame's
-// vectors, and every pixel they copy is checked byte for byte.
+// among the viewer's row segments, and, for a sample of rows that found nothing, the last frame's sideways
+// vectors are tried and, unless they explain most of the sample, a window is rolled along the row across
+// every column offset (a dragged window); displacements with enough votes become the frame's vectors, and
+// every pixel they copy is checked byte for byte.
 //
-// The changed tiles are split into two parts, coded (and decoded) concurrently, each with its own streams, in
-// chunks of about 192 KiB of literals so that the buffers stay in cache.
+// The changed tiles of a key frame, or of a delta frame with very many changed rows, are split into two parts,
+// coded (and decoded) concurrently, each with its own streams; other frames are one part, as a second one
+// costs CPU time for little gain. Parts are coded in chunks of about 192 KiB of literals so that the buffers
+// stay in cache.
 //
 // # Packet layout
 //
@@ -75,11 +80,16 @@
 //	0 SOLID   4 bytes B,G,R,A
 //	1 CACHE   uv slot in the tile store
 //	2 COPY    sv dx, sv dy: the whole tile from the viewer's framebuffer at that displacement
-//	3 RUNS    1 flags byte (bit 0: literal pixels are natural, bit 1: literal alpha is sent, else it is 255),
-//	          then uv values (length<<4 | ref) until the tile's pixels are covered; ref 0 is literal, ref k
-//	          copies with vector k-1
+//	3 RUNS    1 flags byte (bit 0: literal pixels are natural, bit 1: literal alpha is sent, else it is 255,
+//	          bit 2: literal pixels are planar; bits 0 and 2 are not both set, the others are 0), then uv
+//	          values (length<<4 | ref) until the tile's pixels are covered; ref 0 is literal, ref k copies
+//	          with vector k-1
 //
 // Synthetic literal pixels take 3 bytes (B,G,R) of the synthetic stream, 4 (B,G,R,A) when alpha is sent.
+// Planar literal pixels take 3 bytes of the first natural stream (context 0): each of B, G, R minus its
+// prediction (mod 256) from the tile's pixels as decoded so far (planarPred in natural.go: the rounded mean
+// of the left and upper neighbours), and, when alpha is sent, the alpha byte from the synthetic stream. The
+// encoder uses them for photo-like literals of delta frames, where they cost far less CPU than natural coding.
 // Natural literal pixels take one residual byte per channel B,G,R from the context streams and, when alpha is
 // sent, the alpha byte from the synthetic stream. The predictor and the context rule are in natural.go;
 // encoder and decoder share them.

@@ -48,7 +48,7 @@ type EncodeStats struct {
 	Runs         int // tiles coded as runs
 	RefPixels    int // pixels of RUNS tiles copied through a motion vector (other than vector 0)
 	LitPixels    int // literal pixels
-	NatPixels    int // literal pixels coded as natural
+	NatPixels    int // literal pixels of photo-like tiles (coded natural, or planar on delta frames)
 }
 
 // NewEncoder returns an encoder whose first packet is a key frame.
@@ -128,6 +128,7 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 	if key {
 		dst[flagAt] = flagKey
 		e.vecs = e.vecs[:0]
+		e.mot.prev = e.mot.prev[:0]
 		e.store.reset()
 		clear(e.stIndex)
 		clear(e.fbIndex)
@@ -150,13 +151,15 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 		dst = appendSv(dst, v.dy)
 	}
 
-	// Split the tiles in two parts of about the same work: changed rows count.
+	// Split the tiles in two parts of about the same work (changed rows count) when there is enough work for
+	// a second goroutine to pay: a second part costs CPU time (its own stream headers and tables, waking a
+	// thread), so frames that one core codes in a few milliseconds stay in one part.
 	split := len(e.changed)
-	if len(e.changed) >= 4 {
-		total := 0
-		for _, t := range e.changed {
-			total += bits.OnesCount64(e.rowMask[t])
-		}
+	total := 0
+	for _, t := range e.changed {
+		total += bits.OnesCount64(e.rowMask[t])
+	}
+	if len(e.changed) >= 4 && (key || total >= parallelRows) {
 		acc := 0
 		for i, t := range e.changed {
 			acc += bits.OnesCount64(e.rowMask[t])
@@ -188,6 +191,13 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 	return dst, nil
 }
 
+// parallelRows is the number of changed tile rows (64-pixel row segments) from which a delta frame is coded
+// in two parts: about three 1920×1080 screens.
+const parallelRows = 96 << 10
+
+// detectSplitPixels is the frame size above which change detection runs on two goroutines.
+const detectSplitPixels = 3840 * 2160
+
 // parallel runs f(0..n-1), f(1) on another goroutine.
 func parallel(n int, f func(i int)) {
 	if n == 1 {
@@ -210,9 +220,11 @@ func parallel(n int, f func(i int)) {
 func (e *Encoder) detect(key bool) {
 	g := e.g
 	half := (g.th + 1) / 2
-	n := 2
-	if g.th < 2 {
-		n = 1
+	// Reading two frames is bound by memory bandwidth: a second goroutine shortens it little and costs CPU
+	// time, so only frames larger than 4K are split.
+	n := 1
+	if g.w*g.h > detectSplitPixels && g.th >= 2 {
+		n = 2
 	}
 	parallel(n, func(i int) {
 		ty0, ty1 := 0, half
@@ -324,15 +336,16 @@ type encPart struct {
 	se     *streamEnc
 	ops    []byte
 	syn    []byte
-	nat    [nCtx][]byte // natural residuals by context, natCap bytes each
-	natN   [nCtx]int32  // bytes used in nat
+	nat    []byte      // natural residuals by context, natCap bytes each
+	natPos [nCtx]int32 // where the next byte of each context goes in nat
 	out    []byte
 	refs   [tilePix]uint8 // per pixel: 0 literal, k copied with vector k-1
 	pl     [3]plane
 	res    [3]plane
 	stats  EncodeStats
 	rowBit [maxVecSearch]uint64
-	rowRef [tileSize]uint8 // per row of the tile: the ref of all its pixels, or mixedRow (then see refs)
+	rowRef [tileSize]uint8  // per row of the tile: the ref of all its pixels, or mixedRow (then see refs)
+	litBit [tileSize]uint64 // per mixedRow row: bit x set if pixel x is literal
 }
 
 // mixedRow marks a tile row whose pixels do not all have the same ref.
@@ -366,8 +379,8 @@ func (p *encPart) encode(e *Encoder, tiles []int32, key bool) {
 	for i, t := range tiles {
 		p.tile(e, int(t), key)
 		n := len(p.syn)
-		for k := range p.natN {
-			n += int(p.natN[k])
+		for k := range p.natPos {
+			n += int(p.natPos[k]) - k*natCap
 		}
 		if n >= chunkBytes || i == len(tiles)-1 {
 			p.flush(i + 1 - start)
@@ -378,11 +391,11 @@ func (p *encPart) encode(e *Encoder, tiles []int32, key bool) {
 
 func (p *encPart) reset() {
 	p.ops, p.syn = p.ops[:0], p.syn[:0]
-	p.natN = [nCtx]int32{}
-	if p.nat[0] == nil {
-		for i := range p.nat {
-			p.nat[i] = make([]byte, natCap)
-		}
+	if p.nat == nil {
+		p.nat = make([]byte, nCtx*natCap)
+	}
+	for k := range p.natPos {
+		p.natPos[k] = int32(k * natCap)
 	}
 }
 
@@ -391,8 +404,8 @@ func (p *encPart) flush(count int) {
 	p.out = appendUv(p.out, uint64(count))
 	p.out = p.se.appendStream(p.out, p.ops, false)
 	p.out = p.se.appendStream(p.out, p.syn, false)
-	for i := range p.nat {
-		p.out = p.se.appendStream(p.out, p.nat[i][:p.natN[i]], true)
+	for k := range p.natPos {
+		p.out = p.se.appendStream(p.out, p.nat[k*natCap:p.natPos[k]], true)
 	}
 	p.reset()
 }
@@ -440,11 +453,22 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 			}
 		}
 	}
-	if px, ok := solid(src, stride, w, h); ok {
-		p.ops = append(p.ops, opSolid)
-		p.ops = binary.LittleEndian.AppendUint32(p.ops, px)
-		p.stats.Solid++
-		return
+	// A solid tile has all its row fingerprints equal: most tiles fail that test without reading a pixel.
+	hs := e.newHash[(x0/tileSize)*g.h+y0:][:h]
+	sameRows := true
+	for _, v := range hs[1:] {
+		if v != hs[0] {
+			sameRows = false
+			break
+		}
+	}
+	if sameRows {
+		if px, ok := solid(src, stride, w, h); ok {
+			p.ops = append(p.ops, opSolid)
+			p.ops = binary.LittleEndian.AppendUint32(p.ops, px)
+			p.stats.Solid++
+			return
+		}
 	}
 	p.stats.Runs++
 	p.mapRefs(e, t, key)
@@ -488,10 +512,23 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	}
 	// Natural or synthetic: a tile of text or flat UI has most pixels equal to their left neighbour, a photo
 	// few; the whole tile is looked at, as literal pixels alone may be too few to tell.
-	eqLeft := 0
+	// When enough rows hold literal pixels, those rows are enough to tell.
+	litRows := 0
+	for r := range h {
+		if rr := p.rowRef[r]; rr == 0 || rr == mixedRow {
+			litRows++
+		}
+	}
+	allRows := litRows < 8
+	eqLeft, counted := 0, 0
 	alpha := false
 	for r := range h {
+		rr := p.rowRef[r]
+		if rr != 0 && rr != mixedRow && !allRows {
+			continue
+		}
 		row := src[r*stride:][:4*w]
+		counted += w
 		prev := binary.LittleEndian.Uint32(row)
 		for x := 4; x < len(row); x += 4 {
 			v := binary.LittleEndian.Uint32(row[x:])
@@ -500,7 +537,7 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 			}
 			prev = v
 		}
-		switch p.rowRef[r] {
+		switch rr {
 		case 0:
 			for x := range w {
 				if row[4*x+3] != 255 {
@@ -508,22 +545,27 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 				}
 			}
 		case mixedRow:
-			refs := p.refs[r*tileSize:]
-			for x := range w {
-				if refs[x] == 0 && row[4*x+3] != 255 {
-					alpha = true
-				}
+			for m := p.litBit[r]; m != 0 && !alpha; m &= m - 1 {
+				alpha = row[4*bits.TrailingZeros64(m)+3] != 255
 			}
 		}
 	}
-	natural := nLit >= 16 && 2*eqLeft < w*h
-	if natural {
-		p.ops[flagAt] |= 1
-	}
+	natural := nLit >= 16 && 2*eqLeft < counted
 	if alpha {
 		p.ops[flagAt] |= 2
 	}
 	p.stats.LitPixels += nLit
+	if natural && !key {
+		// Photo-like literals of a delta frame (a scrolled picture, a video): planar, the cheap way. The
+		// context-modelled coder, which costs about three times as much per pixel, is kept for key frames.
+		p.ops[flagAt] |= 4
+		p.stats.NatPixels += nLit
+		p.planar(src, stride, w, h, alpha)
+		return
+	}
+	if natural {
+		p.ops[flagAt] |= 1
+	}
 	if !natural {
 		for r := range h {
 			rr := p.rowRef[r]
@@ -550,6 +592,9 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	for r := range h {
 		row := src[r*stride:][:4*w]
 		rr := p.rowRef[r]
+		if rr != 0 && rr != mixedRow && !p.litNear(r, h) {
+			continue // no literal sample in this row or the two below predicts from it
+		}
 		pl0, pl1, pl2 := p.pl[0][r*tileSize:][:w], p.pl[1][r*tileSize:][:w], p.pl[2][r*tileSize:][:w]
 		for x := range w {
 			pl0[x], pl1[x], pl2[x] = row[4*x], row[4*x+1], row[4*x+2]
@@ -567,16 +612,66 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	}
 }
 
+// planar appends the residuals (of planarPred) of the tile's literal pixels to the first natural stream, B, G,
+// R, and their alpha, when sent, to the synthetic stream.
+func (p *encPart) planar(src []byte, stride, w, h int, alpha bool) {
+	for r := range h {
+		rr := p.rowRef[r]
+		if rr != 0 && rr != mixedRow {
+			continue
+		}
+		row := src[r*stride:][:4*w]
+		var up []byte
+		if r > 0 {
+			up = src[(r-1)*stride:][:4*w]
+		}
+		refs := p.refs[r*tileSize:][:w]
+		for x := range w {
+			if rr == mixedRow && refs[x] != 0 {
+				continue
+			}
+			px := row[4*x : 4*x+4]
+			var b, g, rd byte
+			if x > 0 && up != nil {
+				l, u := row[4*x-4:4*x], up[4*x:4*x+4]
+				b = px[0] - byte((int(l[0])+int(u[0])+1)>>1)
+				g = px[1] - byte((int(l[1])+int(u[1])+1)>>1)
+				rd = px[2] - byte((int(l[2])+int(u[2])+1)>>1)
+			} else {
+				b = px[0] - planarPred(row, up, x, 0)
+				g = px[1] - planarPred(row, up, x, 1)
+				rd = px[2] - planarPred(row, up, x, 2)
+			}
+			i := p.natPos[0]
+			p.nat[i], p.nat[i+1], p.nat[i+2] = b, g, rd
+			p.natPos[0] = i + 3
+			if alpha {
+				p.syn = append(p.syn, px[3])
+			}
+		}
+	}
+}
+
+// litNear reports whether row r+1 or r+2 of the tile holds literal pixels.
+func (p *encPart) litNear(r, h int) bool {
+	for _, q := range [2]int{r + 1, r + 2} {
+		if q < h && (p.rowRef[q] == 0 || p.rowRef[q] == mixedRow) {
+			return true
+		}
+	}
+	return false
+}
+
 // natCap is the room of each natural-residual stream: a chunk plus one tile's worth.
 const natCap = chunkBytes + 3*tilePix
 
 // natPlane appends the residuals of the literal samples of one plane to the context streams.
 func (p *encPart) natPlane(pl, res *plane, w, h int) {
-	nat := &p.nat
-	natN := &p.natN
+	nat := p.nat
+	pos := &p.natPos
 	put := func(k uint8, z byte) {
-		nat[k][natN[k]] = z
-		natN[k]++
+		nat[pos[k&(nCtx-1)]] = z
+		pos[k&(nCtx-1)]++
 	}
 	for r := range h {
 		rr := p.rowRef[r]
@@ -585,22 +680,21 @@ func (p *encPart) natPlane(pl, res *plane, w, h int) {
 			clear(resRow)
 			continue
 		}
-		if rr == 0 && r >= 2 && w >= 5 {
-			// Fast path: a literal row away from the top: only the first two and last two samples need
-			// the edge rules.
-			for x := range 2 {
-				i := r*tileSize + x
-				z := zigzag(pl[i] - byte(natPredict(pl, x, r, w)))
-				res[i] = z
-				put(natCtx(res, x, r, w), z)
-			}
+		if rr == mixedRow && r >= 2 && w >= 5 {
+			// A row partly copied: its literal samples only; copied samples count as residual 0.
+			clear(resRow)
 			i0 := r * tileSize
-			cur := pl[i0 : i0+w]
-			up := pl[i0-tileSize : i0-tileSize+w]
-			up2 := pl[i0-2*tileSize : i0-2*tileSize+w]
-			rc := res[i0 : i0+w]
-			ru := res[i0-tileSize : i0-tileSize+w]
-			for x := 2; x < w-2; x++ {
+			cur, up, up2 := pl[i0:i0+w], pl[i0-tileSize:i0-tileSize+w], pl[i0-2*tileSize:i0-2*tileSize+w]
+			rc, ru := res[i0:i0+w], res[i0-tileSize:i0-tileSize+w]
+			for m := p.litBit[r]; m != 0; m &= m - 1 {
+				x := bits.TrailingZeros64(m)
+				if x < 2 || x >= w-2 {
+					i := i0 + x
+					z := zigzag(pl[i] - byte(natPredict(pl, x, r, w)))
+					res[i] = z
+					put(natCtx(res, x, r, w), z)
+					continue
+				}
 				v := 15*int(cur[x-1]) + 7*int(cur[x-2]) +
 					8*int(up[x]) - 2*int(up[x-1]) + 5*int(up[x+1]) - 4*int(up[x-2]) + 2*int(up[x+2]) +
 					3*int(up2[x]) - 2*int(up2[x-1])
@@ -611,8 +705,48 @@ func (p *encPart) natPlane(pl, res *plane, w, h int) {
 				a := int(rc[x-1]) + int(ru[x]) + (int(ru[x-1])+int(ru[x+1]))>>1
 				put(ctxTable[min(a, 255)], z)
 			}
+			continue
+		}
+		if r >= 2 && w >= 5 {
+			// Fast path: a literal row away from the top: only the first two and last two samples need the
+			// edge rules.
+			i0 := r * tileSize
+			for x := range 2 {
+				i := i0 + x
+				z := zigzag(pl[i] - byte(natPredict(pl, x, r, w)))
+				res[i] = z
+				put(natCtx(res, x, r, w), z)
+			}
+			cur := pl[i0 : i0+w]
+			up := pl[i0-tileSize : i0-tileSize+w]
+			up2 := pl[i0-2*tileSize : i0-2*tileSize+w]
+			rc := res[i0 : i0+w]
+			ru := res[i0-tileSize : i0-tileSize+w]
+			// The neighbours slide along in registers.
+			l1, l2 := int(cur[1]), int(cur[0])
+			um2, um1, u0, u1 := int(up[0]), int(up[1]), int(up[2]), int(up[3])
+			vm1 := int(up2[1])
+			rm1, r0 := int(ru[1]), int(ru[2])
+			z1 := int(rc[1])
+			for x := 2; x < w-2; x++ {
+				u2 := int(up[x+2])
+				v0 := int(up2[x])
+				r1 := int(ru[x+1])
+				c := int(cur[x])
+				v := 15*l1 + 7*l2 + 8*u0 - 2*um1 + 5*u1 - 4*um2 + 2*u2 + 3*v0 - 2*vm1
+				v = (v + 16) >> 5
+				v = max(0, min(255, v))
+				z := zigzag(byte(c - v))
+				rc[x] = z
+				put(ctxTable[min(z1+r0+(rm1+r1)>>1, 255)], z)
+				z1 = int(z)
+				l2, l1 = l1, c
+				um2, um1, u0, u1 = um1, u0, u1, u2
+				vm1 = v0
+				rm1, r0 = r0, r1
+			}
 			for x := w - 2; x < w; x++ {
-				i := r*tileSize + x
+				i := i0 + x
 				z := zigzag(pl[i] - byte(natPredict(pl, x, r, w)))
 				res[i] = z
 				put(natCtx(res, x, r, w), z)
@@ -686,6 +820,7 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 			continue
 		}
 		p.rowRef[r] = mixedRow
+		var lit uint64
 		// Pixel by pixel: bitmaps of the pixels each vector copies.
 		nv := len(e.vecs)
 		for k := range nv {
@@ -695,12 +830,8 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 			if sy >= 0 && sy < g.h {
 				xa := max(0, -(x0 + v.dx))
 				xb := min(w, g.w-(x0+v.dx))
-				srow := ref.Pix[sy*ref.Stride:]
-				sx := x0 + v.dx
-				for x := xa; x < xb; x++ {
-					if binary.LittleEndian.Uint32(nrow[4*x:]) == binary.LittleEndian.Uint32(srow[4*(sx+x):]) {
-						bm |= 1 << x
-					}
+				if xa < xb {
+					bm = eqBitmap(nrow[4*xa:4*xb], ref.Pix[sy*ref.Stride+4*(x0+v.dx+xa):][:4*(xb-xa)]) << xa
 				}
 			}
 			p.rowBit[k] = bm
@@ -708,8 +839,11 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 		run := last
 		for x := 0; x < w; {
 			if run > 0 && p.rowBit[run-1]&(1<<x) != 0 {
-				refs[x] = uint8(run)
-				x++
+				l := min(bits.TrailingZeros64(^(p.rowBit[run-1] >> x)), w-x)
+				for j := range l {
+					refs[x+j] = uint8(run)
+				}
+				x += l
 				continue
 			}
 			best, bestLen := 0, 0
@@ -720,6 +854,7 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 			}
 			if bestLen == 0 {
 				refs[x] = 0
+				lit |= 1 << x
 				x++
 				continue
 			}
@@ -730,8 +865,33 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 			x += bestLen
 			run = best
 		}
+		p.litBit[r] = lit
 		last = run
 	}
+}
+
+// eqBitmap returns the bitmap of the pixels (at most 64) where a and b (of equal length) are equal.
+func eqBitmap(a, b []byte) uint64 {
+	b = b[:len(a)]
+	var bm uint64
+	n := 0
+	for ; n+8 <= len(a); n += 8 {
+		d := binary.LittleEndian.Uint64(a[n:]) ^ binary.LittleEndian.Uint64(b[n:])
+		if d == 0 {
+			bm |= 3 << (n >> 2)
+			continue
+		}
+		if uint32(d) == 0 {
+			bm |= 1 << (n >> 2)
+		}
+		if d>>32 == 0 {
+			bm |= 2 << (n >> 2)
+		}
+	}
+	if n+4 <= len(a) && binary.LittleEndian.Uint32(a[n:]) == binary.LittleEndian.Uint32(b[n:]) {
+		bm |= 1 << (n >> 2)
+	}
+	return bm
 }
 
 // rowMatch reports whether vector k copies the whole row segment nrow at (x0, y) of tile column col.

@@ -11,7 +11,7 @@ import (
 // A fingerprint is only a hint: every match it suggests is verified byte by byte before it is used, and a
 // mismatch of fingerprints proves the rows differ.
 const (
-	hashB   uint64 = 0x9E3779B97F4A7C15
+	hashB   uint64 = hashBu
 	hashMix uint64 = 0xD6E8FEB86659FD93
 	hashN          = 16 // pixels sampled from a full segment
 	hashGap        = tileSize / hashN
@@ -26,14 +26,29 @@ var hashBTop = func() uint64 {
 	return v
 }()
 
+// Powers of hashB (mod 2⁶⁴).
+const (
+	hashBu        = 0x9E3779B97F4A7C15 // hashB, untyped
+	hashB2 uint64 = hashBu * hashBu % (1 << 64)
+	hashB3 uint64 = hashBu * hashBu * hashBu % (1 << 64)
+	hashB4 uint64 = hashBu * hashBu * hashBu * hashBu % (1 << 64)
+)
+
 // segHash fingerprints a row segment of len(b)/4 pixels.
 func segHash(b []byte) uint64 {
 	var h uint64
 	if len(b) == 4*tileSize {
-		for i := 0; i < len(b); i += 4 * hashGap {
-			h = h*hashB + uint64(binary.LittleEndian.Uint32(b[i:]))
+		// Four independent Horner chains in B⁴ (sample k of each group of four), joined at the end: the
+		// same value as one chain, without its sixteen dependent multiplications.
+		b = b[:4*tileSize]
+		var c0, c1, c2, c3 uint64
+		for i := 0; i < 4*tileSize; i += 16 * hashGap {
+			c0 = c0*hashB4 + uint64(binary.LittleEndian.Uint32(b[i:]))
+			c1 = c1*hashB4 + uint64(binary.LittleEndian.Uint32(b[i+4*hashGap:]))
+			c2 = c2*hashB4 + uint64(binary.LittleEndian.Uint32(b[i+8*hashGap:]))
+			c3 = c3*hashB4 + uint64(binary.LittleEndian.Uint32(b[i+12*hashGap:]))
 		}
-		return h
+		return c0*hashB3 + c1*hashB2 + c2*hashB + c3
 	}
 	for i := 0; i+4 <= len(b); i += 4 {
 		h = h*hashB + uint64(binary.LittleEndian.Uint32(b[i:]))
@@ -50,21 +65,19 @@ func tileHashOf(rows []uint64, w int) uint64 {
 	return h * hashMix
 }
 
-// htab is an open-addressing hash table from a 64-bit hash to an int32, counting duplicate keys. Entries are
-// stamped with a generation so that reset is O(1) when the size does not grow.
+// htab is an open-addressing hash table from a 64-bit hash to an int32 (≥ 0), telling unique keys from
+// repeated ones. An entry is 8 bytes, a 32-bit fingerprint of the key (never 0: 0 is empty) and the value, so
+// that the table stays in cache; two keys with the same fingerprint and slot are taken as one, which is
+// harmless as the table is only a hint.
 type htab struct {
-	e     []hent
+	e     []uint64 // fingerprint<<32 | value, or dupVal as value for a repeated key
 	shift uint
-	gen   uint32
 	n     int
 }
 
-type hent struct {
-	key uint64
-	val int32
-	cnt int32
-	gen uint32
-}
+const dupVal = 0xFFFFFFFF
+
+func htabFP(key uint64) uint64 { return (key>>32 | 1) << 32 }
 
 // reset empties the table and makes room for n keys.
 func (t *htab) reset(n int) {
@@ -72,52 +85,61 @@ func (t *htab) reset(n int) {
 	for size < 2*n {
 		size *= 2
 	}
-	if size > len(t.e) {
-		t.e = make([]hent, size)
-		t.shift = uint(64 - bits.TrailingZeros(uint(size)))
-		t.gen = 0
-	}
-	t.gen++
-	if t.gen == 0 {
+	if size > cap(t.e) {
+		t.e = make([]uint64, size)
+	} else {
+		t.e = t.e[:size]
 		clear(t.e)
-		t.gen = 1
 	}
+	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
 	t.n = 0
 }
 
-// insert adds key with val; a key inserted again keeps its first val and counts the repeat.
-func (t *htab) insert(key uint64, val int32) {
+// insert adds key with val; a key inserted again is marked as repeated. It returns the key's slot, or -1.
+func (t *htab) insert(key uint64, val int32) int {
 	if 2*(t.n+1) > len(t.e) {
-		return // full (reset was told fewer keys): drop, the table is only a hint
+		return -1 // full (reset was told fewer keys): drop, the table is only a hint
 	}
+	fp := htabFP(key)
 	mask := len(t.e) - 1
 	for i := int((key * hashMix) >> t.shift); ; i = (i + 1) & mask {
-		e := &t.e[i]
-		if e.gen != t.gen {
-			*e = hent{key: key, val: val, cnt: 1, gen: t.gen}
+		e := t.e[i]
+		if e == 0 {
+			t.e[i] = fp | uint64(uint32(val))
 			t.n++
-			return
+			return i
 		}
-		if e.key == key {
-			e.cnt++
-			return
+		if e&^dupVal == fp {
+			t.e[i] = fp | dupVal
+			return i
 		}
 	}
 }
 
-// find returns the val and count of key (count 0 when absent).
+// repeat marks the key in slot i (returned by insert) as repeated.
+func (t *htab) repeat(i int) {
+	if i >= 0 {
+		t.e[i] |= dupVal
+	}
+}
+
+// find returns the val and count of key: 0 when absent, 1 when unique, 2 when repeated.
 func (t *htab) find(key uint64) (int32, int32) {
 	if len(t.e) == 0 {
 		return 0, 0
 	}
+	fp := htabFP(key)
 	mask := len(t.e) - 1
 	for i := int((key * hashMix) >> t.shift); ; i = (i + 1) & mask {
-		e := &t.e[i]
-		if e.gen != t.gen {
+		e := t.e[i]
+		if e == 0 {
 			return 0, 0
 		}
-		if e.key == key {
-			return e.val, e.cnt
+		if e&^dupVal == fp {
+			if uint32(e) == dupVal {
+				return 0, 2
+			}
+			return int32(uint32(e)), 1
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"slices"
 )
@@ -8,9 +9,11 @@ import (
 // motion finds the frame's motion vectors: displacements (dx, dy) such that many changed pixels equal the
 // viewer's pixel at (x+dx, y+dy). It indexes the viewer's row segments (tile-column aligned, 64 pixels) of the
 // changed tiles by hash, then
-//   - looks up each changed row segment of the new frame: a unique hit votes for its displacement, which is
-//     vertical for scrolls, or a multiple of 64 pixels across;
-//   - for a sample of the rows that found nothing, rolls a 64-pixel window across the new row and looks up
+//   - looks up every fourth changed row segment of the new frame (not one equal to the row above: blank space
+//     cannot vote): a unique hit votes for its displacement, which is vertical for scrolls, or a multiple of
+//     64 pixels across;
+//   - for a sample of the rows that found nothing, checks the last frame's sideways vectors byte for byte
+//     and, unless they explain most of the sample, rolls a 64-pixel window across the new row and looks up
 //     every position, which finds any horizontal displacement (a dragged window).
 //
 // Vectors with enough votes are returned, most votes first, after vector 0 (unchanged).
@@ -21,6 +24,7 @@ type motion struct {
 	votes  map[vec]int32
 	unexpl []int32 // sampled (tile<<6 | row) that found no match
 	cands  []vecVotes
+	prev   []vec // the last frame's vectors (without vector 0)
 }
 
 type vecVotes struct {
@@ -49,9 +53,15 @@ func (m *motion) find(e *Encoder, cur Frame, out []vec) []vec {
 	for _, t := range e.changed {
 		x0, y0, _, h := g.rect(int(t))
 		col := x0 / tileSize
-		for r := range h {
-			y := y0 + r
-			m.idx.insert(e.rowHash[col*g.h+y], int32(col*g.h+y))
+		hs := e.rowHash[col*g.h+y0:][:h]
+		slot := -1
+		for r, hr := range hs {
+			// A row equal to the one above (blank space) only makes that row's content repeated.
+			if r > 0 && hr == hs[r-1] {
+				m.idx.repeat(slot)
+				continue
+			}
+			slot = m.idx.insert(hr, int32(col*g.h+y0+r))
 		}
 	}
 	if len(m.vvotes) < 2*g.h+1 {
@@ -69,12 +79,16 @@ func (m *motion) find(e *Encoder, cur Frame, out []vec) []vec {
 		col := x0 / tileSize
 		mask := e.rowMask[t]
 		for r := range h {
-			// Every other changed row is enough to vote.
-			if mask&(1<<r) == 0 || r&1 != 0 {
+			// Every fourth changed row is enough to vote.
+			if mask&(1<<r) == 0 || r&3 != 0 {
 				continue
 			}
 			y := y0 + r
-			v, n := m.idx.find(e.newHash[col*g.h+y])
+			nh := e.newHash[col*g.h+y]
+			if r > 0 && nh == e.newHash[col*g.h+y-1] {
+				continue // the same as the row above: repeated content, it cannot vote
+			}
+			v, n := m.idx.find(nh)
 			switch {
 			case n == 1:
 				pc, py := int(v)/g.h, int(v)%g.h
@@ -95,12 +109,15 @@ func (m *motion) find(e *Encoder, cur Frame, out []vec) []vec {
 			}
 		}
 	}
-	// Roll across a sample of the unexplained rows.
+	// Roll across a sample of the unexplained rows, unless the last frame's sideways vectors explain most of
+	// them (a window dragged at a steady speed).
 	if nUnexpl >= minVotes {
 		step := max(1, len(m.unexpl)/maxUnexpl)
-		for i := 0; i < len(m.unexpl); i += step {
-			u := m.unexpl[i]
-			m.roll(e, cur, int(u>>6), int(u&63))
+		if !m.tryPrev(e, cur, step) {
+			for i := 0; i < len(m.unexpl); i += step {
+				u := m.unexpl[i]
+				m.roll(e, cur, int(u>>6), int(u&63))
+			}
 		}
 	}
 	m.cands = m.cands[:0]
@@ -132,7 +149,38 @@ func (m *motion) find(e *Encoder, cur Frame, out []vec) []vec {
 			out = append(out, c.v)
 		}
 	}
+	m.prev = append(m.prev[:0], out[1:]...)
 	return out
+}
+
+// tryPrev checks the sampled unexplained rows (every step-th) against the last frame's sideways vectors,
+// byte for byte, voting for those that copy a row. It reports whether they explained at least three quarters
+// of the sample, which makes the rolling search unneeded.
+func (m *motion) tryPrev(e *Encoder, cur Frame, step int) bool {
+	g := e.g
+	n, explained := 0, 0
+	for i := 0; i < len(m.unexpl); i += step {
+		u := m.unexpl[i]
+		x0, y0, w, _ := g.rect(int(u >> 6))
+		y := y0 + int(u&63)
+		n++
+		seg := cur.Pix[y*cur.Stride+4*x0:][:4*w]
+		for _, v := range m.prev {
+			if v.dx == 0 {
+				continue
+			}
+			sx, sy := x0+v.dx, y+v.dy
+			if sy < 0 || sy >= g.h || sx < 0 || sx+w > g.w {
+				continue
+			}
+			if bytes.Equal(seg, e.ref.Pix[sy*e.ref.Stride+4*sx:][:4*w]) {
+				m.votes[v] += 2 // as many as a rolled row finds (the two tile columns it overlaps)
+				explained++
+				break
+			}
+		}
+	}
+	return 4*explained >= 3*n
 }
 
 // roll slides a 64-pixel window along row r of tile t in the new frame, over every start that overlaps the

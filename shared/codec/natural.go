@@ -85,3 +85,20 @@ func natCtx(z *plane, x, y, w int) uint8 {
 	}
 	return ctxTable[a]
 }
+
+// planarPred predicts channel c of pixel x of a tile row for the planar coding of literal pixels (RUNS flag
+// bit 2): the rounded mean of the pixel to the left and the pixel above; the pixel above on the first column,
+// the pixel to the left on the tile's first row (up is nil), 0 for the tile's first pixel. row and up are
+// BGRA rows of the tile as the decoder has them.
+func planarPred(row, up []byte, x, c int) byte {
+	switch {
+	case up == nil:
+		if x == 0 {
+			return 0
+		}
+		return row[4*(x-1)+c]
+	case x == 0:
+		return up[c]
+	}
+	return byte((int(row[4*(x-1)+c]) + int(up[4*x+c]) + 1) >> 1)
+}

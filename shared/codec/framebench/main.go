@@ -92,7 +92,7 @@ func run(path string, verbose bool) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: nothing to lose
 	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
 	if err != nil {
 		return res, err
