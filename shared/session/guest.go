@@ -24,6 +24,9 @@ type GuestConfig struct {
 	Input input.Injector
 	// ConsentTimeout is how long a question waits for the customer's answer (DefaultConsentTimeout if 0).
 	ConsentTimeout time.Duration
+	// OnFrameSent, if set, is called by the capture loop for every frame it sends: its number, when it was
+	// captured, and its size. For measurements; it must return quickly.
+	OnFrameSent func(seq uint64, captured time.Time, bytes int)
 }
 
 // Guest is the customer's side of an attended session.
@@ -76,7 +79,8 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 		if timeout <= 0 {
 			timeout = DefaultConsentTimeout
 		}
-		g.live = &customer{g: g, src: cfg.Screen, inj: cfg.Input, monitor: cfg.Monitor, timeout: timeout}
+		g.live = &customer{g: g, src: cfg.Screen, inj: cfg.Input, monitor: cfg.Monitor, timeout: timeout,
+			onSent: cfg.OnFrameSent}
 		var liveCtx context.Context
 		liveCtx, g.stopLive = context.WithCancel(context.Background())
 		g.live.start(liveCtx) // before Join returns, so that StopSharing can never come first

@@ -54,8 +54,12 @@ type (
 	// ControlChanged says the technician has (Granted) or no longer has control.
 	ControlChanged struct{ Granted bool }
 	// ScreenUpdated says the technician's copy of the customer's screen changed in those regions; read it
-	// with Host.Screen.
-	ScreenUpdated struct{ Changed []codec.Rect }
+	// with Host.Screen. Seq is the frame's number on this screen stream, Bytes its size on the wire.
+	ScreenUpdated struct {
+		Changed []codec.Rect
+		Seq     uint64
+		Bytes   int
+	}
 )
 
 func (ConsentRequested) isEvent() {}
@@ -87,6 +91,7 @@ type customer struct {
 	inj     input.Injector
 	monitor int
 	timeout time.Duration
+	onSent  func(seq uint64, captured time.Time, bytes int)
 
 	mu         sync.Mutex
 	sharing    bool
@@ -447,6 +452,7 @@ func (c *customer) share(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		captured := time.Now()
 		if err := c.src.Capture(c.monitor, &frames[cur]); err != nil {
 			log.Printf("session: capture: %v", err)
 			if !sleep(ctx, time.Second) {
@@ -469,6 +475,9 @@ func (c *customer) share(ctx context.Context) {
 			continue
 		}
 		seq++
+		if c.onSent != nil {
+			c.onSent(seq, captured, len(pkt))
+		}
 		if err := out.Encode(&protocol.FramePacket{Seq: seq, Data: pkt}); err != nil {
 			return
 		}

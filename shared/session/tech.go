@@ -110,7 +110,7 @@ func (t *technician) view(st *quic.Stream) {
 			break
 		}
 		if err == nil && len(changed) > 0 {
-			t.h.ev.send(ScreenUpdated{Changed: changed})
+			t.h.ev.send(ScreenUpdated{Changed: changed, Seq: pkt.Seq, Bytes: len(pkt.Data)})
 		}
 	}
 	st.CancelRead(quic.StreamErrorCode(protocol.NoError))
