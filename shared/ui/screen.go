@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -39,7 +38,7 @@ type RemoteScreen struct {
 
 // NewRemoteScreen returns an empty screen in fit-to-area mode.
 func NewRemoteScreen() *RemoteScreen {
-	s := &RemoteScreen{fit: true, state: widget.NewLabel(""), veil: canvas.NewRectangle(color.NRGBA{A: 0xb0})}
+	s := &RemoteScreen{fit: true, state: widget.NewLabel(""), veil: canvas.NewRectangle(veilColour())}
 	s.state.Alignment = fyne.TextAlignCenter
 	s.state.Wrapping = fyne.TextWrapWord
 	s.state.Hide()
@@ -117,7 +116,7 @@ func (s *RemoteScreen) State() string { return s.state.Text }
 // CreateRenderer implements fyne.Widget.
 func (s *RemoteScreen) CreateRenderer() fyne.WidgetRenderer {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
-	return &screenRenderer{s: s, objects: []fyne.CanvasObject{bg, s.img, s.veil, container.NewCenter(s.state)}, bg: bg}
+	return &screenRenderer{s: s, objects: []fyne.CanvasObject{bg, s.img, s.veil, s.state}, bg: bg}
 }
 
 // MinSize implements fyne.Widget: the frame's size at 1:1, a small area when scaled.
@@ -304,7 +303,7 @@ type screenRenderer struct {
 }
 
 func (r *screenRenderer) Layout(size fyne.Size) {
-	for _, o := range r.objects {
+	for _, o := range r.objects[:3] {
 		o.Resize(size)
 		o.Move(fyne.NewPos(0, 0))
 	}
@@ -312,12 +311,26 @@ func (r *screenRenderer) Layout(size fyne.Size) {
 		w, h := r.s.FrameSize()
 		r.s.img.Resize(fyne.NewSize(float32(w), float32(h)))
 	}
+	// The state text: centred, wrapped within most of the width (a wrapped label has no width of its own).
+	w := max(size.Width*0.8, min(size.Width, 200))
+	r.s.state.Resize(fyne.NewSize(w, size.Height))
+	h := min(r.s.state.MinSize().Height, size.Height)
+	r.s.state.Resize(fyne.NewSize(w, h))
+	r.s.state.Move(fyne.NewPos((size.Width-w)/2, (size.Height-h)/2))
+}
+
+// veilColour dims the picture under the state text: the theme's background, mostly opaque, so that the
+// theme's text stays readable in light and dark themes alike.
+func veilColour() color.Color {
+	r, g, b, _ := theme.Color(theme.ColorNameBackground).RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0xd0}
 }
 
 func (r *screenRenderer) MinSize() fyne.Size { return r.s.MinSize() }
 
 func (r *screenRenderer) Refresh() {
 	r.bg.FillColor = theme.Color(theme.ColorNameBackground)
+	r.s.veil.FillColor = veilColour()
 	r.Layout(r.s.Size())
 	canvas.Refresh(r.s)
 }

@@ -136,6 +136,9 @@ func TestStateOverlay(t *testing.T) {
 	if s.State() == "" || !s.state.Visible() {
 		t.Fatal("state not shown")
 	}
+	if w := s.state.Size().Width; w < 40 {
+		t.Fatalf("state text laid out %v wide: one letter a line", w)
+	}
 	if r, g, b, _ := w.Canvas().Capture().At(32, 5).RGBA(); g>>8 >= 0xf0 && r>>8 < 0x10 && b>>8 < 0x10 {
 		t.Fatal("the state does not dim the picture")
 	}
