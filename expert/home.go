@@ -27,8 +27,9 @@ type options struct {
 	listen, advertise, name string
 	// onLink, if set, is called with every new join link (the demo hands it to the customer).
 	onLink func(session.Link)
-	// onEvent, if set, is called on the UI goroutine after the window has shown a session event (the
-	// headless demo takes its screenshot on Joined; tests wait on it).
+	// onEvent, if set, is called on the UI goroutine after the windows have shown a session event (the
+	// headless demo takes its screenshot on Joined; tests wait on it). ScreenUpdated events are not passed on:
+	// they are coalesced into repaints of the viewer.
 	onEvent func(session.Event)
 }
 
@@ -40,6 +41,7 @@ type home struct {
 
 	newSession *widget.Button
 	endSession *widget.Button
+	showViewer *widget.Button
 	keyText    *canvas.Text
 	expiry     *widget.Label
 	linkEntry  *widget.Entry
@@ -50,6 +52,8 @@ type home struct {
 
 	host      *session.Host // nil when no session; touched on the UI goroutine only
 	following chan struct{} // closed when the goroutine following host's events has returned
+	work      *worker       // runs host's actions that may block, in order; stopped by the following goroutine
+	view      *viewer       // the customer's screen, once joined (kept after the session ends, until the next one)
 	countdown *countdown    // nil when no key is counting down
 }
 
@@ -59,6 +63,7 @@ func newHome(a fyne.App, opts options) *home {
 	}
 	h := &home{app: a, opts: opts}
 	h.win = a.NewWindow(lang.L("expert.title"))
+	h.win.SetMaster() // closing the home window quits, viewer included
 	h.build()
 	h.win.SetOnClosed(h.shutdown)
 	return h
@@ -75,6 +80,13 @@ func (h *home) build() {
 	h.endSession = widget.NewButtonWithIcon(lang.L("expert.end_session"), theme.CancelIcon(), h.confirmEnd)
 	h.endSession.Importance = widget.DangerImportance
 	h.endSession.Disable()
+	h.showViewer = widget.NewButtonWithIcon(lang.L("viewer.show"), theme.ComputerIcon(), func() {
+		if h.view != nil && !h.view.ended {
+			h.view.open()
+			h.viewerChanged()
+		}
+	})
+	h.showViewer.Hide()
 
 	h.keyText = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	h.keyText.TextSize = 40
@@ -107,7 +119,7 @@ func (h *home) build() {
 		container.NewBorder(nil, nil, title, ver),
 		about,
 		widget.NewSeparator(),
-		container.NewHBox(h.newSession, h.endSession),
+		container.NewHBox(h.newSession, h.endSession, h.showViewer),
 		h.card,
 		widget.NewSeparator(),
 		h.status,
@@ -124,6 +136,7 @@ func (h *home) build() {
 // startSession creates a session with a fresh key and waits for the customer.
 func (h *home) startSession() {
 	h.stopSession()
+	h.closeViewer()
 	host, err := session.NewHost(session.HostConfig{Listen: h.opts.listen, Advertise: h.opts.advertise,
 		Name: h.opts.name, Preferences: protocol.Preferences{UninstallAtEnd: false}})
 	if err != nil {
@@ -145,8 +158,11 @@ func (h *home) startSession() {
 	h.startCountdown(host)
 	following := make(chan struct{})
 	h.following = following
+	work := newWorker()
+	h.work = work
 	go func() {
 		defer close(following)
+		defer work.close() // the session is over: its actions would fail anyway
 		h.follow(host)
 	}()
 	if h.opts.onLink != nil {
@@ -198,9 +214,22 @@ func (h *home) stopCountdown() {
 	}
 }
 
-// follow turns the session's events into UI changes; it ends when the session does.
+// follow turns the session's events into UI changes; it ends when the session does. Screen updates (up to one a
+// frame) are coalesced: one repaint callback at a time, with the union of the regions changed meanwhile.
 func (h *home) follow(host *session.Host) {
+	var paints paintQueue
 	for e := range host.Events() {
+		if u, ok := e.(session.ScreenUpdated); ok {
+			if paints.add(u.Changed) {
+				h.opts.do(func() {
+					changed := paints.take()
+					if h.host == host && h.view != nil {
+						h.view.paint(changed)
+					}
+				})
+			}
+			continue
+		}
 		h.opts.do(func() {
 			if h.host != host {
 				return // an older session's late news
@@ -217,7 +246,13 @@ func (h *home) apply(e session.Event) {
 		h.card.Hide() // the key is spent
 		h.status.SetText(lang.L("expert.joined", map[string]any{"Name": displayName(e.Peer.Name),
 			"Version": e.Peer.ProgramVersion, "Addr": e.Peer.Addr}))
-		h.win.RequestFocus()
+		h.view = newViewer(h, h.host, displayName(e.Peer.Name))
+		h.view.open()
+		h.viewerChanged()
+	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged:
+		if h.view != nil {
+			h.view.apply(e)
+		}
 	case session.AttemptRefused:
 		h.status.SetText(lang.L("expert.attempt_refused", map[string]any{"Reason": ui.ErrorText(e.Err)}))
 	case session.KeyLost:
@@ -236,12 +271,16 @@ func (h *home) apply(e session.Event) {
 		h.endSession.Disable()
 		h.newSession.SetText(lang.L("expert.new_session"))
 		h.newSession.Enable()
+		if h.view != nil {
+			h.view.end(e.Err)
+		}
 		if e.Err == nil {
 			h.status.SetText(lang.L("expert.ended_by_you"))
 		} else {
 			h.status.SetText(lang.L("expert.ended", map[string]any{"Reason": ui.ErrorText(e.Err)}))
 		}
-		h.host = nil
+		h.host, h.work = nil, nil
+		h.viewerChanged()
 	}
 	if h.opts.onEvent != nil {
 		h.opts.onEvent(e)
@@ -271,7 +310,7 @@ func (h *home) stopSession() {
 	h.stopCountdown()
 	if h.host != nil {
 		host := h.host
-		h.host = nil
+		h.host, h.work = nil, nil
 		go host.End()
 	}
 }
@@ -282,8 +321,29 @@ func (h *home) shutdown() {
 	if h.host != nil {
 		h.host.End()
 		<-h.following // the events channel has closed; opts.do never blocks, so this returns
-		h.host = nil
+		h.host, h.work = nil, nil
 	}
+	// The viewer window goes with the app: the home window is the master, and after the app has quit
+	// windows must not be touched.
+}
+
+// closeViewer closes the viewer window of the previous session, if any.
+func (h *home) closeViewer() {
+	if h.view != nil {
+		h.view.close()
+		h.view = nil
+	}
+	h.viewerChanged()
+}
+
+// viewerChanged updates Show viewer: shown while a customer is in session, enabled while the viewer is closed.
+func (h *home) viewerChanged() {
+	if h.view == nil || h.view.ended {
+		h.showViewer.Hide()
+		return
+	}
+	h.showViewer.Show()
+	enable(h.showViewer, h.view.win == nil)
 }
 
 func displayName(n string) string {

@@ -45,7 +45,13 @@ func main() {
 	if *shot != "" {
 		h.opts.onEvent = func(e session.Event) {
 			if _, ok := e.(session.Joined); ok {
-				ui.Screenshot(h.win, *shot)
+				// The viewer, which opens on Joined, is the window of the session (and covers the home
+				// window on a screen without a window manager).
+				w := h.win
+				if h.view != nil && h.view.win != nil {
+					w = h.view.win
+				}
+				ui.Screenshot(w, *shot)
 			}
 		}
 	}

@@ -1,0 +1,423 @@
+package main
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/codec"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/ui"
+)
+
+// ask is where a request to the customer stands.
+type ask int
+
+const (
+	askNone    ask = iota
+	askWaiting     // sent; waiting for the customer's answer
+	askGranted     // yes (for a view: the picture is on its way)
+	askRefused     // the customer said no
+	askExpired     // the customer did not answer in time
+	askFailed      // the request could not be sent
+)
+
+// viewer is the technician's view of one session's customer screen: what is known of the session (kept for the
+// whole session) and the window that shows it (nil while the technician has closed it; the home window's Show
+// viewer opens it again). Use it on the UI goroutine only.
+type viewer struct {
+	home *home
+	host *session.Host
+	name string
+
+	sharing    bool   // the customer shares the screen
+	shared     bool   // sharing has been on at least once (until then: connecting)
+	painted    bool   // a picture has been shown since sharing (re)started
+	viewAsk    ask    // the last Request view
+	controlAsk ask    // the last Request control
+	controlled bool   // the customer granted control
+	releasing  bool   // Release control was pressed; ControlChanged has not come yet
+	note       string // the outcome of the last control request or release, said after the state
+	askErr     error  // why the last request could not be sent
+	ended      bool
+	endErr     error
+	fit        bool // scaled to the window (else 1:1 with scroll bars); kept when the window reopens
+
+	win        fyne.Window // nil while closed
+	screen     *ui.RemoteScreen
+	scroll     *container.Scroll
+	veil       *canvas.Rectangle // dims the picture under overText
+	overText   *widget.Label     // the state, over the picture while it is not live
+	over       *fyne.Container
+	fitBtn     *widget.Button
+	fullBtn    *widget.Button
+	viewBtn    *widget.Button
+	controlBtn *widget.Button
+	endBtn     *widget.Button
+	status     *widget.Label
+}
+
+func newViewer(h *home, host *session.Host, name string) *viewer {
+	return &viewer{home: h, host: host, name: name, fit: true}
+}
+
+// open shows the viewer window, building it if it is closed.
+func (v *viewer) open() {
+	if v.win != nil {
+		v.win.Show()
+		v.win.RequestFocus()
+		return
+	}
+	w := v.home.app.NewWindow(lang.L("viewer.title", map[string]any{"Name": v.name}))
+	v.win = w
+	v.screen = ui.NewRemoteScreen()
+	v.screen.SetFit(v.fit)
+	v.screen.OnInput = func(m protocol.Message) {
+		if work := v.home.work; work != nil && v.home.host == v.host {
+			work.input(v.host, m)
+		}
+	}
+	v.scroll = container.NewScroll(v.screen)
+	// The state is laid over the viewport (not the picture, which may be scrolled away at 1:1).
+	v.veil = canvas.NewRectangle(color.Transparent)
+	v.overText = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	v.overText.Wrapping = fyne.TextWrapWord
+	panel := canvas.NewRectangle(theme.Color(theme.ColorNameOverlayBackground))
+	panel.CornerRadius = theme.InputRadiusSize()
+	v.over = container.NewStack(v.veil, container.New(banner{}, container.NewStack(panel, container.NewPadded(v.overText))))
+
+	v.fitBtn = widget.NewButtonWithIcon("", theme.ZoomFitIcon(), v.toggleFit)
+	v.fullBtn = widget.NewButtonWithIcon("", theme.ViewFullScreenIcon(), v.toggleFullScreen)
+	v.viewBtn = widget.NewButtonWithIcon(lang.L("viewer.request_view"), theme.VisibilityIcon(), v.requestView)
+	v.controlBtn = widget.NewButtonWithIcon(lang.L("viewer.request_control"), theme.ComputerIcon(), v.toggleControl)
+	v.endBtn = widget.NewButtonWithIcon(lang.L("viewer.end_session"), theme.CancelIcon(), v.confirmEnd)
+	v.endBtn.Importance = widget.DangerImportance
+	v.status = widget.NewLabel("")
+	v.status.Wrapping = fyne.TextWrapWord
+
+	bar := container.NewHBox(v.fitBtn, v.fullBtn, widget.NewSeparator(), v.viewBtn, v.controlBtn,
+		layout.NewSpacer(), v.endBtn)
+	// The bars are opaque and drawn after the picture: at 1:1 the remote screen (a fyne.Scrollable, which
+	// Fyne clips to its own bounds rather than to the enclosing scroll's) can paint beyond the viewport.
+	top := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
+		container.NewVBox(container.NewPadded(bar), widget.NewSeparator()))
+	bottom := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
+		container.NewVBox(widget.NewSeparator(), container.NewPadded(v.status)))
+	w.SetPadded(false) // the picture runs to the window's edges; the bars have their own padding
+	w.SetContent(container.NewBorder(top, bottom, nil, nil, container.NewStack(v.scroll, v.over)))
+	w.Resize(fyne.NewSize(1024, 720))
+	// F11 toggles full screen and Escape leaves it, while the keyboard is not the customer's (the remote
+	// screen has focus only under control; then every key goes to the customer's computer and the button does).
+	w.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
+		switch {
+		case e.Name == fyne.KeyF11:
+			v.toggleFullScreen()
+		case e.Name == fyne.KeyEscape && v.win != nil && v.win.FullScreen():
+			v.toggleFullScreen()
+		}
+	})
+	w.SetOnClosed(func() {
+		if v.win == w {
+			v.forget()
+			v.home.viewerChanged()
+		}
+	})
+	v.paint(nil)
+	v.refresh()
+	w.Show()
+	w.RequestFocus()
+}
+
+// forget drops the window's widgets; the session goes on.
+func (v *viewer) forget() {
+	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
+	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.endBtn, v.status = nil, nil, nil, nil, nil, nil
+}
+
+// close closes the window, if open.
+func (v *viewer) close() {
+	if w := v.win; w != nil {
+		v.forget()
+		w.Close()
+	}
+}
+
+// paint copies the changed regions (nil: all) of the session's picture of the customer's screen to the window.
+func (v *viewer) paint(changed []codec.Rect) {
+	if v.screen == nil {
+		return // closed: open paints it all
+	}
+	if v.host.Screen(func(f codec.Frame) { v.screen.SetFrame(f, changed) }) && v.sharing && !v.painted {
+		v.painted = true
+		v.refresh()
+	}
+}
+
+// apply takes in a session event.
+func (v *viewer) apply(e session.Event) {
+	switch e := e.(type) {
+	case session.SharingChanged:
+		v.sharing = e.On
+		if e.On {
+			v.shared, v.painted, v.viewAsk = true, false, askNone
+		}
+	case session.ConsentAnswered:
+		a := answerOf(e)
+		switch e.What {
+		case protocol.PermView:
+			if v.viewAsk == askWaiting {
+				v.viewAsk = a
+			}
+		case protocol.PermControl:
+			v.controlAsk = a
+			switch a {
+			case askRefused:
+				v.note = lang.L("viewer.note.control_refused", v.args())
+			case askExpired:
+				v.note = lang.L("viewer.note.control_expired", v.args())
+			default:
+				v.note = ""
+			}
+		}
+	case session.ControlChanged:
+		v.controlled = e.Granted
+		switch {
+		case e.Granted:
+			v.note = ""
+		case v.releasing:
+			v.note = lang.L("viewer.note.control_released", v.args())
+		case v.sharing:
+			v.note = lang.L("viewer.note.control_taken_back", v.args())
+		default:
+			v.note = "" // stopping sharing took control back; the state says the sharing stopped
+		}
+		v.releasing = false
+	}
+	v.refresh()
+}
+
+func answerOf(e session.ConsentAnswered) ask {
+	switch {
+	case e.Granted:
+		return askGranted
+	case e.Expired:
+		return askExpired
+	}
+	return askRefused
+}
+
+// end shows that the session is over (err nil: ended here).
+func (v *viewer) end(err error) {
+	v.ended, v.endErr = true, err
+	v.controlled, v.releasing, v.note = false, false, ""
+	v.refresh()
+}
+
+func (v *viewer) args() map[string]any { return map[string]any{"Name": v.name} }
+
+// stateText returns the state in words for the status line, and the text laid over the picture ("" when the
+// picture is live).
+func (v *viewer) stateText() (line, over string) {
+	switch {
+	case v.ended:
+		if v.endErr == nil {
+			line = lang.L("viewer.state.ended_by_you")
+		} else {
+			line = lang.L("viewer.state.ended", map[string]any{"Reason": ui.ErrorText(v.endErr)})
+		}
+		return line, line
+	case !v.sharing:
+		switch v.viewAsk {
+		case askWaiting:
+			line = lang.L("viewer.state.waiting_view", v.args())
+		case askGranted:
+			line = lang.L("viewer.state.connecting", v.args())
+		case askRefused:
+			line = lang.L("viewer.state.view_refused", v.args())
+		case askExpired:
+			line = lang.L("viewer.state.view_expired", v.args())
+		case askFailed:
+			line = lang.L("viewer.state.request_failed", map[string]any{"Reason": ui.ErrorText(v.askErr)})
+		default:
+			if v.shared {
+				line = lang.L("viewer.state.stopped", v.args())
+			} else {
+				line = lang.L("viewer.state.connecting", v.args())
+			}
+		}
+		return line, line
+	case !v.painted:
+		line = lang.L("viewer.state.connecting", v.args())
+		return line, line
+	case v.controlled:
+		line = lang.L("viewer.state.controlling", v.args())
+	default:
+		line = lang.L("viewer.state.viewing", v.args())
+	}
+	switch {
+	case v.controlAsk == askWaiting:
+		line += " " + lang.L("viewer.note.waiting_control", v.args())
+	case v.note != "":
+		line += " " + v.note
+	}
+	return line, ""
+}
+
+// refresh brings the window's widgets in line with the state.
+func (v *viewer) refresh() {
+	if v.win == nil {
+		return
+	}
+	line, over := v.stateText()
+	v.status.SetText(line)
+	v.overText.SetText(over)
+	if over == "" {
+		v.over.Hide()
+	} else {
+		r, g, b, _ := theme.Color(theme.ColorNameBackground).RGBA()
+		v.veil.FillColor = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0xc8}
+		v.veil.Refresh()
+		v.over.Show()
+	}
+	control := v.controlled && !v.releasing && !v.ended
+	v.screen.SetControl(control)
+	if !control && v.win.Canvas().Focused() == v.screen {
+		v.win.Canvas().Unfocus() // the keyboard is the technician's again (F11 works)
+	}
+
+	if v.fit {
+		v.fitBtn.SetText(lang.L("viewer.actual_size"))
+		v.fitBtn.SetIcon(theme.ZoomInIcon())
+	} else {
+		v.fitBtn.SetText(lang.L("viewer.fit"))
+		v.fitBtn.SetIcon(theme.ZoomFitIcon())
+	}
+	if v.win.FullScreen() {
+		v.fullBtn.SetText(lang.L("viewer.exit_full_screen"))
+		v.fullBtn.SetIcon(theme.ViewRestoreIcon())
+	} else {
+		v.fullBtn.SetText(lang.L("viewer.full_screen"))
+		v.fullBtn.SetIcon(theme.ViewFullScreenIcon())
+	}
+	enable(v.viewBtn, !v.ended && !v.sharing && v.viewAsk != askWaiting)
+	if v.controlled {
+		v.controlBtn.SetText(lang.L("viewer.release_control"))
+		v.controlBtn.Importance = widget.WarningImportance
+		enable(v.controlBtn, !v.ended && !v.releasing)
+	} else {
+		v.controlBtn.SetText(lang.L("viewer.request_control"))
+		v.controlBtn.Importance = widget.MediumImportance
+		enable(v.controlBtn, !v.ended && v.sharing && v.controlAsk != askWaiting)
+	}
+	v.controlBtn.Refresh()
+	enable(v.endBtn, !v.ended)
+}
+
+func enable(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+func (v *viewer) toggleFit() {
+	v.fit = !v.fit
+	v.screen.SetFit(v.fit)
+	v.scroll.ScrollToTop()
+	v.scroll.Refresh()
+	v.refresh()
+}
+
+func (v *viewer) toggleFullScreen() {
+	if v.win == nil {
+		return
+	}
+	v.win.SetFullScreen(!v.win.FullScreen())
+	v.refresh()
+}
+
+// act runs a session action off the UI goroutine; failed, if the action fails while the session is live, is
+// called back on the UI goroutine.
+func (v *viewer) act(action func() error, failed func(error)) {
+	work := v.home.work
+	if work == nil || v.home.host != v.host || v.ended {
+		return
+	}
+	work.run(func() {
+		if err := action(); err != nil {
+			v.home.opts.do(func() {
+				if v.home.view == v && !v.ended {
+					failed(err)
+					v.refresh()
+				}
+			})
+		}
+	})
+}
+
+func (v *viewer) requestView() {
+	v.viewAsk = askWaiting
+	v.refresh()
+	v.act(v.host.RequestView, func(err error) {
+		if v.viewAsk == askWaiting {
+			v.viewAsk, v.askErr = askFailed, err
+		}
+	})
+}
+
+func (v *viewer) toggleControl() {
+	if v.controlled {
+		v.releasing = true
+		v.note = ""
+		v.refresh()
+		v.act(v.host.ReleaseControl, func(err error) {
+			v.releasing = false
+			v.note = lang.L("viewer.note.request_failed", map[string]any{"Reason": ui.ErrorText(err)})
+		})
+		return
+	}
+	v.controlAsk = askWaiting
+	v.note = ""
+	v.refresh()
+	v.act(v.host.RequestControl, func(err error) {
+		if v.controlAsk == askWaiting {
+			v.controlAsk = askFailed
+			v.note = lang.L("viewer.note.request_failed", map[string]any{"Reason": ui.ErrorText(err)})
+		}
+	})
+}
+
+func (v *viewer) confirmEnd() {
+	if v.ended || v.win == nil {
+		return
+	}
+	dialog.ShowConfirm(lang.L("viewer.end_title"), lang.L("viewer.end_question", v.args()), func(yes bool) {
+		if yes && v.home.host == v.host {
+			v.home.endNow()
+		}
+	}, v.win)
+}
+
+// banner lays its objects (a wrapped label) out centred, at most 560 units wide, as high as their text needs.
+type banner struct{}
+
+func (banner) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	w := min(size.Width-4*theme.Padding(), 560)
+	for _, o := range objects {
+		o.Resize(fyne.NewSize(w, o.MinSize().Height)) // a wrapped label knows its height once it has a width
+		h := o.MinSize().Height
+		o.Resize(fyne.NewSize(w, h))
+		o.Move(fyne.NewPos((size.Width-w)/2, (size.Height-h)/2))
+	}
+}
+
+func (banner) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(0, 0) }

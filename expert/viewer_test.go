@@ -1,0 +1,434 @@
+package main
+
+import (
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/ui/uitest"
+)
+
+// customerSide is a real customer engine in session with the window under test: it shares a synthetic screen,
+// injects into a recorder and answers consent questions when the test says so.
+type customerSide struct {
+	g   *session.Guest
+	rec *input.Recorder
+
+	mu      sync.Mutex
+	events  []session.Event
+	next    int // events before this one have been returned or skipped by waitCustomer
+	changed chan struct{}
+}
+
+// joinSharing presses New session and joins the key shown as the customer "Bob", then waits until the viewer
+// shows Bob's screen.
+func joinSharing(t *testing.T, h *shown) *customerSide {
+	t.Helper()
+	test.Tap(h.newSession)
+	lk, err := session.ParseLink(h.linkEntry.Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &customerSide{rec: input.NewRecorder(), changed: make(chan struct{}, 1)}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	c.g, err = session.Join(ctx, lk, session.GuestConfig{Name: "Bob", Screen: capture.NewPattern(), Input: c.rec,
+		ConsentTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The customer's engine waits for its events to be read: read them all, until the session ends.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range c.g.Events() {
+			c.mu.Lock()
+			c.events = append(c.events, e)
+			c.mu.Unlock()
+			select {
+			case c.changed <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		c.g.End()
+		<-done
+	})
+	h.loop.Until(t, 20*time.Second, "the viewer to show the customer's screen", func() bool {
+		return h.view != nil && h.view.win != nil && h.view.painted
+	})
+	return c
+}
+
+// waitCustomer returns the customer's next event of type E that ok accepts, skipping the others.
+func waitCustomer[E session.Event](t *testing.T, c *customerSide, ok func(E) bool) E {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		c.mu.Lock()
+		for c.next < len(c.events) {
+			e := c.events[c.next]
+			c.next++
+			if e, is := e.(E); is && ok(e) {
+				c.mu.Unlock()
+				return e
+			}
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.changed:
+		case <-deadline:
+			t.Fatalf("the customer got no %T", *new(E))
+		}
+	}
+}
+
+// shownImage returns the picture the viewer's remote screen holds.
+func shownImage(t *testing.T, v *viewer) *image.RGBA {
+	t.Helper()
+	for _, o := range test.WidgetRenderer(v.screen).Objects() {
+		if img, ok := o.(*canvas.Image); ok {
+			if rgba, ok := img.Image.(*image.RGBA); ok {
+				return rgba
+			}
+		}
+	}
+	t.Fatal("the remote screen draws no picture")
+	return nil
+}
+
+// patternSeq returns which frame of the customer's synthetic screen img is, bit for bit, or -1.
+func patternSeq(img *image.RGBA) int {
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	for seq := 0; seq < 1<<16; seq++ {
+		if matches(img, seq, w, h) {
+			return seq
+		}
+	}
+	return -1
+}
+
+func matches(img *image.RGBA, seq, w, h int) bool {
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			p := capture.PatternPixel(0, seq, w, x, y) // B, G, R, A
+			c := img.RGBAAt(x, y)
+			if c.R != p[2] || c.G != p[1] || c.B != p[0] || c.A != p[3] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func named(key string) string { return lang.L(key, map[string]any{"Name": "Bob"}) }
+
+func TestViewerShowsTheCustomersScreen(t *testing.T) {
+	h := testHome(t, "en")
+	joinSharing(t, h)
+	v := h.view
+	if v.win.Title() != "Bob — Tandem Expert" {
+		t.Fatalf("viewer titled %q", v.win.Title())
+	}
+	if w, ht := v.screen.FrameSize(); w != 320 || ht != 240 {
+		t.Fatalf("viewer shows a %dx%d picture, want 320x240", w, ht)
+	}
+	// Every repaint shows a captured frame bit for bit, however many frames were coalesced into it.
+	first := patternSeq(shownImage(t, v))
+	if first < 0 {
+		t.Fatal("the picture shown is not a frame of the customer's screen")
+	}
+	h.loop.Until(t, 20*time.Second, "a newer picture", func() bool {
+		seq := patternSeq(shownImage(t, v))
+		if seq < 0 {
+			t.Fatal("after a repaint the picture is not a frame of the customer's screen")
+		}
+		return seq > first
+	})
+	if v.status.Text != named("viewer.state.viewing") || v.overText.Text != "" || v.over.Visible() {
+		t.Fatalf("state %q, over the picture %q", v.status.Text, v.overText.Text)
+	}
+	if !v.viewBtn.Disabled() || v.controlBtn.Disabled() || v.endBtn.Disabled() {
+		t.Fatal("while viewing: Request view must be off, Request control and End session on")
+	}
+	if !h.showViewer.Visible() || !h.showViewer.Disabled() {
+		t.Fatal("the home window's Show viewer should be there, off while the viewer is open")
+	}
+
+	// 1:1 with scroll bars and back; full screen by button and by F11.
+	test.Tap(v.fitBtn)
+	if v.screen.Fit() || v.fitBtn.Text != lang.L("viewer.fit") || v.screen.MinSize() != fyne.NewSize(320, 240) {
+		t.Fatalf("after 1:1: fit %v, button %q", v.screen.Fit(), v.fitBtn.Text)
+	}
+	test.Tap(v.fitBtn)
+	if !v.screen.Fit() || v.fitBtn.Text != lang.L("viewer.actual_size") {
+		t.Fatal("Fit to window did not scale the picture again")
+	}
+	test.Tap(v.fullBtn)
+	if !v.win.FullScreen() || v.fullBtn.Text != lang.L("viewer.exit_full_screen") {
+		t.Fatal("Full screen did not go full screen")
+	}
+	v.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyF11})
+	if v.win.FullScreen() || v.fullBtn.Text != lang.L("viewer.full_screen") {
+		t.Fatal("F11 did not leave full screen")
+	}
+}
+
+func TestViewerStoppedSharingAndRequestView(t *testing.T) {
+	h := testHome(t, "en")
+	c := joinSharing(t, h)
+	v := h.view
+
+	c.g.StopSharing()
+	h.loop.Until(t, 20*time.Second, "the viewer to say the customer stopped sharing", func() bool {
+		return v.status.Text == named("viewer.state.stopped")
+	})
+	if v.overText.Text != v.status.Text || !v.over.Visible() || v.viewBtn.Disabled() || !v.controlBtn.Disabled() {
+		t.Fatalf("stopped: over the picture %q; Request view must be on, Request control off", v.overText.Text)
+	}
+
+	// No.
+	test.Tap(v.viewBtn)
+	if v.status.Text != named("viewer.state.waiting_view") || !v.viewBtn.Disabled() {
+		t.Fatalf("after Request view: %q", v.status.Text)
+	}
+	ask := waitCustomer(t, c, func(e session.ConsentRequested) bool { return e.What == protocol.PermView })
+	if err := c.g.Answer(ask.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	h.loop.Until(t, 20*time.Second, "the viewer to say no", func() bool {
+		return v.status.Text == named("viewer.state.view_refused")
+	})
+	if v.viewBtn.Disabled() {
+		t.Fatal("after No, Request view is off")
+	}
+
+	// No answer in time (the customer's engine gives up after 300 ms here).
+	test.Tap(v.viewBtn)
+	waitCustomer(t, c, func(e session.ConsentExpired) bool { return true })
+	h.loop.Until(t, 20*time.Second, "the viewer to say there was no answer", func() bool {
+		return v.status.Text == named("viewer.state.view_expired")
+	})
+
+	// Yes: viewing again.
+	test.Tap(v.viewBtn)
+	ask = waitCustomer(t, c, func(e session.ConsentRequested) bool { return e.What == protocol.PermView })
+	if err := c.g.Answer(ask.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	h.loop.Until(t, 20*time.Second, "the viewer to show the screen again", func() bool {
+		return v.status.Text == named("viewer.state.viewing")
+	})
+	if v.overText.Text != "" || !v.viewBtn.Disabled() || patternSeq(shownImage(t, v)) < 0 {
+		t.Fatalf("viewing again: over the picture %q", v.overText.Text)
+	}
+}
+
+func TestViewerRemoteControlAndEnd(t *testing.T) {
+	h := testHome(t, "en")
+	c := joinSharing(t, h)
+	v := h.view
+	test.Tap(v.fitBtn) // 1:1: the widget's units are the customer's pixels
+	at := &desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(100, 50)}, Button: desktop.MouseButtonPrimary}
+
+	// Without control a click is not sent at all.
+	v.screen.MouseDown(at)
+	v.screen.MouseUp(at)
+
+	test.Tap(v.controlBtn)
+	if !v.controlBtn.Disabled() || v.status.Text != named("viewer.state.viewing")+" "+named("viewer.note.waiting_control") {
+		t.Fatalf("while asking for control: %q", v.status.Text)
+	}
+	ask := waitCustomer(t, c, func(e session.ConsentRequested) bool { return e.What == protocol.PermControl })
+	if err := c.g.Answer(ask.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	h.loop.Until(t, 20*time.Second, "control to be granted", func() bool {
+		return v.controlBtn.Text == lang.L("viewer.release_control")
+	})
+	if v.controlBtn.Disabled() || v.status.Text != named("viewer.state.controlling") {
+		t.Fatalf("with control: %q", v.status.Text)
+	}
+
+	v.screen.MouseDown(at)
+	v.screen.MouseUp(at)
+	if v.win.Canvas().Focused() != v.screen {
+		t.Fatal("a click under control does not give the remote screen the keyboard")
+	}
+	v.win.Canvas().Focused().TypedRune('é') // as the driver delivers typed characters: to the focused object
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	got, err := c.rec.Wait(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []input.Event{
+		{Kind: input.KindMove, X: 100, Y: 50},
+		{Kind: input.KindButtonDown, Button: input.ButtonLeft},
+		{Kind: input.KindMove, X: 100, Y: 50},
+		{Kind: input.KindButtonUp, Button: input.ButtonLeft},
+		{Kind: input.KindType, Text: "é"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("the customer's computer got %v\nwant %v", got, want)
+	}
+	if n := c.g.DroppedInput(); n != 0 {
+		t.Fatalf("the viewer sent %d input messages without control", n)
+	}
+
+	// Release control: the customer has it back, the keyboard is the technician's again.
+	test.Tap(v.controlBtn)
+	waitCustomer(t, c, func(e session.ControlChanged) bool { return !e.Granted })
+	if c.g.Controlled() {
+		t.Fatal("the customer still shows control granted")
+	}
+	h.loop.Until(t, 20*time.Second, "the button to say Request control", func() bool {
+		return v.controlBtn.Text == lang.L("viewer.request_control")
+	})
+	if v.status.Text != named("viewer.state.viewing")+" "+named("viewer.note.control_released") ||
+		v.win.Canvas().Focused() != nil {
+		t.Fatalf("after release: %q, focus on %v", v.status.Text, v.win.Canvas().Focused())
+	}
+	v.screen.MouseDown(at)
+
+	// End session asks first; Yes ends it for the customer.
+	test.Tap(v.endBtn)
+	uitest.Answer(t, v.win, lang.L("No"))
+	if h.host == nil || v.ended {
+		t.Fatal("No ended the session")
+	}
+	test.Tap(v.endBtn)
+	uitest.Answer(t, v.win, lang.L("Yes"))
+	end := waitCustomer(t, c, func(session.Ended) bool { return true })
+	if protocol.CodeOf(end.Err) != protocol.SessionEnded {
+		t.Fatalf("the customer was told %v", end.Err)
+	}
+	h.loop.Until(t, 20*time.Second, "the viewer to say the session is over", func() bool { return v.ended })
+	if v.status.Text != lang.L("viewer.state.ended_by_you") || v.overText.Text != v.status.Text ||
+		!v.endBtn.Disabled() || !v.controlBtn.Disabled() || !v.viewBtn.Disabled() || h.showViewer.Visible() {
+		t.Fatalf("after the end: %q", v.status.Text)
+	}
+	if n := len(c.rec.Events()); n != 5 || c.g.DroppedInput() != 0 {
+		t.Fatalf("input after control was released: %d events, %d dropped", n, c.g.DroppedInput())
+	}
+}
+
+func TestClosingTheViewerKeepsTheSession(t *testing.T) {
+	h := testHome(t, "en")
+	c := joinSharing(t, h)
+	h.view.win.Close()
+	if h.host == nil || h.view == nil || h.view.win != nil {
+		t.Fatal("closing the viewer ended the session")
+	}
+	if !h.showViewer.Visible() || h.showViewer.Disabled() {
+		t.Fatal("Show viewer is not offered")
+	}
+	c.g.StopSharing() // news while the viewer is closed are kept
+	h.loop.Until(t, 20*time.Second, "the session to hear sharing stopped", func() bool { return !h.view.sharing })
+	test.Tap(h.showViewer)
+	v := h.view
+	if v.win == nil || !h.showViewer.Disabled() {
+		t.Fatal("Show viewer did not open the viewer")
+	}
+	if v.status.Text != named("viewer.state.stopped") || v.viewBtn.Disabled() {
+		t.Fatalf("reopened viewer says %q", v.status.Text)
+	}
+	if w, ht := v.screen.FrameSize(); w != 320 || ht != 240 || patternSeq(shownImage(t, v)) < 0 {
+		t.Fatal("the reopened viewer does not show the last picture")
+	}
+}
+
+func TestViewerFrench(t *testing.T) {
+	h := testHome(t, "fr")
+	c := joinSharing(t, h)
+	v := h.view
+	if v.viewBtn.Text != "Demander à voir" || v.controlBtn.Text != "Demander le contrôle" ||
+		v.endBtn.Text != "Terminer la session" || v.fitBtn.Text != "Taille réelle (1:1)" {
+		t.Fatalf("French buttons: %q %q %q %q", v.viewBtn.Text, v.controlBtn.Text, v.endBtn.Text, v.fitBtn.Text)
+	}
+	if v.status.Text != "Vous voyez l'écran de Bob." || h.showViewer.Text != "Afficher l'écran du client" {
+		t.Fatalf("French state %q", v.status.Text)
+	}
+	c.g.StopSharing()
+	h.loop.Until(t, 20*time.Second, "the French stopped state", func() bool {
+		return v.status.Text == "Bob a arrêté le partage d'écran. Appuyez sur Demander à voir pour le revoir."
+	})
+	test.Tap(v.endBtn)
+	uitest.Answer(t, v.win, "Oui")
+	waitCustomer(t, c, func(session.Ended) bool { return true })
+	h.loop.Until(t, 20*time.Second, "the French ended state", func() bool {
+		return v.status.Text == "Vous avez terminé la session."
+	})
+}
+
+// TestViewerRendering saves the viewer, in English and French, viewing and with sharing stopped, to
+// TMPDIR/viewer-*.png for people to look at, and checks that the picture is drawn.
+func TestViewerRendering(t *testing.T) {
+	for _, language := range []string{"en", "fr"} {
+		t.Run(language, func(t *testing.T) {
+			h := testHome(t, language)
+			c := joinSharing(t, h)
+			v := h.view
+			v.win.Resize(fyne.NewSize(900, 560))
+			save(t, v.win, "viewer-"+language+".png")
+			c.g.StopSharing()
+			h.loop.Until(t, 20*time.Second, "the stopped state", func() bool { return v.viewAsk == askNone && !v.sharing })
+			test.Tap(v.viewBtn)
+			save(t, v.win, "viewer-"+language+"-asking.png")
+			// Saving may take longer than the customer's 300 ms to answer (under -race): let that question
+			// expire, and ask again.
+			waitCustomer(t, c, func(e session.ConsentExpired) bool { return true })
+			h.loop.Until(t, 20*time.Second, "no answer", func() bool { return v.viewAsk == askExpired })
+			test.Tap(v.viewBtn)
+			ask := waitCustomer(t, c, func(e session.ConsentRequested) bool { return true })
+			if err := c.g.Answer(ask.ID, true); err != nil {
+				t.Fatal(err)
+			}
+			h.loop.Until(t, 20*time.Second, "viewing", func() bool { return v.sharing && v.painted })
+			test.Tap(v.controlBtn)
+			ask = waitCustomer(t, c, func(e session.ConsentRequested) bool { return true })
+			if err := c.g.Answer(ask.ID, true); err != nil {
+				t.Fatal(err)
+			}
+			h.loop.Until(t, 20*time.Second, "control", func() bool { return v.controlled })
+			test.Tap(v.fitBtn)
+			// Narrower than the toolbar is impossible on a real screen (the window's minimum size).
+			t.Logf("%s: the viewer needs at least %v", language, v.win.Content().MinSize())
+			v.win.Resize(fyne.NewSize(max(v.win.Content().MinSize().Width, 880), 300)) // less high than the picture: scroll bar
+			save(t, v.win, "viewer-"+language+"-control-1to1.png")
+		})
+	}
+}
+
+func save(t *testing.T, w fyne.Window, name string) {
+	t.Helper()
+	img := w.Canvas().Capture()
+	if n := colours(img); n < 50 {
+		t.Errorf("%s has %d colours: the customer's screen is not drawn", name, n)
+	}
+	f, err := os.Create(filepath.Join(os.TempDir(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}
