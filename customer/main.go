@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/tandem-remote/tandem/i18n"
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/version"
@@ -35,6 +37,7 @@ func main() {
 	if err := i18n.Register(*language); err != nil {
 		log.Fatal(err)
 	}
+	closeBackEnds := openBackEnds(&opts)
 	a := app.NewWithID("org.tandem-remote.customer")
 	t := newToolbar(a, opts)
 	if *shot != "" {
@@ -51,4 +54,39 @@ func main() {
 	ui.QuitOnSignal(a)
 	t.win.ShowAndRun()
 	t.shutdown() // after Quit too, not only when the window is closed
+	closeBackEnds()
+}
+
+// openBackEnds opens the screen source and the input injector that sessions use. One that fails is left out
+// (the toolbar says, in plain words, that sharing or remote control cannot work here) and the details go to
+// the log. The function returned closes what was opened, once no session uses it.
+func openBackEnds(opts *options) (closeAll func()) {
+	if src, err := capture.New(); err != nil {
+		opts.screenErr = err
+	} else if mons, err := src.Monitors(); err != nil || len(mons) == 0 {
+		_ = src.Close()
+		if err == nil {
+			err = capture.ErrNoMonitor
+		}
+		opts.screenErr = fmt.Errorf("listing monitors: %w", err)
+	} else {
+		opts.screen, opts.monitor = src, mons[0].Index // primary first
+	}
+	if opts.screenErr != nil {
+		log.Printf("screen sharing cannot work here: %v", opts.screenErr)
+	}
+	if inj, err := input.New(); err != nil {
+		opts.injectorErr = err
+		log.Printf("remote control cannot work here: %v", err)
+	} else {
+		opts.injector = inj
+	}
+	return func() {
+		if opts.screen != nil {
+			_ = opts.screen.Close()
+		}
+		if opts.injector != nil {
+			_ = opts.injector.Close()
+		}
+	}
 }

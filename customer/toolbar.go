@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -11,6 +13,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/ui"
@@ -27,6 +31,18 @@ type options struct {
 	// onState, if set, is called on the UI goroutine after the window has changed state (the headless demo
 	// takes its screenshot on stateJoined; tests wait on it).
 	onState func(state)
+
+	// screen is what the technician sees (the real screen in the app, a synthetic one in tests); nil when
+	// sharing cannot work here, screenErr saying why. monitor is the index of the monitor shared.
+	screen    capture.Source
+	screenErr error
+	monitor   int
+	// injector plays the technician's input while the customer grants control; nil when remote control cannot
+	// work here, injectorErr saying why.
+	injector    input.Injector
+	injectorErr error
+	// consentTimeout is how long a technician's request waits for an answer (the engine's default if 0).
+	consentTimeout time.Duration
 }
 
 // state is where the toolbar stands, as onState reports it.
@@ -50,17 +66,20 @@ type toolbar struct {
 	win  fyne.Window
 	opts options
 
+	about     *widget.Label
 	keyEntry  *widget.Entry
 	nameEntry *widget.Entry
 	joinBtn   *widget.Button
 	endBtn    *widget.Button
 	status    *widget.Label
 	form      *fyne.Container
+	live      // the session's live controls (live.go)
 
 	guest     *session.Guest     // nil when not in a session; UI goroutine only
 	joining   context.CancelFunc // non-nil while a join is in progress
 	joinDone  chan struct{}      // closed when the last join goroutine has returned
 	following chan struct{}      // closed when the goroutine following guest's events has returned
+	actions   sync.WaitGroup     // session actions running in the background (they may block on the network)
 }
 
 func newToolbar(a fyne.App, opts options) *toolbar {
@@ -77,8 +96,8 @@ func newToolbar(a fyne.App, opts options) *toolbar {
 func (t *toolbar) build() {
 	title := widget.NewLabelWithStyle(lang.L("customer.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	ver := widget.NewLabel(lang.L("app.version", map[string]any{"Version": version.Program}))
-	about := widget.NewLabel(lang.L("customer.about"))
-	about.Wrapping = fyne.TextWrapWord
+	t.about = widget.NewLabel(lang.L("customer.about"))
+	t.about.Wrapping = fyne.TextWrapWord
 
 	t.keyEntry = widget.NewEntry()
 	t.keyEntry.SetPlaceHolder(lang.L("customer.key_placeholder"))
@@ -102,6 +121,7 @@ func (t *toolbar) build() {
 	t.endBtn.Hide()
 	t.status = widget.NewLabel("")
 	t.status.Wrapping = fyne.TextWrapWord
+	t.buildLive()
 
 	t.form = container.New(layout.NewFormLayout(),
 		widget.NewLabel(lang.L("customer.key")), t.keyEntry,
@@ -109,14 +129,20 @@ func (t *toolbar) build() {
 	)
 	content := container.NewVBox(
 		container.NewBorder(nil, nil, title, ver),
-		about,
+		t.about,
+		t.indicator,
 		widget.NewSeparator(),
 		t.form,
-		container.NewHBox(t.joinBtn, t.endBtn),
+		container.NewHBox(t.stopBtn, t.takeBackBtn),
+		container.NewHBox(t.joinBtn, layout.NewSpacer(), t.endBtn),
+		t.notices,
 		t.status,
 	)
-	t.win.SetContent(container.NewPadded(content))
-	t.win.Resize(fyne.NewSize(480, 320))
+	padded := container.NewPadded(content)
+	t.win.SetContent(padded)
+	size := fyne.NewSize(560, 320)
+	padded.Resize(size) // so that wrapped text knows its width
+	t.win.Resize(size.Max(padded.MinSize()))
 	t.win.Canvas().Focus(t.keyEntry)
 }
 
@@ -159,7 +185,8 @@ func (t *toolbar) join() {
 	t.joinDone = done
 	go func() {
 		defer close(done)
-		g, err := session.Join(ctx, lk, session.GuestConfig{Name: name})
+		g, err := session.Join(ctx, lk, session.GuestConfig{Name: name, Screen: t.opts.screen,
+			Monitor: t.opts.monitor, Input: t.opts.injector, ConsentTimeout: t.opts.consentTimeout})
 		t.opts.do(func() { t.joined(ctx, g, err) })
 	}()
 }
@@ -172,7 +199,7 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 	}
 	if err != nil || cancelled {
 		if g != nil {
-			go g.End()
+			t.act(g.End) // shutdown waits: g may be using the screen source
 		}
 		t.setJoining(false)
 		if !cancelled { // a cancelled join was the window closing: nobody to tell
@@ -189,8 +216,11 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 	}
 	t.status.SetText(lang.L("customer.connected", map[string]any{"Name": name, "Version": tech.ProgramVersion}))
 	t.form.Hide()
+	t.about.Hide()
 	t.joinBtn.Hide()
 	t.endBtn.Show()
+	t.win.Canvas().Unfocus() // the hidden key field would otherwise swallow the window's shortcuts
+	t.startLive(g, name)
 	following := make(chan struct{})
 	t.following = following
 	go func() {
@@ -215,10 +245,25 @@ func (t *toolbar) setJoining(on bool) {
 // follow turns the session's events into UI changes; it ends with the session.
 func (t *toolbar) follow(g *session.Guest) {
 	for e := range g.Events() {
-		if end, ok := e.(session.Ended); ok {
-			t.opts.do(func() { t.ended(g, end.Err) })
+		switch e := e.(type) {
+		case session.Ended:
+			t.opts.do(func() { t.ended(g, e.Err) })
+		case session.SharingChanged:
+			t.opts.do(func() { t.sharingChanged(g, e.On) })
+		case session.ControlChanged:
+			t.opts.do(func() { t.controlChanged(g, e.Granted) })
+		case session.ConsentRequested:
+			t.opts.do(func() { t.consentRequested(g, e) })
+		case session.ConsentExpired:
+			t.opts.do(func() { t.consentExpired(g, e.ID) })
 		}
 	}
+}
+
+// act runs a session action in the background: actions may block briefly on the network, and the UI goroutine
+// never waits. shutdown waits for them.
+func (t *toolbar) act(f func()) {
+	t.actions.Go(f)
 }
 
 func (t *toolbar) ended(g *session.Guest, err error) {
@@ -226,6 +271,7 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 		return
 	}
 	t.guest = nil
+	t.stopLive()
 	if err == nil {
 		t.status.SetText(lang.L("customer.ended_by_you"))
 	} else {
@@ -234,6 +280,7 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.keyEntry.SetText("")
 	t.setJoining(false)
 	t.form.Show()
+	t.about.Show()
 	t.joinBtn.Show()
 	t.endBtn.Hide()
 	t.win.RequestFocus()
@@ -245,14 +292,14 @@ func (t *toolbar) confirmEnd() {
 		return
 	}
 	dialog.ShowConfirm(lang.L("customer.end_title"), lang.L("customer.end_question"), func(yes bool) {
-		if yes && t.guest != nil {
-			go t.guest.End()
+		if g := t.guest; yes && g != nil {
+			t.act(g.End)
 		}
 	}, t.win)
 }
 
 // shutdown ends the session (or the join in progress) and waits for the goroutines that serve it, for a window
-// that closes. opts.do never blocks, so the waits return.
+// that closes. opts.do never blocks, so the waits return. Afterwards nothing uses opts.screen or opts.injector.
 func (t *toolbar) shutdown() {
 	if t.joining != nil {
 		t.joining()
@@ -266,4 +313,5 @@ func (t *toolbar) shutdown() {
 		<-t.following
 		t.guest = nil
 	}
+	t.actions.Wait() // actions on an ended session return at once
 }

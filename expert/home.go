@@ -31,6 +31,8 @@ type options struct {
 	// headless demo takes its screenshot on Joined; tests wait on it). ScreenUpdated events are not passed on:
 	// they are coalesced into repaints of the viewer.
 	onEvent func(session.Event)
+	// onPaint, if set, is called on the UI goroutine after the viewer has repainted the customer's screen.
+	onPaint func()
 }
 
 // home is the Expert home window and the session it hosts.
@@ -225,6 +227,9 @@ func (h *home) follow(host *session.Host) {
 					changed := paints.take()
 					if h.host == host && h.view != nil {
 						h.view.paint(changed)
+						if h.opts.onPaint != nil {
+							h.opts.onPaint()
+						}
 					}
 				})
 			}

@@ -23,7 +23,7 @@ func main() {
 	language := flag.String("lang", "", "language: en or fr (default: the system's)")
 	newSession := flag.Bool("new-session", false, "start a session at once")
 	linkFile := flag.String("link-file", "", "write each new join link to this file (for the demo)")
-	shot := flag.String("screenshot", "", "once a customer has joined, save the window to this PNG file (for headless runs)")
+	shot := flag.String("screenshot", "", "once the customer's screen shows, save the viewer window to this PNG file (for headless runs)")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *showVersion {
@@ -43,10 +43,12 @@ func main() {
 	a := app.NewWithID("org.tandem-remote.expert")
 	h := newHome(a, opts)
 	if *shot != "" {
-		h.opts.onEvent = func(e session.Event) {
-			if _, ok := e.(session.Joined); ok {
-				// The viewer, which opens on Joined, is the window of the session (and covers the home
-				// window on a screen without a window manager).
+		taken := false
+		h.opts.onPaint = func() {
+			if !taken {
+				// Once the customer's picture is there. The viewer, which opens on Joined, is the window of
+				// the session (and covers the home window on a screen without a window manager).
+				taken = true
 				w := h.win
 				if h.view != nil && h.view.win != nil {
 					w = h.view.win

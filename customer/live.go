@@ -1,0 +1,347 @@
+package main
+
+import (
+	"errors"
+	"log"
+	"os"
+	"runtime"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+)
+
+// live is the part of the toolbar that keeps the customer in charge during a session: an indicator that says,
+// in colour and words, whether the technician sees the screen or controls the computer; Stop screen sharing;
+// Take back control (button and takeBackShortcut); the Yes/No questions the technician's requests raise; and a
+// notice when sharing or remote control cannot work on this computer. Its fields belong to the UI goroutine.
+type live struct {
+	indicator   *banner         // shown in a session
+	notices     *fyne.Container // why sharing or control cannot work here; empty when both can
+	stopBtn     *widget.Button
+	takeBackBtn *widget.Button
+
+	techName   string // the technician's name as shown
+	sharing    bool   // as the engine last said
+	controlled bool
+	revoking   bool            // the customer asked to take control back
+	asks       map[uint64]*ask // questions on screen, by request ID
+}
+
+// ask is a technician's request on screen.
+type ask struct {
+	req session.ConsentRequested
+	dlg *dialog.ConfirmDialog
+}
+
+// takeBackShortcut takes control back from the technician while the toolbar has the keyboard focus. Ctrl+Shift+T
+// (⇧⌘T on macOS) is not a system shortcut on any of the three systems (unlike Ctrl+Shift+Esc on Windows).
+var takeBackShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyT,
+	Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+
+// shortcutText is takeBackShortcut as the keyboard shows it.
+func shortcutText() string {
+	if runtime.GOOS == "darwin" {
+		return "⇧⌘T"
+	}
+	return "Ctrl+Shift+T"
+}
+
+func (t *toolbar) buildLive() {
+	t.asks = map[uint64]*ask{}
+	t.indicator = newBanner()
+	t.indicator.Hide()
+
+	t.stopBtn = widget.NewButtonWithIcon(lang.L("customer.stop_sharing"), theme.VisibilityOffIcon(), t.stopSharing)
+	t.stopBtn.Hide()
+	t.takeBackBtn = widget.NewButtonWithIcon(lang.L("customer.take_back", map[string]any{"Shortcut": shortcutText()}),
+		theme.ContentUndoIcon(), t.takeBack)
+	t.takeBackBtn.Importance = widget.WarningImportance
+	t.takeBackBtn.Hide()
+	t.win.Canvas().AddShortcut(takeBackShortcut, func(fyne.Shortcut) { t.takeBack() })
+
+	t.notices = container.NewVBox()
+	if t.opts.screen == nil {
+		t.notices.Add(notice(lang.L("customer.no_screen", map[string]any{"Reason": screenReason(t.opts.screenErr)})))
+	}
+	if t.opts.injector == nil {
+		t.notices.Add(notice(lang.L("customer.no_control", map[string]any{"Reason": controlReason(t.opts.injectorErr)})))
+	}
+}
+
+// notice is a warning line with its icon.
+func notice(text string) fyne.CanvasObject {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.WarningImportance
+	return container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, l)
+}
+
+// needsX11 reports whether err says that a back end found no display it can use on a Unix desktop.
+func needsX11(err, unsupported error) bool {
+	return runtime.GOOS != "windows" && runtime.GOOS != "darwin" && os.Getenv("DISPLAY") == "" &&
+		errors.Is(err, unsupported)
+}
+
+// screenReason says in plain words why the screen cannot be captured.
+func screenReason(err error) string {
+	switch {
+	case needsX11(err, capture.ErrUnsupported):
+		return lang.L("customer.why_x11")
+	case errors.Is(err, capture.ErrNoMonitor):
+		return lang.L("customer.why_no_monitor")
+	}
+	return lang.L("customer.why_screen")
+}
+
+// controlReason says in plain words why input cannot be injected.
+func controlReason(err error) string {
+	if needsX11(err, input.ErrUnsupported) {
+		return lang.L("customer.why_x11")
+	}
+	return lang.L("customer.why_control")
+}
+
+// startLive shows the live controls for a session that has just started.
+func (t *toolbar) startLive(g *session.Guest, techName string) {
+	t.techName = techName
+	t.sharing = g.Sharing()
+	t.controlled = g.Controlled()
+	t.indicator.Show()
+	t.stopBtn.Show()
+	t.takeBackBtn.Show()
+	t.showLive()
+}
+
+// stopLive hides the live controls and withdraws the questions of a session that is over.
+func (t *toolbar) stopLive() {
+	for id, a := range t.asks {
+		delete(t.asks, id) // before Hide, whose callback then finds nothing to answer
+		a.dlg.Hide()
+	}
+	t.sharing, t.controlled, t.revoking = false, false, false
+	t.indicator.Hide()
+	t.stopBtn.Hide()
+	t.takeBackBtn.Hide()
+}
+
+// showLive brings the indicator and the buttons in line with what the technician can do.
+func (t *toolbar) showLive() {
+	args := map[string]any{"Name": t.techName}
+	var text string
+	var bg, fg fyne.ThemeColorName
+	var icon fyne.Resource
+	switch {
+	case t.controlled:
+		text, bg, fg, icon = lang.L("customer.controlling", args), theme.ColorNameError,
+			theme.ColorNameForegroundOnError, theme.ComputerIcon()
+	case t.sharing:
+		text, bg, fg, icon = lang.L("customer.viewing", args), theme.ColorNameWarning,
+			theme.ColorNameForegroundOnWarning, theme.VisibilityIcon()
+	default:
+		text, bg, fg, icon = lang.L("customer.not_shared"), theme.ColorNameDisabledButton,
+			theme.ColorNameForeground, theme.VisibilityOffIcon()
+	}
+	t.indicator.set(bg, fg, icon, text)
+	if t.sharing {
+		t.stopBtn.Enable()
+	} else {
+		t.stopBtn.Disable()
+	}
+	if t.controlled {
+		t.takeBackBtn.Enable()
+	} else {
+		t.takeBackBtn.Disable()
+	}
+}
+
+// indicatorText is what the indicator says.
+func (t *toolbar) indicatorText() string { return t.indicator.text }
+
+// banner is a bar of colour with an icon and bold text in the colour that goes on it; it follows theme changes.
+type banner struct {
+	widget.BaseWidget
+	bg, fg fyne.ThemeColorName
+	icon   fyne.Resource
+	text   string
+}
+
+func newBanner() *banner {
+	b := &banner{bg: theme.ColorNameDisabledButton, fg: theme.ColorNameForeground}
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// set changes the banner; call it on the UI goroutine.
+func (b *banner) set(bg, fg fyne.ThemeColorName, icon fyne.Resource, text string) {
+	b.bg, b.fg, b.icon, b.text = bg, fg, icon, text
+	b.Refresh()
+}
+
+func (b *banner) CreateRenderer() fyne.WidgetRenderer {
+	r := &bannerRenderer{b: b, rect: canvas.NewRectangle(nil), icon: widget.NewIcon(nil), text: widget.NewRichText()}
+	r.text.Wrapping = fyne.TextWrapWord
+	r.WidgetRenderer = widget.NewSimpleRenderer(container.NewStack(r.rect,
+		container.NewBorder(nil, nil, container.NewPadded(r.icon), nil, r.text)))
+	r.Refresh()
+	return r
+}
+
+type bannerRenderer struct {
+	fyne.WidgetRenderer
+	b    *banner
+	rect *canvas.Rectangle
+	icon *widget.Icon
+	text *widget.RichText
+}
+
+// Refresh takes the colours from the current theme (it runs on theme changes too).
+func (r *bannerRenderer) Refresh() {
+	th := r.b.Theme()
+	v := fyne.CurrentApp().Settings().ThemeVariant()
+	r.rect.FillColor = th.Color(r.b.bg, v)
+	r.rect.CornerRadius = th.Size(theme.SizeNameInputRadius)
+	r.rect.Refresh()
+	if r.b.icon != nil {
+		r.icon.SetResource(theme.NewColoredResource(r.b.icon, r.b.fg))
+	}
+	r.text.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: r.b.text,
+		Style: widget.RichTextStyle{ColorName: r.b.fg, TextStyle: fyne.TextStyle{Bold: true}}}}
+	r.text.Refresh()
+}
+
+func (t *toolbar) stopSharing() {
+	g := t.guest
+	if g == nil || !t.sharing {
+		return
+	}
+	t.stopBtn.Disable() // at once; the engine's SharingChanged confirms
+	t.takeBackBtn.Disable()
+	t.act(g.StopSharing)
+}
+
+func (t *toolbar) takeBack() {
+	g := t.guest
+	if g == nil || !t.controlled {
+		return
+	}
+	t.takeBackBtn.Disable()
+	t.revoking = true
+	t.act(g.RevokeControl)
+}
+
+func (t *toolbar) sharingChanged(g *session.Guest, on bool) {
+	if t.guest != g || t.sharing == on {
+		return
+	}
+	t.sharing = on
+	if !on {
+		t.status.SetText(lang.L("customer.sharing_stopped", map[string]any{"Name": t.techName}))
+	}
+	t.showLive()
+}
+
+func (t *toolbar) controlChanged(g *session.Guest, granted bool) {
+	if t.guest != g || t.controlled == granted {
+		return
+	}
+	t.controlled = granted
+	args := map[string]any{"Name": t.techName}
+	switch {
+	case granted:
+	case t.revoking:
+		t.status.SetText(lang.L("customer.control_taken_back", args))
+	case t.sharing: // the technician gave it back (stopping sharing says so itself)
+		t.status.SetText(lang.L("customer.control_released", args))
+	}
+	t.revoking = false
+	t.showLive()
+}
+
+// consentRequested puts a technician's request to the customer and brings the window to the front.
+func (t *toolbar) consentRequested(g *session.Guest, req session.ConsentRequested) {
+	if t.guest != g {
+		return
+	}
+	if _, dup := t.asks[req.ID]; dup {
+		return
+	}
+	name := req.From
+	if name == "" {
+		name = lang.L("app.unnamed")
+	}
+	args := map[string]any{"Name": name, "Shortcut": shortcutText()}
+	var title, question string
+	switch req.What {
+	case protocol.PermView:
+		title, question = lang.L("customer.view_title"), lang.L("customer.view_question", args)
+	case protocol.PermControl:
+		title, question = lang.L("customer.control_title"), lang.L("customer.control_question", args)
+	default: // the engine asks only these two
+		t.act(func() { _ = g.Answer(req.ID, false) })
+		return
+	}
+	a := &ask{req: req}
+	a.dlg = dialog.NewConfirm(title, question, func(yes bool) { t.answer(g, req, yes) }, t.win)
+	t.asks[req.ID] = a
+	a.dlg.Show()
+	t.win.RequestFocus()
+}
+
+// answer sends the customer's answer, unless the question was withdrawn in the meantime.
+func (t *toolbar) answer(g *session.Guest, req session.ConsentRequested, yes bool) {
+	if _, ok := t.asks[req.ID]; !ok || t.guest != g {
+		return
+	}
+	delete(t.asks, req.ID)
+	args := map[string]any{"Name": t.techName, "Shortcut": shortcutText()}
+	switch {
+	case req.What == protocol.PermView && yes:
+		t.status.SetText(lang.L("customer.view_allowed", args))
+	case req.What == protocol.PermView:
+		t.status.SetText(lang.L("customer.view_refused", args))
+	case yes:
+		t.status.SetText(lang.L("customer.control_allowed", args))
+	default:
+		t.status.SetText(lang.L("customer.control_refused", args))
+	}
+	t.act(func() {
+		if err := g.Answer(req.ID, yes); err != nil && !errors.Is(err, session.ErrEnded) {
+			log.Printf("answering request %d: %v", req.ID, err)
+			t.opts.do(func() { t.expiredStatus(g, req) }) // it expired as the customer answered
+		}
+	})
+}
+
+// consentExpired closes the question nobody answered in time.
+func (t *toolbar) consentExpired(g *session.Guest, id uint64) {
+	a, ok := t.asks[id]
+	if !ok || t.guest != g {
+		return
+	}
+	delete(t.asks, id) // before Hide, whose callback then finds nothing to answer
+	a.dlg.Hide()
+	t.expiredStatus(g, a.req)
+}
+
+func (t *toolbar) expiredStatus(g *session.Guest, req session.ConsentRequested) {
+	if t.guest != g {
+		return
+	}
+	args := map[string]any{"Name": t.techName}
+	if req.What == protocol.PermControl {
+		t.status.SetText(lang.L("customer.control_expired", args))
+	} else {
+		t.status.SetText(lang.L("customer.view_expired", args))
+	}
+}

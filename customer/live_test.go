@@ -1,0 +1,437 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/ui/uitest"
+)
+
+// inSession is a toolbar joined to a real technician on loopback, sharing a synthetic screen and injecting
+// into a recorder.
+type inSession struct {
+	*shown
+	h   *session.Host
+	rec *input.Recorder
+}
+
+// joinLive joins a technician with the toolbar; opts may set the consent timeout.
+func joinLive(t *testing.T, language string, opts options) *inSession {
+	t.Helper()
+	h := technician(t)
+	rec := input.NewRecorder()
+	opts.name, opts.screen, opts.injector = "Bob", capture.NewPattern(), rec
+	tb := testToolbar(t, language, opts)
+	test.Type(tb.keyEntry, h.Link().String())
+	tb.waitState(t, stateJoined)
+	waitHost(t, h, func(session.Joined) bool { return true })
+	return &inSession{shown: tb, h: h, rec: rec}
+}
+
+// waitHost returns the technician's first event of type E that ok accepts, skipping the others.
+func waitHost[E session.Event](t *testing.T, h *session.Host, ok func(E) bool) E {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case e, open := <-h.Events():
+			if !open {
+				t.Fatalf("technician's events ended while waiting for %T", *new(E))
+			}
+			if e, is := e.(E); is && ok(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("technician saw no %T", *new(E))
+		}
+	}
+}
+
+// until runs the toolbar's callbacks until cond holds.
+func (s *inSession) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	s.loop.Until(t, 20*time.Second, what, cond)
+}
+
+// untilIndicator waits for the indicator to say want.
+func (s *inSession) untilIndicator(t *testing.T, want string) {
+	t.Helper()
+	s.until(t, fmt.Sprintf("the indicator to say %q (it says %q)", want, s.indicatorText()),
+		func() bool { return s.indicatorText() == want })
+}
+
+// untilDialog waits for a dialog whose text is question.
+func (s *inSession) untilDialog(t *testing.T, question string) {
+	t.Helper()
+	s.until(t, "a dialog asking "+question, func() bool {
+		top := s.win.Canvas().Overlays().Top()
+		return top != nil && strings.Contains(strings.Join(labels(top), "\n"), question)
+	})
+}
+
+// labels returns the texts of the labels under o.
+func labels(o fyne.CanvasObject) []string {
+	switch o := o.(type) {
+	case *widget.Label:
+		return []string{o.Text}
+	case *fyne.Container:
+		var out []string
+		for _, c := range o.Objects {
+			out = append(out, labels(c)...)
+		}
+		return out
+	case fyne.Widget:
+		var out []string
+		for _, c := range test.WidgetRenderer(o).Objects() {
+			out = append(out, labels(c)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// pressShortcut types sc on w as the desktop driver does: to the focused widget if it takes shortcuts, else
+// to the window's canvas.
+func pressShortcut(w fyne.Window, sc fyne.Shortcut) {
+	if f, ok := w.Canvas().Focused().(fyne.Shortcutable); ok {
+		f.TypedShortcut(sc)
+		return
+	}
+	w.Canvas().(fyne.Shortcutable).TypedShortcut(sc)
+}
+
+// ctrlShiftT is what the desktop driver reports for Ctrl+Shift+T (⇧⌘T on macOS).
+var ctrlShiftT = &desktop.CustomShortcut{KeyName: fyne.KeyT,
+	Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+
+// grantControl has the technician ask for control and the customer say Yes.
+func (s *inSession) grantControl(t *testing.T) {
+	t.Helper()
+	if err := s.h.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, lang.L("customer.control_question", map[string]any{"Name": "Alice", "Shortcut": shortcutText()}))
+	uitest.Answer(t, s.win, lang.L("Yes"))
+	waitHost(t, s.h, func(e session.ControlChanged) bool { return e.Granted })
+	s.untilIndicator(t, lang.L("customer.controlling", map[string]any{"Name": "Alice"}))
+	if s.takeBackBtn.Disabled() || s.stopBtn.Disabled() {
+		t.Fatal("while controlled, Take back control or Stop screen sharing is greyed out")
+	}
+}
+
+func TestIndicatorShowsViewingAfterJoin(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	if got, want := s.indicatorText(), "Alice is viewing your screen"; got != want {
+		t.Fatalf("indicator %q, want %q", got, want)
+	}
+	if !s.indicator.Visible() || s.stopBtn.Disabled() || s.stopBtn.Hidden || !s.takeBackBtn.Disabled() {
+		t.Fatal("in session: indicator hidden, Stop screen sharing greyed out, or Take back control enabled")
+	}
+	if s.notices.Visible() && len(s.notices.Objects) > 0 {
+		t.Fatalf("a warning shows although sharing and control work: %v", labels(s.notices))
+	}
+	// The technician really sees the screen.
+	waitHost(t, s.h, func(e session.SharingChanged) bool { return e.On })
+	waitHost(t, s.h, func(session.ScreenUpdated) bool { return true })
+}
+
+func TestStopSharingGreysOutAndTechnicianSeesNothing(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	waitHost(t, s.h, func(session.ScreenUpdated) bool { return true })
+	test.Tap(s.stopBtn)
+	if !s.stopBtn.Disabled() {
+		t.Fatal("Stop screen sharing not greyed out at once")
+	}
+	waitHost(t, s.h, func(e session.SharingChanged) bool { return !e.On })
+	s.untilIndicator(t, "Your screen is not shared")
+	if s.guest.Sharing() || !s.stopBtn.Disabled() {
+		t.Fatal("still sharing")
+	}
+	if want := lang.L("customer.sharing_stopped", map[string]any{"Name": "Alice"}); s.status.Text != want {
+		t.Fatalf("status %q, want %q", s.status.Text, want)
+	}
+	test.Tap(s.stopBtn) // greyed out: nothing happens
+	s.loop.Drain()
+	if s.indicatorText() != "Your screen is not shared" {
+		t.Fatal("tapping the greyed-out button changed something")
+	}
+}
+
+func TestViewRequestNoThenYes(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	waitHost(t, s.h, func(session.ScreenUpdated) bool { return true }) // else the technician never saw it start
+	test.Tap(s.stopBtn)
+	waitHost(t, s.h, func(e session.SharingChanged) bool { return !e.On })
+
+	// No: the technician is told, and the screen stays private.
+	if err := s.h.RequestView(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, "Alice asks to see your screen again. Allow?")
+	uitest.Answer(t, s.win, lang.L("No"))
+	ans := waitHost(t, s.h, func(session.ConsentAnswered) bool { return true })
+	if ans.Granted || ans.Expired || ans.What != protocol.PermView {
+		t.Fatalf("technician told %+v after No", ans)
+	}
+	if s.guest.Sharing() || s.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("sharing after No, or the dialog is still open")
+	}
+	if want := lang.L("customer.view_refused", map[string]any{"Name": "Alice"}); s.status.Text != want {
+		t.Fatalf("status %q, want %q", s.status.Text, want)
+	}
+
+	// Yes: sharing again, and the toolbar says so.
+	if err := s.h.RequestView(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, "Alice asks to see your screen again. Allow?")
+	uitest.Answer(t, s.win, lang.L("Yes"))
+	waitHost(t, s.h, func(e session.ConsentAnswered) bool { return e.Granted && e.What == protocol.PermView })
+	waitHost(t, s.h, func(session.ScreenUpdated) bool { return true })
+	s.untilIndicator(t, "Alice is viewing your screen")
+	if s.stopBtn.Disabled() {
+		t.Fatal("Stop screen sharing still greyed out while sharing again")
+	}
+}
+
+func TestControlYesThenTakeBackWithButtonAndShortcut(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	s.grantControl(t)
+	if err := s.h.SendInput(&protocol.Text{Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if got, err := s.rec.Wait(ctx, 1); err != nil || got[0] != (input.Event{Kind: input.KindType, Text: "hello"}) {
+		t.Fatalf("injected %v, %v", got, err)
+	}
+
+	// The button.
+	test.Tap(s.takeBackBtn)
+	waitHost(t, s.h, func(e session.ControlChanged) bool { return !e.Granted })
+	s.untilIndicator(t, "Alice is viewing your screen")
+	if !s.takeBackBtn.Disabled() || s.guest.Controlled() {
+		t.Fatal("still controlled after Take back control")
+	}
+	if want := lang.L("customer.control_taken_back", map[string]any{"Name": "Alice"}); s.status.Text != want {
+		t.Fatalf("status %q, want %q", s.status.Text, want)
+	}
+	if err := s.h.SendInput(&protocol.Text{Text: "more"}); err == nil {
+		t.Fatal("the technician can still send input")
+	}
+
+	// The shortcut, which the button names.
+	if !strings.Contains(s.takeBackBtn.Text, "Ctrl+Shift+T") && !strings.Contains(s.takeBackBtn.Text, "⇧⌘T") {
+		t.Fatalf("button %q does not name the shortcut", s.takeBackBtn.Text)
+	}
+	s.grantControl(t)
+	pressShortcut(s.win, ctrlShiftT)
+	waitHost(t, s.h, func(e session.ControlChanged) bool { return !e.Granted })
+	s.untilIndicator(t, "Alice is viewing your screen")
+
+	// The technician giving control back is said differently.
+	s.grantControl(t)
+	if err := s.h.ReleaseControl(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilIndicator(t, "Alice is viewing your screen")
+	if want := lang.L("customer.control_released", map[string]any{"Name": "Alice"}); s.status.Text != want {
+		t.Fatalf("status %q, want %q", s.status.Text, want)
+	}
+}
+
+func TestControlRefused(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	if err := s.h.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, "Alice asks to control your mouse and keyboard. Allow?")
+	uitest.Answer(t, s.win, lang.L("No"))
+	if ans := waitHost(t, s.h, func(session.ConsentAnswered) bool { return true }); ans.Granted || ans.What != protocol.PermControl {
+		t.Fatalf("technician told %+v after No", ans)
+	}
+	if s.guest.Controlled() || s.indicatorText() != "Alice is viewing your screen" || !s.takeBackBtn.Disabled() {
+		t.Fatal("controlled after No")
+	}
+}
+
+func TestExpiredRequestClosesTheDialog(t *testing.T) {
+	s := joinLive(t, "en", options{consentTimeout: time.Second})
+	test.Tap(s.stopBtn)
+	s.untilIndicator(t, "Your screen is not shared") // a request that comes first is granted at once
+	if err := s.h.RequestView(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, "Alice asks to see your screen again. Allow?")
+	s.until(t, "the dialog to close", func() bool { return s.win.Canvas().Overlays().Top() == nil })
+	if want := "Alice asked to see your screen, but the request expired before you answered."; s.status.Text != want {
+		t.Fatalf("status %q, want %q", s.status.Text, want)
+	}
+	if ans := waitHost(t, s.h, func(session.ConsentAnswered) bool { return true }); !ans.Expired || ans.Granted {
+		t.Fatalf("technician told %+v", ans)
+	}
+	if s.guest.Sharing() {
+		t.Fatal("an unanswered request started sharing")
+	}
+}
+
+func TestSessionEndingClosesTheQuestion(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	if err := s.h.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, "Alice asks to control your mouse and keyboard. Allow?")
+	s.h.End()
+	s.waitState(t, stateEnded)
+	if s.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("the question outlived the session")
+	}
+	if s.indicator.Visible() || s.stopBtn.Visible() || s.takeBackBtn.Visible() || !s.form.Visible() {
+		t.Fatal("live controls still shown after the session")
+	}
+}
+
+func TestWithoutScreenOrInputTheWindowSaysWhy(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	h := technician(t)
+	tb := testToolbar(t, "en", options{name: "Bob",
+		screenErr:   fmt.Errorf("capture: no usable back end: %w", capture.ErrUnsupported),
+		injectorErr: fmt.Errorf("input: %w", input.ErrUnsupported)})
+	s := &inSession{shown: tb, h: h}
+	got := strings.Join(labels(tb.notices), "\n")
+	for _, want := range []string{
+		"Screen sharing cannot work on this computer: on Linux, Tandem needs an X11 desktop session",
+		"Remote control cannot work on this computer: on Linux, Tandem needs an X11 desktop session",
+	} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("notices %q lack %q", got, want)
+		}
+	}
+	test.Type(tb.keyEntry, h.Link().String())
+	tb.waitState(t, stateJoined)
+	if tb.indicatorText() != "Your screen is not shared" || !tb.stopBtn.Disabled() {
+		t.Fatalf("indicator %q", tb.indicatorText())
+	}
+	// Requests are refused by the engine without bothering the customer.
+	if err := h.RequestView(); err != nil {
+		t.Fatal(err)
+	}
+	if ans := waitHost(t, h, func(session.ConsentAnswered) bool { return true }); ans.Granted {
+		t.Fatal("view granted without a screen")
+	}
+	s.loop.Drain()
+	if tb.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("a question was put that cannot be granted")
+	}
+	// Other reasons are said in other words.
+	if r := screenReason(fmt.Errorf("x: %w", capture.ErrNoMonitor)); r != lang.L("customer.why_no_monitor") {
+		t.Fatalf("no monitor: %q", r)
+	}
+	if r := controlReason(fmt.Errorf("boom")); r != lang.L("customer.why_control") {
+		t.Fatalf("other: %q", r)
+	}
+}
+
+func TestFrenchLiveToolbar(t *testing.T) {
+	s := joinLive(t, "fr", options{})
+	for got, want := range map[string]string{
+		s.indicatorText():  "Alice voit votre écran",
+		s.stopBtn.Text:     "Arrêter le partage d'écran",
+		s.takeBackBtn.Text: "Reprendre le contrôle (" + shortcutText() + ")",
+	} {
+		if got != want {
+			t.Fatalf("%q, want %q", got, want)
+		}
+	}
+	if lang.L("Yes") != "Oui" {
+		t.Fatalf("Fyne's Yes is %q in French", lang.L("Yes"))
+	}
+	if err := s.h.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, "Alice demande à contrôler votre souris et votre clavier. L'autorisez-vous ?")
+	uitest.Answer(t, s.win, lang.L("Yes"))
+	s.untilIndicator(t, "Alice contrôle votre ordinateur")
+	test.Tap(s.stopBtn)
+	s.untilIndicator(t, "Votre écran n'est pas partagé")
+	if !strings.HasPrefix(s.status.Text, "Vous avez arrêté le partage de votre écran") {
+		t.Fatalf("status %q", s.status.Text)
+	}
+	waitHost(t, s.h, func(e session.ControlChanged) bool { return !e.Granted })
+}
+
+// TestRenderLiveToolbar draws the toolbar in its states with the default theme; with TANDEM_SHOTS=DIR it saves
+// them as DIR/customer-live-LANG-STATE.png for a person to look at.
+func TestRenderLiveToolbar(t *testing.T) {
+	dir := os.Getenv("TANDEM_SHOTS")
+	for _, language := range []string{"en", "fr"} {
+		t.Run(language, func(t *testing.T) {
+			s := joinLive(t, language, options{})
+			s.app.Settings().SetTheme(theme.DefaultTheme())
+			save := func(name string) {
+				t.Helper()
+				s.win.Content().Refresh()
+				img := s.win.Canvas().Capture()
+				if b := img.Bounds(); b.Dx() < 100 || b.Dy() < 100 {
+					t.Fatalf("%s: captured %v", name, b)
+				}
+				if dir == "" {
+					return
+				}
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("customer-live-%s-%s.png", language, name)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if err := png.Encode(f, img); err != nil {
+					t.Fatal(err)
+				}
+			}
+			save("viewing")
+			if err := s.h.RequestControl(); err != nil {
+				t.Fatal(err)
+			}
+			s.untilDialog(t, lang.L("customer.control_question", map[string]any{"Name": "Alice", "Shortcut": shortcutText()}))
+			save("asked")
+			uitest.Answer(t, s.win, lang.L("Yes"))
+			s.untilIndicator(t, lang.L("customer.controlling", map[string]any{"Name": "Alice"}))
+			save("controlled")
+			test.Tap(s.stopBtn)
+			s.untilIndicator(t, lang.L("customer.not_shared"))
+			save("stopped")
+		})
+	}
+	t.Run("unavailable", func(t *testing.T) {
+		t.Setenv("DISPLAY", "")
+		tb := testToolbar(t, "fr", options{screenErr: capture.ErrUnsupported, injectorErr: input.ErrUnsupported})
+		tb.app.Settings().SetTheme(theme.DefaultTheme())
+		img := tb.win.Canvas().Capture()
+		if dir != "" {
+			f, err := os.Create(filepath.Join(dir, "customer-live-fr-unavailable.png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := png.Encode(f, img); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
