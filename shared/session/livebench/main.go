@@ -147,7 +147,7 @@ func run(src capture.Source, dur time.Duration) (result, error) {
 				res.Seconds = now.Sub(start).Seconds()
 				res.FPS = float64(res.Frames) / res.Seconds
 				res.BytesPerSecond = float64(bytes) / res.Seconds
-				res.CPUMsPerFrame = float64((cpuTime()-cpu0).Microseconds()) / 1000 / float64(res.Frames)
+				res.CPUMsPerFrame = float64((cpuTime() - cpu0).Microseconds()) / 1000 / float64(res.Frames)
 				slices.Sort(lat)
 				res.LatencyP50Ms = ms(lat[len(lat)/2])
 				res.LatencyP95Ms = ms(lat[len(lat)*95/100])
