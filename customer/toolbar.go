@@ -79,6 +79,7 @@ type toolbar struct {
 	joining   context.CancelFunc // non-nil while a join is in progress
 	joinDone  chan struct{}      // closed when the last join goroutine has returned
 	following chan struct{}      // closed when the goroutine following guest's events has returned
+	gate      *ui.Gate           // in front of opts.do; closed at shutdown
 	actions   sync.WaitGroup     // session actions running in the background (they may block on the network)
 }
 
@@ -86,7 +87,11 @@ func newToolbar(a fyne.App, opts options) *toolbar {
 	if opts.do == nil {
 		opts.do = fyne.Do
 	}
-	t := &toolbar{app: a, opts: opts}
+	gate := ui.NewGate(opts.do)
+	opts.do = gate.Do
+	t := &toolbar{app: a, opts: opts, gate: gate}
+	// Once the app has stopped, session goroutines must not touch the windows any more.
+	a.Lifecycle().SetOnStopped(gate.Close)
 	t.win = a.NewWindow(lang.L("customer.title"))
 	t.build()
 	t.win.SetOnClosed(t.shutdown)
@@ -301,6 +306,7 @@ func (t *toolbar) confirmEnd() {
 // shutdown ends the session (or the join in progress) and waits for the goroutines that serve it, for a window
 // that closes. opts.do never blocks, so the waits return. Afterwards nothing uses opts.screen or opts.injector.
 func (t *toolbar) shutdown() {
+	t.gate.Close() // the window is going: what the session reports from now on has nowhere to go
 	if t.joining != nil {
 		t.joining()
 		t.joining = nil

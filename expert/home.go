@@ -40,6 +40,7 @@ type home struct {
 	app  fyne.App
 	win  fyne.Window
 	opts options
+	gate *ui.Gate // in front of opts.do; closed at shutdown
 
 	newSession *widget.Button
 	endSession *widget.Button
@@ -63,7 +64,11 @@ func newHome(a fyne.App, opts options) *home {
 	if opts.do == nil {
 		opts.do = fyne.Do
 	}
-	h := &home{app: a, opts: opts}
+	gate := ui.NewGate(opts.do)
+	opts.do = gate.Do
+	h := &home{app: a, opts: opts, gate: gate}
+	// Once the app has stopped, session goroutines must not touch the windows any more.
+	a.Lifecycle().SetOnStopped(gate.Close)
 	h.win = a.NewWindow(lang.L("expert.title"))
 	h.win.SetMaster() // closing the home window quits, viewer included
 	h.build()
@@ -322,6 +327,7 @@ func (h *home) stopSession() {
 
 // shutdown ends the session and waits for the goroutines that follow it, for a window that closes.
 func (h *home) shutdown() {
+	h.gate.Close() // the windows are going: what the session reports from now on has nowhere to go
 	h.stopCountdown()
 	if h.host != nil {
 		h.host.End()

@@ -151,7 +151,7 @@ func (c *customer) acceptStreams(ctx context.Context) {
 				refuseStream(st, protocol.ProtocolViolation)
 				continue
 			}
-			c.workers.Go(func() { c.readConsent(ctx, st) })
+			c.workers.Go(func() { c.readConsent(st) })
 		case protocol.Input:
 			st.CancelWrite(quic.StreamErrorCode(protocol.NoError)) // nothing goes back on it
 			c.workers.Go(func() { c.readInput(st) })
@@ -167,7 +167,7 @@ func refuseStream(st *quic.Stream, code protocol.Code) {
 	st.CancelWrite(quic.StreamErrorCode(code))
 }
 
-func (c *customer) readConsent(ctx context.Context, st *quic.Stream) {
+func (c *customer) readConsent(st *quic.Stream) {
 	dec := protocol.NewDecoder(st, protocol.Consent)
 	for {
 		m, err := dec.Decode()
