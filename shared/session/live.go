@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport"
 )
 
 // Live features of a session: the customer's screen flows to the technician while the customer shares it,
@@ -148,7 +149,7 @@ func (c *customer) acceptStreams(ctx context.Context) {
 			}
 			c.mu.Unlock()
 			if !first {
-				refuseStream(st, protocol.ProtocolViolation)
+				transport.Refuse(st, protocol.ProtocolViolation)
 				continue
 			}
 			c.workers.Go(func() { c.readConsent(st) })
@@ -156,15 +157,9 @@ func (c *customer) acceptStreams(ctx context.Context) {
 			st.CancelWrite(quic.StreamErrorCode(protocol.NoError)) // nothing goes back on it
 			c.workers.Go(func() { c.readInput(st) })
 		default:
-			refuseStream(st, protocol.UnknownStream)
+			transport.Refuse(st, protocol.UnknownStream)
 		}
 	}
-}
-
-// refuseStream cancels both directions of a stream that has no business here.
-func refuseStream(st *quic.Stream, code protocol.Code) {
-	st.CancelRead(quic.StreamErrorCode(code))
-	st.CancelWrite(quic.StreamErrorCode(code))
 }
 
 func (c *customer) readConsent(st *quic.Stream) {

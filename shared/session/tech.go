@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport"
 )
 
 // technician is the technician's half of the live features.
@@ -62,7 +63,7 @@ func (t *technician) acceptStreams(ctx context.Context) {
 			return
 		}
 		if h.Kind != protocol.Screen {
-			refuseStream(st, protocol.UnknownStream)
+			transport.Refuse(st, protocol.UnknownStream)
 			continue
 		}
 		t.mu.Lock()
@@ -73,7 +74,7 @@ func (t *technician) acceptStreams(ctx context.Context) {
 		}
 		t.mu.Unlock()
 		if busy {
-			refuseStream(st, protocol.ProtocolViolation) // one shared screen at a time
+			transport.Refuse(st, protocol.ProtocolViolation) // one shared screen at a time
 			continue
 		}
 		t.h.ev.send(SharingChanged{On: true})

@@ -345,8 +345,7 @@ func (c *Conn) OpenStream(ctx context.Context, h protocol.StreamHeader) (*quic.S
 		return nil, c.wrap("opening stream", err)
 	}
 	if err := protocol.WriteStreamHeader(st, h); err != nil {
-		st.CancelWrite(quic.StreamErrorCode(protocol.Internal))
-		st.CancelRead(quic.StreamErrorCode(protocol.Internal))
+		Refuse(st, protocol.Internal)
 		return nil, c.wrap("sending stream header", err)
 	}
 	return st, nil
@@ -362,12 +361,18 @@ func (c *Conn) AcceptStream(ctx context.Context) (protocol.StreamHeader, *quic.S
 		}
 		h, err := protocol.ReadStreamHeader(st)
 		if err != nil {
-			st.CancelRead(quic.StreamErrorCode(protocol.ProtocolViolation))
-			st.CancelWrite(quic.StreamErrorCode(protocol.ProtocolViolation))
+			Refuse(st, protocol.ProtocolViolation)
 			continue
 		}
 		return h, st, nil
 	}
+}
+
+// Refuse abandons both directions of a stream, telling the peer why: for a stream that has no business here or
+// whose start could not be sent.
+func Refuse(st *quic.Stream, code protocol.Code) {
+	st.CancelRead(quic.StreamErrorCode(code))
+	st.CancelWrite(quic.StreamErrorCode(code))
 }
 
 // Close ends the connection at once, telling the peer why.
