@@ -139,3 +139,18 @@ func sortPrimaryFirst(ms []Monitor) []Monitor {
 	}
 	return ms
 }
+
+// Pointer is where the mouse pointer is and what it looks like.
+type Pointer struct {
+	// Pos is the pointer's hot spot in virtual-screen pixels (the coordinates of Monitor.Bounds).
+	Pos image.Point
+	// Shape is the system's name for the pointer image ("left_ptr", "xterm", "hand2"…), empty when unknown.
+	Shape string
+}
+
+// PointerSource is implemented by sources that can also tell where the pointer is. Frames never contain the
+// pointer: a viewer draws it from this, so that it moves smoothly on a screen that does not change. Like
+// Capture, it is called only by the goroutine that owns the source.
+type PointerSource interface {
+	Pointer() (Pointer, error)
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/randr"
 	"github.com/jezek/xgb/shm"
+	"github.com/jezek/xgb/xfixes"
 	"github.com/jezek/xgb/xinerama"
 	"github.com/jezek/xgb/xproto"
 
@@ -35,6 +36,7 @@ type X11 struct {
 	randr  bool // RandR ≥ 1.2 is usable
 	randr5 bool // RandR ≥ 1.5 (GetMonitors)
 	xin    bool // Xinerama is usable
+	xfixes bool // XFIXES ≥ 2 is usable: the pointer's shape has a name
 
 	monitors  []Monitor
 	rootRect  image.Rectangle
@@ -82,6 +84,11 @@ func (s *X11) init(opts X11Options) error {
 	}
 	if _, err := s.Monitors(); err != nil {
 		return err
+	}
+	if xfixes.Init(s.conn) == nil {
+		if v, err := xfixes.QueryVersion(s.conn, 4, 0).Reply(); err == nil && v != nil {
+			s.xfixes = v.MajorVersion >= 2
+		}
 	}
 	if !opts.NoSHM {
 		// Any failure (remote server, no extension, permissions) leaves s.seg nil: GetImage it is.
@@ -313,6 +320,29 @@ func (s *X11) read(r image.Rectangle, dst *codec.Frame) error {
 		return fmt.Errorf("GetImage: %w", err)
 	}
 	return convert(dst, reply.Data, stride, s.format)
+}
+
+// Pointer implements PointerSource: the pointer's position on the root window and, with XFIXES, the name of
+// its shape.
+func (s *X11) Pointer() (Pointer, error) {
+	if s.closed {
+		return Pointer{}, fmt.Errorf("x11 pointer: %w", ErrClosed)
+	}
+	var shape xfixes.GetCursorImageAndNameCookie
+	if s.xfixes {
+		shape = xfixes.GetCursorImageAndName(s.conn) // both requests in flight at once: one round trip
+	}
+	q, err := xproto.QueryPointer(s.conn, s.root).Reply()
+	if err != nil {
+		return Pointer{}, fmt.Errorf("x11 pointer: %w", err)
+	}
+	p := Pointer{Pos: image.Pt(int(q.RootX), int(q.RootY))}
+	if s.xfixes {
+		if r, err := shape.Reply(); err == nil && r != nil {
+			p.Shape = r.Name
+		}
+	}
+	return p, nil
 }
 
 // fillBlack sets every pixel of f to opaque black.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/input"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
@@ -33,7 +34,7 @@ type GuestConfig struct {
 type Guest struct {
 	l        *link
 	welcome  *protocol.Welcome
-	ev       events
+	ev       *events
 	live     *customer
 	stopLive context.CancelFunc
 	lifetime
@@ -75,12 +76,7 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	case *protocol.Welcome:
 		g := &Guest{l: l, welcome: m, lifetime: newLifetime()}
 		g.ev = newEvents(g.ended)
-		timeout := cfg.ConsentTimeout
-		if timeout <= 0 {
-			timeout = DefaultConsentTimeout
-		}
-		g.live = &customer{g: g, src: cfg.Screen, inj: cfg.Input, monitor: cfg.Monitor, timeout: timeout,
-			onSent: cfg.OnFrameSent}
+		g.live = newCustomer(g, cfg)
 		var liveCtx context.Context
 		liveCtx, g.stopLive = context.WithCancel(context.Background())
 		g.live.start(liveCtx) // before Join returns, so that StopSharing can never come first
@@ -113,19 +109,22 @@ func (g *Guest) Events() <-chan Event { return g.ev.ch }
 
 func (g *Guest) run() {
 	defer g.wg.Done()
-	defer close(g.ev.ch)
+	defer g.ev.close()
 	err := g.l.serve(g.ended)
 	g.stopLive()
 	g.live.stop()
 	g.ev.send(Ended{Err: err})
 }
 
-// Sharing reports whether the screen is shared.
+// Sharing reports whether the customer lets the technician see the screen (it may be paused: see Viewed).
 func (g *Guest) Sharing() bool {
 	g.live.mu.Lock()
 	defer g.live.mu.Unlock()
 	return g.live.sharing
 }
+
+// Viewed reports whether the screen is being sent to the technician now.
+func (g *Guest) Viewed() bool { return g.live.share.running() }
 
 // StopSharing stops screen sharing at once: nothing more of the screen leaves the computer until the customer
 // says Yes to a technician's request. Control, if granted, is taken back with it.
@@ -148,7 +147,7 @@ func (g *Guest) Answer(id uint64, yes bool) error {
 		return ErrEnded
 	default:
 	}
-	return g.live.answer(context.Background(), id, yes)
+	return g.live.answer(id, yes)
 }
 
 // DroppedInput returns how many input messages arrived without a control grant and were dropped.
@@ -157,3 +156,22 @@ func (g *Guest) DroppedInput() int {
 	defer g.live.mu.Unlock()
 	return g.live.dropped
 }
+
+// TechnicianScreen calls fn with the customer's copy of the technician's screen, while the technician shares
+// it (the frame is only valid during the call). It reports false when there is no picture.
+func (g *Guest) TechnicianScreen(fn func(codec.Frame)) bool {
+	if !g.live.view.flowing() {
+		return false
+	}
+	return g.live.view.screen(fn)
+}
+
+// CloseTechnicianScreen stops receiving the technician's screen (the customer closed its window); the
+// technician is told and may share again. It reports whether the screen was shown.
+func (g *Guest) CloseTechnicianScreen() bool { return g.live.view.leave() }
+
+// TechnicianMonitors returns the technician's monitors as last announced.
+func (g *Guest) TechnicianMonitors() MonitorsChanged { return g.live.view.monitorsNow() }
+
+// SelectTechnicianMonitor asks the technician's program to show another of their monitors.
+func (g *Guest) SelectTechnicianMonitor(id uint32) error { return g.live.view.selectMonitor(id) }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -33,7 +34,7 @@ type Host struct {
 	key    *transport.SupportKey
 	ln     *transport.Listener
 	link   Link
-	ev     events
+	ev     *events
 	fails  chan error
 	live   *technician // set once the customer has joined, before Joined is sent
 	lifeMu sync.Mutex
@@ -87,7 +88,7 @@ func (h *Host) Events() <-chan Event { return h.ev.ch }
 
 func (h *Host) run() {
 	defer h.wg.Done()
-	defer close(h.ev.ch)
+	defer h.ev.close()
 	l, err := h.waitForCustomer()
 	_ = h.ln.Close() // nobody else may join; an error closing the socket changes nothing
 	if err != nil {
@@ -99,7 +100,7 @@ func (h *Host) run() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &technician{h: h, l: l}
+	t := newTechnician(h, l)
 	t.start(ctx)
 	h.lifeMu.Lock()
 	h.live = t
@@ -174,7 +175,7 @@ func (h *Host) RefreshScreen() error {
 	if err != nil {
 		return err
 	}
-	return t.send(&protocol.RefreshRequest{})
+	return t.view.send(&protocol.RefreshRequest{})
 }
 
 // Screen calls fn with the technician's copy of the customer's screen (the frame is only valid during the
@@ -184,14 +185,81 @@ func (h *Host) Screen(fn func(codec.Frame)) bool {
 	if err != nil {
 		return false
 	}
-	t.fbMu.Lock()
-	defer t.fbMu.Unlock()
-	f := t.dec.Frame()
-	if f.Width == 0 || f.Height == 0 {
+	return t.view.screen(fn)
+}
+
+// StopViewing stops the customer's screen from flowing (SharingChanged{Paused: true} follows) without
+// withdrawing the customer's permission: RequestView starts it again without asking the customer. Control, which
+// needs a seen screen, goes back to the customer.
+func (h *Host) StopViewing() error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	if !t.view.leave() {
+		return errNotShared
+	}
+	return nil
+}
+
+// Monitors returns the customer's monitors and the one shown, as the customer's program last announced them.
+func (h *Host) Monitors() MonitorsChanged {
+	t, err := h.tech()
+	if err != nil {
+		return MonitorsChanged{}
+	}
+	return t.view.monitorsNow()
+}
+
+// SelectMonitor asks the customer's program to show the monitor with that ID (from MonitorsChanged); a new
+// MonitorsChanged and a key frame follow.
+func (h *Host) SelectMonitor(id uint32) error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	return t.view.selectMonitor(id)
+}
+
+// ShareScreen shows the technician's own screen (the monitor with that capture index) to the customer; the
+// customer only sees it and never controls it. The session owns src from then on and closes it when sharing
+// stops, except when ShareScreen returns an error (it is already shared, or no customer has joined).
+func (h *Host) ShareScreen(src capture.Source, monitor int) error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	t.own.mu.Lock()
+	if t.own.stopFn != nil || t.own.src != nil {
+		t.own.mu.Unlock()
+		return errors.New("the screen is shared already")
+	}
+	t.own.src, t.own.monitor = src, monitor
+	t.own.mu.Unlock()
+	if t.own.start(t.ctx) {
+		h.ev.send(TechnicianScreenChanged{On: true})
+	}
+	return nil
+}
+
+// StopSharingScreen stops showing the technician's screen to the customer.
+func (h *Host) StopSharingScreen() {
+	t, err := h.tech()
+	if err != nil {
+		return
+	}
+	if t.own.stop() {
+		h.ev.send(TechnicianScreenChanged{On: false})
+	}
+}
+
+// SharingScreen reports whether the technician's screen is shown to the customer.
+func (h *Host) SharingScreen() bool {
+	t, err := h.tech()
+	if err != nil {
 		return false
 	}
-	fn(f)
-	return true
+	return t.own.running()
 }
 
 // Controlling reports whether the customer has granted control.

@@ -3,14 +3,12 @@ package session
 import (
 	"context"
 	"fmt"
-	"image"
 	"log"
 	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
@@ -50,8 +48,10 @@ type (
 		What             protocol.Permission
 		Granted, Expired bool
 	}
-	// SharingChanged says the customer's screen is (On) or is no longer shared.
-	SharingChanged struct{ On bool }
+	// SharingChanged says the customer's screen is (On) or is no longer sent to the technician. Paused says
+	// it is not sent because the technician stopped viewing, though the customer still allows it: the
+	// technician's next RequestView resumes it without asking the customer again.
+	SharingChanged struct{ On, Paused bool }
 	// ControlChanged says the technician has (Granted) or no longer has control.
 	ControlChanged struct{ Granted bool }
 	// ScreenUpdated says the technician's copy of the customer's screen changed in those regions; read it
@@ -88,17 +88,14 @@ func (s *sender) send(m protocol.Message) error {
 // customer is the customer's half of the live features.
 type customer struct {
 	g       *Guest
-	src     capture.Source
 	inj     input.Injector
-	monitor int
 	timeout time.Duration
-	onSent  func(seq uint64, captured time.Time, bytes int)
+	share   *screenShare // the customer's screen, to the technician
+	view    *screenView  // the technician's screen, when they share it
+	ctx     context.Context
 
 	mu         sync.Mutex
-	sharing    bool
-	stopShare  context.CancelFunc // stops the current capture loop
-	shareDone  chan struct{}      // closed when the last capture loop has returned: one loop owns src at a time
-	shared     image.Rectangle    // the shared monitor's place on the virtual screen, as the capture loop saw it
+	sharing    bool // the customer lets the technician see the screen (the technician may have paused viewing)
 	controlled bool
 	dropped    int
 	pending    map[uint64]pendingAsk
@@ -111,13 +108,26 @@ type pendingAsk struct {
 	timer *time.Timer
 }
 
+func newCustomer(g *Guest, cfg GuestConfig) *customer {
+	timeout := cfg.ConsentTimeout
+	if timeout <= 0 {
+		timeout = DefaultConsentTimeout
+	}
+	c := &customer{g: g, inj: cfg.Input, timeout: timeout, pending: map[uint64]pendingAsk{}}
+	c.share = &screenShare{conn: g.l.conn, me: g.welcome.You, src: cfg.Screen, monitor: cfg.Monitor,
+		onSent: cfg.OnFrameSent, workers: &c.workers, onEnd: c.viewerLeft}
+	c.view = newScreenView(g.ev,
+		func() { g.ev.send(TechnicianScreenChanged{On: true}) },
+		func(left bool) { g.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) })
+	return c
+}
+
 // start serves the technician's streams and starts sharing; it returns at once.
 func (c *customer) start(ctx context.Context) {
-	c.pending = map[uint64]pendingAsk{}
+	c.ctx = ctx
 	c.workers.Go(func() { c.acceptStreams(ctx) })
-	if c.src != nil {
-		c.startSharing(ctx)
-	}
+	c.workers.Go(func() { readDatagrams(ctx, c.g.l.conn, c.view) })
+	c.startSharing()
 }
 
 // stop waits for the workers after the connection has ended.
@@ -127,11 +137,10 @@ func (c *customer) stop() {
 		p.timer.Stop()
 		delete(c.pending, id)
 	}
-	if c.stopShare != nil {
-		c.stopShare()
-	}
 	c.mu.Unlock()
+	c.share.stop()
 	c.workers.Wait()
+	c.view.close()
 }
 
 func (c *customer) acceptStreams(ctx context.Context) {
@@ -156,6 +165,12 @@ func (c *customer) acceptStreams(ctx context.Context) {
 		case protocol.Input:
 			st.CancelWrite(quic.StreamErrorCode(protocol.NoError)) // nothing goes back on it
 			c.workers.Go(func() { c.readInput(st) })
+		case protocol.Screen:
+			if h.Sharer == c.g.welcome.You || !c.view.take(st) {
+				transport.Refuse(st, protocol.ProtocolViolation) // not the technician's, or one is shown already
+				continue
+			}
+			c.workers.Go(func() { c.view.run(st) })
 		default:
 			transport.Refuse(st, protocol.UnknownStream)
 		}
@@ -184,13 +199,17 @@ func (c *customer) readConsent(st *quic.Stream) {
 func (c *customer) ask(req *protocol.ConsentRequest) {
 	c.mu.Lock()
 	switch {
-	case req.What == protocol.PermView && c.sharing,
-		req.What == protocol.PermControl && c.controlled:
+	case req.What == protocol.PermView && c.sharing:
+		c.mu.Unlock()
+		c.resume() // the technician paused viewing and looks again: allowed already
+		c.answerNow(req.ID, true)
+		return
+	case req.What == protocol.PermControl && c.controlled:
 		c.mu.Unlock()
 		c.answerNow(req.ID, true) // already so: nothing to ask
 		return
-	case req.What == protocol.PermView && c.src == nil,
-		req.What == protocol.PermControl && (c.inj == nil || !c.sharing), // no control of an unseen screen
+	case req.What == protocol.PermView && !c.share.has(),
+		req.What == protocol.PermControl && (c.inj == nil || !c.sharing || !c.share.running()), // no control of an unseen screen
 		req.What != protocol.PermView && req.What != protocol.PermControl,
 		len(c.pending) >= 8:
 		c.mu.Unlock()
@@ -235,7 +254,7 @@ func (c *customer) expire(id uint64) {
 }
 
 // answer records the customer's answer to a pending request.
-func (c *customer) answer(ctx context.Context, id uint64, yes bool) error {
+func (c *customer) answer(id uint64, yes bool) error {
 	c.mu.Lock()
 	p, ok := c.pending[id]
 	delete(c.pending, id)
@@ -248,7 +267,7 @@ func (c *customer) answer(ctx context.Context, id uint64, yes bool) error {
 	if yes {
 		switch p.what {
 		case protocol.PermView:
-			c.startSharing(ctx)
+			c.startSharing()
 		case protocol.PermControl:
 			c.setControlled(true, false)
 		}
@@ -336,171 +355,53 @@ func (c *customer) inject(m protocol.Message) error {
 
 // mapper maps frame pixels to the shared monitor's place on the virtual screen (as the capture loop, which
 // owns the source, last saw it).
-func (c *customer) mapper() (input.Mapper, error) {
-	c.mu.Lock()
-	b := c.shared
-	c.mu.Unlock()
-	if b.Empty() {
-		return input.Mapper{}, capture.ErrNoMonitor
-	}
-	return input.FrameToMonitor(b.Dx(), b.Dy(), b)
-}
+func (c *customer) mapper() (input.Mapper, error) { return c.share.mapper() }
 
-// locate records where the shared monitor is; only the capture loop calls it.
-func (c *customer) locate() {
-	mons, err := c.src.Monitors()
-	if err != nil {
-		log.Printf("session: monitors: %v", err)
+// startSharing lets the technician see the screen and starts sending it.
+func (c *customer) startSharing() {
+	if !c.share.has() {
 		return
 	}
-	for _, m := range mons {
-		if m.Index == c.monitor {
-			c.mu.Lock()
-			c.shared = m.Bounds
-			c.mu.Unlock()
-			return
-		}
-	}
-}
-
-// startSharing opens a screen stream and starts the capture loop on it.
-func (c *customer) startSharing(ctx context.Context) {
 	c.mu.Lock()
-	if c.sharing || c.src == nil {
-		c.mu.Unlock()
-		return
-	}
-	loopCtx, cancel := context.WithCancel(ctx)
-	c.sharing, c.stopShare = true, cancel
-	prev, done := c.shareDone, make(chan struct{})
-	c.shareDone = done
-	c.workers.Go(func() {
-		defer close(done)
-		if prev != nil {
-			<-prev // the loop before this one still owns the source until it returns
-		}
-		c.share(loopCtx)
-	})
+	c.sharing = true
 	c.mu.Unlock()
-	c.g.ev.send(SharingChanged{On: true})
+	if c.share.start(c.ctx) {
+		c.g.ev.send(SharingChanged{On: true})
+	}
 }
 
-// stopSharing stops the capture loop and closes the screen stream; control goes with it.
+// resume starts sending again after the technician paused viewing, if the customer still allows it.
+func (c *customer) resume() {
+	c.mu.Lock()
+	allowed := c.sharing
+	c.mu.Unlock()
+	if allowed && c.share.start(c.ctx) {
+		c.g.ev.send(SharingChanged{On: true})
+	}
+}
+
+// stopSharing stops sending the screen and withdraws the permission; control goes with it.
 func (c *customer) stopSharing() {
 	c.mu.Lock()
 	was := c.sharing
-	if c.stopShare != nil {
-		c.stopShare()
-	}
-	c.sharing, c.stopShare = false, nil
+	c.sharing = false
 	c.mu.Unlock()
-	if was {
+	if c.share.stop() || was {
 		c.g.ev.send(SharingChanged{On: false})
 	}
 	c.setControlled(false, true)
 }
 
-// share sends the newest screen state while the viewer keeps up: at most maxInFlight frames unacknowledged,
-// never a backlog, a key frame at the start and whenever the viewer asks.
-func (c *customer) share(ctx context.Context) {
-	c.locate()
-	st, err := c.g.l.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Screen, Sharer: c.g.welcome.You})
-	if err != nil {
-		return
+// viewerLeft is called when the technician stopped viewing (or the screen stream failed): nothing is sent
+// until they look again, and control, which needs a seen screen, goes back to the customer.
+func (c *customer) viewerLeft(bool) {
+	c.mu.Lock()
+	allowed := c.sharing
+	c.mu.Unlock()
+	if allowed {
+		c.g.ev.send(SharingChanged{On: false, Paused: true})
 	}
-	st.SetPriority(-1, false) // control, consent, input and chat first
-	acks, refresh := make(chan uint64, 2*maxInFlight), make(chan struct{}, 1)
-	var reader sync.WaitGroup
-	readCtx, stopReading := context.WithCancel(ctx)
-	reader.Go(func() { readAcks(readCtx, st, acks, refresh) })
-	defer func() {
-		_ = st.Close() // the viewer sees the end of the stream: sharing stopped
-		st.CancelRead(quic.StreamErrorCode(protocol.NoError))
-		stopReading()
-		reader.Wait()
-	}()
-
-	enc, out := codec.NewEncoder(), protocol.NewEncoder(st, protocol.Screen)
-	var frames [2]codec.Frame
-	var pkt []byte
-	var seq uint64
-	inFlight := 0
-	for cur := 0; ; cur ^= 1 {
-		for inFlight >= maxInFlight {
-			select {
-			case <-acks:
-				inFlight--
-			case <-ctx.Done():
-				return
-			}
-		}
-		for drained := false; !drained; {
-			select {
-			case <-acks:
-				inFlight--
-			case <-refresh:
-				enc.Reset()
-			default:
-				drained = true
-			}
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		captured := time.Now()
-		if err := c.src.Capture(c.monitor, &frames[cur]); err != nil {
-			log.Printf("session: capture: %v", err)
-			if !sleep(ctx, time.Second) {
-				return
-			}
-			continue
-		}
-		if seq == 0 || frames[cur].Width != frames[cur^1].Width || frames[cur].Height != frames[cur^1].Height {
-			c.locate() // the first frame, or the monitor changed size: where is it now?
-		}
-		pkt, err = enc.EncodeRetained(pkt[:0], frames[cur])
-		if err != nil {
-			log.Printf("session: encode: %v", err)
-			return
-		}
-		if len(enc.Changed()) == 0 && seq > 0 {
-			if !sleep(ctx, idleInterval) {
-				return
-			}
-			continue
-		}
-		seq++
-		if c.onSent != nil {
-			c.onSent(seq, captured, len(pkt))
-		}
-		if err := out.Encode(&protocol.FramePacket{Seq: seq, Data: pkt}); err != nil {
-			return
-		}
-		inFlight++
-	}
-}
-
-func readAcks(ctx context.Context, st *quic.Stream, acks chan<- uint64, refresh chan<- struct{}) {
-	dec := protocol.NewDecoder(st, protocol.Screen)
-	for {
-		m, err := dec.Decode()
-		if err != nil {
-			return
-		}
-		switch m := m.(type) {
-		case *protocol.FrameAck:
-			select {
-			case acks <- m.Seq:
-			case <-ctx.Done():
-				return
-			}
-		case *protocol.RefreshRequest:
-			select {
-			case refresh <- struct{}{}:
-			default:
-			}
-		}
-	}
+	c.setControlled(false, true)
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still alive.

@@ -161,15 +161,24 @@ func (l *link) end() {
 	_ = l.conn.Close(protocol.SessionEnded, "session ended")
 }
 
-// events is an owned event stream: one goroutine sends, the channel closes when it stops.
+// events is an owned event stream: the session's goroutines and the actions a UI calls send, and the channel
+// closes once, when the session has stopped; a send after that is dropped (an action racing the end).
 type events struct {
 	ch   chan Event
 	done <-chan struct{} // closed by End: a sender stops waiting for a reader that has gone
+
+	mu     sync.RWMutex // held for reading by senders, for writing by close
+	closed bool
 }
 
-func newEvents(done <-chan struct{}) events { return events{ch: make(chan Event, 16), done: done} }
+func newEvents(done <-chan struct{}) *events { return &events{ch: make(chan Event, 16), done: done} }
 
-func (e events) send(ev Event) {
+func (e *events) send(ev Event) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return
+	}
 	select {
 	case e.ch <- ev: // room in the buffer: never dropped, even after End
 		return
@@ -178,6 +187,16 @@ func (e events) send(ev Event) {
 	select {
 	case e.ch <- ev:
 	case <-e.done:
+	}
+}
+
+// close closes the channel once the senders in progress are done.
+func (e *events) close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.closed {
+		e.closed = true
+		close(e.ch)
 	}
 }
 

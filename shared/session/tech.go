@@ -4,41 +4,49 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"sync"
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
 )
 
 // technician is the technician's half of the live features.
 type technician struct {
-	h *Host
-	l *link
+	h    *Host
+	l    *link
+	ctx  context.Context
+	view *screenView  // the customer's screen
+	own  *screenShare // the technician's screen, to the customer
 
 	mu         sync.Mutex
 	consent    *sender
 	nextID     uint64
 	asks       map[uint64]protocol.Permission
 	controlled bool
-	sharing    bool
 	input      *sender
 	inputOpen  bool // an input stream is being opened or is open
-	screen     *sender
 	workers    sync.WaitGroup
+}
 
-	fbMu sync.Mutex // guards dec: the decoder's framebuffer is what Host.Screen shows
-	dec  *codec.Decoder
+// technicianID is the technician's participant ID: the host assigns 1 to itself.
+const technicianID protocol.ParticipantID = 1
+
+func newTechnician(h *Host, l *link) *technician {
+	t := &technician{h: h, l: l, asks: map[uint64]protocol.Permission{}}
+	t.view = newScreenView(h.ev,
+		func() { h.ev.send(SharingChanged{On: true}) },
+		func(left bool) { h.ev.send(SharingChanged{On: false, Paused: left}) })
+	t.own = &screenShare{conn: l.conn, me: technicianID, workers: &t.workers, owns: true,
+		onEnd: func(left bool) { h.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) }}
+	return t
 }
 
 // start opens the consent stream and serves the customer's streams; it returns once the consent stream is
 // open (or the session is over).
 func (t *technician) start(ctx context.Context) {
-	t.asks = map[uint64]protocol.Permission{}
-	t.dec = codec.NewDecoder(codec.DecoderOptions{})
+	t.ctx = ctx
 	st, err := t.l.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Consent})
 	if err == nil {
 		t.mu.Lock()
@@ -47,13 +55,20 @@ func (t *technician) start(ctx context.Context) {
 		t.workers.Go(func() { t.readConsent(st) })
 	}
 	t.workers.Go(func() { t.acceptStreams(ctx) })
+	t.workers.Go(func() { readDatagrams(ctx, t.l.conn, t.view) })
 }
 
 func (t *technician) stop() {
+	t.own.stop()
 	t.workers.Wait()
-	t.fbMu.Lock()
-	t.dec.Close()
-	t.fbMu.Unlock()
+	t.own.mu.Lock()
+	src := t.own.src // given to ShareScreen but never started
+	t.own.src = nil
+	t.own.mu.Unlock()
+	if src != nil {
+		_ = src.Close()
+	}
+	t.view.close()
 }
 
 func (t *technician) acceptStreams(ctx context.Context) {
@@ -62,75 +77,16 @@ func (t *technician) acceptStreams(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		if h.Kind != protocol.Screen {
+		if h.Kind != protocol.Screen || h.Sharer == technicianID {
 			transport.Refuse(st, protocol.UnknownStream)
 			continue
 		}
-		t.mu.Lock()
-		busy := t.screen != nil
-		if !busy {
-			t.screen = &sender{enc: protocol.NewEncoder(st, protocol.Screen)}
-			t.sharing = true
-		}
-		t.mu.Unlock()
-		if busy {
+		if !t.view.take(st) {
 			transport.Refuse(st, protocol.ProtocolViolation) // one shared screen at a time
 			continue
 		}
-		t.h.ev.send(SharingChanged{On: true})
-		t.workers.Go(func() { t.view(st) })
+		t.workers.Go(func() { t.view.run(st) })
 	}
-}
-
-// view decodes the customer's frames into the framebuffer, acknowledging each, until sharing stops.
-func (t *technician) view(st *quic.Stream) {
-	t.fbMu.Lock()
-	t.dec.Reset() // each screen stream starts with a key frame
-	t.fbMu.Unlock()
-	dec := protocol.NewDecoder(st, protocol.Screen)
-	for {
-		m, err := dec.Decode()
-		if err != nil {
-			break
-		}
-		pkt, ok := m.(*protocol.FramePacket)
-		if !ok {
-			continue
-		}
-		t.fbMu.Lock()
-		err = t.dec.Decode(pkt.Data)
-		changed := append([]codec.Rect(nil), t.dec.Changed()...)
-		t.fbMu.Unlock()
-		if err != nil {
-			log.Printf("session: frame %d: %v; asking for a key frame", pkt.Seq, err)
-			if t.send(&protocol.RefreshRequest{}) != nil {
-				break
-			}
-		}
-		if t.send(&protocol.FrameAck{Seq: pkt.Seq}) != nil {
-			break
-		}
-		if err == nil && len(changed) > 0 {
-			t.h.ev.send(ScreenUpdated{Changed: changed, Seq: pkt.Seq, Bytes: len(pkt.Data)})
-		}
-	}
-	st.CancelRead(quic.StreamErrorCode(protocol.NoError))
-	_ = st.Close()
-	t.mu.Lock()
-	t.screen, t.sharing = nil, false
-	t.mu.Unlock()
-	t.h.ev.send(SharingChanged{On: false})
-}
-
-// send writes on the current screen stream.
-func (t *technician) send(m protocol.Message) error {
-	t.mu.Lock()
-	s := t.screen
-	t.mu.Unlock()
-	if s == nil {
-		return errors.New("no screen is shared")
-	}
-	return s.send(m)
 }
 
 func (t *technician) readConsent(st *quic.Stream) {
@@ -219,7 +175,6 @@ func (t *technician) sendInput(ctx context.Context, m protocol.Message) error {
 			t.mu.Unlock()
 			return err
 		}
-		st.SetPriority(1, false) // ahead of frames and files
 		s = &sender{enc: protocol.NewEncoder(st, protocol.Input)}
 		t.mu.Lock()
 		t.input = s

@@ -338,12 +338,31 @@ func (c *Conn) Version() int { return int(c.version) }
 // RemoteAddr returns the peer's UDP address.
 func (c *Conn) RemoteAddr() net.Addr { return c.qc.RemoteAddr() }
 
-// OpenStream opens an application stream and sends its header, so the peer sees it at once.
+// Urgency is the sending priority of each stream kind, as quic-go takes it (RFC 9218 urgency: 0 is sent
+// first, 7 last): what a person is waiting on goes ahead of frames, and frames ahead of files, so that a large
+// transfer never delays control, consent, input, chat or the screen. OpenStream and AcceptStream apply it.
+func Urgency(k protocol.StreamKind) int8 {
+	switch k {
+	case protocol.Control, protocol.Consent, protocol.Input:
+		return 0
+	case protocol.Chat:
+		return 1
+	case protocol.Screen:
+		return 4
+	case protocol.File:
+		return 6
+	}
+	return 3 // quic-go's default
+}
+
+// OpenStream opens an application stream with its kind's Urgency and sends its header, so the peer sees it at
+// once.
 func (c *Conn) OpenStream(ctx context.Context, h protocol.StreamHeader) (*quic.Stream, error) {
 	st, err := c.qc.OpenStreamSync(ctx)
 	if err != nil {
 		return nil, c.wrap("opening stream", err)
 	}
+	st.SetPriority(Urgency(h.Kind), false)
 	if err := protocol.WriteStreamHeader(st, h); err != nil {
 		Refuse(st, protocol.Internal)
 		return nil, c.wrap("sending stream header", err)
@@ -351,7 +370,8 @@ func (c *Conn) OpenStream(ctx context.Context, h protocol.StreamHeader) (*quic.S
 	return st, nil
 }
 
-// AcceptStream waits for the peer's next application stream and reads its header. A stream with a bad header
+// AcceptStream waits for the peer's next application stream, reads its header and gives it its kind's Urgency. A
+// stream with a bad header
 // is cancelled and skipped, as quic-go's http3 does with unknown stream types.
 func (c *Conn) AcceptStream(ctx context.Context) (protocol.StreamHeader, *quic.Stream, error) {
 	for {
@@ -364,6 +384,7 @@ func (c *Conn) AcceptStream(ctx context.Context) (protocol.StreamHeader, *quic.S
 			Refuse(st, protocol.ProtocolViolation)
 			continue
 		}
+		st.SetPriority(Urgency(h.Kind), false) // for what this side sends back on it
 		return h, st, nil
 	}
 }
@@ -373,6 +394,24 @@ func (c *Conn) AcceptStream(ctx context.Context) (protocol.StreamHeader, *quic.S
 func Refuse(st *quic.Stream, code protocol.Code) {
 	st.CancelRead(quic.StreamErrorCode(code))
 	st.CancelWrite(quic.StreamErrorCode(code))
+}
+
+// SendDatagram sends b as one unreliable QUIC datagram: for state whose newest value is all that matters (the
+// pointer's position). It fails when b does not fit in one packet.
+func (c *Conn) SendDatagram(b []byte) error {
+	if err := c.qc.SendDatagram(b); err != nil {
+		return c.wrap("sending datagram", err)
+	}
+	return nil
+}
+
+// ReceiveDatagram waits for the peer's next datagram.
+func (c *Conn) ReceiveDatagram(ctx context.Context) ([]byte, error) {
+	b, err := c.qc.ReceiveDatagram(ctx)
+	if err != nil {
+		return nil, c.wrap("receiving datagram", err)
+	}
+	return b, nil
 }
 
 // Close ends the connection at once, telling the peer why.

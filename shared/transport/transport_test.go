@@ -495,3 +495,20 @@ func TestSilentDialerTimesOut(t *testing.T) {
 		t.Fatal("a silent dialer spent a key attempt")
 	}
 }
+
+func TestUrgencyPutsPeopleBeforeFramesBeforeFiles(t *testing.T) {
+	// quic-go sends lower urgencies first.
+	for _, k := range []protocol.StreamKind{protocol.Control, protocol.Consent, protocol.Input} {
+		if Urgency(k) >= Urgency(protocol.Chat) {
+			t.Errorf("%v (%d) is not ahead of chat (%d)", k, Urgency(k), Urgency(protocol.Chat))
+		}
+	}
+	if !(Urgency(protocol.Chat) < Urgency(protocol.Screen) && Urgency(protocol.Screen) < Urgency(protocol.File)) {
+		t.Errorf("chat %d, screen %d, file %d: want increasing", Urgency(protocol.Chat), Urgency(protocol.Screen), Urgency(protocol.File))
+	}
+	for k := protocol.Control; k <= protocol.File; k++ {
+		if u := Urgency(k); u < 0 || u > 7 {
+			t.Errorf("%v: urgency %d outside quic-go's 0..7", k, u)
+		}
+	}
+}

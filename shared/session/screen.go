@@ -1,0 +1,630 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"log"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/codec"
+	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport"
+)
+
+// Screen sharing works the same in both directions (the customer's screen to the technician, the technician's
+// back to the customer): the sharer opens a screen stream per sharing period and sends the monitor list and
+// then frames on it; the viewer acknowledges frames and may ask for a key frame or another monitor on it, and
+// leaves by cancelling the stream. The pointer travels apart, in datagrams, so that it moves smoothly over a
+// screen that does not change.
+
+// pointerInterval is how often the sharer looks at the pointer while the screen does not change.
+const pointerInterval = 15 * time.Millisecond
+
+// Events of screen sharing, beyond the customer's SharingChanged.
+type (
+	// MonitorsChanged gives the viewer the sharer's monitors and the one being sent (Current, an ID in
+	// Monitors). Choose another with SelectMonitor.
+	MonitorsChanged struct {
+		Monitors []protocol.Monitor
+		Current  uint32
+	}
+	// PointerMoved is where the sharer's pointer is on the viewed monitor, in frame pixels, and its shape;
+	// Visible is false while the pointer is on another monitor.
+	PointerMoved struct {
+		X, Y    int
+		Visible bool
+		Shape   protocol.CursorShape
+	}
+	// TechnicianScreenChanged says the technician's screen is (On) or is no longer shared with the customer.
+	// ClosedByCustomer says the customer closed it (Guest.CloseTechnicianScreen).
+	TechnicianScreenChanged struct{ On, ClosedByCustomer bool }
+)
+
+func (MonitorsChanged) isEvent()         {}
+func (PointerMoved) isEvent()            {}
+func (TechnicianScreenChanged) isEvent() {}
+
+// screenShare sends this side's screen: one capture loop at a time, each on its own screen stream.
+type screenShare struct {
+	conn    *transport.Conn
+	me      protocol.ParticipantID
+	onSent  func(seq uint64, captured time.Time, bytes int)
+	onEnd   func(viewerLeft bool) // a loop stopped by itself: the viewer left its stream, or the stream failed
+	workers *sync.WaitGroup
+	owns    bool // the source is closed when its loop ends (set a new one for the next start)
+
+	mu      sync.Mutex
+	src     capture.Source
+	monitor int             // capture index of the monitor shared
+	bounds  image.Rectangle // where it is on the virtual screen, as the loop last saw it
+	stopFn  context.CancelFunc
+	done    chan struct{} // closed when the last loop has returned: one loop owns src at a time
+}
+
+// has reports whether there is something to share.
+func (s *screenShare) has() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.src != nil
+}
+
+// running reports whether a capture loop runs.
+func (s *screenShare) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopFn != nil
+}
+
+// start starts a capture loop on a new screen stream unless one runs or there is nothing to share; it reports
+// whether it started one.
+func (s *screenShare) start(ctx context.Context) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopFn != nil || s.src == nil {
+		return false
+	}
+	src := s.src
+	if s.owns {
+		s.src = nil
+	}
+	loopCtx, cancel := context.WithCancel(ctx)
+	s.stopFn = cancel
+	prev, done := s.done, make(chan struct{})
+	s.done = done
+	s.workers.Go(func() {
+		defer close(done)
+		defer cancel()
+		if prev != nil {
+			<-prev // the loop before this one owns the source until it returns
+		}
+		left := s.run(loopCtx, src)
+		if s.owns {
+			if err := src.Close(); err != nil {
+				log.Printf("session: closing capture: %v", err)
+			}
+		}
+		s.mu.Lock()
+		byItself := loopCtx.Err() == nil // not stopped, and the session goes on
+		if byItself {
+			s.stopFn = nil
+		}
+		s.mu.Unlock()
+		if byItself && s.onEnd != nil {
+			s.onEnd(left)
+		}
+	})
+	return true
+}
+
+// stop stops the capture loop; it reports whether one ran.
+func (s *screenShare) stop() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopFn == nil {
+		return false
+	}
+	s.stopFn()
+	s.stopFn = nil
+	return true
+}
+
+// mapper maps frame pixels to the shared monitor's place on the virtual screen.
+func (s *screenShare) mapper() (input.Mapper, error) {
+	s.mu.Lock()
+	b := s.bounds
+	s.mu.Unlock()
+	if b.Empty() {
+		return input.Mapper{}, capture.ErrNoMonitor
+	}
+	return input.FrameToMonitor(b.Dx(), b.Dy(), b)
+}
+
+// locate re-reads the monitors, records where the shared one is and returns the list for the viewer (nil when
+// the source cannot say). Only the capture loop calls it.
+func (s *screenShare) locate(src capture.Source) *protocol.MonitorList {
+	mons, err := src.Monitors()
+	if err != nil {
+		log.Printf("session: monitors: %v", err)
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := &protocol.MonitorList{}
+	for _, m := range mons {
+		if len(list.Monitors) == protocol.MaxMonitors {
+			break
+		}
+		if m.Index == s.monitor {
+			s.bounds = m.Bounds
+			list.Current = monitorID(m.Index)
+		}
+		w, h := m.Bounds.Dx(), m.Bounds.Dy()
+		if w <= 0 || h <= 0 || w > protocol.MaxMonitorSize || h > protocol.MaxMonitorSize {
+			continue
+		}
+		list.Monitors = append(list.Monitors, protocol.Monitor{ID: monitorID(m.Index), Name: monitorName(m.Name),
+			X: int32(m.Bounds.Min.X), Y: int32(m.Bounds.Min.Y), Width: uint32(w), Height: uint32(h), //nolint:gosec // bounded above
+			Primary: m.Primary})
+	}
+	if list.Current == 0 || len(list.Monitors) == 0 {
+		return nil
+	}
+	return list
+}
+
+// monitorID is the wire ID of the monitor with that capture index (IDs start at 1).
+func monitorID(index int) uint32 { return uint32(index) + 1 } //nolint:gosec // indexes are small and ≥ 0
+
+// monitorName makes a system's monitor name fit the wire's rules (one line, MaxNameLen bytes).
+func monitorName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	for len(s) > protocol.MaxNameLen {
+		_, n := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-n]
+	}
+	return s
+}
+
+// choose switches the loop to the monitor with that wire ID; it reports whether there is such a monitor.
+func (s *screenShare) choose(src capture.Source, id uint32) bool {
+	mons, err := src.Monitors()
+	if err != nil {
+		return false
+	}
+	for _, m := range mons {
+		if monitorID(m.Index) == id {
+			s.mu.Lock()
+			s.monitor = m.Index
+			s.mu.Unlock()
+			return true
+		}
+	}
+	return false
+}
+
+// viewerMessages is what the viewer sends back on a screen stream.
+type viewerMessages struct {
+	acks    chan uint64
+	refresh chan struct{}
+	choose  chan uint32
+	gone    chan struct{} // closed when the viewer's side of the stream has ended
+	left    bool          // set before gone closes: the viewer cancelled the stream (it stopped viewing)
+}
+
+// run sends the newest screen state while the viewer keeps up: at most maxInFlight frames unacknowledged,
+// never a backlog, a key frame at the start and whenever the viewer asks. It reports whether it ended because
+// the viewer left the stream.
+func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft bool) {
+	st, err := s.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Screen, Sharer: s.me})
+	if err != nil {
+		return false
+	}
+	in := &viewerMessages{acks: make(chan uint64, 2*maxInFlight), refresh: make(chan struct{}, 1),
+		choose: make(chan uint32, 1), gone: make(chan struct{})}
+	var reader sync.WaitGroup
+	readCtx, stopReading := context.WithCancel(ctx)
+	reader.Go(func() { readViewer(readCtx, st, in) })
+	defer func() {
+		_ = st.Close() // the viewer sees the end of the stream: sharing stopped
+		st.CancelRead(quic.StreamErrorCode(protocol.NoError))
+		stopReading()
+		reader.Wait()
+	}()
+	left := func(err error) bool {
+		var se *quic.StreamError
+		return errors.As(err, &se) && se.Remote
+	}
+
+	out := protocol.NewEncoder(st, protocol.Screen)
+	enc := codec.NewEncoder()
+	ptr := pointerWatch{conn: s.conn}
+	ptr.src, _ = src.(capture.PointerSource)
+	if list := s.locate(src); list != nil {
+		if err := out.Encode(list); err != nil {
+			return left(err)
+		}
+	}
+	var frames [2]codec.Frame
+	var pkt []byte
+	var seq uint64
+	inFlight := 0
+	for cur := 0; ; cur ^= 1 {
+		for inFlight >= maxInFlight {
+			select {
+			case <-in.acks:
+				inFlight--
+			case <-in.gone:
+				return in.left
+			case <-ctx.Done():
+				return false
+			}
+		}
+		for drained := false; !drained; {
+			select {
+			case <-in.acks:
+				inFlight--
+			case <-in.refresh:
+				enc.Reset()
+			case <-in.gone:
+				return in.left
+			case id := <-in.choose:
+				if s.choose(src, id) {
+					enc.Reset()
+					if list := s.locate(src); list != nil {
+						if err := out.Encode(list); err != nil {
+							return left(err)
+						}
+					}
+				}
+			default:
+				drained = true
+			}
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		s.mu.Lock()
+		monitor := s.monitor
+		s.mu.Unlock()
+		captured := time.Now()
+		if err := src.Capture(monitor, &frames[cur]); err != nil {
+			log.Printf("session: capture: %v", err)
+			if !sleep(ctx, time.Second) {
+				return false
+			}
+			continue
+		}
+		if seq == 0 || frames[cur].Width != frames[cur^1].Width || frames[cur].Height != frames[cur^1].Height {
+			// The first frame, or the monitor changed size: where is it now?
+			if list := s.locate(src); list != nil && seq > 0 {
+				if err := out.Encode(list); err != nil {
+					return left(err)
+				}
+			}
+		}
+		ptr.check(s)
+		pkt, err = enc.EncodeRetained(pkt[:0], frames[cur])
+		if err != nil {
+			log.Printf("session: encode: %v", err)
+			return false
+		}
+		if len(enc.Changed()) == 0 && seq > 0 {
+			// Nothing changed: keep the pointer moving until it is time to look at the screen again.
+			for range idleInterval / pointerInterval {
+				if !sleep(ctx, pointerInterval) {
+					return false
+				}
+				ptr.check(s)
+			}
+			continue
+		}
+		seq++
+		if s.onSent != nil {
+			s.onSent(seq, captured, len(pkt))
+		}
+		if err := out.Encode(&protocol.FramePacket{Seq: seq, Data: pkt}); err != nil {
+			return left(err)
+		}
+		inFlight++
+	}
+}
+
+func readViewer(ctx context.Context, st *quic.Stream, in *viewerMessages) {
+	defer close(in.gone)
+	dec := protocol.NewDecoder(st, protocol.Screen)
+	for {
+		m, err := dec.Decode()
+		if err != nil {
+			var se *quic.StreamError
+			in.left = errors.As(err, &se) && se.Remote
+			return
+		}
+		switch m := m.(type) {
+		case *protocol.FrameAck:
+			select {
+			case in.acks <- m.Seq:
+			case <-ctx.Done():
+				return
+			}
+		case *protocol.RefreshRequest:
+			select {
+			case in.refresh <- struct{}{}:
+			default:
+			}
+		case *protocol.SelectMonitor:
+			select {
+			case <-in.choose: // the newest choice wins
+			default:
+			}
+			in.choose <- m.ID
+		}
+	}
+}
+
+// pointerWatch sends the pointer to the viewer in datagrams when it moves or changes shape.
+type pointerWatch struct {
+	conn *transport.Conn
+	src  capture.PointerSource // nil: the source cannot tell
+	last protocol.Cursor
+	at   time.Time // when last was sent; zero: never
+	buf  []byte
+}
+
+// pointerRepeat is how often an unchanged pointer is sent again: datagrams may be lost.
+const pointerRepeat = 500 * time.Millisecond
+
+func (p *pointerWatch) check(s *screenShare) {
+	if p.src == nil {
+		return
+	}
+	ptr, err := p.src.Pointer()
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	b := s.bounds
+	s.mu.Unlock()
+	at := ptr.Pos.Sub(b.Min)
+	c := protocol.Cursor{X: int32(at.X), Y: int32(at.Y), Visible: ptr.Pos.In(b), Shape: cursorShape(ptr.Shape)} //nolint:gosec // screen coordinates
+	if !p.at.IsZero() && c == p.last && time.Since(p.at) < pointerRepeat {
+		return
+	}
+	p.buf, err = protocol.AppendMessage(p.buf[:0], &c)
+	if err != nil || p.conn.SendDatagram(p.buf) != nil {
+		return // the next move tries again
+	}
+	p.last, p.at = c, time.Now()
+}
+
+// cursorShape maps X cursor-theme names (and the CSS names themes alias them to) to the wire's shapes.
+func cursorShape(name string) protocol.CursorShape {
+	switch name {
+	case "xterm", "text", "ibeam", "vertical-text":
+		return protocol.CursorText
+	case "hand", "hand1", "hand2", "pointer", "pointing_hand":
+		return protocol.CursorPointer
+	case "watch", "wait", "progress", "left_ptr_watch":
+		return protocol.CursorWait
+	case "crosshair", "cross", "tcross", "cell":
+		return protocol.CursorCrosshair
+	case "sb_v_double_arrow", "ns-resize", "row-resize", "n-resize", "s-resize", "top_side", "bottom_side", "v_double_arrow":
+		return protocol.CursorResizeNS
+	case "sb_h_double_arrow", "ew-resize", "col-resize", "e-resize", "w-resize", "left_side", "right_side", "h_double_arrow":
+		return protocol.CursorResizeEW
+	case "nwse-resize", "nw-resize", "se-resize", "top_left_corner", "bottom_right_corner", "size_fdiag":
+		return protocol.CursorResizeNWSE
+	case "nesw-resize", "ne-resize", "sw-resize", "top_right_corner", "bottom_left_corner", "size_bdiag":
+		return protocol.CursorResizeNESW
+	case "fleur", "move", "all-scroll", "grabbing", "size_all":
+		return protocol.CursorMove
+	case "not-allowed", "no-drop", "crossed_circle", "forbidden", "circle":
+		return protocol.CursorNotAllowed
+	}
+	return protocol.CursorArrow
+}
+
+// screenView shows the peer's screen: one screen stream at a time, decoded into a framebuffer.
+type screenView struct {
+	ev      *events
+	onStart func()
+	onEnd   func(left bool) // the stream ended; left: because this side left it
+
+	mu       sync.Mutex
+	out      *sender // the current stream's way back; nil when nothing is shared
+	st       *quic.Stream
+	leaving  bool
+	monitors MonitorsChanged
+	pointer  PointerMoved
+
+	fbMu sync.Mutex // guards dec: its framebuffer is what Screen shows
+	dec  *codec.Decoder
+}
+
+func newScreenView(ev *events, onStart func(), onEnd func(left bool)) *screenView {
+	return &screenView{ev: ev, onStart: onStart, onEnd: onEnd, dec: codec.NewDecoder(codec.DecoderOptions{})}
+}
+
+// take makes st the current screen stream; it reports false when one already flows (one shared screen per
+// direction at a time).
+func (v *screenView) take(st *quic.Stream) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.out != nil {
+		return false
+	}
+	v.out, v.st, v.leaving = &sender{enc: protocol.NewEncoder(st, protocol.Screen)}, st, false
+	v.monitors = MonitorsChanged{}
+	return true
+}
+
+// flowing reports whether a screen stream is open.
+func (v *screenView) flowing() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.out != nil
+}
+
+// run decodes the stream taken by take into the framebuffer, acknowledging each frame, until it ends.
+func (v *screenView) run(st *quic.Stream) {
+	v.fbMu.Lock()
+	v.dec.Reset() // each screen stream starts with a key frame
+	v.fbMu.Unlock()
+	if v.onStart != nil {
+		v.onStart()
+	}
+	dec := protocol.NewDecoder(st, protocol.Screen)
+read:
+	for {
+		m, err := dec.Decode()
+		if err != nil {
+			break
+		}
+		switch m := m.(type) {
+		case *protocol.MonitorList:
+			mc := MonitorsChanged{Monitors: m.Monitors, Current: m.Current}
+			v.mu.Lock()
+			v.monitors = mc
+			v.mu.Unlock()
+			v.ev.send(mc)
+		case *protocol.FramePacket:
+			if !v.frame(m) {
+				break read
+			}
+		}
+	}
+	st.CancelRead(quic.StreamErrorCode(protocol.NoError))
+	_ = st.Close()
+	v.mu.Lock()
+	left := v.leaving
+	v.out, v.st, v.leaving = nil, nil, false
+	v.mu.Unlock()
+	if v.onEnd != nil {
+		v.onEnd(left)
+	}
+}
+
+// frame decodes one frame and acknowledges it; it reports false when the stream can no longer be written.
+func (v *screenView) frame(pkt *protocol.FramePacket) bool {
+	v.fbMu.Lock()
+	err := v.dec.Decode(pkt.Data)
+	changed := append([]codec.Rect(nil), v.dec.Changed()...)
+	v.fbMu.Unlock()
+	if err != nil {
+		log.Printf("session: frame %d: %v; asking for a key frame", pkt.Seq, err)
+		if v.send(&protocol.RefreshRequest{}) != nil {
+			return false
+		}
+	}
+	if v.send(&protocol.FrameAck{Seq: pkt.Seq}) != nil {
+		return false
+	}
+	if err == nil && len(changed) > 0 {
+		v.ev.send(ScreenUpdated{Changed: changed, Seq: pkt.Seq, Bytes: len(pkt.Data)})
+	}
+	return true
+}
+
+// send writes on the current screen stream.
+func (v *screenView) send(m protocol.Message) error {
+	v.mu.Lock()
+	s := v.out
+	v.mu.Unlock()
+	if s == nil {
+		return errNotShared
+	}
+	return s.send(m)
+}
+
+var errNotShared = errors.New("no screen is shared")
+
+// leave stops viewing: the sharer's loop sees the stream cancelled and stops capturing.
+func (v *screenView) leave() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.st == nil {
+		return false
+	}
+	v.leaving = true
+	v.st.CancelRead(quic.StreamErrorCode(protocol.NoError))
+	v.st.CancelWrite(quic.StreamErrorCode(protocol.NoError))
+	return true
+}
+
+// screen calls fn with the framebuffer; false when no picture has arrived.
+func (v *screenView) screen(fn func(codec.Frame)) bool {
+	v.fbMu.Lock()
+	defer v.fbMu.Unlock()
+	f := v.dec.Frame()
+	if f.Width == 0 || f.Height == 0 {
+		return false
+	}
+	fn(f)
+	return true
+}
+
+// monitorsNow returns the sharer's monitors as last announced.
+func (v *screenView) monitorsNow() MonitorsChanged {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return MonitorsChanged{Monitors: append([]protocol.Monitor(nil), v.monitors.Monitors...), Current: v.monitors.Current}
+}
+
+// selectMonitor asks the sharer for another monitor.
+func (v *screenView) selectMonitor(id uint32) error {
+	v.mu.Lock()
+	known := false
+	for _, m := range v.monitors.Monitors {
+		known = known || m.ID == id
+	}
+	v.mu.Unlock()
+	if !known {
+		return errors.New("no such monitor")
+	}
+	return v.send(&protocol.SelectMonitor{ID: id})
+}
+
+// cursor takes a pointer datagram; repeated positions are not passed on.
+func (v *screenView) cursor(c *protocol.Cursor) {
+	p := PointerMoved{X: int(c.X), Y: int(c.Y), Visible: c.Visible, Shape: c.Shape}
+	v.mu.Lock()
+	same := p == v.pointer
+	v.pointer = p
+	v.mu.Unlock()
+	if !same {
+		v.ev.send(p)
+	}
+}
+
+func (v *screenView) close() {
+	v.fbMu.Lock()
+	v.dec.Close()
+	v.fbMu.Unlock()
+}
+
+// readDatagrams passes the peer's pointer datagrams to v until ctx ends or the connection does.
+func readDatagrams(ctx context.Context, conn *transport.Conn, v *screenView) {
+	for {
+		b, err := conn.ReceiveDatagram(ctx)
+		if err != nil {
+			return
+		}
+		m, err := protocol.ReadMessage(bytes.NewReader(b), protocol.Screen)
+		if c, ok := m.(*protocol.Cursor); ok && err == nil {
+			v.cursor(c)
+		}
+	}
+}
