@@ -31,8 +31,10 @@ type live struct {
 	stopBtn     *widget.Button
 	takeBackBtn *widget.Button
 
-	techName   string // the technician's name as shown
-	sharing    bool   // as the engine last said
+	techName   string      // the technician's name as shown
+	sharing    bool        // as the engine last said
+	paused     bool        // the technician stopped viewing; the customer still allows it
+	tech       *techScreen // the technician's screen, while they share it
 	controlled bool
 	revoking   bool            // the customer asked to take control back
 	asks       map[uint64]*ask // questions on screen, by request ID
@@ -129,7 +131,8 @@ func (t *toolbar) stopLive() {
 		delete(t.asks, id) // before Hide, whose callback then finds nothing to answer
 		a.dlg.Hide()
 	}
-	t.sharing, t.controlled, t.revoking = false, false, false
+	t.sharing, t.paused, t.controlled, t.revoking = false, false, false, false
+	t.closeTechScreen()
 	t.indicator.Hide()
 	t.stopBtn.Hide()
 	t.takeBackBtn.Hide()
@@ -148,15 +151,20 @@ func (t *toolbar) showLive() {
 	case t.sharing:
 		text, bg, fg, icon = lang.L("customer.viewing", args), theme.ColorNameWarning,
 			theme.ColorNameForegroundOnWarning, theme.VisibilityIcon()
+	case t.paused:
+		text, bg, fg, icon = lang.L("customer.paused", args), theme.ColorNameDisabledButton,
+			theme.ColorNameForeground, theme.VisibilityOffIcon()
 	default:
 		text, bg, fg, icon = lang.L("customer.not_shared"), theme.ColorNameDisabledButton,
 			theme.ColorNameForeground, theme.VisibilityOffIcon()
 	}
 	t.indicator.set(bg, fg, icon, text)
-	if t.sharing {
-		t.stopBtn.Enable()
-	} else {
-		t.stopBtn.Disable()
+	for _, b := range t.stopButtons() {
+		if t.sharing || t.paused {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
 	}
 	if t.controlled {
 		t.takeBackBtn.Enable()
@@ -222,10 +230,12 @@ func (r *bannerRenderer) Refresh() {
 
 func (t *toolbar) stopSharing() {
 	g := t.guest
-	if g == nil || !t.sharing {
+	if g == nil || !t.sharing && !t.paused {
 		return
 	}
-	t.stopBtn.Disable() // at once; the engine's SharingChanged confirms
+	for _, b := range t.stopButtons() {
+		b.Disable() // at once; the engine's SharingChanged confirms
+	}
 	t.takeBackBtn.Disable()
 	t.act(g.StopSharing)
 }
@@ -240,15 +250,24 @@ func (t *toolbar) takeBack() {
 	t.act(g.RevokeControl)
 }
 
-func (t *toolbar) sharingChanged(g *session.Guest, on bool) {
-	if t.guest != g || t.sharing == on {
+func (t *toolbar) sharingChanged(g *session.Guest, e session.SharingChanged) {
+	if t.guest != g || t.sharing == e.On && t.paused == e.Paused {
 		return
 	}
-	t.sharing = on
-	if !on {
+	stopped := (t.sharing || t.paused) && !e.On && !e.Paused
+	t.sharing, t.paused = e.On, e.Paused
+	if stopped {
 		t.status.SetText(lang.L("customer.sharing_stopped", map[string]any{"Name": t.techName}))
 	}
 	t.showLive()
+}
+
+// stopButtons are the Stop screen sharing buttons: the toolbar's, and the technician's screen window's.
+func (t *toolbar) stopButtons() []*widget.Button {
+	if t.tech != nil {
+		return []*widget.Button{t.stopBtn, t.tech.stop}
+	}
+	return []*widget.Button{t.stopBtn}
 }
 
 func (t *toolbar) controlChanged(g *session.Guest, granted bool) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -434,4 +435,64 @@ func TestRenderLiveToolbar(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestTechnicianPausingViewingIsShownAndStopStaysAvailable(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	waitHost(t, s.h, func(session.ScreenUpdated) bool { return true })
+	if err := s.h.StopViewing(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilIndicator(t, lang.L("customer.paused", map[string]any{"Name": "Alice"}))
+	if s.stopBtn.Disabled() {
+		t.Fatal("paused by the technician: the customer can no longer stop sharing")
+	}
+	// Stopping now withdraws the permission: Start viewing then needs the customer's Yes.
+	test.Tap(s.stopBtn)
+	s.untilIndicator(t, lang.L("customer.not_shared"))
+	if err := s.h.RequestView(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, lang.L("customer.view_question", map[string]any{"Name": "Alice"}))
+}
+
+func TestTechnicianScreenWindow(t *testing.T) {
+	s := joinLive(t, "fr", options{})
+	if err := s.h.ShareScreen(capture.NewPattern(image.Rect(0, 0, 200, 100)), 0); err != nil {
+		t.Fatal(err)
+	}
+	s.until(t, "the technician's screen window with a picture", func() bool {
+		if s.tech == nil {
+			return false
+		}
+		w, h := s.tech.screen.FrameSize()
+		return w == 200 && h == 100
+	})
+	ts := s.tech
+	if want := "Écran de Alice — Tandem"; ts.win.Title() != want {
+		t.Fatalf("window title %q, want %q", ts.win.Title(), want)
+	}
+	// It only shows: nothing typed or clicked in it is turned into input.
+	if ts.screen.OnInput != nil {
+		t.Fatal("the technician's screen window forwards input")
+	}
+	if s.tech.stop.Text != lang.L("customer.stop_sharing") || s.tech.stop.Disabled() {
+		t.Fatal("the window's Stop screen sharing is missing or off")
+	}
+	// Closing it tells the technician; the session goes on.
+	ts.win.Close()
+	waitHost(t, s.h, func(e session.TechnicianScreenChanged) bool { return !e.On && e.ClosedByCustomer })
+	if s.tech != nil || s.guest == nil {
+		t.Fatal("closing the technician's screen ended more than the window")
+	}
+	// Shared again, then stopped by the technician: the window goes away by itself.
+	if err := s.h.ShareScreen(capture.NewPattern(), 0); err != nil {
+		t.Fatal(err)
+	}
+	s.until(t, "the window again", func() bool { return s.tech != nil })
+	s.h.StopSharingScreen()
+	s.until(t, "the window to close", func() bool { return s.tech == nil })
+	if s.guest == nil {
+		t.Fatal("the session ended with the technician's screen sharing")
+	}
 }

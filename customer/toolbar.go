@@ -247,14 +247,33 @@ func (t *toolbar) setJoining(on bool) {
 	}
 }
 
-// follow turns the session's events into UI changes; it ends with the session.
+// follow turns the session's events into UI changes; it ends with the session. The technician's screen updates
+// (up to one a frame) are coalesced into one repaint at a time.
 func (t *toolbar) follow(g *session.Guest) {
+	var paints ui.PaintQueue
 	for e := range g.Events() {
 		switch e := e.(type) {
 		case session.Ended:
 			t.opts.do(func() { t.ended(g, e.Err) })
+		case session.ScreenUpdated:
+			if paints.Add(e.Changed) {
+				t.opts.do(func() {
+					changed := paints.Take()
+					if t.guest == g && t.tech != nil {
+						t.tech.paint(changed)
+					}
+				})
+			}
+		case session.PointerMoved:
+			t.opts.do(func() {
+				if t.guest == g && t.tech != nil {
+					t.tech.pointer(e)
+				}
+			})
+		case session.TechnicianScreenChanged:
+			t.opts.do(func() { t.techScreenChanged(g, e.On) })
 		case session.SharingChanged:
-			t.opts.do(func() { t.sharingChanged(g, e.On) })
+			t.opts.do(func() { t.sharingChanged(g, e) })
 		case session.ControlChanged:
 			t.opts.do(func() { t.controlChanged(g, e.Granted) })
 		case session.ConsentRequested:

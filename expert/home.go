@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -33,6 +34,8 @@ type options struct {
 	onEvent func(session.Event)
 	// onPaint, if set, is called on the UI goroutine after the viewer has repainted the customer's screen.
 	onPaint func()
+	// capture opens the technician's screen for Share my screen (capture.New; tests give a synthetic one).
+	capture func() (capture.Source, error)
 }
 
 // home is the Expert home window and the session it hosts.
@@ -63,6 +66,9 @@ type home struct {
 func newHome(a fyne.App, opts options) *home {
 	if opts.do == nil {
 		opts.do = fyne.Do
+	}
+	if opts.capture == nil {
+		opts.capture = capture.New
 	}
 	gate := ui.NewGate(opts.do)
 	opts.do = gate.Do
@@ -224,12 +230,12 @@ func (h *home) stopCountdown() {
 // follow turns the session's events into UI changes; it ends when the session does. Screen updates (up to one a
 // frame) are coalesced: one repaint callback at a time, with the union of the regions changed meanwhile.
 func (h *home) follow(host *session.Host) {
-	var paints paintQueue
+	var paints ui.PaintQueue
 	for e := range host.Events() {
 		if u, ok := e.(session.ScreenUpdated); ok {
-			if paints.add(u.Changed) {
+			if paints.Add(u.Changed) {
 				h.opts.do(func() {
-					changed := paints.take()
+					changed := paints.Take()
 					if h.host == host && h.view != nil {
 						h.view.paint(changed)
 						if h.opts.onPaint != nil {
@@ -259,7 +265,8 @@ func (h *home) apply(e session.Event) {
 		h.view = newViewer(h, h.host, displayName(e.Peer.Name))
 		h.view.open()
 		h.viewerChanged()
-	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged:
+	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged, session.MonitorsChanged,
+		session.PointerMoved, session.TechnicianScreenChanged:
 		if h.view != nil {
 			h.view.apply(e)
 		}

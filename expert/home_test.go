@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"image"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/tandem-remote/tandem/i18n"
+	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -36,7 +38,8 @@ func testHome(t *testing.T, language string) *shown {
 	}
 	s := &shown{loop: uitest.NewLoop()}
 	s.home = newHome(test.NewTempApp(t), options{do: s.loop.Do, listen: "127.0.0.1:0", advertise: "127.0.0.1",
-		name: "Alice", onEvent: func(e session.Event) { s.events = append(s.events, e) }})
+		name: "Alice", onEvent: func(e session.Event) { s.events = append(s.events, e) },
+		capture: func() (capture.Source, error) { return capture.NewPattern(image.Rect(0, 0, 200, 100)), nil }})
 	t.Cleanup(s.shutdown)
 	return s
 }

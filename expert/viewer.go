@@ -38,7 +38,13 @@ type viewer struct {
 	host *session.Host
 	name string
 
-	sharing    bool   // the customer shares the screen
+	sharing    bool // the customer shares the screen
+	paused     bool // the technician stopped viewing (the customer still allows it)
+	monitors   session.MonitorsChanged
+	pointer    session.PointerMoved
+	ownScreen  bool   // the technician's screen is shown to the customer
+	ownBusy    bool   // Share my screen was pressed; TechnicianScreenChanged has not come yet
+	ownNote    string // the outcome of the last Share my screen, said after the state
 	shared     bool   // sharing has been on at least once (until then: connecting)
 	painted    bool   // a picture has been shown since sharing (re)started
 	viewAsk    ask    // the last Request view
@@ -60,7 +66,9 @@ type viewer struct {
 	fitBtn     *widget.Button
 	fullBtn    *widget.Button
 	viewBtn    *widget.Button
+	monitorSel *widget.Select
 	controlBtn *widget.Button
+	shareBtn   *widget.Button
 	endBtn     *widget.Button
 	status     *widget.Label
 }
@@ -96,15 +104,18 @@ func (v *viewer) open() {
 
 	v.fitBtn = widget.NewButtonWithIcon("", theme.ZoomFitIcon(), v.toggleFit)
 	v.fullBtn = widget.NewButtonWithIcon("", theme.ViewFullScreenIcon(), v.toggleFullScreen)
-	v.viewBtn = widget.NewButtonWithIcon(lang.L("viewer.request_view"), theme.VisibilityIcon(), v.requestView)
+	v.viewBtn = widget.NewButtonWithIcon(lang.L("viewer.request_view"), theme.VisibilityIcon(), v.toggleView)
+	v.monitorSel = widget.NewSelect(nil, nil)
+	v.monitorSel.PlaceHolder = lang.L("viewer.monitor")
 	v.controlBtn = widget.NewButtonWithIcon(lang.L("viewer.request_control"), theme.ComputerIcon(), v.toggleControl)
+	v.shareBtn = widget.NewButtonWithIcon(lang.L("viewer.share_screen"), theme.MediaVideoIcon(), v.toggleShare)
 	v.endBtn = widget.NewButtonWithIcon(lang.L("viewer.end_session"), theme.CancelIcon(), v.confirmEnd)
 	v.endBtn.Importance = widget.DangerImportance
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 
-	bar := container.NewHBox(v.fitBtn, v.fullBtn, widget.NewSeparator(), v.viewBtn, v.controlBtn,
-		layout.NewSpacer(), v.endBtn)
+	bar := container.NewHBox(v.fitBtn, v.fullBtn, v.monitorSel, widget.NewSeparator(), v.viewBtn, v.controlBtn,
+		v.shareBtn, layout.NewSpacer(), v.endBtn)
 	// The bars are opaque and drawn after the picture: at 1:1 the remote screen (a fyne.Scrollable, which
 	// Fyne clips to its own bounds rather than to the enclosing scroll's) can paint beyond the viewport.
 	top := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
@@ -140,6 +151,7 @@ func (v *viewer) open() {
 func (v *viewer) forget() {
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
 	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.endBtn, v.status = nil, nil, nil, nil, nil, nil
+	v.monitorSel, v.shareBtn = nil, nil
 }
 
 // close closes the window, if open.
@@ -165,9 +177,31 @@ func (v *viewer) paint(changed []codec.Rect) {
 func (v *viewer) apply(e session.Event) {
 	switch e := e.(type) {
 	case session.SharingChanged:
-		v.sharing = e.On
+		v.sharing, v.paused = e.On, e.Paused
 		if e.On {
 			v.shared, v.painted, v.viewAsk = true, false, askNone
+		}
+		v.pointer.Visible = false
+		if v.screen != nil {
+			v.screen.SetPointer(0, 0, false, 0)
+		}
+	case session.MonitorsChanged:
+		v.monitors = e
+	case session.PointerMoved:
+		v.pointer = e
+		if v.screen != nil {
+			v.screen.SetPointer(e.X, e.Y, e.Visible && v.sharing, e.Shape)
+		}
+		return // nothing else changes: no refresh at the pointer's rate
+	case session.TechnicianScreenChanged:
+		v.ownScreen, v.ownBusy = e.On, false
+		switch {
+		case e.On:
+			v.ownNote = ""
+		case e.ClosedByCustomer:
+			v.ownNote = lang.L("viewer.note.own_screen_closed", v.args())
+		default:
+			v.ownNote = ""
 		}
 	case session.ConsentAnswered:
 		a := answerOf(e)
@@ -247,9 +281,12 @@ func (v *viewer) stateText() (line, over string) {
 		case askFailed:
 			line = lang.L("viewer.state.request_failed", map[string]any{"Reason": ui.ErrorText(v.askErr)})
 		default:
-			if v.shared {
+			switch {
+			case v.paused:
+				line = lang.L("viewer.state.paused", v.args())
+			case v.shared:
 				line = lang.L("viewer.state.stopped", v.args())
-			} else {
+			default:
 				line = lang.L("viewer.state.connecting", v.args())
 			}
 		}
@@ -268,7 +305,19 @@ func (v *viewer) stateText() (line, over string) {
 	case v.note != "":
 		line += " " + v.note
 	}
-	return line, ""
+	return line + v.ownText(), ""
+}
+
+// ownText says where the technician's own screen sharing stands, after the state ("" when there is nothing to
+// say).
+func (v *viewer) ownText() string {
+	switch {
+	case v.ownScreen:
+		return " " + lang.L("viewer.note.own_screen_on", v.args())
+	case v.ownNote != "":
+		return " " + v.ownNote
+	}
+	return ""
 }
 
 // refresh brings the window's widgets in line with the state.
@@ -307,7 +356,33 @@ func (v *viewer) refresh() {
 		v.fullBtn.SetText(lang.L("viewer.full_screen"))
 		v.fullBtn.SetIcon(theme.ViewFullScreenIcon())
 	}
-	enable(v.viewBtn, !v.ended && !v.sharing && v.viewAsk != askWaiting)
+	switch {
+	case v.sharing:
+		v.viewBtn.SetText(lang.L("viewer.stop_viewing"))
+		v.viewBtn.SetIcon(theme.VisibilityOffIcon())
+		enable(v.viewBtn, !v.ended)
+	case v.paused:
+		v.viewBtn.SetText(lang.L("viewer.start_viewing"))
+		v.viewBtn.SetIcon(theme.VisibilityIcon())
+		enable(v.viewBtn, !v.ended && v.viewAsk != askWaiting)
+	default:
+		v.viewBtn.SetText(lang.L("viewer.request_view"))
+		v.viewBtn.SetIcon(theme.VisibilityIcon())
+		enable(v.viewBtn, !v.ended && v.viewAsk != askWaiting)
+	}
+	v.refreshMonitors()
+	if v.ownScreen {
+		v.shareBtn.SetText(lang.L("viewer.stop_share_screen"))
+		v.shareBtn.SetIcon(theme.MediaStopIcon())
+	} else {
+		v.shareBtn.SetText(lang.L("viewer.share_screen"))
+		v.shareBtn.SetIcon(theme.MediaVideoIcon())
+	}
+	enable(v.shareBtn, !v.ended && !v.ownBusy)
+	if v.screen != nil {
+		p := v.pointer
+		v.screen.SetPointer(p.X, p.Y, p.Visible && v.sharing, p.Shape)
+	}
 	if v.controlled {
 		v.controlBtn.SetText(lang.L("viewer.release_control"))
 		v.controlBtn.Importance = widget.WarningImportance
@@ -361,6 +436,98 @@ func (v *viewer) act(action func() error, failed func(error)) {
 				}
 			})
 		}
+	})
+}
+
+// monitorLabel names a monitor in the monitor list.
+func monitorLabel(n int, m protocol.Monitor) string {
+	args := map[string]any{"N": n, "Name": m.Name, "W": m.Width, "H": m.Height}
+	if m.Name == "" {
+		return lang.L("viewer.monitor_option", args)
+	}
+	return lang.L("viewer.monitor_option_named", args)
+}
+
+// refreshMonitors fills the monitor list; it shows only when the customer has several monitors.
+func (v *viewer) refreshMonitors() {
+	sel := v.monitorSel
+	sel.OnChanged = nil // filling it is not the technician's choice
+	defer func() { sel.OnChanged = v.chooseMonitor }()
+	mons := v.monitors.Monitors
+	if len(mons) < 2 || !v.sharing || v.ended {
+		sel.Hide()
+		return
+	}
+	opts := make([]string, len(mons))
+	current := ""
+	for i, m := range mons {
+		opts[i] = monitorLabel(i+1, m)
+		if m.ID == v.monitors.Current {
+			current = opts[i]
+		}
+	}
+	sel.SetOptions(opts)
+	sel.SetSelected(current)
+	sel.Show()
+}
+
+// chooseMonitor asks for the monitor picked in the list.
+func (v *viewer) chooseMonitor(string) {
+	i := v.monitorSel.SelectedIndex()
+	if i < 0 || i >= len(v.monitors.Monitors) {
+		return
+	}
+	id := v.monitors.Monitors[i].ID
+	if id == v.monitors.Current {
+		return
+	}
+	v.act(func() error { return v.host.SelectMonitor(id) }, func(err error) {
+		v.note = lang.L("viewer.note.request_failed", map[string]any{"Reason": ui.ErrorText(err)})
+	})
+}
+
+// toggleView stops viewing, or starts it again (after the technician stopped) or asks for it (after the
+// customer stopped).
+func (v *viewer) toggleView() {
+	if v.sharing {
+		v.act(v.host.StopViewing, func(err error) {
+			v.note = lang.L("viewer.note.request_failed", map[string]any{"Reason": ui.ErrorText(err)})
+		})
+		return
+	}
+	v.requestView()
+}
+
+// toggleShare shows the technician's own screen to the customer, or stops showing it.
+func (v *viewer) toggleShare() {
+	if v.ownScreen {
+		v.act(func() error { v.host.StopSharingScreen(); return nil }, func(error) {})
+		return
+	}
+	v.ownBusy, v.ownNote = true, ""
+	v.refresh()
+	open := v.home.opts.capture
+	v.act(func() error {
+		src, err := open()
+		if err != nil {
+			return err
+		}
+		monitor := 0
+		if mons, err := src.Monitors(); err == nil {
+			for _, m := range mons {
+				if m.Primary {
+					monitor = m.Index
+				}
+			}
+		}
+		if err := v.host.ShareScreen(src, monitor); err != nil {
+			_ = src.Close()
+			return err
+		}
+		return nil
+	}, func(err error) {
+		v.ownBusy = false
+		v.ownNote = lang.L("viewer.note.share_failed", map[string]any{"Reason": ui.ErrorText(err)})
 	})
 }
 

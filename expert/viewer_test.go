@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
@@ -40,6 +42,12 @@ type customerSide struct {
 // shows Bob's screen.
 func joinSharing(t *testing.T, h *shown) *customerSide {
 	t.Helper()
+	return joinSharingScreen(t, h, capture.NewPattern())
+}
+
+// joinSharingScreen is joinSharing with the customer's screen given.
+func joinSharingScreen(t *testing.T, h *shown, screen capture.Source) *customerSide {
+	t.Helper()
 	test.Tap(h.newSession)
 	lk, err := session.ParseLink(h.linkEntry.Text)
 	if err != nil {
@@ -48,7 +56,7 @@ func joinSharing(t *testing.T, h *shown) *customerSide {
 	c := &customerSide{rec: input.NewRecorder(), changed: make(chan struct{}, 1)}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	c.g, err = session.Join(ctx, lk, session.GuestConfig{Name: "Bob", Screen: capture.NewPattern(), Input: c.rec,
+	c.g, err = session.Join(ctx, lk, session.GuestConfig{Name: "Bob", Screen: screen, Input: c.rec,
 		ConsentTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -165,8 +173,9 @@ func TestViewerShowsTheCustomersScreen(t *testing.T) {
 	if v.status.Text != named("viewer.state.viewing") || v.overText.Text != "" || v.over.Visible() {
 		t.Fatalf("state %q, over the picture %q", v.status.Text, v.overText.Text)
 	}
-	if !v.viewBtn.Disabled() || v.controlBtn.Disabled() || v.endBtn.Disabled() {
-		t.Fatal("while viewing: Request view must be off, Request control and End session on")
+	if v.viewBtn.Text != lang.L("viewer.stop_viewing") || v.viewBtn.Disabled() || v.controlBtn.Disabled() ||
+		v.endBtn.Disabled() || v.monitorSel.Visible() {
+		t.Fatal("while viewing: Stop viewing, Request control and End session on; no monitor list for one monitor")
 	}
 	if !h.showViewer.Visible() || !h.showViewer.Disabled() {
 		t.Fatal("the home window's Show viewer should be there, off while the viewer is open")
@@ -236,8 +245,9 @@ func TestViewerStoppedSharingAndRequestView(t *testing.T) {
 	h.loop.Until(t, 20*time.Second, "the viewer to show the screen again", func() bool {
 		return v.status.Text == named("viewer.state.viewing")
 	})
-	if v.overText.Text != "" || !v.viewBtn.Disabled() || patternSeq(shownImage(t, v)) < 0 {
-		t.Fatalf("viewing again: over the picture %q", v.overText.Text)
+	if v.overText.Text != "" || v.viewBtn.Disabled() || v.viewBtn.Text != lang.L("viewer.stop_viewing") ||
+		patternSeq(shownImage(t, v)) < 0 {
+		t.Fatalf("viewing again: over the picture %q, view button %q", v.overText.Text, v.viewBtn.Text)
 	}
 }
 
@@ -359,7 +369,7 @@ func TestViewerFrench(t *testing.T) {
 	h := testHome(t, "fr")
 	c := joinSharing(t, h)
 	v := h.view
-	if v.viewBtn.Text != "Demander à voir" || v.controlBtn.Text != "Demander le contrôle" ||
+	if v.viewBtn.Text != "Arrêter l'affichage" || v.shareBtn.Text != "Partager mon écran" || v.controlBtn.Text != "Demander le contrôle" ||
 		v.endBtn.Text != "Terminer la session" || v.fitBtn.Text != "Taille réelle (1:1)" {
 		t.Fatalf("French buttons: %q %q %q %q", v.viewBtn.Text, v.controlBtn.Text, v.endBtn.Text, v.fitBtn.Text)
 	}
@@ -431,4 +441,87 @@ func save(t *testing.T, w fyne.Window, name string) {
 	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestViewerMonitorsStopStartViewingAndShareMyScreen(t *testing.T) {
+	h := testHome(t, "en")
+	c := joinSharingScreen(t, h, capture.NewPattern(image.Rect(0, 0, 320, 240), image.Rect(320, 0, 480, 96)))
+	v := h.view
+
+	// Two monitors: the list shows and picks the second.
+	h.loop.Until(t, 20*time.Second, "the monitor list", func() bool {
+		return v.monitorSel.Visible() && len(v.monitorSel.Options) == 2
+	})
+	if v.monitorSel.SelectedIndex() != 0 || v.monitorSel.Options[1] != "Monitor 2: pattern-1 (160×96)" {
+		t.Fatalf("monitor list %q, selected %d", v.monitorSel.Options, v.monitorSel.SelectedIndex())
+	}
+	v.monitorSel.SetSelectedIndex(1)
+	h.loop.Until(t, 20*time.Second, "the second monitor's picture", func() bool {
+		w, hh := v.screen.FrameSize()
+		return v.monitors.Current == 2 && w == 160 && hh == 96
+	})
+
+	// Stop viewing: nothing flows; the customer is told it is paused, not stopped.
+	test.Tap(v.viewBtn)
+	h.loop.Until(t, 20*time.Second, "the viewer to say viewing stopped", func() bool {
+		return v.status.Text == named("viewer.state.paused")
+	})
+	waitCustomer(t, c, func(e session.SharingChanged) bool { return !e.On && e.Paused })
+	if v.viewBtn.Text != lang.L("viewer.start_viewing") || v.viewBtn.Disabled() || !v.controlBtn.Disabled() ||
+		v.monitorSel.Visible() {
+		t.Fatalf("paused: view button %q (disabled %v), control disabled %v", v.viewBtn.Text, v.viewBtn.Disabled(),
+			v.controlBtn.Disabled())
+	}
+	// Start viewing: back without a question to the customer.
+	test.Tap(v.viewBtn)
+	h.loop.Until(t, 20*time.Second, "the viewer to show the screen again", func() bool {
+		return v.status.Text == named("viewer.state.viewing")
+	})
+	c.mu.Lock()
+	for _, e := range c.events {
+		if _, asked := e.(session.ConsentRequested); asked {
+			t.Error("the customer was asked to allow viewing again after the technician's pause")
+		}
+	}
+	c.mu.Unlock()
+
+	// Share my screen: the customer gets it; closing it on their side is told here.
+	test.Tap(v.shareBtn)
+	waitCustomer(t, c, func(e session.TechnicianScreenChanged) bool { return e.On })
+	h.loop.Until(t, 20*time.Second, "the viewer to say the customer sees the technician's screen", func() bool {
+		return v.shareBtn.Text == lang.L("viewer.stop_share_screen") &&
+			v.status.Text == named("viewer.state.viewing")+" "+named("viewer.note.own_screen_on")
+	})
+	waitCustomer(t, c, func(e session.ScreenUpdated) bool {
+		return c.g.TechnicianScreen(func(f codec.Frame) {})
+	})
+	c.g.CloseTechnicianScreen()
+	h.loop.Until(t, 20*time.Second, "the viewer to say the customer closed it", func() bool {
+		return v.shareBtn.Text == lang.L("viewer.share_screen") && !v.shareBtn.Disabled() &&
+			v.status.Text == named("viewer.state.viewing")+" "+named("viewer.note.own_screen_closed")
+	})
+	// Again, then stopped here.
+	test.Tap(v.shareBtn)
+	waitCustomer(t, c, func(e session.TechnicianScreenChanged) bool { return e.On })
+	h.loop.Until(t, 20*time.Second, "Stop sharing my screen", func() bool {
+		return v.shareBtn.Text == lang.L("viewer.stop_share_screen")
+	})
+	test.Tap(v.shareBtn)
+	waitCustomer(t, c, func(e session.TechnicianScreenChanged) bool { return !e.On && !e.ClosedByCustomer })
+	h.loop.Until(t, 20*time.Second, "Share my screen again", func() bool {
+		return v.shareBtn.Text == lang.L("viewer.share_screen") && v.status.Text == named("viewer.state.viewing")
+	})
+}
+
+func TestShareMyScreenWithoutCaptureSaysWhy(t *testing.T) {
+	h := testHome(t, "fr")
+	h.opts.capture = func() (capture.Source, error) { return nil, fmt.Errorf("x11: %w", capture.ErrUnsupported) }
+	joinSharing(t, h)
+	v := h.view
+	test.Tap(v.shareBtn)
+	want := named("viewer.state.viewing") + " " + lang.L("viewer.note.share_failed",
+		map[string]any{"Reason": lang.L("error.capture_unsupported")})
+	h.loop.Until(t, 20*time.Second, "the viewer to say the screen cannot be shared", func() bool {
+		return v.status.Text == want && !v.shareBtn.Disabled()
+	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"sync"
 
-	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 )
@@ -103,53 +102,4 @@ func (w *worker) loop() {
 func (w *worker) close() {
 	close(w.stop)
 	<-w.done
-}
-
-// maxRects is how many changed regions a paint remembers before it repaints the whole picture instead.
-const maxRects = 256
-
-// paintQueue coalesces the session's ScreenUpdated events: it keeps the union of the changed regions and lets
-// one UI callback at a time repaint them, however many frames arrive meanwhile.
-type paintQueue struct {
-	mu     sync.Mutex
-	rects  map[codec.Rect]struct{}
-	all    bool // too many regions: repaint the whole picture
-	queued bool // a paint callback is waiting to run
-}
-
-// add records changed regions and reports whether a paint callback must be queued (none is waiting).
-func (p *paintQueue) add(changed []codec.Rect) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.all {
-		if p.rects == nil {
-			p.rects = map[codec.Rect]struct{}{}
-		}
-		for _, r := range changed {
-			p.rects[r] = struct{}{}
-		}
-		if len(p.rects) > maxRects {
-			p.all, p.rects = true, nil
-		}
-	}
-	if p.queued {
-		return false
-	}
-	p.queued = true
-	return true
-}
-
-// take returns the regions to repaint (nil: all of it) and lets the next add queue a callback again.
-func (p *paintQueue) take() []codec.Rect {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []codec.Rect
-	if !p.all {
-		out = make([]codec.Rect, 0, len(p.rects))
-		for r := range p.rects {
-			out = append(out, r)
-		}
-	}
-	p.rects, p.all, p.queued = nil, false, false
-	return out
 }

@@ -33,12 +33,13 @@ type RemoteScreen struct {
 	control bool
 	state   *widget.Label
 	veil    *canvas.Rectangle
+	ptr     *pointer
 	mods    protocol.Modifiers
 }
 
 // NewRemoteScreen returns an empty screen in fit-to-area mode.
 func NewRemoteScreen() *RemoteScreen {
-	s := &RemoteScreen{fit: true, state: widget.NewLabel(""), veil: canvas.NewRectangle(veilColour())}
+	s := &RemoteScreen{fit: true, state: widget.NewLabel(""), veil: canvas.NewRectangle(veilColour()), ptr: newPointer()}
 	s.state.Alignment = fyne.TextAlignCenter
 	s.state.Wrapping = fyne.TextWrapWord
 	s.state.Hide()
@@ -116,7 +117,7 @@ func (s *RemoteScreen) State() string { return s.state.Text }
 // CreateRenderer implements fyne.Widget.
 func (s *RemoteScreen) CreateRenderer() fyne.WidgetRenderer {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
-	return &screenRenderer{s: s, objects: []fyne.CanvasObject{bg, s.img, s.veil, s.state}, bg: bg}
+	return &screenRenderer{s: s, objects: []fyne.CanvasObject{bg, s.img, s.ptr.img, s.veil, s.state}, bg: bg}
 }
 
 // MinSize implements fyne.Widget: the frame's size at 1:1, a small area when scaled.
@@ -303,7 +304,7 @@ type screenRenderer struct {
 }
 
 func (r *screenRenderer) Layout(size fyne.Size) {
-	for _, o := range r.objects[:3] {
+	for _, o := range []fyne.CanvasObject{r.bg, r.s.img, r.s.veil} {
 		o.Resize(size)
 		o.Move(fyne.NewPos(0, 0))
 	}
@@ -311,6 +312,7 @@ func (r *screenRenderer) Layout(size fyne.Size) {
 		w, h := r.s.FrameSize()
 		r.s.img.Resize(fyne.NewSize(float32(w), float32(h)))
 	}
+	r.s.placePointer()
 	// The state text: centred, wrapped within most of the width (a wrapped label has no width of its own).
 	w := max(size.Width*0.8, min(size.Width, 200))
 	r.s.state.Resize(fyne.NewSize(w, size.Height))

@@ -147,3 +147,47 @@ func TestStateOverlay(t *testing.T) {
 		t.Fatal("state still shown")
 	}
 }
+
+func TestRemotePointerDrawnWhereItsPixelIsShown(t *testing.T) {
+	test.NewTempApp(t)
+	s := NewRemoteScreen()
+	s.SetFrame(solid(400, 100, 0, 0, 0), nil)
+	w := test.NewWindow(s)
+	defer w.Close()
+	w.SetPadded(false)
+	w.Resize(fyne.NewSize(200, 100)) // scale 0.5, picture 25 units from the top
+
+	if _, shown := s.Pointer(); shown {
+		t.Fatal("a pointer before any was reported")
+	}
+	tests := []struct {
+		name    string
+		x, y    int
+		visible bool
+		shape   protocol.CursorShape
+		fit     bool
+		want    fyne.Position
+		shown   bool
+	}{
+		{"scaled arrow: hot spot at its tip", 200, 50, true, protocol.CursorArrow, true, fyne.NewPos(100, 50), true},
+		{"scaled I-beam: hot spot in its middle", 200, 50, true, protocol.CursorText, true, fyne.NewPos(97, 42), true},
+		{"on another monitor", 200, 50, false, protocol.CursorArrow, true, fyne.Position{}, false},
+		{"outside the frame", 400, 50, true, protocol.CursorArrow, true, fyne.Position{}, false},
+		{"1:1", 150, 40, true, protocol.CursorArrow, false, fyne.NewPos(150, 40), true},
+	}
+	for _, tt := range tests {
+		s.SetFit(tt.fit)
+		s.SetPointer(tt.x, tt.y, tt.visible, tt.shape)
+		pos, shown := s.Pointer()
+		if shown != tt.shown || (shown && pos != tt.want) {
+			t.Errorf("%s: at %v shown %v, want %v shown %v", tt.name, pos, shown, tt.want, tt.shown)
+		}
+	}
+	// The pointer follows the picture when the window changes size.
+	s.SetFit(true)
+	s.SetPointer(0, 0, true, protocol.CursorArrow)
+	w.Resize(fyne.NewSize(400, 200)) // scale 1: the picture is 50 units from the top
+	if pos, _ := s.Pointer(); pos != fyne.NewPos(0, 50) {
+		t.Fatalf("after resizing the pointer is at %v, want 0,50", pos)
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/codec"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/ui"
+)
+
+// techScreen is the window that shows the technician's screen while (and only while) they share it. The customer
+// only sees it: nothing typed or clicked in it reaches the technician's computer. Closing it stops the stream
+// (the technician is told); the session goes on. Its fields belong to the UI goroutine.
+type techScreen struct {
+	t      *toolbar
+	g      *session.Guest
+	win    fyne.Window
+	screen *ui.RemoteScreen
+	stop   *widget.Button // the toolbar's Stop screen sharing, at hand
+	note   *widget.Label
+}
+
+// techScreenChanged opens or closes the window as the technician starts or stops sharing their screen.
+func (t *toolbar) techScreenChanged(g *session.Guest, on bool) {
+	if t.guest != g {
+		return
+	}
+	if !on {
+		t.closeTechScreen()
+		return
+	}
+	if t.tech != nil {
+		return
+	}
+	ts := &techScreen{t: t, g: g}
+	t.tech = ts
+	args := map[string]any{"Name": t.techName}
+	ts.win = t.app.NewWindow(lang.L("customer.tech_screen_title", args))
+	ts.screen = ui.NewRemoteScreen() // never given control: it only shows
+	ts.stop = widget.NewButtonWithIcon(lang.L("customer.stop_sharing"), theme.VisibilityOffIcon(), t.stopSharing)
+	ts.note = widget.NewLabel(lang.L("customer.tech_screen_note", args))
+	ts.note.Wrapping = fyne.TextWrapWord
+	bar := container.NewBorder(nil, nil, nil, ts.stop, ts.note)
+	ts.win.SetContent(container.NewBorder(nil, container.NewPadded(bar), nil, nil, ts.screen))
+	ts.win.Resize(fyne.NewSize(960, 640))
+	ts.win.SetOnClosed(func() {
+		if t.tech == ts { // closed by the customer, not by the end of the sharing
+			t.tech = nil
+			t.act(func() { g.CloseTechnicianScreen() })
+		}
+	})
+	ts.paint(nil)
+	t.showLive()
+	ts.win.Show()
+}
+
+// closeTechScreen closes the window, if open, without telling the technician (their sharing has ended).
+func (t *toolbar) closeTechScreen() {
+	if ts := t.tech; ts != nil {
+		t.tech = nil
+		ts.win.Close()
+	}
+}
+
+// paint copies the changed regions (nil: all) of the technician's screen to the window.
+func (ts *techScreen) paint(changed []codec.Rect) {
+	ts.g.TechnicianScreen(func(f codec.Frame) { ts.screen.SetFrame(f, changed) })
+}
+
+// pointer moves the technician's pointer in the window.
+func (ts *techScreen) pointer(e session.PointerMoved) {
+	ts.screen.SetPointer(e.X, e.Y, e.Visible, e.Shape)
+}
