@@ -106,6 +106,10 @@ type Hello struct {
 	// ParticipantID, when non-zero, is the ID the sender had before (a
 	// reconnection); the host may honour it.
 	ParticipantID ParticipantID `cbor:"7,keyasint,omitempty"`
+	// Resume, when non-zero, is the session the sender returns to after
+	// its connection dropped (it confirmed the Welcome's ResumeSecret
+	// instead of the support key). Zero for a first join.
+	Resume SessionID `cbor:"8,keyasint,omitempty"`
 }
 
 // Type implements Message.
@@ -193,7 +197,15 @@ type Welcome struct {
 	Participants []Participant `cbor:"4,keyasint,omitempty"`
 	// Preferences are the host's session settings.
 	Preferences Preferences `cbor:"5,keyasint,omitempty"`
+	// ResumeSecret, when set (ResumeSecretSize random bytes), lets the
+	// receiver return to this session if its connection drops: it dials
+	// the host again with the same identity and confirms this secret, as
+	// it confirmed the support key, then says Hello with Resume set.
+	ResumeSecret []byte `cbor:"6,keyasint,omitempty"`
 }
+
+// ResumeSecretSize is the length of Welcome.ResumeSecret.
+const ResumeSecretSize = 32
 
 // Type implements Message.
 func (*Welcome) Type() MessageType { return TypeWelcome }
@@ -205,6 +217,9 @@ func (m *Welcome) Validate() error {
 	}
 	if m.SessionID.IsZero() {
 		return invalidf("welcome: no session ID")
+	}
+	if len(m.ResumeSecret) != 0 && len(m.ResumeSecret) != ResumeSecretSize {
+		return invalidf("welcome: resume secret of " + strconv.Itoa(len(m.ResumeSecret)) + " bytes")
 	}
 	if err := validateParticipants("welcome", m.Participants); err != nil {
 		return err

@@ -251,6 +251,7 @@ func TestInvalidMessages(t *testing.T) {
 		{"welcome/no session", &Welcome{Version: 1, You: 1, Participants: two}, false},
 		{"welcome/no participants", &Welcome{Version: 1, SessionID: sid(1), You: 1}, false},
 		{"welcome/you not listed", &Welcome{Version: 1, SessionID: sid(1), You: 3, Participants: two}, false},
+		{"welcome/short resume secret", &Welcome{Version: 1, SessionID: sid(1), You: 1, Participants: two, ResumeSecret: make([]byte, 16)}, false},
 		{"participants/empty", &Participants{}, false},
 		{"participants/too many", &Participants{List: tooManyParts}, false},
 		{"participants/zero ID", &Participants{List: []Participant{p(0)}}, false},

@@ -42,10 +42,10 @@ func samples() []sample {
 	}
 	return []sample{
 		{"hello/min", &Hello{ProtocolVersion: 1, MinVersion: 1, Role: RoleCustomer}},
-		{"hello/full", &Hello{ProtocolVersion: 3, MinVersion: 1, ProgramVersion: "v1.2.3-rc.1+abc", Capabilities: []string{"screen.tiles", "file.resume", "chat"}, Name: "Zoé", Role: RoleTechnician, ParticipantID: 7}},
+		{"hello/full", &Hello{ProtocolVersion: 3, MinVersion: 1, ProgramVersion: "v1.2.3-rc.1+abc", Capabilities: []string{"screen.tiles", "file.resume", "chat"}, Name: "Zoé", Role: RoleTechnician, ParticipantID: 7, Resume: sid(3)}},
 		{"hello/limits", &Hello{ProtocolVersion: 1 << 40, MinVersion: 1 << 40, ProgramVersion: strings.Repeat("v", MaxProgramVersionLen), Capabilities: caps, Name: strings.Repeat("é", MaxNameLen/2), Role: RoleCustomer}},
 		{"welcome/min", &Welcome{Version: 1, SessionID: sid(1), You: 2, Participants: two}},
-		{"welcome/full", &Welcome{Version: 1, SessionID: sid(9), You: 16, Participants: fullParts, Preferences: Preferences{UninstallAtEnd: true}}},
+		{"welcome/full", &Welcome{Version: 1, SessionID: sid(9), You: 16, Participants: fullParts, Preferences: Preferences{UninstallAtEnd: true}, ResumeSecret: bytes.Repeat([]byte{7}, ResumeSecretSize)}},
 		{"participants", &Participants{List: two}},
 		{"participants/full", &Participants{List: fullParts}},
 		{"session-end/min", &SessionEnd{}},

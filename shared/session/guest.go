@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tandem-remote/tandem/shared/capture"
@@ -28,13 +29,24 @@ type GuestConfig struct {
 	// OnFrameSent, if set, is called by the capture loop for every frame it sends: its number, when it was
 	// captured, and its size. For measurements; it must return quickly.
 	OnFrameSent func(seq uint64, captured time.Time, bytes int)
+	// ReconnectWindow is how long the customer's program tries to get back into the session after its
+	// connection drops (DefaultReconnectWindow if 0).
+	ReconnectWindow time.Duration
+	// IdleTimeout is how long a silent connection lasts before it counts as dropped (transport.IdleTimeout if
+	// 0; tests shorten it).
+	IdleTimeout time.Duration
 }
 
 // Guest is the customer's side of an attended session.
 type Guest struct {
+	cfg     GuestConfig
+	addr    string
+	id      *transport.Identity // kept: a reconnection must come from the same certificate
+	welcome *protocol.Welcome   // the first Welcome (session ID, preferences, resume secret)
+	ev      *events
+
+	mu       sync.Mutex // guards l, live and stopLive, which a reconnection replaces
 	l        *link
-	welcome  *protocol.Welcome
-	ev       *events
 	live     *customer
 	stopLive context.CancelFunc
 	lifetime
@@ -47,9 +59,28 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := transport.Dial(ctx, lk.Addr, transport.DialConfig{Identity: id, Secret: []byte(lk.Key)})
+	l, w, err := connect(ctx, lk.Addr, id, []byte(lk.Key), cfg, protocol.SessionID{})
 	if err != nil {
 		return nil, err
+	}
+	g := &Guest{cfg: cfg, addr: lk.Addr, id: id, welcome: w, l: l, lifetime: newLifetime()}
+	g.ev = newEvents(g.ended)
+	g.live = newCustomer(g, l, w.You, cfg, nil)
+	var liveCtx context.Context
+	liveCtx, g.stopLive = context.WithCancel(context.Background())
+	g.live.start(liveCtx) // before Join returns, so that StopSharing can never come first
+	g.wg.Add(1)
+	go g.run()
+	return g, nil
+}
+
+// connect dials the host, confirms secret (the support key, or the resume secret when resume names the session
+// to return to) and exchanges Hello and Welcome.
+func connect(ctx context.Context, addr string, id *transport.Identity, secret []byte, cfg GuestConfig,
+	resume protocol.SessionID) (*link, *protocol.Welcome, error) {
+	c, err := transport.Dial(ctx, addr, transport.DialConfig{Identity: id, Secret: secret, IdleTimeout: cfg.IdleTimeout})
+	if err != nil {
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, HelloTimeout)
 	defer cancel()
@@ -58,35 +89,31 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	st, err := c.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Control})
 	if err != nil {
 		_ = c.Close(protocol.Internal, "")
-		return nil, err
+		return nil, nil, err
 	}
 	l := &link{conn: c, ctl: st, enc: protocol.NewEncoder(st, protocol.Control), dec: protocol.NewDecoder(st, protocol.Control)}
 	local := hello(cfg.Name, protocol.RoleCustomer)
+	local.Resume = resume
 	if err := l.enc.Encode(local); err != nil {
-		return nil, l.fail(err)
+		return nil, nil, l.fail(err)
 	}
 	if err := l.readHello(local); err != nil {
-		return nil, l.fail(l.cause(err))
+		return nil, nil, l.fail(l.cause(err))
 	}
 	m, err := l.dec.Decode()
 	if err != nil {
-		return nil, l.fail(l.cause(err))
+		return nil, nil, l.fail(l.cause(err))
 	}
 	switch m := m.(type) {
 	case *protocol.Welcome:
-		g := &Guest{l: l, welcome: m, lifetime: newLifetime()}
-		g.ev = newEvents(g.ended)
-		g.live = newCustomer(g, cfg)
-		var liveCtx context.Context
-		liveCtx, g.stopLive = context.WithCancel(context.Background())
-		g.live.start(liveCtx) // before Join returns, so that StopSharing can never come first
-		g.wg.Add(1)
-		go g.run()
-		return g, nil
+		if !resume.IsZero() && m.SessionID != resume {
+			return nil, nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "welcomed into another session"})
+		}
+		return l, m, nil
 	case *protocol.SessionEnd:
-		return nil, l.fail(&protocol.Error{Code: m.Code, Detail: m.Reason})
+		return nil, nil, l.fail(&protocol.Error{Code: m.Code, Detail: m.Reason})
 	default:
-		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: fmt.Sprintf("expected welcome, got %v", m.Type())})
+		return nil, nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: fmt.Sprintf("expected welcome, got %v", m.Type())})
 	}
 }
 
@@ -99,7 +126,11 @@ func (l *link) cause(err error) error {
 }
 
 // Technician returns the technician as they introduced themselves.
-func (g *Guest) Technician() Peer { return g.l.peer }
+func (g *Guest) Technician() Peer {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.l.peer
+}
 
 // Preferences returns the host's settings for this session.
 func (g *Guest) Preferences() protocol.Preferences { return g.welcome.Preferences }
@@ -107,38 +138,82 @@ func (g *Guest) Preferences() protocol.Preferences { return g.welcome.Preference
 // Events returns the session's events; the channel closes after Ended.
 func (g *Guest) Events() <-chan Event { return g.ev.ch }
 
+// cur returns the customer's half of the current connection.
+func (g *Guest) cur() *customer {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.live
+}
+
 func (g *Guest) run() {
 	defer g.wg.Done()
 	defer g.ev.close()
-	err := g.l.serve(g.ended)
-	g.stopLive()
-	g.live.stop()
-	g.ev.send(Ended{Err: err})
+	life, endLife := context.WithCancel(context.Background()) // cancelled when the session ends here
+	var watching sync.WaitGroup
+	watching.Go(func() {
+		select {
+		case <-g.ended:
+			endLife()
+		case <-life.Done():
+		}
+	})
+	defer watching.Wait()
+	defer endLife()
+	for {
+		g.mu.Lock()
+		l, c, stop := g.l, g.live, g.stopLive
+		g.mu.Unlock()
+		err := l.serve(g.ended)
+		stop()
+		c.stop()
+		if !lost(err) || len(g.welcome.ResumeSecret) == 0 {
+			g.ev.send(Ended{Err: err})
+			return
+		}
+		g.ev.send(Reconnecting{})
+		nl, w, rerr := g.redial(life)
+		if nl == nil {
+			if life.Err() != nil {
+				rerr = nil // ended here meanwhile
+			}
+			g.ev.send(Ended{Err: rerr})
+			return
+		}
+		nc := newCustomer(g, nl, w.You, g.cfg, c)
+		ctx, cancel := context.WithCancel(context.Background())
+		g.mu.Lock()
+		g.l, g.live, g.stopLive = nl, nc, cancel
+		g.mu.Unlock()
+		g.ev.send(Reconnected{})
+		nc.start(ctx)
+	}
 }
 
 // Sharing reports whether the customer lets the technician see the screen (it may be paused: see Viewed).
 func (g *Guest) Sharing() bool {
-	g.live.mu.Lock()
-	defer g.live.mu.Unlock()
-	return g.live.sharing
+	c := g.cur()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sharing
 }
 
 // Viewed reports whether the screen is being sent to the technician now.
-func (g *Guest) Viewed() bool { return g.live.share.running() }
+func (g *Guest) Viewed() bool { return g.cur().share.running() }
 
 // StopSharing stops screen sharing at once: nothing more of the screen leaves the computer until the customer
 // says Yes to a technician's request. Control, if granted, is taken back with it.
-func (g *Guest) StopSharing() { g.live.stopSharing() }
+func (g *Guest) StopSharing() { g.cur().stopSharing() }
 
 // Controlled reports whether the technician has control.
 func (g *Guest) Controlled() bool {
-	g.live.mu.Lock()
-	defer g.live.mu.Unlock()
-	return g.live.controlled
+	c := g.cur()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.controlled
 }
 
 // RevokeControl takes control back from the technician at once.
-func (g *Guest) RevokeControl() { g.live.setControlled(false, true) }
+func (g *Guest) RevokeControl() { g.cur().setControlled(false, true) }
 
 // Answer answers the question of a ConsentRequested event: yes starts sharing again or grants control.
 func (g *Guest) Answer(id uint64, yes bool) error {
@@ -147,31 +222,33 @@ func (g *Guest) Answer(id uint64, yes bool) error {
 		return ErrEnded
 	default:
 	}
-	return g.live.answer(id, yes)
+	return g.cur().answer(id, yes)
 }
 
 // DroppedInput returns how many input messages arrived without a control grant and were dropped.
 func (g *Guest) DroppedInput() int {
-	g.live.mu.Lock()
-	defer g.live.mu.Unlock()
-	return g.live.dropped
+	c := g.cur()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dropped
 }
 
 // TechnicianScreen calls fn with the customer's copy of the technician's screen, while the technician shares
 // it (the frame is only valid during the call). It reports false when there is no picture.
 func (g *Guest) TechnicianScreen(fn func(codec.Frame)) bool {
-	if !g.live.view.flowing() {
+	c := g.cur()
+	if !c.view.flowing() {
 		return false
 	}
-	return g.live.view.screen(fn)
+	return c.view.screen(fn)
 }
 
 // CloseTechnicianScreen stops receiving the technician's screen (the customer closed its window); the
 // technician is told and may share again. It reports whether the screen was shown.
-func (g *Guest) CloseTechnicianScreen() bool { return g.live.view.leave() }
+func (g *Guest) CloseTechnicianScreen() bool { return g.cur().view.leave() }
 
 // TechnicianMonitors returns the technician's monitors as last announced.
-func (g *Guest) TechnicianMonitors() MonitorsChanged { return g.live.view.monitorsNow() }
+func (g *Guest) TechnicianMonitors() MonitorsChanged { return g.cur().view.monitorsNow() }
 
 // SelectTechnicianMonitor asks the technician's program to show another of their monitors.
-func (g *Guest) SelectTechnicianMonitor(id uint32) error { return g.live.view.selectMonitor(id) }
+func (g *Guest) SelectTechnicianMonitor(id uint32) error { return g.cur().view.selectMonitor(id) }

@@ -26,13 +26,25 @@ type HostConfig struct {
 	Name string
 	// Preferences are sent to the customer when it joins.
 	Preferences protocol.Preferences
+	// ReconnectWindow is how long the host waits for the customer to come back after the connection drops
+	// (DefaultReconnectWindow if 0).
+	ReconnectWindow time.Duration
+	// IdleTimeout is how long a silent connection lasts before it counts as dropped (transport.IdleTimeout if
+	// 0; tests shorten it).
+	IdleTimeout time.Duration
 }
 
 // Host is the technician's side of an attended session: it waits for the customer with a support key.
 type Host struct {
 	cfg    HostConfig
 	key    *transport.SupportKey
+	gate   *hostGate
 	ln     *transport.Listener
+	conns  chan *transport.Conn // confirmed connections: the customer joining, later returning
+	// Set by the first welcome, read by the session's goroutine only.
+	sid      protocol.SessionID
+	secret   []byte
+	customer transport.ID // the customer's certificate: a return must come from it
 	link   Link
 	ev     *events
 	fails  chan error
@@ -51,18 +63,20 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{cfg: cfg, key: key, fails: make(chan error, 8), lifetime: newLifetime()}
+	h := &Host{cfg: cfg, key: key, gate: &hostGate{key: key}, conns: make(chan *transport.Conn),
+		fails: make(chan error, 8), lifetime: newLifetime()}
 	h.ev = newEvents(h.ended)
 	listen := cfg.Listen
 	if listen == "" {
 		listen = ":0"
 	}
-	h.ln, err = transport.Listen(listen, transport.ListenConfig{Identity: id, Gate: key, OnFailure: func(a transport.Attempt) {
-		select {
-		case h.fails <- a.Err:
-		default: // a flood of attempts: the UI has heard enough
-		}
-	}})
+	h.ln, err = transport.Listen(listen, transport.ListenConfig{Identity: id, Gate: h.gate, IdleTimeout: cfg.IdleTimeout,
+		OnFailure: func(a transport.Attempt) {
+			select {
+			case h.fails <- a.Err:
+			default: // a flood of attempts: the UI has heard enough
+			}
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +103,15 @@ func (h *Host) Events() <-chan Event { return h.ev.ch }
 func (h *Host) run() {
 	defer h.wg.Done()
 	defer h.ev.close()
+	acceptCtx, stopAccepting := context.WithCancel(context.Background())
+	var accepting sync.WaitGroup
+	accepting.Go(func() { h.accept(acceptCtx) })
+	defer func() {
+		_ = h.ln.Close() // an error closing the socket changes nothing
+		stopAccepting()
+		accepting.Wait()
+	}()
 	l, err := h.waitForCustomer()
-	_ = h.ln.Close() // nobody else may join; an error closing the socket changes nothing
 	if err != nil {
 		h.ev.send(Ended{Err: err})
 		return
@@ -99,17 +120,105 @@ func (h *Host) run() {
 		h.ev.send(Ended{})
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t := newTechnician(h, l)
-	t.start(ctx)
-	h.lifeMu.Lock()
-	h.live = t
-	h.lifeMu.Unlock()
-	h.ev.send(Joined{Peer: l.peer})
-	err = l.serve(h.ended)
-	cancel()
-	t.stop()
-	h.ev.send(Ended{Err: err})
+	for first := true; ; first = false {
+		ctx, cancel := context.WithCancel(context.Background())
+		t := newTechnician(h, l)
+		t.start(ctx)
+		h.lifeMu.Lock()
+		h.live = t
+		h.lifeMu.Unlock()
+		if first {
+			h.ev.send(Joined{Peer: l.peer})
+		} else {
+			h.ev.send(Reconnected{})
+		}
+		next, err := h.serve(l)
+		cancel()
+		t.stop()
+		if next == nil && lost(err) {
+			h.ev.send(Reconnecting{})
+			next, err = h.waitForReturn()
+		}
+		if next == nil {
+			h.ev.send(Ended{Err: err})
+			return
+		}
+		l = next
+	}
+}
+
+// accept hands the listener's confirmed connections to the session until ctx ends.
+func (h *Host) accept(ctx context.Context) {
+	for {
+		c, err := h.ln.Accept(ctx)
+		if err != nil {
+			return
+		}
+		select {
+		case h.conns <- c:
+		case <-ctx.Done():
+			_ = c.Close(protocol.SessionEnded, "session ended")
+			return
+		}
+	}
+}
+
+// serve runs the session on l until it ends (nil and why: nil when ended here) or the customer returns on a
+// new connection while this one still seems alive (that link, the old one closed).
+func (h *Host) serve(l *link) (*link, error) {
+	watched := make(chan error, 1)
+	go func() { watched <- l.watch(h.ended) }()
+	for {
+		select {
+		case <-h.ended:
+			l.end()
+			return nil, <-watched // nil: watch sees ended closed before the connection's end
+		case err := <-watched:
+			return nil, err
+		case c := <-h.conns:
+			next, err := h.resume(c)
+			if err != nil {
+				continue // not a valid return: the session goes on as it was
+			}
+			_ = l.conn.Close(protocol.ConnectionLost, "replaced by the customer's new connection")
+			<-watched
+			return next, nil
+		}
+	}
+}
+
+// waitForReturn waits for the customer to come back after a dropped connection: their link, or nil and why
+// not (nil when the session was ended here meanwhile).
+func (h *Host) waitForReturn() (*link, error) {
+	window := h.cfg.ReconnectWindow
+	if window <= 0 {
+		window = DefaultReconnectWindow
+	}
+	timer := time.NewTimer(window)
+	defer timer.Stop()
+	for {
+		select {
+		case <-h.ended:
+			return nil, nil
+		case <-timer.C:
+			return nil, errGone
+		case c := <-h.conns:
+			if l, err := h.resume(c); err == nil {
+				return l, nil
+			}
+		}
+	}
+}
+
+// resume takes the customer back on a new connection: the same certificate (and, through the gate, the resume
+// secret), and a Hello that names this session.
+func (h *Host) resume(c *transport.Conn) (*link, error) {
+	if c.PeerID() != h.customer {
+		err := &protocol.Error{Code: protocol.NotPermitted, Detail: "not the customer of this session"}
+		_ = c.Close(err.Code, "")
+		return nil, err
+	}
+	return h.welcome(c, true)
 }
 
 func (h *Host) tech() (*technician, error) {
@@ -276,23 +385,6 @@ func (h *Host) Controlling() bool {
 // waitForCustomer returns the joined customer, nil when the session was ended first, or an error when the key
 // can no longer be used.
 func (h *Host) waitForCustomer() (*link, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	accepted := make(chan *transport.Conn, 1)
-	var accepting sync.WaitGroup
-	accepting.Go(func() {
-		if c, err := h.ln.Accept(ctx); err == nil {
-			accepted <- c
-		}
-	})
-	defer func() {
-		cancel()
-		accepting.Wait()
-		select {
-		case c := <-accepted: // joined just as the session ended
-			_ = c.Close(protocol.SessionEnded, "session ended")
-		default:
-		}
-	}()
 	expiry := time.NewTimer(time.Until(h.key.ExpiresAt()))
 	defer expiry.Stop()
 	for {
@@ -310,8 +402,8 @@ func (h *Host) waitForCustomer() (*link, error) {
 			h.ev.send(KeyLost{Err: &protocol.Error{Code: protocol.KeyExpired}})
 			<-h.ended
 			return nil, nil
-		case c := <-accepted:
-			l, err := h.welcome(c)
+		case c := <-h.conns:
+			l, err := h.welcome(c, false)
 			if err != nil {
 				return nil, err
 			}
@@ -320,14 +412,16 @@ func (h *Host) waitForCustomer() (*link, error) {
 	}
 }
 
-// welcome runs the host's half of the Hello exchange on the customer's control stream.
-func (h *Host) welcome(c *transport.Conn) (*link, error) {
+// welcome runs the host's half of the Hello exchange on the customer's control stream: a first join (a new
+// session and resume secret), or the customer's return (resume: the Hello must name this session).
+func (h *Host) welcome(c *transport.Conn, resume bool) (*link, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), HelloTimeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { _ = c.Close(protocol.Timeout, "no hello") })
 	defer stop()
 	hdr, st, err := c.AcceptStream(ctx)
 	if err != nil {
+		_ = c.Close(protocol.CodeOf(err), "")
 		return nil, err
 	}
 	l := &link{conn: c, ctl: st, enc: protocol.NewEncoder(st, protocol.Control), dec: protocol.NewDecoder(st, protocol.Control)}
@@ -341,13 +435,21 @@ func (h *Host) welcome(c *transport.Conn) (*link, error) {
 	if l.peer.Role != protocol.RoleCustomer {
 		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "joiner is not a customer"})
 	}
-	sid, err := newSessionID()
-	if err != nil {
-		return nil, l.fail(fmt.Errorf("session id: %w", err))
+	if resume != !l.resume.IsZero() || resume && l.resume != h.sid {
+		return nil, l.fail(&protocol.Error{Code: protocol.NotPermitted, Detail: "not a return to this session"})
 	}
-	w := &protocol.Welcome{Version: uint(c.Version()), SessionID: sid, You: 2, Preferences: h.cfg.Preferences,
-		Participants: []protocol.Participant{
-			{ID: 1, Name: h.cfg.Name, Role: protocol.RoleTechnician},
+	if !resume {
+		if h.sid, err = newSessionID(); err != nil {
+			return nil, l.fail(fmt.Errorf("session id: %w", err))
+		}
+		if h.secret, err = newResumeSecret(); err != nil {
+			return nil, l.fail(fmt.Errorf("resume secret: %w", err))
+		}
+		h.customer = c.PeerID()
+	}
+	w := &protocol.Welcome{Version: uint(c.Version()), SessionID: h.sid, You: 2, Preferences: h.cfg.Preferences,
+		ResumeSecret: h.secret, Participants: []protocol.Participant{
+			{ID: technicianID, Name: h.cfg.Name, Role: protocol.RoleTechnician},
 			{ID: 2, Name: l.peer.Name, Role: protocol.RoleCustomer},
 		}}
 	if err := l.enc.Encode(local); err != nil {
@@ -356,6 +458,7 @@ func (h *Host) welcome(c *transport.Conn) (*link, error) {
 	if err := l.enc.Encode(w); err != nil {
 		return nil, l.fail(err)
 	}
+	h.gate.allowReturn(h.secret) // the key is spent: from now on only the customer's return is confirmed
 	return l, nil
 }
 

@@ -88,6 +88,8 @@ func (s *sender) send(m protocol.Message) error {
 // customer is the customer's half of the live features.
 type customer struct {
 	g       *Guest
+	l       *link                  // the connection this half serves; a reconnection makes a new customer
+	you     protocol.ParticipantID // the customer's participant ID
 	inj     input.Injector
 	timeout time.Duration
 	share   *screenShare // the customer's screen, to the technician
@@ -108,14 +110,26 @@ type pendingAsk struct {
 	timer *time.Timer
 }
 
-func newCustomer(g *Guest, cfg GuestConfig) *customer {
+// newCustomer makes the customer's half for a joined connection; prev, when set, is the half of the
+// connection that dropped: the customer's choices (whether the screen may be seen, the monitor) carry over,
+// a control grant does not.
+func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig, prev *customer) *customer {
 	timeout := cfg.ConsentTimeout
 	if timeout <= 0 {
 		timeout = DefaultConsentTimeout
 	}
-	c := &customer{g: g, inj: cfg.Input, timeout: timeout, pending: map[uint64]pendingAsk{}}
-	c.share = &screenShare{conn: g.l.conn, me: g.welcome.You, src: cfg.Screen, monitor: cfg.Monitor,
+	c := &customer{g: g, l: l, you: you, inj: cfg.Input, timeout: timeout, pending: map[uint64]pendingAsk{}}
+	c.share = &screenShare{conn: l.conn, me: you, src: cfg.Screen, monitor: cfg.Monitor,
 		onSent: cfg.OnFrameSent, workers: &c.workers, onEnd: c.viewerLeft}
+	c.sharing = cfg.Screen != nil
+	if prev != nil {
+		prev.mu.Lock()
+		c.sharing, c.dropped = prev.sharing, prev.dropped
+		prev.mu.Unlock()
+		prev.share.mu.Lock()
+		c.share.monitor = prev.share.monitor
+		prev.share.mu.Unlock()
+	}
 	c.view = newScreenView(g.ev,
 		func() { g.ev.send(TechnicianScreenChanged{On: true}) },
 		func(left bool) { g.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) })
@@ -126,8 +140,8 @@ func newCustomer(g *Guest, cfg GuestConfig) *customer {
 func (c *customer) start(ctx context.Context) {
 	c.ctx = ctx
 	c.workers.Go(func() { c.acceptStreams(ctx) })
-	c.workers.Go(func() { readDatagrams(ctx, c.g.l.conn, c.view) })
-	c.startSharing()
+	c.workers.Go(func() { readDatagrams(ctx, c.l.conn, c.view) })
+	c.resume()
 }
 
 // stop waits for the workers after the connection has ended.
@@ -145,7 +159,7 @@ func (c *customer) stop() {
 
 func (c *customer) acceptStreams(ctx context.Context) {
 	for {
-		h, st, err := c.g.l.conn.AcceptStream(ctx)
+		h, st, err := c.l.conn.AcceptStream(ctx)
 		if err != nil {
 			return
 		}
@@ -166,7 +180,7 @@ func (c *customer) acceptStreams(ctx context.Context) {
 			st.CancelWrite(quic.StreamErrorCode(protocol.NoError)) // nothing goes back on it
 			c.workers.Go(func() { c.readInput(st) })
 		case protocol.Screen:
-			if h.Sharer == c.g.welcome.You || !c.view.take(st) {
+			if h.Sharer == c.you || !c.view.take(st) {
 				transport.Refuse(st, protocol.ProtocolViolation) // not the technician's, or one is shown already
 				continue
 			}
@@ -223,7 +237,7 @@ func (c *customer) ask(req *protocol.ConsentRequest) {
 	id := req.ID
 	c.pending[id] = pendingAsk{what: req.What, timer: time.AfterFunc(c.timeout, func() { c.expire(id) })}
 	c.mu.Unlock()
-	c.g.ev.send(ConsentRequested{ID: id, What: req.What, From: c.g.l.peer.Name})
+	c.g.ev.send(ConsentRequested{ID: id, What: req.What, From: c.l.peer.Name})
 }
 
 func (c *customer) answerNow(id uint64, yes bool) {
@@ -307,7 +321,7 @@ func (c *customer) readInput(st *quic.Stream) {
 		}
 		c.mu.Unlock()
 		if !allowed {
-			log.Printf("session: dropped %v from %s: control not granted", m.Type(), c.g.l.peer.Name)
+			log.Printf("session: dropped %v from %s: control not granted", m.Type(), c.l.peer.Name)
 			continue
 		}
 		if err := c.inject(m); err != nil {

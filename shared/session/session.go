@@ -60,6 +60,8 @@ type link struct {
 	enc  *protocol.Encoder
 	dec  *protocol.Decoder
 	peer Peer
+	// resume is, on the host, the session the peer's Hello says it returns to (zero for a first join).
+	resume protocol.SessionID
 }
 
 func hello(name string, role protocol.Role) *protocol.Hello {
@@ -82,6 +84,7 @@ func (l *link) readHello(local *protocol.Hello) error {
 		return err
 	}
 	l.peer = Peer{Name: h.Name, Role: h.Role, ProgramVersion: h.ProgramVersion, Addr: l.conn.RemoteAddr().String()}
+	l.resume = h.Resume
 	return nil
 }
 

@@ -39,11 +39,15 @@ const (
 	keepAlive   = 5 * time.Second
 )
 
-func quicConfig() *quic.Config {
+// quicConfig is the QUIC configuration; idle is the idle timeout (0: IdleTimeout).
+func quicConfig(idle time.Duration) *quic.Config {
+	if idle <= 0 {
+		idle = IdleTimeout
+	}
 	return &quic.Config{
 		HandshakeIdleTimeout: 10 * time.Second,
-		MaxIdleTimeout:       IdleTimeout,
-		KeepAlivePeriod:      keepAlive,
+		MaxIdleTimeout:       idle,
+		KeepAlivePeriod:      min(keepAlive, idle/3),
 		EnableDatagrams:      true,
 	}
 }
@@ -94,6 +98,8 @@ type ListenConfig struct {
 	Gate Gate
 	// OnFailure, if set, is called (from the listener's goroutines) for every refused attempt.
 	OnFailure func(Attempt)
+	// IdleTimeout, if set, replaces IdleTimeout for the accepted connections (tests shorten it).
+	IdleTimeout time.Duration
 }
 
 // Listen starts listening on the UDP address addr ("127.0.0.1:0", ":47800").
@@ -101,7 +107,7 @@ func Listen(addr string, cfg ListenConfig) (*Listener, error) {
 	if cfg.Identity == nil || cfg.Gate == nil {
 		return nil, errors.New("transport: Listen needs an identity and a gate")
 	}
-	ql, err := quic.ListenAddr(addr, tlsConfig(cfg.Identity), quicConfig())
+	ql, err := quic.ListenAddr(addr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)
 	}
@@ -200,6 +206,8 @@ type DialConfig struct {
 	Identity *Identity
 	// Secret is the support key (or unattended secret) to confirm.
 	Secret []byte
+	// IdleTimeout, if set, replaces IdleTimeout for this connection (tests shorten it).
+	IdleTimeout time.Duration
 }
 
 // Dial connects to a listener at the UDP address addr and confirms the secret.
@@ -207,7 +215,7 @@ func Dial(ctx context.Context, addr string, cfg DialConfig) (*Conn, error) {
 	if cfg.Identity == nil {
 		return nil, errors.New("transport: Dial needs an identity")
 	}
-	qc, err := quic.DialAddr(ctx, addr, tlsConfig(cfg.Identity), quicConfig())
+	qc, err := quic.DialAddr(ctx, addr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
 	if err != nil {
 		return nil, &protocol.Error{Code: protocol.Unreachable, Detail: fmt.Sprintf("connecting to %s: %v", addr, err)}
 	}

@@ -230,7 +230,7 @@ func rawDial(t *testing.T, addr string) (*quic.Conn, *quic.Stream, binding) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	qc, err := quic.DialAddr(t.Context(), addr, tlsConfig(id), quicConfig())
+	qc, err := quic.DialAddr(t.Context(), addr, tlsConfig(id), quicConfig(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestMachineInTheMiddleRefusedByBoth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ml, err := quic.ListenAddr("127.0.0.1:0", tlsConfig(mitmID), quicConfig())
+	ml, err := quic.ListenAddr("127.0.0.1:0", tlsConfig(mitmID), quicConfig(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestMachineInTheMiddleRefusedByBoth(t *testing.T) {
 			return
 		}
 		defer victim.CloseWithError(0, "")
-		server, err := quic.DialAddr(t.Context(), h.addr(), tlsConfig(mitmID), quicConfig())
+		server, err := quic.DialAddr(t.Context(), h.addr(), tlsConfig(mitmID), quicConfig(0))
 		if err != nil {
 			return
 		}
@@ -475,7 +475,7 @@ func TestSilentDialerTimesOut(t *testing.T) {
 	}
 	// A dialer that completes TLS and then says nothing is cut off after ConfirmTimeout, told why, and it
 	// does not cost the key an attempt.
-	qc, err := quic.DialAddr(t.Context(), h.addr(), tlsConfig(id), quicConfig())
+	qc, err := quic.DialAddr(t.Context(), h.addr(), tlsConfig(id), quicConfig(0))
 	if err != nil {
 		t.Fatal(err)
 	}

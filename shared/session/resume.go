@@ -1,0 +1,121 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"sync"
+	"time"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport"
+)
+
+// A dropped connection does not end a session at once. The Welcome gives the customer a resume secret; when
+// the connection is lost (the network went silent for the idle timeout, or failed), the customer's program dials
+// the technician's again with the same certificate and confirms the resume secret instead of the support key,
+// then says Hello with Resume set to the session's ID. The host, whose listener stays open for the whole
+// session, accepts such a return (from that certificate only) while it waits after a loss, and also while it
+// still serves the old connection, which the new one then replaces. Both sides give up after the reconnect
+// window. The customer's choices carry over (whether the screen may be seen, the monitor); a control grant does
+// not: it must be asked for again.
+
+// DefaultReconnectWindow is how long both sides wait for a dropped connection to come back.
+const DefaultReconnectWindow = time.Minute
+
+// redialInterval is how long the customer's program waits between two attempts to get back.
+const redialInterval = time.Second
+
+// Events of a dropped connection.
+type (
+	// Reconnecting says the connection dropped and the session is trying to get it back; what was shared is
+	// not (Ended follows if it does not come back within the reconnect window).
+	Reconnecting struct{}
+	// Reconnected says the connection is back; the screen flows again if the customer still shares it.
+	Reconnected struct{}
+)
+
+func (Reconnecting) isEvent() {}
+func (Reconnected) isEvent()  {}
+
+// lost reports whether a session's end is a dropped connection that may come back (not an ending either side
+// chose, nor a broken rule).
+func lost(err error) bool { return err != nil && protocol.CodeOf(err) == protocol.ConnectionLost }
+
+// errGone is why a session ends when the customer does not come back in time.
+var errGone = &protocol.Error{Code: protocol.ConnectionLost, Detail: "the connection did not come back"}
+
+// redial tries to get back into the session until the reconnect window closes or life ends. It returns the
+// new link and Welcome, or nil and why it gave up.
+func (g *Guest) redial(life context.Context) (*link, *protocol.Welcome, error) {
+	window := g.cfg.ReconnectWindow
+	if window <= 0 {
+		window = DefaultReconnectWindow
+	}
+	ctx, cancel := context.WithTimeout(life, window)
+	defer cancel()
+	for {
+		l, w, err := connect(ctx, g.addr, g.id, g.welcome.ResumeSecret, g.cfg, g.welcome.SessionID)
+		if err == nil {
+			return l, w, nil
+		}
+		switch protocol.CodeOf(err) {
+		case protocol.SessionEnded, protocol.NotPermitted, protocol.WrongKey, protocol.TooManyAttempts,
+			protocol.VersionMismatch, protocol.ProtocolViolation:
+			return nil, nil, err // the host is there and will not take us back
+		}
+		if !sleep(ctx, redialInterval) {
+			return nil, nil, errGone
+		}
+	}
+}
+
+// hostGate is the host listener's Gate: the support key until the customer joins, then only the customer's
+// resume secret (the key is spent), with the same limit on failed attempts.
+type hostGate struct {
+	key *transport.SupportKey
+
+	mu       sync.Mutex
+	secret   []byte
+	failures int
+}
+
+// Begin implements transport.Gate.
+func (g *hostGate) Begin() ([]byte, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.secret == nil {
+		return g.key.Begin()
+	}
+	if g.failures >= transport.MaxKeyAttempts {
+		return nil, &protocol.Error{Code: protocol.TooManyAttempts, Detail: "too many failed attempts to return"}
+	}
+	g.failures++
+	return g.secret, nil
+}
+
+// Done implements transport.Gate.
+func (g *hostGate) Done(ok bool) {
+	g.mu.Lock()
+	if g.secret == nil {
+		g.mu.Unlock()
+		g.key.Done(ok)
+		return
+	}
+	if ok {
+		g.failures--
+	}
+	g.mu.Unlock()
+}
+
+// allowReturn switches the gate to the resume secret.
+func (g *hostGate) allowReturn(secret []byte) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.secret = secret
+}
+
+func newResumeSecret() ([]byte, error) {
+	b := make([]byte, protocol.ResumeSecretSize)
+	_, err := rand.Read(b)
+	return b, err
+}

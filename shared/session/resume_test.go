@@ -1,0 +1,236 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport"
+)
+
+// relay passes UDP datagrams between clients and a server, like a network path; cut makes it drop everything
+// (the network went away) until restore.
+type relay struct {
+	front  *net.UDPConn
+	server *net.UDPAddr
+
+	mu      sync.Mutex
+	cut     bool
+	clients map[string]*net.UDPConn // client address → the relay's socket towards the server for it
+	wg      sync.WaitGroup
+}
+
+func newRelay(t *testing.T, server string) *relay {
+	t.Helper()
+	sa, err := net.ResolveUDPAddr("udp", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &relay{front: front, server: sa, clients: map[string]*net.UDPConn{}}
+	r.wg.Go(r.forward)
+	t.Cleanup(r.close)
+	return r
+}
+
+func (r *relay) addr() string { return r.front.LocalAddr().String() }
+
+func (r *relay) setCut(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cut = on
+}
+
+func (r *relay) dropping() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cut
+}
+
+// forward reads the clients' datagrams and sends them on to the server, each client through its own socket.
+func (r *relay) forward() {
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := r.front.ReadFromUDP(buf)
+		if err != nil {
+			return
+		}
+		if r.dropping() {
+			continue
+		}
+		r.mu.Lock()
+		up, ok := r.clients[from.String()]
+		if !ok {
+			up, err = net.DialUDP("udp", nil, r.server)
+			if err == nil {
+				r.clients[from.String()] = up
+				r.wg.Go(func() { r.back(up, from) })
+			}
+		}
+		r.mu.Unlock()
+		if up != nil {
+			_, _ = up.Write(buf[:n])
+		}
+	}
+}
+
+// back sends the server's datagrams for one client back to it.
+func (r *relay) back(up *net.UDPConn, client *net.UDPAddr) {
+	buf := make([]byte, 65536)
+	for {
+		n, err := up.Read(buf)
+		if err != nil {
+			return
+		}
+		if !r.dropping() {
+			_, _ = r.front.WriteToUDP(buf[:n], client)
+		}
+	}
+}
+
+func (r *relay) close() {
+	_ = r.front.Close()
+	r.mu.Lock()
+	for _, up := range r.clients {
+		_ = up.Close()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+// resumable is a live session whose customer reaches the technician through a relay.
+type resumable struct {
+	*liveSession
+	relay *relay
+}
+
+func newResumable(t *testing.T, hostIdle, guestIdle, window time.Duration) *resumable {
+	t.Helper()
+	h, err := NewHost(HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice (support)",
+		IdleTimeout: hostIdle, ReconnectWindow: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	r := newRelay(t, h.Link().Addr)
+	rec := input.NewRecorder()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	g, err := Join(ctx, Link{Addr: r.addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob", Screen: capture.NewPattern(),
+		Input: rec, IdleTimeout: guestIdle, ReconnectWindow: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	waitFor(t, h.Events(), func(Joined) bool { return true })
+	return &resumable{liveSession: &liveSession{h: h, g: g, rec: rec}, relay: r}
+}
+
+func TestDroppedConnectionComesBack(t *testing.T) {
+	s := newResumable(t, 600*time.Millisecond, 600*time.Millisecond, 20*time.Second)
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
+	s.grantControl(t)
+
+	s.relay.setCut(true)
+	waitFor(t, s.h.Events(), func(Reconnecting) bool { return true })
+	waitFor(t, s.g.Events(), func(Reconnecting) bool { return true })
+	s.relay.setCut(false)
+	waitFor(t, s.g.Events(), func(Reconnected) bool { return true })
+	waitFor(t, s.h.Events(), func(Reconnected) bool { return true })
+
+	// The screen flows again by itself; control does not come back without asking.
+	waitFor(t, s.h.Events(), func(e SharingChanged) bool { return e.On })
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
+	if s.h.Controlling() || s.g.Controlled() {
+		t.Fatal("control survived the reconnection without the customer's consent")
+	}
+	s.grantControl(t)
+}
+
+// grantControl asks for control and has the customer say yes.
+func (s *liveSession) grantControl(t *testing.T) {
+	t.Helper()
+	if err := s.h.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	ask := waitFor(t, s.g.Events(), func(ConsentRequested) bool { return true })
+	if err := s.g.Answer(ask.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return e.Granted })
+}
+
+func TestReturnReplacesAConnectionTheHostStillHolds(t *testing.T) {
+	// The technician's side would notice the loss only after 20 s: the customer's return replaces it.
+	s := newResumable(t, 20*time.Second, 600*time.Millisecond, 20*time.Second)
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
+	s.relay.setCut(true)
+	waitFor(t, s.g.Events(), func(Reconnecting) bool { return true })
+	// Stopping the sharing while the connection is down holds after it comes back.
+	s.g.StopSharing()
+	s.relay.setCut(false)
+	waitFor(t, s.g.Events(), func(Reconnected) bool { return true })
+	waitFor(t, s.h.Events(), func(e Event) bool {
+		if _, ok := e.(Reconnecting); ok {
+			t.Fatal("the host saw the loss although the return replaced the connection")
+		}
+		_, ok := e.(Reconnected)
+		return ok
+	})
+	if s.g.Sharing() {
+		t.Fatal("sharing resumed although the customer stopped it while disconnected")
+	}
+	if err := s.h.RequestView(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermView })
+}
+
+func TestConnectionThatDoesNotComeBackEndsTheSession(t *testing.T) {
+	s := newResumable(t, 600*time.Millisecond, 600*time.Millisecond, 1500*time.Millisecond)
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
+	s.relay.setCut(true)
+	for _, ch := range []<-chan Event{s.h.Events(), s.g.Events()} {
+		waitFor(t, ch, func(Reconnecting) bool { return true })
+		end := waitFor(t, ch, func(Ended) bool { return true })
+		if protocol.CodeOf(end.Err) != protocol.ConnectionLost {
+			t.Fatalf("ended with %v, want connection lost", end.Err)
+		}
+	}
+}
+
+func TestOnlyTheCustomerCanReturn(t *testing.T) {
+	s := newResumable(t, 20*time.Second, 20*time.Second, 20*time.Second)
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	// Someone else who somehow holds the resume secret: another certificate is refused.
+	other, err := transport.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = connect(ctx, s.h.Link().Addr, other, s.g.welcome.ResumeSecret, GuestConfig{Name: "Mallory"}, s.g.welcome.SessionID)
+	if protocol.CodeOf(err) != protocol.NotPermitted {
+		t.Fatalf("another certificate with the resume secret: %v, want not permitted", err)
+	}
+	// The support key no longer opens anything.
+	_, _, err = connect(ctx, s.h.Link().Addr, other, []byte(s.h.Link().Key), GuestConfig{Name: "Mallory"}, protocol.SessionID{})
+	var pe *protocol.Error
+	if !errors.As(err, &pe) || pe.Code == protocol.NoError {
+		t.Fatalf("the spent support key: %v", err)
+	}
+	// The session was not disturbed.
+	if !s.g.Sharing() || s.h.SharingScreen() {
+		t.Fatal("the session changed")
+	}
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
+}
