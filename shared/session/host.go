@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"strconv"
 	"sync"
@@ -36,20 +37,20 @@ type HostConfig struct {
 
 // Host is the technician's side of an attended session: it waits for the customer with a support key.
 type Host struct {
-	cfg    HostConfig
-	key    *transport.SupportKey
-	gate   *hostGate
-	ln     *transport.Listener
-	conns  chan *transport.Conn // confirmed connections: the customer joining, later returning
+	cfg   HostConfig
+	key   *transport.SupportKey
+	gate  *hostGate
+	ln    *transport.Listener
+	conns chan *transport.Conn // confirmed connections: the customer joining, later returning
 	// Set by the first welcome, read by the session's goroutine only.
 	sid      protocol.SessionID
 	secret   []byte
 	customer transport.ID // the customer's certificate: a return must come from it
-	link   Link
-	ev     *events
-	fails  chan error
-	live   *technician // set once the customer has joined, before Joined is sent
-	lifeMu sync.Mutex
+	link     Link
+	ev       *events
+	fails    chan error
+	live     *technician // set once the customer has joined, before Joined is sent
+	lifeMu   sync.Mutex
 	lifetime
 }
 
@@ -181,7 +182,9 @@ func (h *Host) serve(l *link) (*link, error) {
 				continue // not a valid return: the session goes on as it was
 			}
 			_ = l.conn.Close(protocol.ConnectionLost, "replaced by the customer's new connection")
-			<-watched
+			if err := <-watched; err != nil { // the old connection's end, which the new one supersedes
+				log.Printf("session: replaced connection: %v", err)
+			}
 			return next, nil
 		}
 	}
