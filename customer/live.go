@@ -31,13 +31,14 @@ type live struct {
 	stopBtn     *widget.Button
 	takeBackBtn *widget.Button
 
-	techName   string      // the technician's name as shown
-	sharing    bool        // as the engine last said
-	paused     bool        // the technician stopped viewing; the customer still allows it
-	tech       *techScreen // the technician's screen, while they share it
-	controlled bool
-	revoking   bool            // the customer asked to take control back
-	asks       map[uint64]*ask // questions on screen, by request ID
+	techName     string      // the technician's name as shown
+	sharing      bool        // as the engine last said
+	paused       bool        // the technician stopped viewing; the customer still allows it
+	reconnecting bool        // the connection dropped; the session is trying to get it back
+	tech         *techScreen // the technician's screen, while they share it
+	controlled   bool
+	revoking     bool            // the customer asked to take control back
+	asks         map[uint64]*ask // questions on screen, by request ID
 }
 
 // ask is a technician's request on screen.
@@ -131,7 +132,7 @@ func (t *toolbar) stopLive() {
 		delete(t.asks, id) // before Hide, whose callback then finds nothing to answer
 		a.dlg.Hide()
 	}
-	t.sharing, t.paused, t.controlled, t.revoking = false, false, false, false
+	t.sharing, t.paused, t.controlled, t.revoking, t.reconnecting = false, false, false, false, false
 	t.closeTechScreen()
 	t.indicator.Hide()
 	t.stopBtn.Hide()
@@ -145,6 +146,9 @@ func (t *toolbar) showLive() {
 	var bg, fg fyne.ThemeColorName
 	var icon fyne.Resource
 	switch {
+	case t.reconnecting:
+		text, bg, fg, icon = lang.L("customer.reconnecting", args), theme.ColorNameDisabledButton,
+			theme.ColorNameForeground, theme.ViewRefreshIcon()
 	case t.controlled:
 		text, bg, fg, icon = lang.L("customer.controlling", args), theme.ColorNameError,
 			theme.ColorNameForegroundOnError, theme.ComputerIcon()
@@ -258,6 +262,20 @@ func (t *toolbar) sharingChanged(g *session.Guest, e session.SharingChanged) {
 	t.sharing, t.paused = e.On, e.Paused
 	if stopped {
 		t.status.SetText(lang.L("customer.sharing_stopped", map[string]any{"Name": t.techName}))
+	}
+	t.showLive()
+}
+
+// reconnectingChanged shows that the connection dropped and is being restored, or that it is back.
+func (t *toolbar) reconnectingChanged(g *session.Guest, on bool) {
+	if t.guest != g {
+		return
+	}
+	t.reconnecting = on
+	if on {
+		t.status.SetText(lang.L("customer.reconnecting_status", map[string]any{"Name": t.techName}))
+	} else {
+		t.status.SetText(lang.L("customer.reconnected", map[string]any{"Name": t.techName}))
 	}
 	t.showLive()
 }

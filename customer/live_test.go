@@ -22,6 +22,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
 
@@ -495,4 +496,33 @@ func TestTechnicianScreenWindow(t *testing.T) {
 	if s.guest == nil {
 		t.Fatal("the session ended with the technician's screen sharing")
 	}
+}
+
+func TestDroppedConnectionIsShownAndComesBack(t *testing.T) {
+	h, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice",
+		IdleTimeout: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	path := relay.New(t, h.Link().Addr)
+	tb := testToolbar(t, "en", options{name: "Bob", screen: capture.NewPattern(), injector: input.NewRecorder(),
+		idleTimeout: 600 * time.Millisecond})
+	test.Type(tb.keyEntry, session.Link{Addr: path.Addr(), Key: h.Link().Key}.String())
+	tb.waitState(t, stateJoined)
+	s := &inSession{shown: tb, h: h}
+	waitHost(t, h, func(session.ScreenUpdated) bool { return true })
+
+	path.Cut(true)
+	s.untilIndicator(t, lang.L("customer.reconnecting", map[string]any{"Name": "Alice"}))
+	if want := lang.L("customer.reconnecting_status", map[string]any{"Name": "Alice"}); s.status.Text != want {
+		t.Fatalf("status %q, want %q", s.status.Text, want)
+	}
+	path.Cut(false)
+	s.untilIndicator(t, "Alice is viewing your screen")
+	if want := lang.L("customer.reconnected", map[string]any{"Name": "Alice"}); s.status.Text != want {
+		t.Fatalf("status %q, want %q", s.status.Text, want)
+	}
+	waitHost(t, h, func(session.Reconnected) bool { return true })
+	waitHost(t, h, func(session.ScreenUpdated) bool { return true })
 }

@@ -43,6 +43,9 @@ type options struct {
 	injectorErr error
 	// consentTimeout is how long a technician's request waits for an answer (the engine's default if 0).
 	consentTimeout time.Duration
+	// idleTimeout is how long a silent connection lasts before it counts as dropped (the default if 0; tests
+	// shorten it).
+	idleTimeout time.Duration
 }
 
 // state is where the toolbar stands, as onState reports it.
@@ -191,7 +194,8 @@ func (t *toolbar) join() {
 	go func() {
 		defer close(done)
 		g, err := session.Join(ctx, lk, session.GuestConfig{Name: name, Screen: t.opts.screen,
-			Monitor: t.opts.monitor, Input: t.opts.injector, ConsentTimeout: t.opts.consentTimeout})
+			Monitor: t.opts.monitor, Input: t.opts.injector, ConsentTimeout: t.opts.consentTimeout,
+			IdleTimeout: t.opts.idleTimeout})
 		t.opts.do(func() { t.joined(ctx, g, err) })
 	}()
 }
@@ -270,6 +274,10 @@ func (t *toolbar) follow(g *session.Guest) {
 					t.tech.pointer(e)
 				}
 			})
+		case session.Reconnecting:
+			t.opts.do(func() { t.reconnectingChanged(g, true) })
+		case session.Reconnected:
+			t.opts.do(func() { t.reconnectingChanged(g, false) })
 		case session.TechnicianScreenChanged:
 			t.opts.do(func() { t.techScreenChanged(g, e.On) })
 		case session.SharingChanged:

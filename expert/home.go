@@ -36,6 +36,9 @@ type options struct {
 	onPaint func()
 	// capture opens the technician's screen for Share my screen (capture.New; tests give a synthetic one).
 	capture func() (capture.Source, error)
+	// idleTimeout is how long a silent connection lasts before it counts as dropped (the default if 0; tests
+	// shorten it).
+	idleTimeout time.Duration
 }
 
 // home is the Expert home window and the session it hosts.
@@ -151,7 +154,7 @@ func (h *home) startSession() {
 	h.stopSession()
 	h.closeViewer()
 	host, err := session.NewHost(session.HostConfig{Listen: h.opts.listen, Advertise: h.opts.advertise,
-		Name: h.opts.name, Preferences: protocol.Preferences{UninstallAtEnd: false}})
+		Name: h.opts.name, Preferences: protocol.Preferences{UninstallAtEnd: false}, IdleTimeout: h.opts.idleTimeout})
 	if err != nil {
 		h.status.SetText(lang.L("expert.cannot_listen", map[string]any{"Error": ui.ErrorText(err)}))
 		return
@@ -266,9 +269,15 @@ func (h *home) apply(e session.Event) {
 		h.view.open()
 		h.viewerChanged()
 	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged, session.MonitorsChanged,
-		session.PointerMoved, session.TechnicianScreenChanged:
+		session.PointerMoved, session.TechnicianScreenChanged, session.Reconnecting, session.Reconnected:
 		if h.view != nil {
 			h.view.apply(e)
+			switch e.(type) {
+			case session.Reconnecting:
+				h.status.SetText(lang.L("viewer.state.reconnecting", h.view.args()))
+			case session.Reconnected:
+				h.status.SetText(lang.L("expert.reconnected", h.view.args()))
+			}
 		}
 	case session.AttemptRefused:
 		h.status.SetText(lang.L("expert.attempt_refused", map[string]any{"Reason": ui.ErrorText(e.Err)}))

@@ -38,24 +38,25 @@ type viewer struct {
 	host *session.Host
 	name string
 
-	sharing    bool // the customer shares the screen
-	paused     bool // the technician stopped viewing (the customer still allows it)
-	monitors   session.MonitorsChanged
-	pointer    session.PointerMoved
-	ownScreen  bool   // the technician's screen is shown to the customer
-	ownBusy    bool   // Share my screen was pressed; TechnicianScreenChanged has not come yet
-	ownNote    string // the outcome of the last Share my screen, said after the state
-	shared     bool   // sharing has been on at least once (until then: connecting)
-	painted    bool   // a picture has been shown since sharing (re)started
-	viewAsk    ask    // the last Request view
-	controlAsk ask    // the last Request control
-	controlled bool   // the customer granted control
-	releasing  bool   // Release control was pressed; ControlChanged has not come yet
-	note       string // the outcome of the last control request or release, said after the state
-	askErr     error  // why the last request could not be sent
-	ended      bool
-	endErr     error
-	fit        bool // scaled to the window (else 1:1 with scroll bars); kept when the window reopens
+	sharing      bool // the customer shares the screen
+	paused       bool // the technician stopped viewing (the customer still allows it)
+	reconnecting bool // the connection dropped; the session is trying to get it back
+	monitors     session.MonitorsChanged
+	pointer      session.PointerMoved
+	ownScreen    bool   // the technician's screen is shown to the customer
+	ownBusy      bool   // Share my screen was pressed; TechnicianScreenChanged has not come yet
+	ownNote      string // the outcome of the last Share my screen, said after the state
+	shared       bool   // sharing has been on at least once (until then: connecting)
+	painted      bool   // a picture has been shown since sharing (re)started
+	viewAsk      ask    // the last Request view
+	controlAsk   ask    // the last Request control
+	controlled   bool   // the customer granted control
+	releasing    bool   // Release control was pressed; ControlChanged has not come yet
+	note         string // the outcome of the last control request or release, said after the state
+	askErr       error  // why the last request could not be sent
+	ended        bool
+	endErr       error
+	fit          bool // scaled to the window (else 1:1 with scroll bars); kept when the window reopens
 
 	win        fyne.Window // nil while closed
 	screen     *ui.RemoteScreen
@@ -185,6 +186,13 @@ func (v *viewer) apply(e session.Event) {
 		if v.screen != nil {
 			v.screen.SetPointer(0, 0, false, 0)
 		}
+	case session.Reconnecting:
+		v.reconnecting = true
+		v.sharing, v.paused, v.painted, v.controlled, v.releasing = false, false, false, false, false
+		v.viewAsk, v.controlAsk, v.note = askNone, askNone, ""
+		v.ownScreen, v.ownBusy = false, false
+	case session.Reconnected:
+		v.reconnecting = false
 	case session.MonitorsChanged:
 		v.monitors = e
 	case session.PointerMoved:
@@ -267,6 +275,9 @@ func (v *viewer) stateText() (line, over string) {
 		} else {
 			line = lang.L("viewer.state.ended", map[string]any{"Reason": ui.ErrorText(v.endErr)})
 		}
+		return line, line
+	case v.reconnecting:
+		line = lang.L("viewer.state.reconnecting", v.args())
 		return line, line
 	case !v.sharing:
 		switch v.viewAsk {
@@ -365,6 +376,10 @@ func (v *viewer) refresh() {
 		v.viewBtn.SetText(lang.L("viewer.start_viewing"))
 		v.viewBtn.SetIcon(theme.VisibilityIcon())
 		enable(v.viewBtn, !v.ended && v.viewAsk != askWaiting)
+	case v.reconnecting:
+		v.viewBtn.SetText(lang.L("viewer.request_view"))
+		v.viewBtn.SetIcon(theme.VisibilityIcon())
+		v.viewBtn.Disable()
 	default:
 		v.viewBtn.SetText(lang.L("viewer.request_view"))
 		v.viewBtn.SetIcon(theme.VisibilityIcon())
@@ -378,7 +393,7 @@ func (v *viewer) refresh() {
 		v.shareBtn.SetText(lang.L("viewer.share_screen"))
 		v.shareBtn.SetIcon(theme.MediaVideoIcon())
 	}
-	enable(v.shareBtn, !v.ended && !v.ownBusy)
+	enable(v.shareBtn, !v.ended && !v.ownBusy && !v.reconnecting)
 	if v.screen != nil {
 		p := v.pointer
 		v.screen.SetPointer(p.X, p.Y, p.Visible && v.sharing, p.Shape)

@@ -23,6 +23,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
 
@@ -524,4 +525,47 @@ func TestShareMyScreenWithoutCaptureSaysWhy(t *testing.T) {
 	h.loop.Until(t, 20*time.Second, "the viewer to say the screen cannot be shared", func() bool {
 		return v.status.Text == want && !v.shareBtn.Disabled()
 	})
+}
+
+func TestViewerShowsReconnecting(t *testing.T) {
+	h := testHome(t, "en")
+	h.opts.idleTimeout = 600 * time.Millisecond
+	test.Tap(h.newSession)
+	lk, err := session.ParseLink(h.linkEntry.Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := relay.New(t, lk.Addr)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	g, err := session.Join(ctx, session.Link{Addr: path.Addr(), Key: lk.Key}, session.GuestConfig{Name: "Bob",
+		Screen: capture.NewPattern(), IdleTimeout: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { // the customer's events must be read
+		defer close(done)
+		for range g.Events() {
+		}
+	}()
+	t.Cleanup(func() { g.End(); <-done })
+	h.loop.Until(t, 20*time.Second, "the picture", func() bool { return h.view != nil && h.view.painted })
+	v := h.view
+
+	path.Cut(true)
+	h.loop.Until(t, 20*time.Second, "the viewer to say it is reconnecting", func() bool {
+		return v.status.Text == named("viewer.state.reconnecting")
+	})
+	if v.overText.Text != v.status.Text || !v.viewBtn.Disabled() || !v.controlBtn.Disabled() || !v.shareBtn.Disabled() ||
+		v.endBtn.Disabled() || h.status.Text != v.status.Text {
+		t.Fatal("reconnecting: the state is not over the picture, or buttons other than End session are on")
+	}
+	path.Cut(false)
+	h.loop.Until(t, 20*time.Second, "the picture again", func() bool {
+		return v.status.Text == named("viewer.state.viewing")
+	})
+	if h.status.Text != named("expert.reconnected") {
+		t.Fatalf("home status %q", h.status.Text)
+	}
 }

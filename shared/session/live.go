@@ -409,6 +409,10 @@ func (c *customer) stopSharing() {
 // viewerLeft is called when the technician stopped viewing (or the screen stream failed): nothing is sent
 // until they look again, and control, which needs a seen screen, goes back to the customer.
 func (c *customer) viewerLeft(bool) {
+	if c.l.conn.Err() != nil {
+		c.setControlled(false, false) // the connection dropped: Reconnecting says so; control does not survive it
+		return
+	}
 	c.mu.Lock()
 	allowed := c.sharing
 	c.mu.Unlock()

@@ -3,8 +3,6 @@ package session
 import (
 	"context"
 	"errors"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,105 +10,13 @@ import (
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/transport/relay"
 )
-
-// relay passes UDP datagrams between clients and a server, like a network path; cut makes it drop everything
-// (the network went away) until restore.
-type relay struct {
-	front  *net.UDPConn
-	server *net.UDPAddr
-
-	mu      sync.Mutex
-	cut     bool
-	clients map[string]*net.UDPConn // client address → the relay's socket towards the server for it
-	wg      sync.WaitGroup
-}
-
-func newRelay(t *testing.T, server string) *relay {
-	t.Helper()
-	sa, err := net.ResolveUDPAddr("udp", server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	front, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &relay{front: front, server: sa, clients: map[string]*net.UDPConn{}}
-	r.wg.Go(r.forward)
-	t.Cleanup(r.close)
-	return r
-}
-
-func (r *relay) addr() string { return r.front.LocalAddr().String() }
-
-func (r *relay) setCut(on bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.cut = on
-}
-
-func (r *relay) dropping() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.cut
-}
-
-// forward reads the clients' datagrams and sends them on to the server, each client through its own socket.
-func (r *relay) forward() {
-	buf := make([]byte, 65536)
-	for {
-		n, from, err := r.front.ReadFromUDP(buf)
-		if err != nil {
-			return
-		}
-		if r.dropping() {
-			continue
-		}
-		r.mu.Lock()
-		up, ok := r.clients[from.String()]
-		if !ok {
-			up, err = net.DialUDP("udp", nil, r.server)
-			if err == nil {
-				r.clients[from.String()] = up
-				r.wg.Go(func() { r.back(up, from) })
-			}
-		}
-		r.mu.Unlock()
-		if up != nil {
-			_, _ = up.Write(buf[:n])
-		}
-	}
-}
-
-// back sends the server's datagrams for one client back to it.
-func (r *relay) back(up *net.UDPConn, client *net.UDPAddr) {
-	buf := make([]byte, 65536)
-	for {
-		n, err := up.Read(buf)
-		if err != nil {
-			return
-		}
-		if !r.dropping() {
-			_, _ = r.front.WriteToUDP(buf[:n], client)
-		}
-	}
-}
-
-func (r *relay) close() {
-	_ = r.front.Close()
-	r.mu.Lock()
-	for _, up := range r.clients {
-		_ = up.Close()
-	}
-	r.mu.Unlock()
-	r.wg.Wait()
-}
 
 // resumable is a live session whose customer reaches the technician through a relay.
 type resumable struct {
 	*liveSession
-	relay *relay
+	relay *relay.Relay
 }
 
 func newResumable(t *testing.T, hostIdle, guestIdle, window time.Duration) *resumable {
@@ -121,11 +27,11 @@ func newResumable(t *testing.T, hostIdle, guestIdle, window time.Duration) *resu
 		t.Fatal(err)
 	}
 	t.Cleanup(h.End)
-	r := newRelay(t, h.Link().Addr)
+	r := relay.New(t, h.Link().Addr)
 	rec := input.NewRecorder()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	g, err := Join(ctx, Link{Addr: r.addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob", Screen: capture.NewPattern(),
+	g, err := Join(ctx, Link{Addr: r.Addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob", Screen: capture.NewPattern(),
 		Input: rec, IdleTimeout: guestIdle, ReconnectWindow: window})
 	if err != nil {
 		t.Fatal(err)
@@ -140,10 +46,10 @@ func TestDroppedConnectionComesBack(t *testing.T) {
 	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
 	s.grantControl(t)
 
-	s.relay.setCut(true)
+	s.relay.Cut(true)
 	waitFor(t, s.h.Events(), func(Reconnecting) bool { return true })
 	waitFor(t, s.g.Events(), func(Reconnecting) bool { return true })
-	s.relay.setCut(false)
+	s.relay.Cut(false)
 	waitFor(t, s.g.Events(), func(Reconnected) bool { return true })
 	waitFor(t, s.h.Events(), func(Reconnected) bool { return true })
 
@@ -173,11 +79,11 @@ func TestReturnReplacesAConnectionTheHostStillHolds(t *testing.T) {
 	// The technician's side would notice the loss only after 20 s: the customer's return replaces it.
 	s := newResumable(t, 20*time.Second, 600*time.Millisecond, 20*time.Second)
 	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
-	s.relay.setCut(true)
+	s.relay.Cut(true)
 	waitFor(t, s.g.Events(), func(Reconnecting) bool { return true })
 	// Stopping the sharing while the connection is down holds after it comes back.
 	s.g.StopSharing()
-	s.relay.setCut(false)
+	s.relay.Cut(false)
 	waitFor(t, s.g.Events(), func(Reconnected) bool { return true })
 	waitFor(t, s.h.Events(), func(e Event) bool {
 		if _, ok := e.(Reconnecting); ok {
@@ -198,7 +104,7 @@ func TestReturnReplacesAConnectionTheHostStillHolds(t *testing.T) {
 func TestConnectionThatDoesNotComeBackEndsTheSession(t *testing.T) {
 	s := newResumable(t, 600*time.Millisecond, 600*time.Millisecond, 1500*time.Millisecond)
 	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
-	s.relay.setCut(true)
+	s.relay.Cut(true)
 	for _, ch := range []<-chan Event{s.h.Events(), s.g.Events()} {
 		waitFor(t, ch, func(Reconnecting) bool { return true })
 		end := waitFor(t, ch, func(Ended) bool { return true })

@@ -35,9 +35,14 @@ const technicianID protocol.ParticipantID = 1
 
 func newTechnician(h *Host, l *link) *technician {
 	t := &technician{h: h, l: l, asks: map[uint64]protocol.Permission{}}
+	// A connection that drops ends the streams too; Reconnecting says so, not a change of sharing.
 	t.view = newScreenView(h.ev,
 		func() { h.ev.send(SharingChanged{On: true}) },
-		func(left bool) { h.ev.send(SharingChanged{On: false, Paused: left}) })
+		func(left bool) {
+			if l.conn.Err() == nil {
+				h.ev.send(SharingChanged{On: false, Paused: left})
+			}
+		})
 	t.own = &screenShare{conn: l.conn, me: technicianID, workers: &t.workers, owns: true,
 		onEnd: func(left bool) { h.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) }}
 	return t
