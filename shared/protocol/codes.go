@@ -41,6 +41,9 @@ const (
 	NotPermitted      Code = 18 // the action needs a consent or permission not held
 	Unreachable       Code = 19 // the peer could not be reached (local only: never sent)
 	ConnectionLost    Code = 20 // the network went silent (local only: never sent)
+	TextTooLong       Code = 21 // text typed on this side is over its limit, e.g. a chat message (local only: never sent)
+	ReadFailed        Code = 22 // a file being sent could not be read on the sender's side (I/O error, file changed or gone)
+	WriteFailed       Code = 23 // a received file could not be written (permission denied, I/O error)
 )
 
 // codeTable is the one table of codes: the name shown in logs and the i18n
@@ -67,6 +70,9 @@ var codeTable = [...]struct{ name, key string }{
 	NotPermitted:      {"not permitted", "error.not_permitted"},
 	Unreachable:       {"unreachable", "error.unreachable"},
 	ConnectionLost:    {"connection lost", "error.connection_lost"},
+	TextTooLong:       {"text too long", "error.text_too_long"},
+	ReadFailed:        {"read failed", "error.read_failed"},
+	WriteFailed:       {"write failed", "error.write_failed"},
 }
 
 // UnknownCodeKey is the i18n key MessageKey returns for a code this version
