@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/chat"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/input"
 
@@ -44,6 +45,7 @@ type Guest struct {
 	id      *transport.Identity // kept: a reconnection must come from the same certificate
 	welcome *protocol.Welcome   // the first Welcome (session ID, preferences, resume secret)
 	ev      *events
+	chat    *chat.Room
 
 	mu       sync.Mutex // guards l, live and stopLive, which a reconnection replaces
 	l        *link
@@ -65,6 +67,10 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	}
 	g := &Guest{cfg: cfg, addr: lk.Addr, id: id, welcome: w, l: l, lifetime: newLifetime()}
 	g.ev = newEvents(g.ended)
+	if g.chat, err = newRoom(w.You, g.participantName, g.ev); err != nil {
+		_ = l.conn.Close(protocol.Internal, "")
+		return nil, err
+	}
 	g.live = newCustomer(g, l, w.You, cfg, nil)
 	var liveCtx context.Context
 	liveCtx, g.stopLive = context.WithCancel(context.Background())
@@ -138,6 +144,24 @@ func (g *Guest) Preferences() protocol.Preferences { return g.welcome.Preference
 // Events returns the session's events; the channel closes after Ended.
 func (g *Guest) Events() <-chan Event { return g.ev.ch }
 
+// SendChat sends a chat message to the technician; it is in the log (Chat) at once and ChatDelivered follows
+// when the technician's program has it. Errors: chat.ErrEmpty, a *protocol.Error (TextTooLong), chat.ErrClosed
+// after the session.
+func (g *Guest) SendChat(text string) (chat.Message, error) { return g.chat.Send(text) }
+
+// Chat returns the whole chat log, oldest first.
+func (g *Guest) Chat() []chat.Message { return g.chat.History() }
+
+// participantName names a participant in the chat log, from the first Welcome.
+func (g *Guest) participantName(id protocol.ParticipantID) string {
+	for _, p := range g.welcome.Participants {
+		if p.ID == id {
+			return p.Name
+		}
+	}
+	return ""
+}
+
 // cur returns the customer's half of the current connection.
 func (g *Guest) cur() *customer {
 	g.mu.Lock()
@@ -148,6 +172,7 @@ func (g *Guest) cur() *customer {
 func (g *Guest) run() {
 	defer g.wg.Done()
 	defer g.ev.close()
+	defer g.chat.Close()
 	life, endLife := context.WithCancel(context.Background()) // cancelled when the session ends here
 	var watching sync.WaitGroup
 	watching.Go(func() {

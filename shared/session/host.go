@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/chat"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -50,6 +51,9 @@ type Host struct {
 	ev       *events
 	fails    chan error
 	live     *technician // set once the customer has joined, before Joined is sent
+	chat     *chat.Room
+	peerMu   sync.Mutex
+	peer     string // the customer's name, for the chat log
 	lifeMu   sync.Mutex
 	lifetime
 }
@@ -67,6 +71,10 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	h := &Host{cfg: cfg, key: key, gate: &hostGate{key: key}, conns: make(chan *transport.Conn),
 		fails: make(chan error, 8), lifetime: newLifetime()}
 	h.ev = newEvents(h.ended)
+	h.chat, err = newRoom(technicianID, h.participantName, h.ev)
+	if err != nil {
+		return nil, err
+	}
 	listen := cfg.Listen
 	if listen == "" {
 		listen = ":0"
@@ -104,6 +112,7 @@ func (h *Host) Events() <-chan Event { return h.ev.ch }
 func (h *Host) run() {
 	defer h.wg.Done()
 	defer h.ev.close()
+	defer h.chat.Close()
 	acceptCtx, stopAccepting := context.WithCancel(context.Background())
 	var accepting sync.WaitGroup
 	accepting.Go(func() { h.accept(acceptCtx) })
@@ -374,6 +383,24 @@ func (h *Host) SharingScreen() bool {
 	return t.own.running()
 }
 
+// SendChat sends a chat message to the customer; it is in the log (Chat) at once and ChatDelivered follows
+// when the customer's program has it. Errors: chat.ErrEmpty, a *protocol.Error (TextTooLong), chat.ErrClosed
+// after the session.
+func (h *Host) SendChat(text string) (chat.Message, error) { return h.chat.Send(text) }
+
+// Chat returns the whole chat log, oldest first.
+func (h *Host) Chat() []chat.Message { return h.chat.History() }
+
+// participantName names a participant in the chat log.
+func (h *Host) participantName(id protocol.ParticipantID) string {
+	if id == technicianID {
+		return h.cfg.Name
+	}
+	h.peerMu.Lock()
+	defer h.peerMu.Unlock()
+	return h.peer
+}
+
 // Controlling reports whether the customer has granted control.
 func (h *Host) Controlling() bool {
 	t, err := h.tech()
@@ -450,10 +477,13 @@ func (h *Host) welcome(c *transport.Conn, resume bool) (*link, error) {
 		}
 		h.customer = c.PeerID()
 	}
-	w := &protocol.Welcome{Version: uint(c.Version()), SessionID: h.sid, You: 2, Preferences: h.cfg.Preferences,
+	h.peerMu.Lock()
+	h.peer = l.peer.Name
+	h.peerMu.Unlock()
+	w := &protocol.Welcome{Version: uint(c.Version()), SessionID: h.sid, You: customerID, Preferences: h.cfg.Preferences,
 		ResumeSecret: h.secret, Participants: []protocol.Participant{
 			{ID: technicianID, Name: h.cfg.Name, Role: protocol.RoleTechnician},
-			{ID: 2, Name: l.peer.Name, Role: protocol.RoleCustomer},
+			{ID: customerID, Name: l.peer.Name, Role: protocol.RoleCustomer},
 		}}
 	if err := l.enc.Encode(local); err != nil {
 		return nil, l.fail(err)

@@ -179,6 +179,10 @@ func (c *customer) acceptStreams(ctx context.Context) {
 		case protocol.Input:
 			st.CancelWrite(quic.StreamErrorCode(protocol.NoError)) // nothing goes back on it
 			c.workers.Go(func() { c.readInput(st) })
+		case protocol.Chat:
+			if c.g.chat.AttachQUIC(st, technicianID) != nil {
+				transport.Refuse(st, protocol.SessionEnded)
+			}
 		case protocol.Screen:
 			if h.Sharer == c.you || !c.view.take(st) {
 				transport.Refuse(st, protocol.ProtocolViolation) // not the technician's, or one is shown already

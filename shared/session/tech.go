@@ -30,8 +30,11 @@ type technician struct {
 	workers    sync.WaitGroup
 }
 
-// technicianID is the technician's participant ID: the host assigns 1 to itself.
-const technicianID protocol.ParticipantID = 1
+// The participant IDs of an attended session: the host assigns 1 to itself and 2 to the customer.
+const (
+	technicianID protocol.ParticipantID = 1
+	customerID   protocol.ParticipantID = 2
+)
 
 func newTechnician(h *Host, l *link) *technician {
 	t := &technician{h: h, l: l, asks: map[uint64]protocol.Permission{}}
@@ -58,6 +61,11 @@ func (t *technician) start(ctx context.Context) {
 		t.consent = &sender{enc: protocol.NewEncoder(st, protocol.Consent)}
 		t.mu.Unlock()
 		t.workers.Go(func() { t.readConsent(st) })
+	}
+	if st, err := t.l.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Chat}); err == nil {
+		if t.h.chat.AttachQUIC(st, customerID) != nil {
+			transport.Refuse(st, protocol.SessionEnded)
+		}
 	}
 	t.workers.Go(func() { t.acceptStreams(ctx) })
 	t.workers.Go(func() { readDatagrams(ctx, t.l.conn, t.view) })
