@@ -16,9 +16,11 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/chat"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/ui"
 )
 
 // live is the part of the toolbar that keeps the customer in charge during a session: an indicator that says,
@@ -30,6 +32,8 @@ type live struct {
 	notices     *fyne.Container // why sharing or control cannot work here; empty when both can
 	stopBtn     *widget.Button
 	takeBackBtn *widget.Button
+	chatBtn     *widget.Button // shows or hides the chat pane
+	chat        *ui.ChatPane   // hidden until the customer or a message opens it; keeps the log while hidden
 
 	techName     string      // the technician's name as shown
 	sharing      bool        // as the engine last said
@@ -72,6 +76,15 @@ func (t *toolbar) buildLive() {
 	t.takeBackBtn.Importance = widget.WarningImportance
 	t.takeBackBtn.Hide()
 	t.win.Canvas().AddShortcut(takeBackShortcut, func(fyne.Shortcut) { t.takeBack() })
+	t.chat = ui.NewChatPane(func(text string) (chat.Message, error) {
+		if t.guest == nil {
+			return chat.Message{}, chat.ErrClosed
+		}
+		return t.guest.SendChat(text)
+	})
+	t.chat.Hide()
+	t.chatBtn = widget.NewButtonWithIcon(lang.L("chat.title"), theme.MailComposeIcon(), t.toggleChat)
+	t.chatBtn.Hide()
 
 	t.notices = container.NewVBox()
 	if t.opts.screen == nil {
@@ -123,6 +136,9 @@ func (t *toolbar) startLive(g *session.Guest, techName string) {
 	t.indicator.Show()
 	t.stopBtn.Show()
 	t.takeBackBtn.Show()
+	t.chatBtn.Show()
+	t.chat.Set(nil)
+	t.chat.SetEnabled(true)
 	t.showLive()
 }
 
@@ -137,6 +153,8 @@ func (t *toolbar) stopLive() {
 	t.indicator.Hide()
 	t.stopBtn.Hide()
 	t.takeBackBtn.Hide()
+	t.chatBtn.Hide()
+	t.chat.SetEnabled(false) // the log stays readable until the next session
 }
 
 // showLive brings the indicator and the buttons in line with what the technician can do.
@@ -163,6 +181,11 @@ func (t *toolbar) showLive() {
 			theme.ColorNameForeground, theme.VisibilityOffIcon()
 	}
 	t.indicator.set(bg, fg, icon, text)
+	if t.sharing {
+		t.chat.SetNote(lang.L("customer.chat_note", args))
+	} else {
+		t.chat.SetNote("")
+	}
 	for _, b := range t.stopButtons() {
 		if t.sharing || t.paused {
 			b.Enable()
@@ -264,6 +287,41 @@ func (t *toolbar) sharingChanged(g *session.Guest, e session.SharingChanged) {
 		t.status.SetText(lang.L("customer.sharing_stopped", map[string]any{"Name": t.techName}))
 	}
 	t.showLive()
+}
+
+// toggleChat shows or hides the chat pane; the log is kept either way.
+func (t *toolbar) toggleChat() {
+	if t.chat.Visible() {
+		t.chat.Hide()
+	} else {
+		t.openChat()
+	}
+	t.fitWindow()
+}
+
+// openChat shows the chat pane with the keyboard in its field.
+func (t *toolbar) openChat() {
+	t.chat.Show()
+	t.fitWindow()
+	t.win.Canvas().Focus(t.chat.Field())
+}
+
+// fitWindow grows the window to what its content needs (the chat pane opened).
+func (t *toolbar) fitWindow() {
+	t.win.Resize(t.win.Canvas().Size().Max(t.win.Content().MinSize()))
+}
+
+// chatReceived shows the technician's message: the toolbar comes to the front with the chat open.
+func (t *toolbar) chatReceived(g *session.Guest, m chat.Message) {
+	if t.guest != g {
+		return
+	}
+	t.chat.Add(m)
+	if !t.chat.Visible() {
+		t.openChat()
+	}
+	t.win.Show()
+	t.win.RequestFocus()
 }
 
 // reconnectingChanged shows that the connection dropped and is being restored, or that it is back.

@@ -526,3 +526,47 @@ func TestDroppedConnectionIsShownAndComesBack(t *testing.T) {
 	waitHost(t, h, func(session.Reconnected) bool { return true })
 	waitHost(t, h, func(session.ScreenUpdated) bool { return true })
 }
+
+func TestChatOpensOnAMessageAndKeepsTheLog(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	if s.chat.Visible() || !s.chatBtn.Visible() {
+		t.Fatal("the chat pane should start closed, with its button")
+	}
+	if _, err := s.h.SendChat("Hello Bob, I am looking at the printer settings."); err != nil {
+		t.Fatal(err)
+	}
+	s.until(t, "the chat pane to open with the message", func() bool {
+		return s.chat.Visible() && len(s.chat.Messages()) == 1
+	})
+	if m := s.chat.Messages()[0]; m.Name != "Alice" || m.Outgoing {
+		t.Fatalf("message shown %+v", m)
+	}
+	if s.win.Canvas().Focused() != s.chat.Field() {
+		t.Fatal("the keyboard is not in the chat field")
+	}
+	test.Type(s.chat.Field(), "Thanks!")
+	test.Tap(s.chat.SendBtn)
+	got := waitHost(t, s.h, func(session.ChatReceived) bool { return true }).Message
+	if got.Text != "Thanks!" || got.Name != "Bob" {
+		t.Fatalf("the technician got %+v", got)
+	}
+	s.until(t, "the customer's message marked delivered", func() bool {
+		msgs := s.chat.Messages()
+		return len(msgs) == 2 && msgs[1].Delivered
+	})
+	// Collapsing and expanding keeps the log.
+	test.Tap(s.chatBtn)
+	if s.chat.Visible() {
+		t.Fatal("the chat button did not collapse the pane")
+	}
+	test.Tap(s.chatBtn)
+	if !s.chat.Visible() || len(s.chat.Messages()) != 2 {
+		t.Fatal("the log was lost when the pane collapsed")
+	}
+	// While the screen is shared, the customer is told the technician sees what they type.
+	if want := lang.L("customer.chat_note", map[string]any{"Name": "Alice"}); s.chat.Note() != want {
+		t.Fatalf("chat note %q, want %q", s.chat.Note(), want)
+	}
+	test.Tap(s.stopBtn)
+	s.until(t, "the note to go with the sharing", func() bool { return s.chat.Note() == "" })
+}

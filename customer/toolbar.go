@@ -141,7 +141,8 @@ func (t *toolbar) build() {
 		t.indicator,
 		widget.NewSeparator(),
 		t.form,
-		container.NewHBox(t.stopBtn, t.takeBackBtn),
+		container.NewHBox(t.stopBtn, t.takeBackBtn, t.chatBtn),
+		t.chat,
 		container.NewHBox(t.joinBtn, layout.NewSpacer(), t.endBtn),
 		t.notices,
 		t.status,
@@ -272,6 +273,14 @@ func (t *toolbar) follow(g *session.Guest) {
 			t.opts.do(func() {
 				if t.guest == g && t.tech != nil {
 					t.tech.pointer(e)
+				}
+			})
+		case session.ChatReceived:
+			t.opts.do(func() { t.chatReceived(g, e.Message) })
+		case session.ChatDelivered:
+			t.opts.do(func() {
+				if t.guest == g {
+					t.chat.Add(e.Message)
 				}
 			})
 		case session.Reconnecting:

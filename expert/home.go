@@ -269,7 +269,8 @@ func (h *home) apply(e session.Event) {
 		h.view.open()
 		h.viewerChanged()
 	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged, session.MonitorsChanged,
-		session.PointerMoved, session.TechnicianScreenChanged, session.Reconnecting, session.Reconnected:
+		session.PointerMoved, session.TechnicianScreenChanged, session.Reconnecting, session.Reconnected,
+		session.ChatReceived, session.ChatDelivered:
 		if h.view != nil {
 			h.view.apply(e)
 			switch e.(type) {

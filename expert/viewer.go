@@ -70,6 +70,9 @@ type viewer struct {
 	monitorSel *widget.Select
 	controlBtn *widget.Button
 	shareBtn   *widget.Button
+	chatBtn    *widget.Button
+	chat       *ui.ChatPane
+	chatOpen   bool // the chat pane is shown; kept when the window reopens
 	endBtn     *widget.Button
 	status     *widget.Label
 }
@@ -110,13 +113,18 @@ func (v *viewer) open() {
 	v.monitorSel.PlaceHolder = lang.L("viewer.monitor")
 	v.controlBtn = widget.NewButtonWithIcon(lang.L("viewer.request_control"), theme.ComputerIcon(), v.toggleControl)
 	v.shareBtn = widget.NewButtonWithIcon(lang.L("viewer.share_screen"), theme.MediaVideoIcon(), v.toggleShare)
+	v.chatBtn = widget.NewButtonWithIcon(lang.L("chat.title"), theme.MailComposeIcon(), v.toggleChat)
+	v.chat = ui.NewChatPane(v.host.SendChat)
+	v.chat.Set(v.host.Chat())
+	v.chat.SetEnabled(!v.ended)
+	v.chat.Hidden = !v.chatOpen
 	v.endBtn = widget.NewButtonWithIcon(lang.L("viewer.end_session"), theme.CancelIcon(), v.confirmEnd)
 	v.endBtn.Importance = widget.DangerImportance
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 
 	bar := container.NewHBox(v.fitBtn, v.fullBtn, v.monitorSel, widget.NewSeparator(), v.viewBtn, v.controlBtn,
-		v.shareBtn, layout.NewSpacer(), v.endBtn)
+		v.shareBtn, v.chatBtn, layout.NewSpacer(), v.endBtn)
 	// The bars are opaque and drawn after the picture: at 1:1 the remote screen (a fyne.Scrollable, which
 	// Fyne clips to its own bounds rather than to the enclosing scroll's) can paint beyond the viewport.
 	top := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
@@ -124,7 +132,8 @@ func (v *viewer) open() {
 	bottom := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
 		container.NewVBox(widget.NewSeparator(), container.NewPadded(v.status)))
 	w.SetPadded(false) // the picture runs to the window's edges; the bars have their own padding
-	w.SetContent(container.NewBorder(top, bottom, nil, nil, container.NewStack(v.scroll, v.over)))
+	side := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)), container.NewPadded(v.chat))
+	w.SetContent(container.NewBorder(top, bottom, nil, side, container.NewStack(v.scroll, v.over)))
 	w.Resize(fyne.NewSize(1024, 720))
 	// F11 toggles full screen and Escape leaves it, while the keyboard is not the customer's (the remote
 	// screen has focus only under control; then every key goes to the customer's computer and the button does).
@@ -152,7 +161,7 @@ func (v *viewer) open() {
 func (v *viewer) forget() {
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
 	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.endBtn, v.status = nil, nil, nil, nil, nil, nil
-	v.monitorSel, v.shareBtn = nil, nil
+	v.monitorSel, v.shareBtn, v.chatBtn, v.chat = nil, nil, nil, nil
 }
 
 // close closes the window, if open.
@@ -186,6 +195,19 @@ func (v *viewer) apply(e session.Event) {
 		if v.screen != nil {
 			v.screen.SetPointer(0, 0, false, 0)
 		}
+	case session.ChatReceived:
+		if v.chat != nil {
+			v.chat.Add(e.Message)
+			if !v.chatOpen {
+				v.toggleChat()
+			}
+		}
+		return
+	case session.ChatDelivered:
+		if v.chat != nil {
+			v.chat.Add(e.Message)
+		}
+		return
 	case session.Reconnecting:
 		v.reconnecting = true
 		v.sharing, v.paused, v.painted, v.controlled, v.releasing = false, false, false, false, false
@@ -259,6 +281,9 @@ func answerOf(e session.ConsentAnswered) ask {
 // end shows that the session is over (err nil: ended here).
 func (v *viewer) end(err error) {
 	v.ended, v.endErr = true, err
+	if v.chat != nil {
+		v.chat.SetEnabled(false)
+	}
 	v.controlled, v.releasing, v.note = false, false, ""
 	v.refresh()
 }
@@ -499,6 +524,21 @@ func (v *viewer) chooseMonitor(string) {
 	v.act(func() error { return v.host.SelectMonitor(id) }, func(err error) {
 		v.note = lang.L("viewer.note.request_failed", map[string]any{"Reason": ui.ErrorText(err)})
 	})
+}
+
+// toggleChat shows or hides the chat pane beside the picture; the log is kept either way.
+func (v *viewer) toggleChat() {
+	if v.chat == nil {
+		return
+	}
+	v.chatOpen = !v.chatOpen
+	if v.chatOpen {
+		v.chat.Show()
+		v.win.Canvas().Focus(v.chat.Field())
+	} else {
+		v.chat.Hide()
+	}
+	v.win.Content().Refresh()
 }
 
 // toggleView stops viewing, or starts it again (after the technician stopped) or asks for it (after the

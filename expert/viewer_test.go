@@ -569,3 +569,38 @@ func TestViewerShowsReconnecting(t *testing.T) {
 		t.Fatalf("home status %q", h.status.Text)
 	}
 }
+
+func TestViewerChat(t *testing.T) {
+	h := testHome(t, "en")
+	c := joinSharing(t, h)
+	v := h.view
+	if v.chat.Visible() {
+		t.Fatal("the chat pane should start closed")
+	}
+	if _, err := c.g.SendChat("My printer says <offline>."); err != nil {
+		t.Fatal(err)
+	}
+	h.loop.Until(t, 20*time.Second, "the chat pane to open with the customer's message", func() bool {
+		return v.chat.Visible() && len(v.chat.Messages()) == 1
+	})
+	if m := v.chat.Messages()[0]; m.Name != "Bob" || m.Text != "My printer says <offline>." {
+		t.Fatalf("shown %+v", m)
+	}
+	test.Type(v.chat.Field(), "Let me look.")
+	test.Tap(v.chat.SendBtn)
+	got := waitCustomer(t, c, func(session.ChatReceived) bool { return true }).Message
+	if got.Text != "Let me look." || got.Name != "Alice" {
+		t.Fatalf("the customer got %+v", got)
+	}
+	h.loop.Until(t, 20*time.Second, "delivered", func() bool {
+		msgs := v.chat.Messages()
+		return len(msgs) == 2 && msgs[1].Delivered
+	})
+	// Closing and reopening the viewer keeps the log and the open pane.
+	v.win.Close()
+	h.loop.Drain()
+	test.Tap(h.showViewer)
+	if v.chat == nil || !v.chat.Visible() || len(v.chat.Messages()) != 2 {
+		t.Fatal("the reopened viewer lost the chat")
+	}
+}
