@@ -2,10 +2,11 @@
 // real QUIC in this process) and prints what the technician gets: frames per second, capture-to-decoded
 // latency, bytes per second and CPU per frame.
 //
-//	go run ./shared/session/livebench [-d 10s] [-json] [-x11] [FILE.frames.zst]
+//	go run ./shared/session/livebench [-d 10s] [-json] [-x11 [-animate FILE.frames.zst]] [FILE.frames.zst]
 //
-// The customer shares a recording of ../shared/corpus (looping), or the real display with -x11. Both engines
-// share this process, so the CPU figure is the two sides together.
+// The customer shares a recording of ../shared/corpus (looping), or the real display with -x11, on which
+// -animate plays a recording meanwhile (from a child process, whose CPU is not counted) so that something
+// moves. Both engines share this process, so the CPU figure is the two sides together.
 package main
 
 import (
@@ -43,7 +44,16 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "how long to run")
 	asJSON := flag.Bool("json", false, "print one JSON object")
 	x11 := flag.Bool("x11", false, "share the real display ($DISPLAY) instead of a recording")
+	animate := flag.String("animate", "", "with -x11: play this recording on the display meanwhile")
+	paintRec := flag.String("paint", "", "(internal) play this recording on $DISPLAY until stopped")
+	paintFPS := flag.Int("paint-fps", 30, "frames per second of -animate")
 	flag.Parse()
+	if *paintRec != "" {
+		if err := paint(*paintRec, *paintFPS); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	path := "../shared/corpus/web-scroll.frames.zst"
 	if flag.NArg() > 0 {
 		path = flag.Arg(0)
@@ -51,18 +61,28 @@ func main() {
 	var src capture.Source
 	var err error
 	name := path
+	fatal := func(err error) { log.Fatal(err) } // stops the painter first, once there is one
 	if *x11 {
 		src, err = capture.New()
 		name = "display " + os.Getenv("DISPLAY")
+		if err == nil && *animate != "" {
+			stop, perr := startPainter(*animate, *paintFPS)
+			if perr != nil {
+				log.Fatal(perr)
+			}
+			defer stop()
+			name += fmt.Sprintf(" playing %s at %d fps", *animate, *paintFPS)
+			fatal = func(err error) { stop(); log.Fatal(err) }
+		}
 	} else {
 		src, err = capture.OpenReplay(path)
 	}
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	res, err := run(src, *dur)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	res.Source = name
 	if *asJSON {
