@@ -47,7 +47,7 @@ func paint(rec string, fps int) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }()
 	c, err := xgb.NewConn()
 	if err != nil {
 		return fmt.Errorf("painter: %w", err)
