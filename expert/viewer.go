@@ -188,8 +188,11 @@ func (v *viewer) apply(e session.Event) {
 	switch e := e.(type) {
 	case session.SharingChanged:
 		v.sharing, v.paused = e.On, e.Paused
-		if e.On {
+		switch {
+		case e.On:
 			v.shared, v.painted, v.viewAsk = true, false, askNone
+		case !e.Paused:
+			v.shared = true // stopped by the customer, maybe before the first picture: say so, not "connecting"
 		}
 		v.pointer.Visible = false
 		if v.screen != nil {

@@ -170,10 +170,14 @@ func (c *customer) acceptStreams(ctx context.Context) {
 			if first {
 				c.consent = &sender{enc: protocol.NewEncoder(st, protocol.Consent)}
 			}
+			stopped := !c.sharing
 			c.mu.Unlock()
 			if !first {
 				transport.Refuse(st, protocol.ProtocolViolation)
 				continue
+			}
+			if stopped && c.share.has() { // the customer stopped sharing before this stream came: say so now
+				_ = c.consentSender().send(&protocol.ConsentRevoke{What: protocol.PermView})
 			}
 			c.workers.Go(func() { c.readConsent(st) })
 		case protocol.Input:
@@ -406,6 +410,12 @@ func (c *customer) stopSharing() {
 	c.mu.Unlock()
 	if c.share.stop() || was {
 		c.g.ev.send(SharingChanged{On: false})
+	}
+	if was {
+		// The screen stream's end says it too, but there may be none yet (stopped before the first frame).
+		if s := c.consentSender(); s != nil {
+			_ = s.send(&protocol.ConsentRevoke{What: protocol.PermView})
+		}
 	}
 	c.setControlled(false, true)
 }

@@ -320,3 +320,23 @@ func TestInputMapsToTheSharedMonitor(t *testing.T) {
 		t.Fatalf("moved to %v, want 325,7", got[0])
 	}
 }
+
+func TestStoppingBeforeTheFirstFrameIsToldToTheTechnician(t *testing.T) {
+	h := newTestHost(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	// A screen that never yields a frame: nothing flows before the customer stops.
+	g, err := Join(ctx, h.Link(), GuestConfig{Name: "Bob", Screen: stuck{capture.NewPattern()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	waitFor(t, h.Events(), func(Joined) bool { return true })
+	g.StopSharing()
+	waitFor(t, h.Events(), func(e SharingChanged) bool { return !e.On && !e.Paused })
+}
+
+// stuck is a source whose captures fail: no frame ever leaves.
+type stuck struct{ *capture.Pattern }
+
+func (stuck) Capture(int, *codec.Frame) error { return errors.New("stuck") }

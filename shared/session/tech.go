@@ -127,8 +127,13 @@ func (t *technician) readConsent(st *quic.Stream) {
 				t.h.ev.send(ControlChanged{Granted: true})
 			}
 		case *protocol.ConsentRevoke:
-			if m.What == protocol.PermControl {
+			switch m.What {
+			case protocol.PermControl:
 				t.loseControl()
+			case protocol.PermView:
+				if !t.view.flowing() { // stopped before its screen stream arrived: say so (else its end does)
+					t.h.ev.send(SharingChanged{On: false})
+				}
 			}
 		}
 	}
