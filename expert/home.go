@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/store"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/version"
@@ -39,6 +40,9 @@ type options struct {
 	// idleTimeout is how long a silent connection lasts before it counts as dropped (the default if 0; tests
 	// shorten it).
 	idleTimeout time.Duration
+	// store keeps the sessions' history for reports; nil when it could not be opened (storeErr says why).
+	store    *store.Store
+	storeErr error
 }
 
 // home is the Expert home window and the session it hosts.
@@ -62,6 +66,7 @@ type home struct {
 	host      *session.Host // nil when no session; touched on the UI goroutine only
 	following chan struct{} // closed when the goroutine following host's events has returned
 	work      *worker       // runs host's actions that may block, in order; stopped by the following goroutine
+	rec       *recorder     // writes host's history; used by the following goroutine and the worker
 	view      *viewer       // the customer's screen, once joined (kept after the session ends, until the next one)
 	countdown *countdown    // nil when no key is counting down
 }
@@ -123,6 +128,9 @@ func (h *home) build() {
 		}
 	})
 	h.status = widget.NewLabel(lang.L("expert.no_session"))
+	if h.opts.storeErr != nil {
+		h.status.SetText(lang.L("expert.history_unavailable", map[string]any{"Reason": h.opts.storeErr.Error()}))
+	}
 	h.status.Wrapping = fyne.TextWrapWord
 
 	keyLabel := widget.NewLabelWithStyle(lang.L("expert.support_key"), fyne.TextAlignCenter, fyne.TextStyle{})
@@ -176,10 +184,12 @@ func (h *home) startSession() {
 	h.following = following
 	work := newWorker()
 	h.work = work
+	rec := newRecorder(h.opts.store, h.opts.name)
+	h.rec = rec
 	go func() {
 		defer close(following)
 		defer work.close() // the session is over: its actions would fail anyway
-		h.follow(host)
+		h.follow(host, rec)
 	}()
 	if h.opts.onLink != nil {
 		h.opts.onLink(lk)
@@ -232,9 +242,10 @@ func (h *home) stopCountdown() {
 
 // follow turns the session's events into UI changes; it ends when the session does. Screen updates (up to one a
 // frame) are coalesced: one repaint callback at a time, with the union of the regions changed meanwhile.
-func (h *home) follow(host *session.Host) {
+func (h *home) follow(host *session.Host, rec *recorder) {
 	var paints ui.PaintQueue
 	for e := range host.Events() {
+		rec.event(host, e) // the history first: what the windows show is on disk
 		if u, ok := e.(session.ScreenUpdated); ok {
 			if paints.Add(u.Changed) {
 				h.opts.do(func() {

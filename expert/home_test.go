@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"image"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/store"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
@@ -39,7 +41,8 @@ func testHome(t *testing.T, language string) *shown {
 	s := &shown{loop: uitest.NewLoop()}
 	s.home = newHome(test.NewTempApp(t), options{do: s.loop.Do, listen: "127.0.0.1:0", advertise: "127.0.0.1",
 		name: "Alice", onEvent: func(e session.Event) { s.events = append(s.events, e) },
-		capture: func() (capture.Source, error) { return capture.NewPattern(image.Rect(0, 0, 200, 100)), nil }})
+		capture: func() (capture.Source, error) { return capture.NewPattern(image.Rect(0, 0, 200, 100)), nil },
+		store:   testStore(t)})
 	t.Cleanup(s.shutdown)
 	return s
 }
@@ -200,4 +203,15 @@ func TestRetiredKeyOffersNewKey(t *testing.T) {
 	if _, ok := h.waitEvent(t).(session.Joined); !ok {
 		t.Fatal("want Joined with the new key")
 	}
+}
+
+// testStore opens a history in a temporary folder.
+func testStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log"
@@ -11,11 +12,15 @@ import (
 
 	"github.com/tandem-remote/tandem/i18n"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/store"
 	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/version"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "report" {
+		os.Exit(reportCommand(os.Args[2:], os.Stdout, os.Stderr, store.OpenDefault))
+	}
 	var opts options
 	flag.StringVar(&opts.listen, "listen", "", "UDP address to listen on (default: all interfaces, any port)")
 	flag.StringVar(&opts.advertise, "advertise", "", "host name or address the join link names (default: this machine's LAN address)")
@@ -39,6 +44,14 @@ func main() {
 				log.Printf("writing join link: %v", err)
 			}
 		}
+	}
+	st, err := store.OpenDefault(context.Background())
+	if err != nil {
+		log.Printf("history: %v", err)
+		opts.storeErr = err
+	} else {
+		opts.store = st
+		defer func() { _ = st.Close() }()
 	}
 	a := app.NewWithID("org.tandem-remote.expert")
 	h := newHome(a, opts)

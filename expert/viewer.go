@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"image/color"
+	"log"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -9,11 +12,14 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tandem-remote/tandem/shared/chat"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/report"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/ui"
 )
@@ -71,14 +77,17 @@ type viewer struct {
 	controlBtn *widget.Button
 	shareBtn   *widget.Button
 	chatBtn    *widget.Button
+	reportBtn  *widget.Button
 	chat       *ui.ChatPane
-	chatOpen   bool // the chat pane is shown; kept when the window reopens
+	chatOpen   bool   // the chat pane is shown; kept when the window reopens
+	reportNote string // where the last report was saved, or why it was not
+	rec        *recorder
 	endBtn     *widget.Button
 	status     *widget.Label
 }
 
 func newViewer(h *home, host *session.Host, name string) *viewer {
-	return &viewer{home: h, host: host, name: name, fit: true}
+	return &viewer{home: h, host: host, name: name, fit: true, rec: h.rec}
 }
 
 // open shows the viewer window, building it if it is closed.
@@ -114,7 +123,8 @@ func (v *viewer) open() {
 	v.controlBtn = widget.NewButtonWithIcon(lang.L("viewer.request_control"), theme.ComputerIcon(), v.toggleControl)
 	v.shareBtn = widget.NewButtonWithIcon(lang.L("viewer.share_screen"), theme.MediaVideoIcon(), v.toggleShare)
 	v.chatBtn = widget.NewButtonWithIcon(lang.L("chat.title"), theme.MailComposeIcon(), v.toggleChat)
-	v.chat = ui.NewChatPane(v.host.SendChat)
+	v.reportBtn = widget.NewButtonWithIcon(lang.L("viewer.report"), theme.DocumentSaveIcon(), v.askReport)
+	v.chat = ui.NewChatPane(v.sendChat)
 	v.chat.Set(v.host.Chat())
 	v.chat.SetEnabled(!v.ended)
 	v.chat.Hidden = !v.chatOpen
@@ -124,7 +134,7 @@ func (v *viewer) open() {
 	v.status.Wrapping = fyne.TextWrapWord
 
 	bar := container.NewHBox(v.fitBtn, v.fullBtn, v.monitorSel, widget.NewSeparator(), v.viewBtn, v.controlBtn,
-		v.shareBtn, v.chatBtn, layout.NewSpacer(), v.endBtn)
+		v.shareBtn, v.chatBtn, layout.NewSpacer(), v.reportBtn, v.endBtn)
 	// The bars are opaque and drawn after the picture: at 1:1 the remote screen (a fyne.Scrollable, which
 	// Fyne clips to its own bounds rather than to the enclosing scroll's) can paint beyond the viewport.
 	top := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
@@ -161,7 +171,7 @@ func (v *viewer) open() {
 func (v *viewer) forget() {
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
 	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.endBtn, v.status = nil, nil, nil, nil, nil, nil
-	v.monitorSel, v.shareBtn, v.chatBtn, v.chat = nil, nil, nil, nil
+	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn = nil, nil, nil, nil, nil
 }
 
 // close closes the window, if open.
@@ -303,7 +313,7 @@ func (v *viewer) stateText() (line, over string) {
 		} else {
 			line = lang.L("viewer.state.ended", map[string]any{"Reason": ui.ErrorText(v.endErr)})
 		}
-		return line, line
+		return line + v.reportText(), line
 	case v.reconnecting:
 		line = lang.L("viewer.state.reconnecting", v.args())
 		return line, line
@@ -344,7 +354,15 @@ func (v *viewer) stateText() (line, over string) {
 	case v.note != "":
 		line += " " + v.note
 	}
-	return line + v.ownText(), ""
+	return line + v.ownText() + v.reportText(), ""
+}
+
+// reportText says where the last report went, after the state.
+func (v *viewer) reportText() string {
+	if v.reportNote == "" {
+		return ""
+	}
+	return " " + v.reportNote
 }
 
 // ownText says where the technician's own screen sharing stands, after the state ("" when there is nothing to
@@ -437,6 +455,7 @@ func (v *viewer) refresh() {
 	}
 	v.controlBtn.Refresh()
 	enable(v.endBtn, !v.ended)
+	enable(v.reportBtn, v.home.opts.store != nil && !v.rec.session().IsZero())
 }
 
 func enable(b *widget.Button, on bool) {
@@ -529,6 +548,50 @@ func (v *viewer) chooseMonitor(string) {
 	})
 }
 
+// askReport asks where to save the session's report (HTML, or JSON by the name's extension) and saves it.
+func (v *viewer) askReport() {
+	id := v.rec.session()
+	if v.win == nil || id.IsZero() {
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return // cancelled
+		}
+		path := w.URI().Path()
+		_ = w.Close() // SaveFile writes beside it and renames into place
+		v.saveReport(path)
+	}, v.win)
+	d.SetFileName(report.FileName(id, time.Now(), report.HTML))
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".html", ".json"}))
+	d.Show()
+}
+
+// saveReport writes the session's report to path and says how it went.
+func (v *viewer) saveReport(path string) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	err := report.SaveFile(ctx, v.home.opts.store, v.rec.session(), path, report.Options{Lang: lang.L("viewer.report_lang")})
+	if err != nil {
+		log.Printf("report: %v", err)
+		v.reportNote = lang.L("viewer.note.report_failed", map[string]any{"Path": path})
+	} else {
+		v.reportNote = lang.L("viewer.note.report_saved", map[string]any{"Path": path})
+	}
+	v.refresh()
+}
+
+// sendChat sends the technician's message and has it written to the history (off the UI goroutine).
+func (v *viewer) sendChat(text string) (chat.Message, error) {
+	m, err := v.host.SendChat(text)
+	if err == nil {
+		if rec, work := v.home.rec, v.home.work; rec != nil && work != nil && v.home.host == v.host {
+			work.run(func() { rec.chatSent(m) })
+		}
+	}
+	return m, err
+}
+
 // toggleChat shows or hides the chat pane beside the picture; the log is kept either way.
 func (v *viewer) toggleChat() {
 	if v.chat == nil {
@@ -592,7 +655,14 @@ func (v *viewer) toggleShare() {
 func (v *viewer) requestView() {
 	v.viewAsk = askWaiting
 	v.refresh()
-	v.act(v.host.RequestView, func(err error) {
+	rec := v.home.rec
+	v.act(func() error {
+		if err := v.host.RequestView(); err != nil {
+			return err
+		}
+		rec.asked(protocol.PermView)
+		return nil
+	}, func(err error) {
 		if v.viewAsk == askWaiting {
 			v.viewAsk, v.askErr = askFailed, err
 		}
@@ -613,7 +683,14 @@ func (v *viewer) toggleControl() {
 	v.controlAsk = askWaiting
 	v.note = ""
 	v.refresh()
-	v.act(v.host.RequestControl, func(err error) {
+	rec := v.home.rec
+	v.act(func() error {
+		if err := v.host.RequestControl(); err != nil {
+			return err
+		}
+		rec.asked(protocol.PermControl)
+		return nil
+	}, func(err error) {
 		if v.controlAsk == askWaiting {
 			v.controlAsk = askFailed
 			v.note = lang.L("viewer.note.request_failed", map[string]any{"Reason": ui.ErrorText(err)})

@@ -18,7 +18,7 @@ func TestChatBothWaysWithDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := waitFor(t, s.g.Events(), func(ChatReceived) bool { return true }).Message
-	if got.Text != sent.Text || got.From != technicianID || got.Name != "Alice (support)" || got.Outgoing {
+	if got.Text != sent.Text || got.From != TechnicianID || got.Name != "Alice (support)" || got.Outgoing {
 		t.Fatalf("the customer got %+v", got)
 	}
 	if d := waitFor(t, s.h.Events(), func(ChatDelivered) bool { return true }).Message; d.ID != sent.ID || !d.Delivered {
@@ -28,7 +28,7 @@ func TestChatBothWaysWithDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := waitFor(t, s.h.Events(), func(ChatReceived) bool { return true }).Message
-	if back.Name != "Bob" || back.From != customerID || back.Text != "Merci !\nLa fenêtre en bas." {
+	if back.Name != "Bob" || back.From != CustomerID || back.Text != "Merci !\nLa fenêtre en bas." {
 		t.Fatalf("the technician got %+v", back)
 	}
 	waitFor(t, s.g.Events(), func(ChatDelivered) bool { return true })

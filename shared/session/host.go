@@ -53,7 +53,8 @@ type Host struct {
 	live     *technician // set once the customer has joined, before Joined is sent
 	chat     *chat.Room
 	peerMu   sync.Mutex
-	peer     string // the customer's name, for the chat log
+	peer     string             // the customer's name, for the chat log
+	session  protocol.SessionID // h.sid, for SessionID
 	lifeMu   sync.Mutex
 	lifetime
 }
@@ -71,7 +72,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	h := &Host{cfg: cfg, key: key, gate: &hostGate{key: key}, conns: make(chan *transport.Conn),
 		fails: make(chan error, 8), lifetime: newLifetime()}
 	h.ev = newEvents(h.ended)
-	h.chat, err = newRoom(technicianID, h.participantName, h.ev)
+	h.chat, err = newRoom(TechnicianID, h.participantName, h.ev)
 	if err != nil {
 		return nil, err
 	}
@@ -388,12 +389,19 @@ func (h *Host) SharingScreen() bool {
 // after the session.
 func (h *Host) SendChat(text string) (chat.Message, error) { return h.chat.Send(text) }
 
+// SessionID returns the session's ID once the customer has joined (zero before).
+func (h *Host) SessionID() protocol.SessionID {
+	h.peerMu.Lock()
+	defer h.peerMu.Unlock()
+	return h.session
+}
+
 // Chat returns the whole chat log, oldest first.
 func (h *Host) Chat() []chat.Message { return h.chat.History() }
 
 // participantName names a participant in the chat log.
 func (h *Host) participantName(id protocol.ParticipantID) string {
-	if id == technicianID {
+	if id == TechnicianID {
 		return h.cfg.Name
 	}
 	h.peerMu.Lock()
@@ -478,12 +486,12 @@ func (h *Host) welcome(c *transport.Conn, resume bool) (*link, error) {
 		h.customer = c.PeerID()
 	}
 	h.peerMu.Lock()
-	h.peer = l.peer.Name
+	h.peer, h.session = l.peer.Name, h.sid
 	h.peerMu.Unlock()
-	w := &protocol.Welcome{Version: uint(c.Version()), SessionID: h.sid, You: customerID, Preferences: h.cfg.Preferences,
+	w := &protocol.Welcome{Version: uint(c.Version()), SessionID: h.sid, You: CustomerID, Preferences: h.cfg.Preferences,
 		ResumeSecret: h.secret, Participants: []protocol.Participant{
-			{ID: technicianID, Name: h.cfg.Name, Role: protocol.RoleTechnician},
-			{ID: customerID, Name: l.peer.Name, Role: protocol.RoleCustomer},
+			{ID: TechnicianID, Name: h.cfg.Name, Role: protocol.RoleTechnician},
+			{ID: CustomerID, Name: l.peer.Name, Role: protocol.RoleCustomer},
 		}}
 	if err := l.enc.Encode(local); err != nil {
 		return nil, l.fail(err)

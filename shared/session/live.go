@@ -184,7 +184,7 @@ func (c *customer) acceptStreams(ctx context.Context) {
 			st.CancelWrite(quic.StreamErrorCode(protocol.NoError)) // nothing goes back on it
 			c.workers.Go(func() { c.readInput(st) })
 		case protocol.Chat:
-			if c.g.chat.AttachQUIC(st, technicianID) != nil {
+			if c.g.chat.AttachQUIC(st, TechnicianID) != nil {
 				transport.Refuse(st, protocol.SessionEnded)
 			}
 		case protocol.Screen:

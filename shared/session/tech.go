@@ -30,10 +30,11 @@ type technician struct {
 	workers    sync.WaitGroup
 }
 
-// The participant IDs of an attended session: the host assigns 1 to itself and 2 to the customer.
+// The participant IDs of an attended session: the host assigns 1 to itself (the technician) and 2 to the
+// customer.
 const (
-	technicianID protocol.ParticipantID = 1
-	customerID   protocol.ParticipantID = 2
+	TechnicianID protocol.ParticipantID = 1
+	CustomerID   protocol.ParticipantID = 2
 )
 
 func newTechnician(h *Host, l *link) *technician {
@@ -46,7 +47,7 @@ func newTechnician(h *Host, l *link) *technician {
 				h.ev.send(SharingChanged{On: false, Paused: left})
 			}
 		})
-	t.own = &screenShare{conn: l.conn, me: technicianID, workers: &t.workers, owns: true,
+	t.own = &screenShare{conn: l.conn, me: TechnicianID, workers: &t.workers, owns: true,
 		onEnd: func(left bool) { h.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) }}
 	return t
 }
@@ -63,7 +64,7 @@ func (t *technician) start(ctx context.Context) {
 		t.workers.Go(func() { t.readConsent(st) })
 	}
 	if st, err := t.l.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Chat}); err == nil {
-		if t.h.chat.AttachQUIC(st, customerID) != nil {
+		if t.h.chat.AttachQUIC(st, CustomerID) != nil {
 			transport.Refuse(st, protocol.SessionEnded)
 		}
 	}
@@ -90,7 +91,7 @@ func (t *technician) acceptStreams(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		if h.Kind != protocol.Screen || h.Sharer == technicianID {
+		if h.Kind != protocol.Screen || h.Sharer == TechnicianID {
 			transport.Refuse(st, protocol.UnknownStream)
 			continue
 		}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"sync"
+	"time"
+
+	"github.com/tandem-remote/tandem/shared/chat"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/store"
+)
+
+// storeTimeout bounds one write to the history.
+const storeTimeout = 5 * time.Second
+
+// recorder writes one session's history (shared/store) as it happens, so that a report can be made later and a
+// crash loses nothing already shown. The goroutine that follows the session's events calls event; session
+// actions report what the technician did (asked, chatSent) from the worker. A store that fails is logged and
+// the session goes on.
+type recorder struct {
+	st   *store.Store // nil: no history (it could not be opened)
+	tech string
+
+	mu       sync.Mutex
+	id       protocol.SessionID // zero until the customer joined
+	customer string
+	sharing  bool
+	monitor  uint32
+}
+
+func newRecorder(st *store.Store, techName string) *recorder {
+	return &recorder{st: st, tech: techName}
+}
+
+// session returns the session's ID, zero before the customer joined or without a store.
+func (r *recorder) session() protocol.SessionID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.id
+}
+
+func (r *recorder) do(what string, f func(ctx context.Context) error) {
+	if r.st == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		log.Printf("history: %s: %v", what, err)
+	}
+}
+
+// event records a session event.
+func (r *recorder) event(host *session.Host, e session.Event) {
+	if _, ok := e.(session.Joined); ok {
+		r.joined(host, e.(session.Joined))
+		return
+	}
+	id := r.session()
+	if id.IsZero() || r.st == nil {
+		return
+	}
+	rec := func(k store.EventKind, actor protocol.ParticipantID, perm protocol.Permission, detail string) {
+		r.do(string(k), func(ctx context.Context) error {
+			return r.st.RecordEvent(ctx, id, store.Event{Kind: k, Actor: actor, Permission: perm, Detail: detail})
+		})
+	}
+	switch e := e.(type) {
+	case session.ConsentAnswered:
+		switch {
+		case e.Granted:
+			rec(store.EventConsentGiven, customerID, e.What, "")
+		case e.Expired:
+			rec(store.EventConsentExpired, 0, e.What, "")
+		default:
+			rec(store.EventConsentRefused, customerID, e.What, "")
+		}
+	case session.SharingChanged:
+		r.mu.Lock()
+		changed := r.sharing != e.On
+		r.sharing = e.On
+		r.mu.Unlock()
+		switch {
+		case changed && e.On:
+			rec(store.EventSharingStarted, customerID, 0, "")
+		case changed && e.Paused:
+			rec(store.EventSharingStopped, technicianID, 0, "paused by the technician")
+		case changed:
+			rec(store.EventSharingStopped, customerID, 0, "")
+		}
+	case session.ControlChanged:
+		if e.Granted {
+			rec(store.EventControlGranted, technicianID, 0, "")
+		} else {
+			rec(store.EventControlRevoked, 0, 0, "")
+		}
+	case session.MonitorsChanged:
+		r.mu.Lock()
+		changed := r.monitor != 0 && r.monitor != e.Current
+		r.monitor = e.Current
+		r.mu.Unlock()
+		if changed {
+			for i, m := range e.Monitors {
+				if m.ID == e.Current {
+					rec(store.EventMonitorChanged, technicianID, 0, monitorDetail(i+1, m))
+				}
+			}
+		}
+	case session.TechnicianScreenChanged:
+		if e.On {
+			rec(store.EventTechSharingStarted, technicianID, 0, "")
+		} else if e.ClosedByCustomer {
+			rec(store.EventTechSharingStopped, customerID, 0, "closed by the customer")
+		} else {
+			rec(store.EventTechSharingStopped, technicianID, 0, "")
+		}
+	case session.ChatReceived:
+		m := e.Message
+		r.do("chat", func(ctx context.Context) error {
+			return r.st.RecordChat(ctx, id, store.ChatMessage{ID: m.ID, Author: m.From, AuthorName: m.Name, Sent: m.SentAt,
+				Text: m.Text, Delivered: true})
+		})
+	case session.ChatDelivered:
+		// The worker may not have written the message yet (chatSent): write it here if so; a second write of
+		// the same message is ignored.
+		m := e.Message
+		r.do("chat delivered", func(ctx context.Context) error {
+			if err := r.st.RecordChat(ctx, id, store.ChatMessage{ID: m.ID, Author: m.From, AuthorName: m.Name,
+				Sent: m.SentAt, Text: m.Text, Delivered: true}); err != nil {
+				return err
+			}
+			return r.st.MarkChatDelivered(ctx, id, m.From, m.ID)
+		})
+	case session.Ended:
+		var by protocol.ParticipantID
+		code := protocol.CodeOf(e.Err)
+		switch {
+		case e.Err == nil:
+			by, code = technicianID, protocol.SessionEnded
+		case code == protocol.SessionEnded:
+			by = customerID
+		}
+		r.do("end", func(ctx context.Context) error { return r.st.EndSession(ctx, id, time.Time{}, by, code) })
+	}
+}
+
+func (r *recorder) joined(host *session.Host, e session.Joined) {
+	id := host.SessionID()
+	r.mu.Lock()
+	r.id, r.customer = id, e.Peer.Name
+	r.mu.Unlock()
+	r.do("start", func(ctx context.Context) error {
+		if err := r.st.StartSession(ctx, store.SessionStart{ID: id, Kind: store.Attended, CustomerName: e.Peer.Name,
+			TechnicianName: r.tech}); err != nil {
+			return err
+		}
+		if err := r.st.Join(ctx, id, store.Participant{ID: technicianID, Name: r.tech, Role: protocol.RoleTechnician}); err != nil {
+			return err
+		}
+		return r.st.Join(ctx, id, store.Participant{ID: customerID, Name: e.Peer.Name, Role: protocol.RoleCustomer})
+	})
+}
+
+// asked records a request the technician made.
+func (r *recorder) asked(what protocol.Permission) {
+	if id := r.session(); !id.IsZero() {
+		r.do("consent asked", func(ctx context.Context) error {
+			return r.st.RecordEvent(ctx, id, store.Event{Kind: store.EventConsentAsked, Actor: technicianID, Permission: what})
+		})
+	}
+}
+
+// chatSent records a message the technician wrote.
+func (r *recorder) chatSent(m chat.Message) {
+	if id := r.session(); !id.IsZero() {
+		r.do("chat", func(ctx context.Context) error {
+			return r.st.RecordChat(ctx, id, store.ChatMessage{ID: m.ID, Author: m.From, AuthorName: m.Name, Sent: m.SentAt,
+				Text: m.Text})
+		})
+	}
+}
+
+// The participant IDs of an attended session.
+const (
+	technicianID = session.TechnicianID
+	customerID   = session.CustomerID
+)
+
+// monitorDetail names a monitor in the history (not translated: the report shows it as recorded).
+func monitorDetail(n int, m protocol.Monitor) string {
+	if m.Name == "" {
+		return fmt.Sprintf("%d (%d×%d)", n, m.Width, m.Height)
+	}
+	return fmt.Sprintf("%d: %s (%d×%d)", n, m.Name, m.Width, m.Height)
+}
