@@ -28,7 +28,7 @@ demo: build ## start Expert hosting a session and Customer joining it, on this d
 demo-headless: build ## the demo under Xvfb, writing bin/demo/expert.png and bin/demo/customer.png
 	BIN=$(BIN) bash .ci/demo.sh --headless $(BIN)/demo
 
-test: deps vet unit fuzz ## everything CI runs: vet, all tests with the race detector (UI and end-to-end under Xvfb), short fuzzing
+test: deps vet unit fuzz check-packaging ## everything CI runs: vet, all tests with the race detector (UI and end-to-end under Xvfb), short fuzzing, packaging checks
 
 vet: ## go vet
 	$(GO) vet ./...
@@ -46,11 +46,26 @@ bench-codec: ## the frame codec on the recordings of ../shared/corpus
 
 bench-live: ## a live loopback session at 1080p from the corpus (and from the real display when there is one)
 	GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s $(CORPUS)/web-scroll.frames.zst
-	@if [ -n "$$DISPLAY" ]; then GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s -x11; fi
+	@if [ -n "$$DISPLAY" ]; then GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s -x11 -animate $(CORPUS)/web-scroll.frames.zst; fi
 
 lint: deps ## gofmt and golangci-lint (.golangci.yml: vet, staticcheck, errcheck, errorlint, the layer rule)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GOLANGCI_LINT) run ./...
+
+.PHONY: package-linux package-windows package-macos check-packaging
+
+package-linux: deps ## both AppImages into dist/, with dist/SHA256SUMS (APPIMAGE_RUNTIME=path: use that runtime)
+	@VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' GO='$(GO)' bash packaging/linux/package.sh
+
+package-windows: deps ## both MSIs into dist/, cross-built and signed (SIGN_PFX, SIGN_PASS; else a TEST certificate)
+	@bash .ci/deps.sh windows
+	@VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' GO='$(GO)' bash packaging/windows/package.sh
+
+package-macos: ## both DMGs into dist/, on a Mac (packaging/macos/build-dmg.sh); elsewhere it says it needs a Mac
+	@VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' GO='$(GO)' bash packaging/macos/build-dmg.sh
+
+check-packaging: deps ## packaging checks in seconds: stand-in AppImage, MSIs, signing, .desktop, plists
+	@GO='$(GO)' bash packaging/check.sh
 
 clean: ## remove build output
 	rm -rf $(BIN) dist

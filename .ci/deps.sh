@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tandem needs to build (cgo: Fyne's GL driver, robotgo, X11 capture) and to test
-# (Xvfb). Does nothing when all are present; uses sudo when not root. Called by `make deps` (and so by `make
-# test` and `make demo`) and by .ci/run. The list is the whole truth for a brand-new Debian 12 machine.
+# (Xvfb) and to package (make check-packaging, package-linux, package-windows). Does nothing when all are present;
+# uses sudo when not root. Called by `make deps` (and so by `make test` and `make demo`) and by .ci/run. The list is
+# the whole truth for a brand-new Debian 12 machine. `deps.sh windows` (make package-windows) also installs the
+# MinGW-w64 cross compiler, which only the real Windows build needs.
 set -euo pipefail
 
 packages=(
@@ -11,7 +13,19 @@ packages=(
   libxxf86vm-dev libxtst-dev libxkbcommon-dev libxkbcommon-x11-dev libxcb-xkb-dev libpng-dev
   # headless UI and end-to-end tests
   xvfb xauth
+  # packaging: the AppImage runtime (a static build against squashfuse and libfuse3), squashfs, .desktop checks;
+  # MSI build and inspection, Authenticode signing; icons from the SVG; macOS plist checks
+  libsquashfuse-dev libfuse3-dev libzstd-dev liblzma-dev liblz4-dev zlib1g-dev squashfs-tools desktop-file-utils
+  wixl msitools osslsigncode openssl librsvg2-bin icoutils libplist-utils libxml2-utils
+  # shared/selfinstall's tests also run the real xdg-mime
+  xdg-utils
 )
+for extra in "$@"; do
+  case $extra in
+    windows) packages+=(gcc-mingw-w64-x86-64) ;;
+    *) echo "deps: unknown package set '$extra' (known: windows)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
