@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -63,12 +64,14 @@ type home struct {
 	status     *widget.Label
 	card       *fyne.Container
 
-	host      *session.Host // nil when no session; touched on the UI goroutine only
-	following chan struct{} // closed when the goroutine following host's events has returned
-	work      *worker       // runs host's actions that may block, in order; stopped by the following goroutine
-	rec       *recorder     // writes host's history; used by the following goroutine and the worker
-	view      *viewer       // the customer's screen, once joined (kept after the session ends, until the next one)
-	countdown *countdown    // nil when no key is counting down
+	host       *session.Host // nil when no session; touched on the UI goroutine only
+	following  chan struct{} // closed when the goroutine following host's events has returned
+	work       *worker       // runs host's actions that may block, in order; stopped by the following goroutine
+	rec        *recorder     // writes host's history; used by the following goroutine and the worker
+	hist       *history      // the History window; nil while closed
+	historyBtn *widget.Button
+	view       *viewer    // the customer's screen, once joined (kept after the session ends, until the next one)
+	countdown  *countdown // nil when no key is counting down
 }
 
 func newHome(a fyne.App, opts options) *home {
@@ -108,6 +111,10 @@ func (h *home) build() {
 		}
 	})
 	h.showViewer.Hide()
+	h.historyBtn = widget.NewButtonWithIcon(lang.L("history.open"), theme.HistoryIcon(), h.openHistory)
+	if h.opts.store == nil {
+		h.historyBtn.Disable()
+	}
 
 	h.keyText = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	h.keyText.TextSize = 40
@@ -143,7 +150,7 @@ func (h *home) build() {
 		container.NewBorder(nil, nil, title, ver),
 		about,
 		widget.NewSeparator(),
-		container.NewHBox(h.newSession, h.endSession, h.showViewer),
+		container.NewHBox(h.newSession, h.endSession, h.showViewer, layout.NewSpacer(), h.historyBtn),
 		h.card,
 		widget.NewSeparator(),
 		h.status,
@@ -154,6 +161,9 @@ func (h *home) build() {
 		if !h.newSession.Disabled() {
 			h.startSession()
 		}
+	})
+	h.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyH, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
+		h.openHistory()
 	})
 }
 
@@ -379,6 +389,10 @@ func (h *home) closeViewer() {
 func (h *home) viewerChanged() {
 	if h.view == nil || h.view.ended {
 		h.showViewer.Hide()
+		h.historyBtn = widget.NewButtonWithIcon(lang.L("history.open"), theme.HistoryIcon(), h.openHistory)
+		if h.opts.store == nil {
+			h.historyBtn.Disable()
+		}
 		return
 	}
 	h.showViewer.Show()
