@@ -39,7 +39,9 @@ func main() {
 	}
 	closeBackEnds := openBackEnds(&opts)
 	a := app.NewWithID("org.tandem-remote.customer")
+	opts.install = detectInstallation(a)
 	t := newToolbar(a, opts)
+	t.offerLinks()
 	if *shot != "" {
 		t.opts.onState = func(s state) {
 			if s == stateJoined {

@@ -46,6 +46,8 @@ type options struct {
 	// idleTimeout is how long a silent connection lasts before it counts as dropped (the default if 0; tests
 	// shorten it).
 	idleTimeout time.Duration
+	// install is how the program was installed: what it removes when the technician asks (install.go).
+	install installation
 }
 
 // state is where the toolbar stands, as onState reports it.
@@ -84,6 +86,7 @@ type toolbar struct {
 	following chan struct{}      // closed when the goroutine following guest's events has returned
 	gate      *ui.Gate           // in front of opts.do; closed at shutdown
 	actions   sync.WaitGroup     // session actions running in the background (they may block on the network)
+	removed   bool               // the program removed itself at the end of a session
 }
 
 func newToolbar(a fyne.App, opts options) *toolbar {
@@ -313,26 +316,45 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	}
 	t.guest = nil
 	t.stopLive()
-	if err == nil {
-		t.status.SetText(lang.L("customer.ended_by_you"))
-	} else {
-		t.status.SetText(lang.L("customer.ended", map[string]any{"Reason": ui.ErrorText(err)}))
+	var removal string
+	if g.Preferences().UninstallAtEnd {
+		removal = t.uninstallAfterSession()
 	}
+	text := lang.L("customer.ended_by_you")
+	if err != nil {
+		text = lang.L("customer.ended", map[string]any{"Reason": ui.ErrorText(err)})
+	}
+	if removal != "" {
+		text += "\n" + removal
+	}
+	t.status.SetText(text)
 	t.keyEntry.SetText("")
 	t.setJoining(false)
+	t.endBtn.Hide()
+	t.changed(stateEnded)
+	if t.removed {
+		if err == nil {
+			t.win.Close() // the customer ended it: the program is gone, and so is its window
+			return
+		}
+		t.win.RequestFocus() // the technician ended it: say so, and that the program is gone
+		return
+	}
 	t.form.Show()
 	t.about.Show()
 	t.joinBtn.Show()
-	t.endBtn.Hide()
 	t.win.RequestFocus()
-	t.changed(stateEnded)
 }
 
 func (t *toolbar) confirmEnd() {
 	if t.guest == nil {
 		return
 	}
-	dialog.ShowConfirm(lang.L("customer.end_title"), lang.L("customer.end_question"), func(yes bool) {
+	question := lang.L("customer.end_question")
+	if note := t.uninstallNote(t.guest.Preferences().UninstallAtEnd); note != "" {
+		question += "\n\n" + note
+	}
+	dialog.ShowConfirm(lang.L("customer.end_title"), question, func(yes bool) {
 		if g := t.guest; yes && g != nil {
 			t.act(g.End)
 		}
