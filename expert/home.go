@@ -69,6 +69,9 @@ type home struct {
 	work       *worker       // runs host's actions that may block, in order; stopped by the following goroutine
 	rec        *recorder     // writes host's history; used by the following goroutine and the worker
 	hist       *history      // the History window; nil while closed
+	prefs      prefs         // the technician's settings
+	prefsWin   *prefsWindow  // the Preferences window; nil while closed
+	prefsBtn   *widget.Button
 	historyBtn *widget.Button
 	view       *viewer    // the customer's screen, once joined (kept after the session ends, until the next one)
 	countdown  *countdown // nil when no key is counting down
@@ -84,6 +87,7 @@ func newHome(a fyne.App, opts options) *home {
 	gate := ui.NewGate(opts.do)
 	opts.do = gate.Do
 	h := &home{app: a, opts: opts, gate: gate}
+	h.prefs = loadPrefs(a.Preferences(), opts.name)
 	// Once the app has stopped, session goroutines must not touch the windows any more.
 	a.Lifecycle().SetOnStopped(gate.Close)
 	h.win = a.NewWindow(lang.L("expert.title"))
@@ -112,6 +116,7 @@ func (h *home) build() {
 	})
 	h.showViewer.Hide()
 	h.historyBtn = widget.NewButtonWithIcon(lang.L("history.open"), theme.HistoryIcon(), h.openHistory)
+	h.prefsBtn = widget.NewButtonWithIcon(lang.L("prefs.open"), theme.SettingsIcon(), h.openPrefs)
 	if h.opts.store == nil {
 		h.historyBtn.Disable()
 	}
@@ -150,7 +155,7 @@ func (h *home) build() {
 		container.NewBorder(nil, nil, title, ver),
 		about,
 		widget.NewSeparator(),
-		container.NewHBox(h.newSession, h.endSession, h.showViewer, layout.NewSpacer(), h.historyBtn),
+		container.NewHBox(h.newSession, h.endSession, h.showViewer, layout.NewSpacer(), h.historyBtn, h.prefsBtn),
 		h.card,
 		widget.NewSeparator(),
 		h.status,
@@ -172,7 +177,8 @@ func (h *home) startSession() {
 	h.stopSession()
 	h.closeViewer()
 	host, err := session.NewHost(session.HostConfig{Listen: h.opts.listen, Advertise: h.opts.advertise,
-		Name: h.opts.name, Preferences: protocol.Preferences{UninstallAtEnd: false}, IdleTimeout: h.opts.idleTimeout})
+		Name: h.prefs.Name, Preferences: protocol.Preferences{UninstallAtEnd: h.prefs.UninstallAtEnd},
+		IdleTimeout: h.opts.idleTimeout})
 	if err != nil {
 		h.status.SetText(lang.L("expert.cannot_listen", map[string]any{"Error": ui.ErrorText(err)}))
 		return
@@ -194,7 +200,7 @@ func (h *home) startSession() {
 	h.following = following
 	work := newWorker()
 	h.work = work
-	rec := newRecorder(h.opts.store, h.opts.name)
+	rec := newRecorder(h.opts.store, h.prefs.Name)
 	h.rec = rec
 	go func() {
 		defer close(following)
@@ -390,6 +396,7 @@ func (h *home) viewerChanged() {
 	if h.view == nil || h.view.ended {
 		h.showViewer.Hide()
 		h.historyBtn = widget.NewButtonWithIcon(lang.L("history.open"), theme.HistoryIcon(), h.openHistory)
+		h.prefsBtn = widget.NewButtonWithIcon(lang.L("prefs.open"), theme.SettingsIcon(), h.openPrefs)
 		if h.opts.store == nil {
 			h.historyBtn.Disable()
 		}

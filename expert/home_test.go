@@ -215,3 +215,33 @@ func testStore(t *testing.T) *store.Store {
 	t.Cleanup(func() { _ = st.Close() })
 	return st
 }
+
+func TestPreferencesAreSavedAndApplied(t *testing.T) {
+	h := testHome(t, "en")
+	if !h.prefs.UninstallAtEnd || !h.prefs.AllowControl || !h.prefs.AskWhere {
+		t.Fatalf("defaults %+v", h.prefs)
+	}
+	test.Tap(h.prefsBtn)
+	pw := h.prefsWin
+	pw.name.SetText("Alice M.")
+	pw.uninstall.SetChecked(false)
+	pw.control.SetChecked(false)
+	pw.language.SetSelectedIndex(2)
+	test.Tap(pw.saveBtn)
+	if h.prefsWin != nil {
+		t.Fatal("Save did not close the window")
+	}
+	if got := loadPrefs(h.app.Preferences(), "x"); got.Name != "Alice M." || got.UninstallAtEnd || got.AllowControl ||
+		got.Language != "fr" {
+		t.Fatalf("saved %+v", got)
+	}
+	// Applied to the next session: the customer is told not to uninstall, and sees the new name.
+	test.Tap(h.newSession)
+	g, err := joinAs(t, h.linkEntry.Text, "Bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Preferences().UninstallAtEnd || g.Technician().Name != "Alice M." {
+		t.Fatalf("the customer got %+v from %q", g.Preferences(), g.Technician().Name)
+	}
+}

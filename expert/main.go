@@ -35,6 +35,12 @@ func main() {
 		fmt.Println("Tandem Expert", version.Program)
 		return
 	}
+	set := map[string]bool{} // the flags given on the command line win over the preferences
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	a := app.NewWithID("org.tandem-remote.expert")
+	if !set["lang"] {
+		*language = loadPrefs(a.Preferences(), "").Language
+	}
 	if err := i18n.Register(*language); err != nil {
 		log.Fatal(err)
 	}
@@ -53,8 +59,10 @@ func main() {
 		opts.store = st
 		defer func() { _ = st.Close() }()
 	}
-	a := app.NewWithID("org.tandem-remote.expert")
 	h := newHome(a, opts)
+	if set["name"] {
+		h.prefs.Name = opts.name
+	}
 	if *shot != "" {
 		taken := false
 		h.opts.onPaint = func() {

@@ -451,7 +451,7 @@ func (v *viewer) refresh() {
 	} else {
 		v.controlBtn.SetText(lang.L("viewer.request_control"))
 		v.controlBtn.Importance = widget.MediumImportance
-		enable(v.controlBtn, !v.ended && v.sharing && v.controlAsk != askWaiting)
+		enable(v.controlBtn, !v.ended && v.sharing && v.controlAsk != askWaiting && v.home.prefs.AllowControl)
 	}
 	v.controlBtn.Refresh()
 	enable(v.endBtn, !v.ended)
