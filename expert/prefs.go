@@ -116,7 +116,7 @@ func (h *home) openPrefs() {
 	pw.files.SetChecked(pr.AllowFiles)
 	pw.saveBtn = widget.NewButton(lang.L("prefs.save"), func() { h.savePrefs(pw) })
 	pw.saveBtn.Importance = widget.HighImportance
-	cancel := widget.NewButton(lang.L("Cancel"), pw.win.Close)
+	cancel := widget.NewButton(lang.L("prefs.cancel"), pw.win.Close)
 
 	form := widget.NewForm(
 		widget.NewFormItem(lang.L("prefs.name"), pw.name),
