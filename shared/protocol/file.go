@@ -6,12 +6,14 @@ import (
 )
 
 // File messages travel on File streams. The expected flow (the transfer
-// engine's business, not checked here): the sender opens the stream of file
-// index 0 and sends a FileOffer on it; the receiver answers with a
-// FileAnswer on the same stream; the sender then sends each accepted file's
-// FileChunks, in order from its resume offset, on the stream of that file's
-// index, followed by FileDone. Either side may send FileCancel on any stream
-// of the transfer.
+// engine's business, not checked here; shared/transfer's package doc has the
+// whole of it): the sender opens the transfer's control stream (file index 0)
+// and sends a FileOffer on it; the receiver answers with a FileAnswer on the
+// same stream; the sender then sends each accepted file's FileChunks, in
+// order from its resume offset, on a data stream of its own (file 0's data
+// too, on a second stream with index 0), followed by FileDone; the receiver
+// answers each data stream with FileDone or FileCancel, its verdict. Either
+// side may send FileCancel on any stream of the transfer.
 
 // FileInfo describes one offered file.
 type FileInfo struct {
@@ -24,6 +26,12 @@ type FileInfo struct {
 	Name string `cbor:"2,keyasint,omitempty"`
 	// Size is the file's length in bytes, ≤ MaxFileSize.
 	Size uint64 `cbor:"3,keyasint,omitempty"`
+	// ModTime is the file's modification time on the sender, in Unix
+	// nanoseconds; 0 when unknown. With Name and Size it identifies the
+	// file, so that a receiver holding part of it from an interrupted
+	// transfer can resume (FileAnswer.ResumeOffsets); a file offered
+	// without it is always sent whole.
+	ModTime int64 `cbor:"4,keyasint,omitempty"`
 }
 
 // FileOffer proposes a transfer of one or more files.
