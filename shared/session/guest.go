@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/input"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
 )
 
@@ -36,6 +37,9 @@ type GuestConfig struct {
 	// IdleTimeout is how long a silent connection lasts before it counts as dropped (transport.IdleTimeout if
 	// 0; tests shorten it).
 	IdleTimeout time.Duration
+	// FilesDir is the folder whose free space an incoming offer reports (the customer's Downloads folder);
+	// empty for none.
+	FilesDir string
 }
 
 // Guest is the customer's side of an attended session.
@@ -46,6 +50,7 @@ type Guest struct {
 	welcome *protocol.Welcome   // the first Welcome (session ID, preferences, resume secret)
 	ev      *events
 	chat    *chat.Room
+	files   *filesMemory
 
 	mu       sync.Mutex // guards l, live and stopLive, which a reconnection replaces
 	l        *link
@@ -67,6 +72,7 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	}
 	g := &Guest{cfg: cfg, addr: lk.Addr, id: id, welcome: w, l: l, lifetime: newLifetime()}
 	g.ev = newEvents(g.ended)
+	g.files = newFilesMemory()
 	if g.chat, err = newRoom(w.You, g.participantName, g.ev); err != nil {
 		_ = l.conn.Close(protocol.Internal, "")
 		return nil, err
@@ -149,6 +155,18 @@ func (g *Guest) Events() <-chan Event { return g.ev.ch }
 // after the session.
 func (g *Guest) SendChat(text string) (chat.Message, error) { return g.chat.Send(text) }
 
+// Files returns the file-transfer actions (on the connection of the moment).
+func (g *Guest) Files() Files {
+	return Files{engine: func() (*transfer.Engine, error) {
+		select {
+		case <-g.ended:
+			return nil, ErrEnded
+		default:
+		}
+		return g.cur().files, nil
+	}}
+}
+
 // Chat returns the whole chat log, oldest first.
 func (g *Guest) Chat() []chat.Message { return g.chat.History() }
 
@@ -211,6 +229,7 @@ func (g *Guest) run() {
 		g.mu.Unlock()
 		g.ev.send(Reconnected{})
 		nc.start(ctx)
+		nc.workers.Go(func() { g.files.resume(nc.files) })
 	}
 }
 

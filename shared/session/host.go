@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/chat"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
 )
 
@@ -34,6 +35,9 @@ type HostConfig struct {
 	// IdleTimeout is how long a silent connection lasts before it counts as dropped (transport.IdleTimeout if
 	// 0; tests shorten it).
 	IdleTimeout time.Duration
+	// FilesDir is the folder whose free space an incoming offer reports (the technician's usual folder for
+	// received files); empty for none.
+	FilesDir string
 }
 
 // Host is the technician's side of an attended session: it waits for the customer with a support key.
@@ -52,6 +56,7 @@ type Host struct {
 	fails    chan error
 	live     *technician // set once the customer has joined, before Joined is sent
 	chat     *chat.Room
+	files    *filesMemory
 	peerMu   sync.Mutex
 	peer     string             // the customer's name, for the chat log
 	session  protocol.SessionID // h.sid, for SessionID
@@ -72,6 +77,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	h := &Host{cfg: cfg, key: key, gate: &hostGate{key: key}, conns: make(chan *transport.Conn),
 		fails: make(chan error, 8), lifetime: newLifetime()}
 	h.ev = newEvents(h.ended)
+	h.files = newFilesMemory()
 	h.chat, err = newRoom(TechnicianID, h.participantName, h.ev)
 	if err != nil {
 		return nil, err
@@ -142,6 +148,7 @@ func (h *Host) run() {
 			h.ev.send(Joined{Peer: l.peer})
 		} else {
 			h.ev.send(Reconnected{})
+			t.workers.Go(func() { h.files.resume(t.files) })
 		}
 		next, err := h.serve(l)
 		cancel()
@@ -388,6 +395,17 @@ func (h *Host) SharingScreen() bool {
 // when the customer's program has it. Errors: chat.ErrEmpty, a *protocol.Error (TextTooLong), chat.ErrClosed
 // after the session.
 func (h *Host) SendChat(text string) (chat.Message, error) { return h.chat.Send(text) }
+
+// Files returns the file-transfer actions (on the connection of the moment).
+func (h *Host) Files() Files {
+	return Files{engine: func() (*transfer.Engine, error) {
+		t, err := h.tech()
+		if err != nil {
+			return nil, err
+		}
+		return t.files, nil
+	}}
+}
 
 // SessionID returns the session's ID once the customer has joined (zero before).
 func (h *Host) SessionID() protocol.SessionID {

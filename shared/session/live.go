@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
 )
 
@@ -92,8 +93,9 @@ type customer struct {
 	you     protocol.ParticipantID // the customer's participant ID
 	inj     input.Injector
 	timeout time.Duration
-	share   *screenShare // the customer's screen, to the technician
-	view    *screenView  // the technician's screen, when they share it
+	share   *screenShare     // the customer's screen, to the technician
+	view    *screenView      // the technician's screen, when they share it
+	files   *transfer.Engine // this connection's file transfers
 	ctx     context.Context
 
 	mu         sync.Mutex
@@ -139,6 +141,7 @@ func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig,
 // start serves the technician's streams and starts sharing; it returns at once.
 func (c *customer) start(ctx context.Context) {
 	c.ctx = ctx
+	c.files = newFiles(c.l, c.g.ev, c.g.files, c.g.cfg.FilesDir)
 	c.workers.Go(func() { c.acceptStreams(ctx) })
 	c.workers.Go(func() { readDatagrams(ctx, c.l.conn, c.view) })
 	c.resume()
@@ -153,6 +156,7 @@ func (c *customer) stop() {
 	}
 	c.mu.Unlock()
 	c.share.stop()
+	c.files.Close()
 	c.workers.Wait()
 	c.view.close()
 }
@@ -183,6 +187,8 @@ func (c *customer) acceptStreams(ctx context.Context) {
 		case protocol.Input:
 			st.CancelWrite(quic.StreamErrorCode(protocol.NoError)) // nothing goes back on it
 			c.workers.Go(func() { c.readInput(st) })
+		case protocol.File:
+			c.files.HandleStream(h, st)
 		case protocol.Chat:
 			if c.g.chat.AttachQUIC(st, TechnicianID) != nil {
 				transport.Refuse(st, protocol.SessionEnded)

@@ -9,16 +9,18 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
 )
 
 // technician is the technician's half of the live features.
 type technician struct {
-	h    *Host
-	l    *link
-	ctx  context.Context
-	view *screenView  // the customer's screen
-	own  *screenShare // the technician's screen, to the customer
+	h     *Host
+	l     *link
+	ctx   context.Context
+	view  *screenView      // the customer's screen
+	own   *screenShare     // the technician's screen, to the customer
+	files *transfer.Engine // this connection's file transfers
 
 	mu         sync.Mutex
 	consent    *sender
@@ -68,12 +70,14 @@ func (t *technician) start(ctx context.Context) {
 			transport.Refuse(st, protocol.SessionEnded)
 		}
 	}
+	t.files = newFiles(t.l, t.h.ev, t.h.files, t.h.cfg.FilesDir)
 	t.workers.Go(func() { t.acceptStreams(ctx) })
 	t.workers.Go(func() { readDatagrams(ctx, t.l.conn, t.view) })
 }
 
 func (t *technician) stop() {
 	t.own.stop()
+	t.files.Close()
 	t.workers.Wait()
 	t.own.mu.Lock()
 	src := t.own.src // given to ShareScreen but never started
@@ -90,6 +94,10 @@ func (t *technician) acceptStreams(ctx context.Context) {
 		h, st, err := t.l.conn.AcceptStream(ctx)
 		if err != nil {
 			return
+		}
+		if h.Kind == protocol.File {
+			t.files.HandleStream(h, st)
+			continue
 		}
 		if h.Kind != protocol.Screen || h.Sharer == TechnicianID {
 			transport.Refuse(st, protocol.UnknownStream)

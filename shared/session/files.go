@@ -1,0 +1,195 @@
+package session
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transfer"
+)
+
+// File transfer runs one shared/transfer engine per connection on each side. A transfer that a dropped
+// connection interrupts resumes by itself once the connection is back: the sender offers again the files that
+// did not arrive, and the receiver takes such an offer into the folder it had chosen, where the engine finds the
+// partial files and continues from where they stop.
+
+// offerTimeout bounds the opening of an offer's stream.
+const offerTimeout = 30 * time.Second
+
+// FileTransfer passes on an event of the file-transfer engine: offers, answers, progress, each file's outcome
+// and the end of a transfer (transfer.OfferSent, OfferReceived, Answered, Progress, FileCompleted, FileFailed,
+// Finished). Names in them are safe to display as plain text. Resumed marks an OfferReceived that the session
+// accepted by itself: the rest of a transfer that a dropped connection interrupted, into the same folder (no
+// question to ask).
+type FileTransfer struct {
+	Event   transfer.Event
+	Resumed bool
+}
+
+func (FileTransfer) isEvent() {}
+
+// Files are the file-transfer actions of a session side, on its current connection.
+type Files struct {
+	engine func() (*transfer.Engine, error)
+}
+
+// Send offers files and folders (a folder's files go with their paths under it) to the other side, which
+// accepts into a folder of its choice or declines.
+func (f Files) Send(paths ...string) (transfer.ID, error) {
+	e, err := f.engine()
+	if err != nil {
+		return transfer.ID{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), offerTimeout)
+	defer cancel()
+	return e.Offer(ctx, paths...)
+}
+
+// Accept takes an offer into dir. It fails with DiskFull when dir has not room enough (the offer stays open
+// for another folder).
+func (f Files) Accept(id transfer.ID, dir string) error {
+	e, err := f.engine()
+	if err != nil {
+		return err
+	}
+	return e.Accept(id, dir)
+}
+
+// Decline refuses an offer.
+func (f Files) Decline(id transfer.ID) error {
+	e, err := f.engine()
+	if err != nil {
+		return err
+	}
+	return e.Decline(id)
+}
+
+// Cancel stops a transfer, either way and at any stage; both sides are told.
+func (f Files) Cancel(id transfer.ID) error {
+	e, err := f.engine()
+	if err != nil {
+		return err
+	}
+	return e.Cancel(id)
+}
+
+// CancelFile stops one file of a transfer; the others go on.
+func (f Files) CancelFile(id transfer.ID, index int) error {
+	e, err := f.engine()
+	if err != nil {
+		return err
+	}
+	return e.CancelFile(id, index)
+}
+
+// Space returns the bytes an offer needs and those free in dir, for a folder picker.
+func (f Files) Space(id transfer.ID, dir string) (need, free uint64, err error) {
+	e, err := f.engine()
+	if err != nil {
+		return 0, 0, err
+	}
+	return e.Space(id, dir)
+}
+
+// filesMemory is what a session side remembers of its transfers across reconnections.
+type filesMemory struct {
+	mu     sync.Mutex
+	dirs   map[transfer.ID]string // the folder each incoming transfer of this connection was accepted into
+	resend [][]string             // the source files of interrupted outgoing transfers that did not arrive
+	into   map[string]string      // the undelivered files of an interrupted incoming transfer → its folder
+}
+
+func newFilesMemory() *filesMemory {
+	return &filesMemory{dirs: map[transfer.ID]string{}, into: map[string]string{}}
+}
+
+// interrupted reports whether a transfer ended because the connection went away (it may come back).
+func interrupted(err error) bool {
+	c := protocol.CodeOf(err)
+	return c == protocol.ConnectionLost || c == protocol.SessionEnded
+}
+
+// filesKey names a set of files by their names and sizes, in any order.
+func filesKey(files []transfer.File) string {
+	parts := make([]string, len(files))
+	for i, f := range files {
+		parts[i] = f.Name + "\x00" + strconv.FormatUint(f.Size, 10)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "\x01")
+}
+
+// newFiles starts the engine of one connection; its events go to ev, and what it interrupts is remembered in
+// mem so that resume can take it up on the next connection.
+func newFiles(l *link, ev *events, mem *filesMemory, dir string) *transfer.Engine {
+	var e *transfer.Engine
+	e = transfer.New(l.conn, transfer.Config{DefaultDir: dir, OnEvent: func(te transfer.Event) {
+		switch te := te.(type) {
+		case transfer.Answered:
+			if te.ID.Dir == transfer.Incoming && te.Accepted {
+				mem.mu.Lock()
+				mem.dirs[te.ID] = te.Dir
+				mem.mu.Unlock()
+			}
+		case transfer.OfferReceived:
+			mem.mu.Lock()
+			dir, resumes := mem.into[filesKey(te.Files)]
+			delete(mem.into, filesKey(te.Files))
+			mem.mu.Unlock()
+			ev.send(FileTransfer{Event: te, Resumed: resumes})
+			if resumes { // the rest of a transfer the connection cut: where it was going before
+				_ = e.Accept(te.ID, dir)
+			}
+			return
+		case transfer.Finished:
+			mem.remember(te)
+		}
+		ev.send(FileTransfer{Event: te})
+	}})
+	return e
+}
+
+// remember notes an interrupted transfer's undelivered files.
+func (m *filesMemory) remember(f transfer.Finished) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dir, accepted := m.dirs[f.ID]
+	delete(m.dirs, f.ID)
+	if !interrupted(f.Err) {
+		return
+	}
+	var paths []string
+	var files []transfer.File
+	for _, r := range f.Results {
+		if r.Err == nil || !interrupted(r.Err) {
+			continue // arrived, or failed for a reason of its own
+		}
+		files = append(files, r.File)
+		if !strings.Contains(r.File.Name, "/") && r.Path != "" {
+			paths = append(paths, r.Path) // a file inside a sent folder is not offered again on its own
+		}
+	}
+	switch {
+	case f.ID.Dir == transfer.Outgoing && len(paths) > 0:
+		m.resend = append(m.resend, paths)
+	case f.ID.Dir == transfer.Incoming && accepted && len(files) > 0:
+		m.into[filesKey(files)] = dir
+	}
+}
+
+// resume offers again, on the new connection's engine, what the last one did not deliver.
+func (m *filesMemory) resume(e *transfer.Engine) {
+	m.mu.Lock()
+	resend := m.resend
+	m.resend = nil
+	m.mu.Unlock()
+	for _, paths := range resend {
+		ctx, cancel := context.WithTimeout(context.Background(), offerTimeout)
+		_, _ = e.Offer(ctx, paths...) // a file gone meanwhile fails the offer: nothing to resume
+		cancel()
+	}
+}
