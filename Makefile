@@ -8,7 +8,7 @@ CORPUS ?= ../shared/corpus
 FUZZTIME ?= 5s
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: help deps build demo demo-headless test vet unit fuzz bench bench-codec bench-live lint clean
+.PHONY: help deps build demo demo-headless test vet unit fuzz bench bench-codec bench-live bench-transfer lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,7 +39,7 @@ unit: ## all tests with the race detector; the end-to-end test starts its own Xv
 fuzz: ## run every fuzz target for FUZZTIME (default 5s)
 	@bash .ci/fuzz.sh $(FUZZTIME)
 
-bench: bench-codec bench-live ## all benchmarks
+bench: bench-codec bench-live bench-transfer ## all benchmarks
 
 bench-codec: ## the frame codec on the recordings of ../shared/corpus
 	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $(CORPUS)/*.frames.zst
@@ -47,6 +47,9 @@ bench-codec: ## the frame codec on the recordings of ../shared/corpus
 bench-live: ## a live loopback session at 1080p from the corpus (and from the real display when there is one)
 	GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s $(CORPUS)/web-scroll.frames.zst
 	@if [ -n "$$DISPLAY" ]; then GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s -x11 -animate $(CORPUS)/web-scroll.frames.zst; fi
+
+bench-transfer: ## a 1 GiB file over a live loopback session: MB/s, and chat and input latency idle and during it
+	GOMAXPROCS=2 $(GO) run ./shared/session/transferbench -size 1073741824
 
 lint: deps ## gofmt and golangci-lint (.golangci.yml: vet, staticcheck, errcheck, errorlint, the layer rule)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
