@@ -139,6 +139,7 @@ func (t *toolbar) startLive(g *session.Guest, techName string) {
 	t.chatBtn.Show()
 	t.chat.Set(nil)
 	t.chat.SetEnabled(true)
+	t.startFiles(techName)
 	t.showLive()
 }
 
@@ -155,6 +156,7 @@ func (t *toolbar) stopLive() {
 	t.takeBackBtn.Hide()
 	t.chatBtn.Hide()
 	t.chat.SetEnabled(false) // the log stays readable until the next session
+	t.stopFiles()
 }
 
 // showLive brings the indicator and the buttons in line with what the technician can do.

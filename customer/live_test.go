@@ -22,6 +22,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
@@ -569,4 +570,72 @@ func TestChatOpensOnAMessageAndKeepsTheLog(t *testing.T) {
 	}
 	test.Tap(s.stopBtn)
 	s.until(t, "the note to go with the sharing", func() bool { return s.chat.Note() == "" })
+}
+
+func TestFilesBothWaysFromTheToolbar(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	if !s.files.sendBtn.Visible() || s.files.sendBtn.Text != "Send files to Alice…" {
+		t.Fatalf("send button %q", s.files.sendBtn.Text)
+	}
+	// To the technician.
+	src := filepath.Join(t.TempDir(), "journal.txt")
+	if err := os.WriteFile(src, []byte("the printer said E-42"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.sendFile(src)
+	offer := waitHost(t, s.h, func(e session.FileTransfer) bool {
+		_, ok := e.Event.(transfer.OfferReceived)
+		return ok
+	}).Event.(transfer.OfferReceived)
+	into := t.TempDir()
+	if err := s.h.Files().Accept(offer.ID, into); err != nil {
+		t.Fatal(err)
+	}
+	out := transfer.ID{Dir: transfer.Outgoing, N: offer.ID.N}
+	s.until(t, "the status window to say the file arrived", func() bool {
+		return s.files.listWin != nil && s.files.list.State(out) == lang.L("transfers.completed", map[string]any{"Count": 1})
+	})
+	if got, err := os.ReadFile(filepath.Join(into, "journal.txt")); err != nil || string(got) != "the printer said E-42" {
+		t.Fatalf("the technician got %q (%v)", got, err)
+	}
+
+	// From the technician: the customer is asked, says yes and picks a folder.
+	driver := filepath.Join(t.TempDir(), "driver.zip")
+	if err := os.WriteFile(driver, []byte("PK..."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.h.Files().Send(driver); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, lang.L("transfers.offer_question", map[string]any{"Name": "Alice", "What": "driver.zip", "Size": "5 B"}))
+	uitest.Answer(t, s.win, lang.L("Yes"))
+	var in transfer.ID
+	for _, id := range s.files.list.IDs() {
+		if id.Dir == transfer.Incoming {
+			in = id
+		}
+	}
+	mine := t.TempDir()
+	s.acceptOffer(s.guest, in, mine) // the folder the customer picked
+	s.until(t, "the technician's file to arrive", func() bool {
+		return s.files.list.State(in) == lang.L("transfers.completed", map[string]any{"Count": 1})
+	})
+	if got, err := os.ReadFile(filepath.Join(mine, "driver.zip")); err != nil || string(got) != "PK..." {
+		t.Fatalf("the customer got %q (%v)", got, err)
+	}
+
+	// Declined.
+	declined, err := s.h.Files().Send(driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, lang.L("transfers.offer_question", map[string]any{"Name": "Alice", "What": "driver.zip", "Size": "5 B"}))
+	uitest.Answer(t, s.win, lang.L("No"))
+	fin := waitHost(t, s.h, func(e session.FileTransfer) bool {
+		f, ok := e.Event.(transfer.Finished)
+		return ok && f.ID == declined
+	}).Event.(transfer.Finished)
+	if protocol.CodeOf(fin.Err) != protocol.Refused {
+		t.Fatalf("declined: %v", fin.Err)
+	}
 }

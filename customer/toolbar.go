@@ -79,6 +79,7 @@ type toolbar struct {
 	status    *widget.Label
 	form      *fyne.Container
 	live      // the session's live controls (live.go)
+	files     files // file transfer (files.go)
 
 	guest     *session.Guest     // nil when not in a session; UI goroutine only
 	joining   context.CancelFunc // non-nil while a join is in progress
@@ -133,6 +134,7 @@ func (t *toolbar) build() {
 	t.status = widget.NewLabel("")
 	t.status.Wrapping = fyne.TextWrapWord
 	t.buildLive()
+	t.buildFiles()
 
 	t.form = container.New(layout.NewFormLayout(),
 		widget.NewLabel(lang.L("customer.key")), t.keyEntry,
@@ -145,6 +147,7 @@ func (t *toolbar) build() {
 		widget.NewSeparator(),
 		t.form,
 		container.NewHBox(t.stopBtn, t.takeBackBtn, t.chatBtn),
+		container.NewHBox(t.files.sendBtn, t.files.showBtn),
 		t.chat,
 		container.NewHBox(t.joinBtn, layout.NewSpacer(), t.endBtn),
 		t.notices,
@@ -278,6 +281,8 @@ func (t *toolbar) follow(g *session.Guest) {
 					t.tech.pointer(e)
 				}
 			})
+		case session.FileTransfer:
+			t.opts.do(func() { t.fileEvent(g, e) })
 		case session.ChatReceived:
 			t.opts.do(func() { t.chatReceived(g, e.Message) })
 		case session.ChatDelivered:

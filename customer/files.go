@@ -1,0 +1,180 @@
+package main
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transfer"
+	"github.com/tandem-remote/tandem/shared/ui"
+)
+
+// files is the toolbar's file transfer: Send files to the technician, the status window listing every transfer
+// both ways, and the question an incoming offer raises. Its fields belong to the UI goroutine.
+type files struct {
+	sendBtn *widget.Button
+	showBtn *widget.Button
+	list    *ui.TransferList // this session's transfers; kept until the next session
+	listWin fyne.Window      // nil while closed
+	offers  map[transfer.ID]dialog.Dialog
+}
+
+func (t *toolbar) buildFiles() {
+	t.files.offers = map[transfer.ID]dialog.Dialog{}
+	t.files.sendBtn = widget.NewButtonWithIcon("", theme.UploadIcon(), t.pickFile)
+	t.files.sendBtn.Hide()
+	t.files.showBtn = widget.NewButtonWithIcon(lang.L("transfers.show"), theme.ListIcon(), t.showTransfers)
+	t.files.showBtn.Hide()
+}
+
+// startFiles readies file transfer for a session with the technician named name.
+func (t *toolbar) startFiles(name string) {
+	t.files.sendBtn.SetText(lang.L("transfers.send", map[string]any{"Name": name}))
+	t.files.sendBtn.Show()
+	t.files.showBtn.Show()
+	t.files.list = ui.NewTransferList(name, func(id transfer.ID) {
+		if g := t.guest; g != nil {
+			t.act(func() { _ = g.Files().Cancel(id) })
+		}
+	})
+	if w := t.files.listWin; w != nil {
+		w.SetContent(t.files.list)
+	}
+}
+
+// stopFiles withdraws the questions of a session that is over; the status window stays readable.
+func (t *toolbar) stopFiles() {
+	for id, d := range t.files.offers {
+		delete(t.files.offers, id)
+		d.Hide()
+	}
+	t.files.sendBtn.Hide()
+}
+
+// pickFile asks for a file to send to the technician.
+func (t *toolbar) pickFile() {
+	if t.guest == nil {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		path := r.URI().Path()
+		_ = r.Close()
+		t.sendFile(path)
+	}, t.win)
+	d.Show()
+}
+
+// sendFile offers a file (or folder) to the technician and shows the status window.
+func (t *toolbar) sendFile(path string) {
+	g := t.guest
+	if g == nil {
+		return
+	}
+	t.showTransfers()
+	t.act(func() {
+		if _, err := g.Files().Send(path); err != nil {
+			t.opts.do(func() {
+				if t.guest == g {
+					t.status.SetText(lang.L("transfers.send_failed", map[string]any{"Reason": ui.ErrorText(err)}))
+				}
+			})
+		}
+	})
+}
+
+// showTransfers opens the status window.
+func (t *toolbar) showTransfers() {
+	if t.files.list == nil {
+		return
+	}
+	if w := t.files.listWin; w != nil {
+		w.Show()
+		w.RequestFocus()
+		return
+	}
+	w := t.app.NewWindow(lang.L("transfers.title"))
+	t.files.listWin = w
+	w.SetContent(t.files.list)
+	w.Resize(fyne.NewSize(520, 360))
+	w.SetOnClosed(func() {
+		if t.files.listWin == w {
+			t.files.listWin = nil
+		}
+	})
+	w.Show()
+}
+
+// fileEvent takes in a transfer event: into the list, and an offer from the technician becomes a question.
+func (t *toolbar) fileEvent(g *session.Guest, e session.FileTransfer) {
+	if t.guest != g || t.files.list == nil {
+		return
+	}
+	t.files.list.Apply(e.Event)
+	switch te := e.Event.(type) {
+	case transfer.OfferReceived:
+		if !e.Resumed {
+			t.askOffer(g, te)
+		}
+	case transfer.Answered, transfer.Finished:
+		if d, ok := t.files.offers[te.Transfer()]; ok {
+			delete(t.files.offers, te.Transfer())
+			d.Hide() // answered, or cancelled by the technician meanwhile
+		}
+	}
+}
+
+// askOffer asks the customer whether to take the technician's files, then where to put them.
+func (t *toolbar) askOffer(g *session.Guest, o transfer.OfferReceived) {
+	what := ""
+	if len(o.Files) == 1 {
+		what = o.Files[0].Name
+	} else {
+		what = lang.L("transfers.files", map[string]any{"Count": len(o.Files)})
+	}
+	question := lang.L("transfers.offer_question", map[string]any{"Name": t.techName, "What": what, "Size": ui.Bytes(o.Total)})
+	d := dialog.NewConfirm(lang.L("transfers.offer_title"), question, func(yes bool) {
+		if _, open := t.files.offers[o.ID]; !open {
+			return // withdrawn meanwhile
+		}
+		delete(t.files.offers, o.ID)
+		if !yes {
+			t.act(func() { _ = g.Files().Decline(o.ID) })
+			return
+		}
+		folder := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+			if err != nil || u == nil {
+				t.act(func() { _ = g.Files().Decline(o.ID) })
+				return
+			}
+			t.acceptOffer(g, o.ID, u.Path())
+		}, t.win)
+		folder.Show()
+	}, t.win)
+	d.SetConfirmText(lang.L("Yes"))
+	d.SetDismissText(lang.L("No"))
+	t.files.offers[o.ID] = d
+	t.win.Show()
+	t.win.RequestFocus()
+	d.Show()
+}
+
+// acceptOffer takes the technician's files into dir, and says why not when it cannot (a folder too small: the
+// offer stays open and the question comes back).
+func (t *toolbar) acceptOffer(g *session.Guest, id transfer.ID, dir string) {
+	t.showTransfers()
+	t.act(func() {
+		if err := g.Files().Accept(id, dir); err != nil {
+			t.opts.do(func() {
+				if t.guest == g {
+					t.status.SetText(lang.L("transfers.accept_failed", map[string]any{"Reason": ui.ErrorText(err)}))
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tandem-remote/tandem/i18n"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transfer"
+)
+
+func TestTransferListFollowsATransfer(t *testing.T) {
+	test.NewTempApp(t)
+	if err := i18n.Register("en"); err != nil {
+		t.Fatal(err)
+	}
+	var cancelled []transfer.ID
+	l := NewTransferList("Alice", func(id transfer.ID) { cancelled = append(cancelled, id) })
+	w := test.NewWindow(l)
+	defer w.Close()
+	out := transfer.ID{Dir: transfer.Outgoing, N: 1}
+	files := []transfer.File{{Name: "photo.jpg", Size: 3_000_000}}
+	l.Apply(transfer.OfferSent{ID: out, Files: files, Total: 3_000_000})
+	if got := l.State(out); got != lang.L("transfers.waiting_answer", map[string]any{"Name": "Alice"}) {
+		t.Fatalf("state %q", got)
+	}
+	if got := l.rows[out].title.Text; got != "To Alice: photo.jpg (3.0 MB)" {
+		t.Fatalf("title %q", got)
+	}
+	l.Apply(transfer.Answered{ID: out, Accepted: true})
+	l.Apply(transfer.Progress{ID: out, Done: 1_500_000, Total: 3_000_000, Rate: 500_000, Left: 3 * time.Second})
+	if v, cancel := l.Progress(out); v != 0.5 || !cancel {
+		t.Fatalf("progress %v, cancel on %v", v, cancel)
+	}
+	if got := l.State(out); got != "1.5 MB of 3.0 MB · 500.0 KB/s · 3 s left" {
+		t.Fatalf("progress text %q", got)
+	}
+	test.Tap(l.CancelButton(out))
+	if len(cancelled) != 1 || cancelled[0] != out {
+		t.Fatalf("cancelled %v", cancelled)
+	}
+	l.Apply(transfer.Finished{ID: out, Err: &protocol.Error{Code: protocol.Cancelled}, Failed: 1})
+	if _, cancel := l.Progress(out); cancel {
+		t.Fatal("Cancel still on after the end")
+	}
+	if got := l.State(out); got != lang.L("transfers.failed", map[string]any{"Reason": ErrorText(&protocol.Error{Code: protocol.Cancelled})}) {
+		t.Fatalf("end %q", got)
+	}
+	in := transfer.ID{Dir: transfer.Incoming, N: 1}
+	l.Apply(transfer.OfferReceived{ID: in, Files: []transfer.File{{Name: "a"}, {Name: "b"}}, Total: 10})
+	l.Apply(transfer.Finished{ID: in, Completed: 2})
+	if v, _ := l.Progress(in); v != 1 || l.rows[in].title.Text != "From Alice: 2 files (10 B)" {
+		t.Fatalf("incoming: %v %q", v, l.rows[in].title.Text)
+	}
+}
