@@ -156,8 +156,6 @@ func (t *toolbar) askOffer(g *session.Guest, o transfer.OfferReceived) {
 		}, t.win)
 		folder.Show()
 	}, t.win)
-	d.SetConfirmText(lang.L("Yes"))
-	d.SetDismissText(lang.L("No"))
 	t.files.offers[o.ID] = d
 	t.win.Show()
 	t.win.RequestFocus()

@@ -78,7 +78,7 @@ type toolbar struct {
 	endBtn    *widget.Button
 	status    *widget.Label
 	form      *fyne.Container
-	live      // the session's live controls (live.go)
+	live            // the session's live controls (live.go)
 	files     files // file transfer (files.go)
 
 	guest     *session.Guest     // nil when not in a session; UI goroutine only

@@ -48,7 +48,9 @@ func NewTransferList(peer string, onCancel func(transfer.ID)) *TransferList {
 }
 
 // CreateRenderer implements fyne.Widget.
-func (l *TransferList) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(l.content) }
+func (l *TransferList) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(l.content)
+}
 
 // MinSize implements fyne.Widget.
 func (l *TransferList) MinSize() fyne.Size { return fyne.NewSize(420, 200) }
