@@ -297,7 +297,7 @@ func (h *home) apply(e session.Event) {
 		h.viewerChanged()
 	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged, session.MonitorsChanged,
 		session.PointerMoved, session.TechnicianScreenChanged, session.Reconnecting, session.Reconnected,
-		session.ChatReceived, session.ChatDelivered:
+		session.ChatReceived, session.ChatDelivered, session.FileTransfer:
 		if h.view != nil {
 			h.view.apply(e)
 			switch e.(type) {

@@ -11,6 +11,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/store"
+	"github.com/tandem-remote/tandem/shared/transfer"
 )
 
 // storeTimeout bounds one write to the history.
@@ -134,6 +135,8 @@ func (r *recorder) event(host *session.Host, e session.Event) {
 			}
 			return r.st.MarkChatDelivered(ctx, id, m.From, m.ID)
 		})
+	case session.FileTransfer:
+		r.transferEvent(id, e)
 	case session.Ended:
 		var by protocol.ParticipantID
 		code := protocol.CodeOf(e.Err)
@@ -195,4 +198,45 @@ func monitorDetail(n int, m protocol.Monitor) string {
 		return fmt.Sprintf("%d (%d×%d)", n, m.Width, m.Height)
 	}
 	return fmt.Sprintf("%d: %s (%d×%d)", n, m.Name, m.Width, m.Height)
+}
+
+// transferEvent records the files of a transfer when it is offered, and each one's outcome when it ends.
+func (r *recorder) transferEvent(id protocol.SessionID, e session.FileTransfer) {
+	dir, peer := store.Received, customerID // the customer is the other side either way
+	if e.Event.Transfer().Dir == transfer.Outgoing {
+		dir = store.Sent
+	}
+	n := e.Event.Transfer().N
+	switch te := e.Event.(type) {
+	case transfer.OfferSent:
+		r.startFiles(id, n, dir, peer, te.Files)
+	case transfer.OfferReceived:
+		r.startFiles(id, n, dir, peer, te.Files)
+	case transfer.Finished:
+		r.do("transfer end", func(ctx context.Context) error {
+			for _, res := range te.Results {
+				var done uint64
+				if res.Err == nil {
+					done = res.File.Size
+				}
+				if err := r.st.FinishTransfer(ctx, id, dir, n, uint32(res.File.Index), store.TransferResult{ //nolint:gosec // file indexes are small
+					Outcome: protocol.CodeOf(res.Err), SHA256: res.SHA256, BytesDone: done}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}
+
+func (r *recorder) startFiles(id protocol.SessionID, n uint64, dir store.Direction, peer protocol.ParticipantID, files []transfer.File) {
+	r.do("transfer", func(ctx context.Context) error {
+		for _, f := range files {
+			if err := r.st.StartTransfer(ctx, id, store.Transfer{ID: n, FileIndex: uint32(f.Index), Direction: dir, //nolint:gosec // file indexes are small
+				Peer: peer, Name: f.Name, Size: f.Size}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

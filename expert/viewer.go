@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -21,6 +20,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/report"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/ui"
 )
 
@@ -77,6 +77,10 @@ type viewer struct {
 	controlBtn *widget.Button
 	shareBtn   *widget.Button
 	chatBtn    *widget.Button
+	filesBtn   *widget.Button   // File transfer: a menu with Send files… and Display status
+	list       *ui.TransferList // the session's transfers (kept when the window closes)
+	listWin    fyne.Window      // the status window; nil while closed
+	offers     map[transfer.ID]dialog.Dialog
 	reportBtn  *widget.Button
 	chat       *ui.ChatPane
 	chatOpen   bool   // the chat pane is shown; kept when the window reopens
@@ -124,6 +128,7 @@ func (v *viewer) open() {
 	v.shareBtn = widget.NewButtonWithIcon(lang.L("viewer.share_screen"), theme.MediaVideoIcon(), v.toggleShare)
 	v.chatBtn = widget.NewButtonWithIcon(lang.L("chat.title"), theme.MailComposeIcon(), v.toggleChat)
 	v.reportBtn = widget.NewButtonWithIcon(lang.L("viewer.report"), theme.DocumentSaveIcon(), v.askReport)
+	v.filesBtn = widget.NewButtonWithIcon(lang.L("viewer.files"), theme.FolderIcon(), v.filesMenu)
 	v.chat = ui.NewChatPane(v.sendChat)
 	v.chat.Set(v.host.Chat())
 	v.chat.SetEnabled(!v.ended)
@@ -134,13 +139,14 @@ func (v *viewer) open() {
 	v.status.Wrapping = fyne.TextWrapWord
 
 	bar := container.NewHBox(v.fitBtn, v.fullBtn, v.monitorSel, widget.NewSeparator(), v.viewBtn, v.controlBtn,
-		v.shareBtn, v.chatBtn, layout.NewSpacer(), v.reportBtn, v.endBtn)
+		v.shareBtn, v.chatBtn, v.filesBtn)
 	// The bars are opaque and drawn after the picture: at 1:1 the remote screen (a fyne.Scrollable, which
 	// Fyne clips to its own bounds rather than to the enclosing scroll's) can paint beyond the viewport.
 	top := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
 		container.NewVBox(container.NewPadded(bar), widget.NewSeparator()))
 	bottom := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
-		container.NewVBox(widget.NewSeparator(), container.NewPadded(v.status)))
+		container.NewVBox(widget.NewSeparator(), container.NewPadded(container.NewBorder(nil, nil, nil,
+			container.NewHBox(v.reportBtn, v.endBtn), v.status))))
 	w.SetPadded(false) // the picture runs to the window's edges; the bars have their own padding
 	side := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)), container.NewPadded(v.chat))
 	w.SetContent(container.NewBorder(top, bottom, nil, side, container.NewStack(v.scroll, v.over)))
@@ -171,7 +177,7 @@ func (v *viewer) open() {
 func (v *viewer) forget() {
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
 	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.endBtn, v.status = nil, nil, nil, nil, nil, nil
-	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn = nil, nil, nil, nil, nil
+	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn, v.filesBtn = nil, nil, nil, nil, nil, nil
 }
 
 // close closes the window, if open.
@@ -208,6 +214,9 @@ func (v *viewer) apply(e session.Event) {
 		if v.screen != nil {
 			v.screen.SetPointer(0, 0, false, 0)
 		}
+	case session.FileTransfer:
+		v.fileEvent(e)
+		return
 	case session.ChatReceived:
 		if v.chat != nil {
 			v.chat.Add(e.Message)
@@ -455,6 +464,7 @@ func (v *viewer) refresh() {
 	}
 	v.controlBtn.Refresh()
 	enable(v.endBtn, !v.ended)
+
 	enable(v.reportBtn, v.home.opts.store != nil && !v.rec.session().IsZero())
 }
 

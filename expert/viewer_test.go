@@ -23,6 +23,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
@@ -603,4 +604,66 @@ func TestViewerChat(t *testing.T) {
 	if v.chat == nil || !v.chat.Visible() || len(v.chat.Messages()) != 2 {
 		t.Fatal("the reopened viewer lost the chat")
 	}
+}
+
+func TestViewerFilesBothWays(t *testing.T) {
+	h := testHome(t, "en")
+	c := joinSharing(t, h)
+	v := h.view
+	into := t.TempDir()
+	h.prefs.AskWhere, h.prefs.DownloadDir = false, into // the preferences' folder, without asking
+
+	src := filepath.Join(t.TempDir(), "crash.log")
+	if err := os.WriteFile(src, []byte("panic: printer on fire"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.g.Files().Send(src); err != nil {
+		t.Fatal(err)
+	}
+	h.loop.Until(t, 20*time.Second, "the incoming offer question", func() bool {
+		top := v.win.Canvas().Overlays().Top()
+		return top != nil && len(v.offers) == 1
+	})
+	uitest.Answer(t, v.win, lang.L("Yes"))
+	var in transfer.ID
+	for _, id := range v.list.IDs() {
+		in = id
+	}
+	h.loop.Until(t, 20*time.Second, "the file to arrive", func() bool {
+		return v.list.State(in) == lang.L("transfers.completed", map[string]any{"Count": 1})
+	})
+	if got, err := os.ReadFile(filepath.Join(into, "crash.log")); err != nil || string(got) != "panic: printer on fire" {
+		t.Fatalf("received %q (%v)", got, err)
+	}
+
+	// To the customer.
+	fix := filepath.Join(t.TempDir(), "fix.reg")
+	if err := os.WriteFile(fix, []byte("REGEDIT4"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v.sendFile(fix)
+	offer := waitCustomer(t, c, func(e session.FileTransfer) bool {
+		_, ok := e.Event.(transfer.OfferReceived)
+		return ok
+	}).Event.(transfer.OfferReceived)
+	if err := c.g.Files().Accept(offer.ID, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	out := transfer.ID{Dir: transfer.Outgoing, N: offer.ID.N}
+	h.loop.Until(t, 20*time.Second, "the customer to have it", func() bool {
+		return v.list.State(out) == lang.L("transfers.completed", map[string]any{"Count": 1})
+	})
+	// Both are in the history, with their hashes.
+	h.loop.Until(t, 20*time.Second, "the history", func() bool {
+		s, err := h.opts.store.LoadSession(t.Context(), v.rec.session())
+		if err != nil || len(s.Transfers) != 2 {
+			return false
+		}
+		for _, tr := range s.Transfers {
+			if tr.SHA256 == "" || tr.Outcome != protocol.NoError {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -22,11 +22,25 @@ func captureX11(win uintptr) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("window geometry: %w", err)
 	}
-	reply, err := xproto.GetImage(c, xproto.ImageFormatZPixmap, d, 0, 0, geo.Width, geo.Height, 0xffffffff).Reply()
+	// Only the part of the window on the screen can be read (X refuses the rest): a window larger than the
+	// screen is saved as far as it shows.
+	screen := xproto.Setup(c).DefaultScreen(c)
+	at, err := xproto.TranslateCoordinates(c, xproto.Window(win), screen.Root, 0, 0).Reply()
+	if err != nil {
+		return nil, fmt.Errorf("window position: %w", err)
+	}
+	onScreen := image.Rect(int(at.DstX), int(at.DstY), int(at.DstX)+int(geo.Width), int(at.DstY)+int(geo.Height)).
+		Intersect(image.Rect(0, 0, int(screen.WidthInPixels), int(screen.HeightInPixels)))
+	if onScreen.Empty() {
+		return nil, fmt.Errorf("the window is off the screen")
+	}
+	x0, y0 := onScreen.Min.X-int(at.DstX), onScreen.Min.Y-int(at.DstY)
+	reply, err := xproto.GetImage(c, xproto.ImageFormatZPixmap, d, int16(x0), int16(y0), uint16(onScreen.Dx()), //nolint:gosec // screen sizes
+		uint16(onScreen.Dy()), 0xffffffff).Reply() //nolint:gosec // screen sizes
 	if err != nil {
 		return nil, fmt.Errorf("reading window pixels: %w", err)
 	}
-	w, h := int(geo.Width), int(geo.Height)
+	w, h := onScreen.Dx(), onScreen.Dy()
 	if len(reply.Data) < w*h*4 {
 		return nil, fmt.Errorf("window pixels: %d bytes for %dx%d at depth %d", len(reply.Data), w, h, reply.Depth)
 	}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transfer"
+	"github.com/tandem-remote/tandem/shared/ui"
+)
+
+// File transfer in the viewer: Send files to the customer, the status window, and the question an incoming
+// offer raises (where to save it: asked each time, or the folder of the preferences).
+
+// filesMenu shows the File transfer menu under its button.
+func (v *viewer) filesMenu() {
+	if v.win == nil {
+		return
+	}
+	send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": v.name}), v.pickFile)
+	send.Disabled = v.ended || v.reconnecting || !v.home.prefs.AllowFiles
+	status := fyne.NewMenuItem(lang.L("viewer.transfer_status"), v.showTransfers)
+	c := v.win.Canvas()
+	widget.ShowPopUpMenuAtRelativePosition(fyne.NewMenu("", send, status), c,
+		fyne.NewPos(0, v.filesBtn.Size().Height), v.filesBtn)
+}
+
+// transfers returns the session's transfer list, made on first use (it outlives the viewer window).
+func (v *viewer) transfers() *ui.TransferList {
+	if v.list == nil {
+		v.list = ui.NewTransferList(v.name, func(id transfer.ID) {
+			v.act(func() error { return v.host.Files().Cancel(id) }, func(error) {})
+		})
+	}
+	return v.list
+}
+
+// pickFile asks for a file to send to the customer.
+func (v *viewer) pickFile() {
+	if v.win == nil || v.ended {
+		return
+	}
+	dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		path := r.URI().Path()
+		_ = r.Close()
+		v.sendFile(path)
+	}, v.win).Show()
+}
+
+// sendFile offers a file (or folder) to the customer and shows the status window.
+func (v *viewer) sendFile(path string) {
+	v.showTransfers()
+	v.act(func() error {
+		_, err := v.host.Files().Send(path)
+		return err
+	}, func(err error) {
+		v.note = lang.L("transfers.send_failed", map[string]any{"Reason": ui.ErrorText(err)})
+	})
+}
+
+// showTransfers opens the status window.
+func (v *viewer) showTransfers() {
+	if w := v.listWin; w != nil {
+		w.Show()
+		w.RequestFocus()
+		return
+	}
+	w := v.home.app.NewWindow(lang.L("transfers.title"))
+	v.listWin = w
+	w.SetContent(v.transfers())
+	w.Resize(fyne.NewSize(520, 360))
+	w.SetOnClosed(func() {
+		if v.listWin == w {
+			v.listWin = nil
+		}
+	})
+	w.Show()
+}
+
+// fileEvent takes in a transfer event.
+func (v *viewer) fileEvent(e session.FileTransfer) {
+	v.transfers().Apply(e.Event)
+	switch te := e.Event.(type) {
+	case transfer.OfferReceived:
+		if e.Resumed {
+			return
+		}
+		if !v.home.prefs.AllowFiles {
+			v.act(func() error { return v.host.Files().Decline(te.ID) }, func(error) {})
+			return
+		}
+		v.askOffer(te)
+	case transfer.Answered, transfer.Finished:
+		if d, ok := v.offers[te.Transfer()]; ok {
+			delete(v.offers, te.Transfer())
+			d.Hide()
+		}
+	}
+}
+
+// askOffer asks the technician whether to take the customer's files, and where (unless the preferences name
+// the folder).
+func (v *viewer) askOffer(o transfer.OfferReceived) {
+	if v.win == nil {
+		v.open() // an offer brings the viewer back
+	}
+	what := lang.L("transfers.files", map[string]any{"Count": len(o.Files)})
+	if len(o.Files) == 1 {
+		what = o.Files[0].Name
+	}
+	question := lang.L("transfers.offer_question", map[string]any{"Name": v.name, "What": what, "Size": ui.Bytes(o.Total)})
+	if v.offers == nil {
+		v.offers = map[transfer.ID]dialog.Dialog{}
+	}
+	d := dialog.NewConfirm(lang.L("transfers.offer_title"), question, func(yes bool) {
+		if _, open := v.offers[o.ID]; !open {
+			return
+		}
+		delete(v.offers, o.ID)
+		if !yes {
+			v.act(func() error { return v.host.Files().Decline(o.ID) }, func(error) {})
+			return
+		}
+		if !v.home.prefs.AskWhere && v.home.prefs.DownloadDir != "" {
+			v.acceptOffer(o.ID, v.home.prefs.DownloadDir)
+			return
+		}
+		dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+			if err != nil || u == nil {
+				v.act(func() error { return v.host.Files().Decline(o.ID) }, func(error) {})
+				return
+			}
+			v.acceptOffer(o.ID, u.Path())
+		}, v.win).Show()
+	}, v.win)
+	v.offers[o.ID] = d
+	d.Show()
+}
+
+// acceptOffer takes the customer's files into dir.
+func (v *viewer) acceptOffer(id transfer.ID, dir string) {
+	v.showTransfers()
+	v.act(func() error { return v.host.Files().Accept(id, dir) }, func(err error) {
+		v.note = lang.L("transfers.accept_failed", map[string]any{"Reason": ui.ErrorText(err)})
+	})
+}
