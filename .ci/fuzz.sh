@@ -7,7 +7,13 @@ n=0
 for pkg in $($go list ./...); do
   for target in $($go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
     echo "fuzz: $pkg $target ($fuzztime)"
-    $go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+    out=$(mktemp)
+    if ! $go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$out" 2>&1; then
+      tail -n 40 "$out" >&2 # the failing input and what it broke (saved under the package's testdata/fuzz)
+      rm -f "$out"
+      exit 1
+    fi
+    rm -f "$out"
     n=$((n + 1))
   done
 done

@@ -233,7 +233,15 @@ func (m *Welcome) Validate() error {
 }
 
 func (m *Welcome) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
-func (m *Welcome) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }
+func (m *Welcome) decodeBody(b []byte) error {
+	if err := unmarshalCBOR(b, m); err != nil {
+		return err
+	}
+	if len(m.ResumeSecret) == 0 {
+		m.ResumeSecret = nil // an empty byte string says the same as none
+	}
+	return nil
+}
 
 // Participants is the host's announcement of everyone in the session, sent
 // whenever someone joins or leaves.

@@ -686,3 +686,26 @@ func TestMessageTypeNames(t *testing.T) {
 		t.Error("unknown kind")
 	}
 }
+
+func TestWelcomeWithAnEmptyResumeSecretReencodes(t *testing.T) {
+	// Key 6 present with an empty byte string: the same Welcome as without it.
+	w := &Welcome{Version: 1, SessionID: sid(1), You: 1, Participants: []Participant{{ID: 1, Role: RoleCustomer}}}
+	head, payload, err := w.encodeBody()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := append(head, payload...)
+	if body[0]&0x1f >= 23 {
+		t.Skip("map header too long for this hand edit")
+	}
+	body[0]++                       // one more map entry…
+	body = append(body, 0x06, 0x40) // …6: h''
+	var got Welcome
+	if err := got.decodeBody(body); err != nil {
+		t.Fatal(err)
+	}
+	if got.ResumeSecret != nil {
+		t.Fatalf("an empty resume secret decoded as %#v, not nil", got.ResumeSecret)
+	}
+	checkReencode(t, &got)
+}
