@@ -481,6 +481,15 @@ func TestTechnicianScreenWindow(t *testing.T) {
 	if s.tech.stop.Text != lang.L("customer.stop_sharing") || s.tech.stop.Disabled() {
 		t.Fatal("the window's Stop screen sharing is missing or off")
 	}
+	// Its Chat and File transfers buttons open the toolbar's.
+	test.Tap(ts.chat)
+	if !s.chat.Visible() {
+		t.Fatal("Chat in the technician's screen window did not open the chat")
+	}
+	test.Tap(ts.files)
+	if s.files.listWin == nil {
+		t.Fatal("File transfers in the technician's screen window did not open the status")
+	}
 	// Closing it tells the technician; the session goes on.
 	ts.win.Close()
 	waitHost(t, s.h, func(e session.TechnicianScreenChanged) bool { return !e.On && e.ClosedByCustomer })
@@ -637,5 +646,19 @@ func TestFilesBothWaysFromTheToolbar(t *testing.T) {
 	}).Event.(transfer.Finished)
 	if protocol.CodeOf(fin.Err) != protocol.Refused {
 		t.Fatalf("declined: %v", fin.Err)
+	}
+}
+
+func TestLanguageChoiceIsKeptForTheNextStart(t *testing.T) {
+	tb := testToolbar(t, "en", options{name: "Bob"})
+	if tb.langSel.SelectedIndex() > 0 {
+		t.Fatalf("a fresh program chose %q", tb.langSel.Selected)
+	}
+	tb.langSel.SetSelectedIndex(2)
+	if got := tb.app.Preferences().String(languagePref); got != "fr" {
+		t.Fatalf("kept %q, want fr", got)
+	}
+	if tb.status.Text != lang.L("customer.language_next_start") {
+		t.Fatalf("status %q", tb.status.Text)
 	}
 }

@@ -34,11 +34,14 @@ func main() {
 		fmt.Println("Tandem Customer", version.Program)
 		return
 	}
+	a := app.NewWithID("org.tandem-remote.customer")
+	if *language == "" { // -lang wins over the language chosen in the window
+		*language = a.Preferences().String(languagePref)
+	}
 	if err := i18n.Register(*language); err != nil {
 		log.Fatal(err)
 	}
 	closeBackEnds := openBackEnds(&opts)
-	a := app.NewWithID("org.tandem-remote.customer")
 	opts.install = detectInstallation(a)
 	t := newToolbar(a, opts)
 	t.offerLinks()

@@ -21,6 +21,8 @@ type techScreen struct {
 	win    fyne.Window
 	screen *ui.RemoteScreen
 	stop   *widget.Button // the toolbar's Stop screen sharing, at hand
+	chat   *widget.Button // opens the toolbar's chat
+	files  *widget.Button // opens the file transfer status
 	note   *widget.Label
 }
 
@@ -44,7 +46,13 @@ func (t *toolbar) techScreenChanged(g *session.Guest, on bool) {
 	ts.stop = widget.NewButtonWithIcon(lang.L("customer.stop_sharing"), theme.VisibilityOffIcon(), t.stopSharing)
 	ts.note = widget.NewLabel(lang.L("customer.tech_screen_note", args))
 	ts.note.Wrapping = fyne.TextWrapWord
-	bar := container.NewBorder(nil, nil, nil, ts.stop, ts.note)
+	ts.chat = widget.NewButtonWithIcon(lang.L("chat.title"), theme.MailComposeIcon(), func() {
+		t.openChat()
+		t.win.Show()
+		t.win.RequestFocus()
+	})
+	ts.files = widget.NewButtonWithIcon(lang.L("transfers.show"), theme.ListIcon(), t.showTransfers)
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(ts.stop, ts.chat, ts.files), ts.note)
 	ts.win.SetContent(container.NewBorder(nil, container.NewPadded(bar), nil, nil, ts.screen))
 	ts.win.Resize(fyne.NewSize(960, 640))
 	ts.win.SetOnClosed(func() {

@@ -74,6 +74,7 @@ type toolbar struct {
 	about     *widget.Label
 	keyEntry  *widget.Entry
 	nameEntry *widget.Entry
+	langSel   *widget.Select // the language: the system's, English or Français, from the next start
 	joinBtn   *widget.Button
 	endBtn    *widget.Button
 	status    *widget.Label
@@ -126,6 +127,13 @@ func (t *toolbar) build() {
 	t.nameEntry.SetPlaceHolder(lang.L("customer.name_placeholder"))
 	t.nameEntry.SetText(t.opts.name)
 	t.nameEntry.OnSubmitted = func(string) { t.join() }
+	t.langSel = widget.NewSelect([]string{lang.L("customer.language_system"), "English", "Français"}, nil)
+	for i, c := range languageCodes {
+		if c == t.app.Preferences().String(languagePref) {
+			t.langSel.SetSelectedIndex(i)
+		}
+	}
+	t.langSel.OnChanged = func(string) { t.chooseLanguage() }
 	t.joinBtn = widget.NewButtonWithIcon(lang.L("customer.join"), theme.LoginIcon(), t.join)
 	t.joinBtn.Importance = widget.HighImportance
 	t.endBtn = widget.NewButtonWithIcon(lang.L("customer.end_session"), theme.CancelIcon(), t.confirmEnd)
@@ -139,6 +147,7 @@ func (t *toolbar) build() {
 	t.form = container.New(layout.NewFormLayout(),
 		widget.NewLabel(lang.L("customer.key")), t.keyEntry,
 		widget.NewLabel(lang.L("customer.name")), t.nameEntry,
+		widget.NewLabel(lang.L("customer.language")), t.langSel,
 	)
 	content := container.NewVBox(
 		container.NewBorder(nil, nil, title, ver),
@@ -383,4 +392,20 @@ func (t *toolbar) shutdown() {
 		t.guest = nil
 	}
 	t.actions.Wait() // actions on an ended session return at once
+}
+
+// languagePref keeps the language chosen in the window ("" follows the system).
+const languagePref = "language"
+
+// languageCodes are the language list's entries as codes, in its order.
+var languageCodes = []string{"", "en", "fr"}
+
+// chooseLanguage keeps the language picked in the list for the next start, and says so.
+func (t *toolbar) chooseLanguage() {
+	i := t.langSel.SelectedIndex()
+	if i < 0 || i >= len(languageCodes) {
+		return
+	}
+	t.app.Preferences().SetString(languagePref, languageCodes[i])
+	t.status.SetText(lang.L("customer.language_next_start"))
 }
