@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -138,8 +139,8 @@ func (v *viewer) open() {
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 
-	bar := container.NewHBox(v.fitBtn, v.fullBtn, v.monitorSel, widget.NewSeparator(), v.viewBtn, v.controlBtn,
-		v.shareBtn, v.chatBtn, v.filesBtn)
+	bar := container.NewHBox(v.viewBtn, v.controlBtn, v.shareBtn, v.chatBtn, v.filesBtn, layout.NewSpacer(),
+		v.monitorSel, v.fitBtn, v.fullBtn)
 	// The bars are opaque and drawn after the picture: at 1:1 the remote screen (a fyne.Scrollable, which
 	// Fyne clips to its own bounds rather than to the enclosing scroll's) can paint beyond the viewport.
 	top := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
@@ -409,17 +410,17 @@ func (v *viewer) refresh() {
 	}
 
 	if v.fit {
-		v.fitBtn.SetText(lang.L("viewer.actual_size"))
+		v.fitBtn.SetText("") // icons only, so that the bar fits a 1024-pixel screen in French too
 		v.fitBtn.SetIcon(theme.ZoomInIcon())
 	} else {
-		v.fitBtn.SetText(lang.L("viewer.fit"))
+		v.fitBtn.SetText("")
 		v.fitBtn.SetIcon(theme.ZoomFitIcon())
 	}
 	if v.win.FullScreen() {
-		v.fullBtn.SetText(lang.L("viewer.exit_full_screen"))
+		v.fullBtn.SetText("")
 		v.fullBtn.SetIcon(theme.ViewRestoreIcon())
 	} else {
-		v.fullBtn.SetText(lang.L("viewer.full_screen"))
+		v.fullBtn.SetText("")
 		v.fullBtn.SetIcon(theme.ViewFullScreenIcon())
 	}
 	switch {
