@@ -132,6 +132,7 @@ func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig,
 		c.share.monitor = prev.share.monitor
 		prev.share.mu.Unlock()
 	}
+	c.files = newFiles(l, g.ev, g.files, cfg.FilesDir) // here, not in start: Guest.Files may reach it before
 	c.view = newScreenView(g.ev,
 		func() { g.ev.send(TechnicianScreenChanged{On: true}) },
 		func(left bool) { g.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) })
@@ -141,7 +142,6 @@ func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig,
 // start serves the technician's streams and starts sharing; it returns at once.
 func (c *customer) start(ctx context.Context) {
 	c.ctx = ctx
-	c.files = newFiles(c.l, c.g.ev, c.g.files, c.g.cfg.FilesDir)
 	c.workers.Go(func() { c.acceptStreams(ctx) })
 	c.workers.Go(func() { readDatagrams(ctx, c.l.conn, c.view) })
 	c.resume()
