@@ -56,8 +56,8 @@ func (r *recorder) do(what string, f func(ctx context.Context) error) {
 
 // event records a session event.
 func (r *recorder) event(host *session.Host, e session.Event) {
-	if _, ok := e.(session.Joined); ok {
-		r.joined(host, e.(session.Joined))
+	if j, ok := e.(session.Joined); ok {
+		r.joined(host, j)
 		return
 	}
 	id := r.session()

@@ -596,7 +596,7 @@ func (v *viewer) saveReport(path string) {
 func (v *viewer) sendChat(text string) (chat.Message, error) {
 	m, err := v.host.SendChat(text)
 	if err == nil {
-		if rec, work := v.home.rec, v.home.work; rec != nil && work != nil && v.home.host == v.host {
+		if rec, work := v.rec, v.home.work; rec != nil && work != nil && v.home.host == v.host {
 			work.run(func() { rec.chatSent(m) })
 		}
 	}
@@ -666,7 +666,7 @@ func (v *viewer) toggleShare() {
 func (v *viewer) requestView() {
 	v.viewAsk = askWaiting
 	v.refresh()
-	rec := v.home.rec
+	rec := v.rec
 	v.act(func() error {
 		if err := v.host.RequestView(); err != nil {
 			return err
@@ -694,7 +694,7 @@ func (v *viewer) toggleControl() {
 	v.controlAsk = askWaiting
 	v.note = ""
 	v.refresh()
-	rec := v.home.rec
+	rec := v.rec
 	v.act(func() error {
 		if err := v.host.RequestControl(); err != nil {
 			return err

@@ -39,6 +39,19 @@ func newLive(t *testing.T, src *capture.Pattern, monitor int) *liveSession {
 	return s
 }
 
+// grantControl asks for control and has the customer say yes.
+func (s *liveSession) grantControl(t *testing.T) {
+	t.Helper()
+	if err := s.h.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	ask := waitFor(t, s.g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermControl })
+	if err := s.g.Answer(ask.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return e.Granted })
+}
+
 // waitFor returns the first event of type E on ch that ok accepts, skipping the others.
 func waitFor[E Event](t *testing.T, ch <-chan Event, ok func(E) bool) E {
 	t.Helper()
@@ -220,14 +233,7 @@ func TestInputOnlyWithControl(t *testing.T) {
 	sendRaw(t, s.h, &protocol.Text{Text: "rm -rf"})
 	waitDropped(t, s.g, 1)
 
-	if err := s.h.RequestControl(); err != nil {
-		t.Fatal(err)
-	}
-	ask := waitFor(t, s.g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermControl })
-	if err := s.g.Answer(ask.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return e.Granted })
+	s.grantControl(t)
 	if !s.g.Controlled() || !s.h.Controlling() {
 		t.Fatal("control not granted on both sides")
 	}
@@ -279,14 +285,7 @@ func TestInputOnlyWithControl(t *testing.T) {
 
 func TestStoppingSharingTakesControlBack(t *testing.T) {
 	s := newLive(t, capture.NewPattern(), 0)
-	if err := s.h.RequestControl(); err != nil {
-		t.Fatal(err)
-	}
-	ask := waitFor(t, s.g.Events(), func(ConsentRequested) bool { return true })
-	if err := s.g.Answer(ask.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return e.Granted })
+	s.grantControl(t)
 	s.g.StopSharing()
 	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return !e.Granted })
 	if s.g.Controlled() {
@@ -299,14 +298,7 @@ func TestInputMapsToTheSharedMonitor(t *testing.T) {
 	src := capture.NewPattern(image.Rect(0, 0, 320, 240), image.Rect(320, 0, 640, 240))
 	s := newLive(t, src, 1)
 	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true }) // the technician sees the picture
-	if err := s.h.RequestControl(); err != nil {
-		t.Fatal(err)
-	}
-	ask := waitFor(t, s.g.Events(), func(ConsentRequested) bool { return true })
-	if err := s.g.Answer(ask.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return e.Granted })
+	s.grantControl(t)
 	if err := s.h.SendInput(&protocol.MouseMove{X: 5, Y: 7}); err != nil {
 		t.Fatal(err)
 	}

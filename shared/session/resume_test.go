@@ -62,19 +62,6 @@ func TestDroppedConnectionComesBack(t *testing.T) {
 	s.grantControl(t)
 }
 
-// grantControl asks for control and has the customer say yes.
-func (s *liveSession) grantControl(t *testing.T) {
-	t.Helper()
-	if err := s.h.RequestControl(); err != nil {
-		t.Fatal(err)
-	}
-	ask := waitFor(t, s.g.Events(), func(ConsentRequested) bool { return true })
-	if err := s.g.Answer(ask.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return e.Granted })
-}
-
 func TestReturnReplacesAConnectionTheHostStillHolds(t *testing.T) {
 	// The technician's side would notice the loss only after 20 s: the customer's return replaces it.
 	s := newResumable(t, 20*time.Second, 600*time.Millisecond, 20*time.Second)

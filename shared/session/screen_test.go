@@ -125,14 +125,7 @@ func TestTechnicianChoosesTheMonitor(t *testing.T) {
 	}
 	// Input now maps to the second monitor.
 	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
-	if err := s.h.RequestControl(); err != nil {
-		t.Fatal(err)
-	}
-	id := waitFor(t, s.g.Events(), func(ConsentRequested) bool { return true }).ID
-	if err := s.g.Answer(id, true); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return e.Granted })
+	s.grantControl(t)
 	if err := s.h.SendInput(&protocol.MouseMove{X: 10, Y: 20}); err != nil {
 		t.Fatal(err)
 	}

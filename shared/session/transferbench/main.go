@@ -310,38 +310,36 @@ func pct(d []time.Duration, p int) float64 {
 	return float64(d[min(len(d)-1, len(d)*p/100)].Microseconds()) / 1000
 }
 
+// wait returns the first event of ch of type E.
 func wait[E session.Event](ch <-chan session.Event) (E, error) {
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case e, ok := <-ch:
-			if !ok {
-				return *new(E), io.ErrUnexpectedEOF
-			}
-			if e, is := e.(E); is {
-				return e, nil
-			}
-		case <-timeout:
-			return *new(E), fmt.Errorf("no %T", *new(E))
-		}
-	}
+	return await(ch, func(e session.Event) (E, bool) { got, is := e.(E); return got, is })
 }
 
+// waitFile returns the first file-transfer event of ch of type E.
 func waitFile[E transfer.Event](ch <-chan session.Event) (E, error) {
+	return await(ch, func(e session.Event) (E, bool) {
+		if ft, is := e.(session.FileTransfer); is {
+			got, is := ft.Event.(E)
+			return got, is
+		}
+		return *new(E), false
+	})
+}
+
+// await returns the first thing pick finds in ch's events, waiting at most 30 s.
+func await[T any](ch <-chan session.Event, pick func(session.Event) (T, bool)) (T, error) {
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case e, ok := <-ch:
 			if !ok {
-				return *new(E), io.ErrUnexpectedEOF
+				return *new(T), io.ErrUnexpectedEOF
 			}
-			if ft, is := e.(session.FileTransfer); is {
-				if e, is := ft.Event.(E); is {
-					return e, nil
-				}
+			if got, is := pick(e); is {
+				return got, nil
 			}
 		case <-timeout:
-			return *new(E), fmt.Errorf("no %T", *new(E))
+			return *new(T), fmt.Errorf("no %T", *new(T))
 		}
 	}
 }
