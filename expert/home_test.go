@@ -47,6 +47,14 @@ func testHome(t *testing.T, language string) *shown {
 	return s
 }
 
+// cur is the newest session on the home window.
+func (s *shown) cur() *hosted {
+	if len(s.sessions) == 0 {
+		return nil
+	}
+	return s.sessions[0]
+}
+
 // waitEvent runs the window's callbacks until it has shown a session event not returned yet, and returns it.
 func (s *shown) waitEvent(t *testing.T) session.Event {
 	t.Helper()
@@ -73,56 +81,57 @@ func joinAs(t *testing.T, link string, name string) (*session.Guest, error) {
 
 func TestNewSessionShowsKeyAndCustomerJoins(t *testing.T) {
 	h := testHome(t, "en")
-	if h.card.Visible() || !h.endSession.Disabled() {
+	if len(h.sessions) != 0 || !h.status.Visible() {
 		t.Fatal("a session card before New session")
 	}
 	test.Tap(h.newSession)
-	if !h.card.Visible() || !h.newSession.Disabled() || h.endSession.Disabled() {
+	s := h.cur()
+	if !s.key.Visible() || h.newSession.Disabled() || !s.endSession.Visible() || h.status.Visible() {
 		t.Fatal("New session did not show the session")
 	}
-	key, err := transport.ParseSupportKey(h.keyText.Text)
-	if err != nil || h.keyText.Text != transport.FormatSupportKey(key) {
-		t.Fatalf("key shown as %q", h.keyText.Text)
+	key, err := transport.ParseSupportKey(s.keyText.Text)
+	if err != nil || s.keyText.Text != transport.FormatSupportKey(key) {
+		t.Fatalf("key shown as %q", s.keyText.Text)
 	}
-	if !strings.Contains(h.linkEntry.Text, "key="+key) {
-		t.Fatalf("join link %q does not carry the key %s", h.linkEntry.Text, key)
+	if !strings.Contains(s.linkEntry.Text, "key="+key) {
+		t.Fatalf("join link %q does not carry the key %s", s.linkEntry.Text, key)
 	}
-	if !strings.HasPrefix(h.expiry.Text, "Expires in 9:") && h.expiry.Text != "Expires in 10:00" {
-		t.Fatalf("expiry shown as %q", h.expiry.Text)
+	if !strings.HasPrefix(s.expiry.Text, "Expires in 9:") && s.expiry.Text != "Expires in 10:00" {
+		t.Fatalf("expiry shown as %q", s.expiry.Text)
 	}
-	test.Tap(h.copyKey)
+	test.Tap(s.copyKey)
 	if got := fyne.CurrentApp().Clipboard().Content(); got != transport.FormatSupportKey(key) {
 		t.Fatalf("Copy key put %q on the clipboard", got)
 	}
-	test.Tap(h.copyLink)
-	if got := fyne.CurrentApp().Clipboard().Content(); got != h.linkEntry.Text {
+	test.Tap(s.copyLink)
+	if got := fyne.CurrentApp().Clipboard().Content(); got != s.linkEntry.Text {
 		t.Fatalf("Copy link put %q on the clipboard", got)
 	}
 
-	g, err := joinAs(t, h.linkEntry.Text, "Bob")
+	g, err := joinAs(t, h.cur().linkEntry.Text, "Bob")
 	if err != nil {
 		t.Fatalf("customer could not join the key shown: %v", err)
 	}
 	if _, ok := h.waitEvent(t).(session.Joined); !ok {
 		t.Fatal("want Joined")
 	}
-	if !strings.Contains(h.status.Text, "Bob joined") || h.card.Visible() {
-		t.Fatalf("status %q after the customer joined", h.status.Text)
+	if !strings.Contains(s.status.Text, "Bob joined") || s.key.Visible() || s.title.Text != "Bob" {
+		t.Fatalf("status %q after the customer joined", s.status.Text)
 	}
 
 	// End session asks first; No keeps the session, Yes ends it for the customer too.
-	test.Tap(h.endSession)
+	test.Tap(s.endSession)
 	uitest.Answer(t, h.win, lang.L("No"))
-	if h.host == nil {
+	if s.host == nil {
 		t.Fatal("No ended the session")
 	}
-	test.Tap(h.endSession)
+	test.Tap(s.endSession)
 	uitest.Answer(t, h.win, lang.L("Yes"))
 	if _, ok := h.waitEvent(t).(session.Ended); !ok {
 		t.Fatal("want Ended")
 	}
-	if h.status.Text != lang.L("expert.ended_by_you") || h.newSession.Disabled() {
-		t.Fatalf("status %q after ending", h.status.Text)
+	if s.status.Text != lang.L("expert.ended_by_you") || s.endSession.Visible() || !s.closeBtn.Visible() {
+		t.Fatalf("status %q after ending", s.status.Text)
 	}
 	select {
 	case e := <-g.Events():
@@ -137,7 +146,7 @@ func TestNewSessionShowsKeyAndCustomerJoins(t *testing.T) {
 func TestWrongKeyAttemptIsShown(t *testing.T) {
 	h := testHome(t, "en")
 	test.Tap(h.newSession)
-	lk, _ := session.ParseLink(h.linkEntry.Text)
+	lk, _ := session.ParseLink(h.cur().linkEntry.Text)
 	wrong := "111111111"
 	if lk.Key == wrong {
 		wrong = "222222222"
@@ -150,8 +159,8 @@ func TestWrongKeyAttemptIsShown(t *testing.T) {
 		t.Fatal("want AttemptRefused")
 	}
 	want := lang.L("expert.attempt_refused", map[string]any{"Reason": lang.L("error.wrong_key")})
-	if h.status.Text != want {
-		t.Fatalf("status %q, want %q", h.status.Text, want)
+	if h.cur().status.Text != want {
+		t.Fatalf("status %q, want %q", h.cur().status.Text, want)
 	}
 }
 
@@ -161,15 +170,15 @@ func TestFrench(t *testing.T) {
 		t.Fatalf("button %q", h.newSession.Text)
 	}
 	test.Tap(h.newSession)
-	if !strings.HasPrefix(h.expiry.Text, "Expire dans ") || h.status.Text != "En attente de la connexion du client…" {
-		t.Fatalf("French window shows %q / %q", h.expiry.Text, h.status.Text)
+	if !strings.HasPrefix(h.cur().expiry.Text, "Expire dans ") || h.cur().status.Text != "En attente de la connexion du client…" {
+		t.Fatalf("French window shows %q / %q", h.cur().expiry.Text, h.cur().status.Text)
 	}
 }
 
 func TestRetiredKeyOffersNewKey(t *testing.T) {
 	h := testHome(t, "en")
 	test.Tap(h.newSession)
-	lk, _ := session.ParseLink(h.linkEntry.Text)
+	lk, _ := session.ParseLink(h.cur().linkEntry.Text)
 	first := lk.Key
 	lk.Key = "111111111"
 	if first == lk.Key {
@@ -186,18 +195,21 @@ func TestRetiredKeyOffersNewKey(t *testing.T) {
 	if _, ok := h.waitEvent(t).(session.KeyLost); !ok {
 		t.Fatal("want KeyLost")
 	}
-	if h.status.Text != lang.L("expert.key_lost") || h.expiry.Text != lang.L("error.too_many_attempts") {
-		t.Fatalf("status %q, expiry %q", h.status.Text, h.expiry.Text)
+	if h.cur().status.Text != lang.L("expert.key_lost") || h.cur().expiry.Text != lang.L("error.too_many_attempts") {
+		t.Fatalf("status %q, expiry %q", h.cur().status.Text, h.cur().expiry.Text)
 	}
-	if h.newSession.Disabled() || h.newSession.Text != lang.L("expert.new_key") {
-		t.Fatalf("button %q disabled=%v", h.newSession.Text, h.newSession.Disabled())
+	if !h.cur().newKey.Visible() || !h.cur().copyKey.Disabled() {
+		t.Fatal("no New key on the card whose key was lost")
 	}
-	test.Tap(h.newSession)
-	next, err := transport.ParseSupportKey(h.keyText.Text)
-	if err != nil || h.status.Text != lang.L("expert.waiting") {
-		t.Fatalf("after New key: key %q, status %q", h.keyText.Text, h.status.Text)
+	test.Tap(h.cur().newKey)
+	if len(h.sessions) != 1 {
+		t.Fatalf("New key made %d cards", len(h.sessions))
 	}
-	if _, err := joinAs(t, h.linkEntry.Text, "Bob"); err != nil {
+	next, err := transport.ParseSupportKey(h.cur().keyText.Text)
+	if err != nil || h.cur().status.Text != lang.L("expert.waiting") {
+		t.Fatalf("after New key: key %q, status %q", h.cur().keyText.Text, h.cur().status.Text)
+	}
+	if _, err := joinAs(t, h.cur().linkEntry.Text, "Bob"); err != nil {
 		t.Fatalf("the new key %s does not work: %v", next, err)
 	}
 	if _, ok := h.waitEvent(t).(session.Joined); !ok {
@@ -237,11 +249,84 @@ func TestPreferencesAreSavedAndApplied(t *testing.T) {
 	}
 	// Applied to the next session: the customer is told not to uninstall, and sees the new name.
 	test.Tap(h.newSession)
-	g, err := joinAs(t, h.linkEntry.Text, "Bob")
+	g, err := joinAs(t, h.cur().linkEntry.Text, "Bob")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if g.Preferences().UninstallAtEnd || g.Technician().Name != "Alice M." {
 		t.Fatalf("the customer got %+v from %q", g.Preferences(), g.Technician().Name)
+	}
+}
+
+func TestSeveralSessionsAtOnce(t *testing.T) {
+	h := testHome(t, "en")
+	test.Tap(h.newSession)
+	first := h.cur()
+	test.Tap(h.newSession) // Ctrl+N does the same
+	second := h.cur()
+	if len(h.sessions) != 2 || first == second || first.keyText.Text == second.keyText.Text {
+		t.Fatalf("%d sessions, keys %q and %q", len(h.sessions), first.keyText.Text, second.keyText.Text)
+	}
+	if first.title.Text != "Session 1" || second.title.Text != "Session 2" || h.list.Objects[0] != second.box {
+		t.Fatalf("cards %q, %q; the newest is not first", first.title.Text, second.title.Text)
+	}
+	bob, err := joinAs(t, first.linkEntry.Text, "Bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.waitEvent(t).(session.Joined); !ok {
+		t.Fatal("want Joined")
+	}
+	carol, err := joinAs(t, second.linkEntry.Text, "Carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.waitEvent(t).(session.Joined); !ok {
+		t.Fatal("want Joined")
+	}
+	if first.title.Text != "Bob" || second.title.Text != "Carol" || first.view == nil || second.view == nil ||
+		first.view.win == second.view.win || first.view.host == second.view.host {
+		t.Fatal("each customer does not have a viewer window of their own")
+	}
+	if !strings.Contains(first.view.win.Title(), "Bob") || !strings.Contains(second.view.win.Title(), "Carol") {
+		t.Fatalf("viewer titles %q, %q", first.view.win.Title(), second.view.win.Title())
+	}
+
+	// Ending Bob's session leaves Carol's running; Close then takes Bob's card and viewer away.
+	test.Tap(first.endSession)
+	uitest.Answer(t, h.win, lang.L("Yes"))
+	for {
+		e := h.waitEvent(t)
+		if _, ok := e.(session.Ended); ok {
+			break
+		}
+	}
+	if !first.ended || second.ended || second.host == nil || !second.endSession.Visible() {
+		t.Fatal("ending one session touched the other")
+	}
+	expectEnded(t, bob)
+	if _, err := carol.SendChat("still here"); err != nil {
+		t.Fatalf("Carol's session after Bob's ended: %v", err)
+	}
+	h.loop.Until(t, 20*time.Second, "Carol's message", func() bool { return len(second.view.chat.Messages()) == 1 })
+	test.Tap(first.closeBtn)
+	if len(h.sessions) != 1 || h.cur() != second || len(h.list.Objects) != 1 || first.view != nil {
+		t.Fatalf("after Close: %d sessions, %d cards", len(h.sessions), len(h.list.Objects))
+	}
+}
+
+// expectEnded waits for a customer to be told that the session ended.
+func expectEnded(t *testing.T, g *session.Guest) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case e := <-g.Events():
+			if _, ok := e.(session.Ended); ok {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the customer was not told the session ended")
+		}
 	}
 }

@@ -71,8 +71,8 @@ func main() {
 				// the session (and covers the home window on a screen without a window manager).
 				taken = true
 				w := h.win
-				if h.view != nil && h.view.win != nil {
-					w = h.view.win
+				if vs := h.viewers(); len(vs) > 0 && vs[0].win != nil {
+					w = vs[0].win
 				}
 				ui.Screenshot(w, *shot)
 			}

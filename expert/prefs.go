@@ -154,8 +154,8 @@ func (h *home) savePrefs(pw *prefsWindow) {
 	pr.AllowFiles = pw.files.Checked
 	pr.save(h.app.Preferences())
 	h.prefs = pr
-	if h.view != nil {
-		h.view.refresh()
+	for _, v := range h.viewers() {
+		v.refresh()
 	}
 	pw.win.Close()
 }

@@ -21,7 +21,7 @@ import (
 func TestSessionIsRecordedAndReported(t *testing.T) {
 	h := testHome(t, "en")
 	c := joinSharing(t, h)
-	v := h.view
+	v := h.cur().view
 	if v.reportBtn.Disabled() {
 		t.Fatal("Report is off in a session with a history")
 	}

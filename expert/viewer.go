@@ -42,6 +42,7 @@ const (
 // viewer opens it again). Use it on the UI goroutine only.
 type viewer struct {
 	home *home
+	s    *hosted // the session on the home window
 	host *session.Host
 	name string
 
@@ -91,8 +92,8 @@ type viewer struct {
 	status     *widget.Label
 }
 
-func newViewer(h *home, host *session.Host, name string) *viewer {
-	return &viewer{home: h, host: host, name: name, fit: true, rec: h.rec}
+func newViewer(s *hosted, host *session.Host, name string) *viewer {
+	return &viewer{home: s.home, s: s, host: host, name: name, fit: true, rec: s.rec}
 }
 
 // open shows the viewer window, building it if it is closed.
@@ -107,7 +108,7 @@ func (v *viewer) open() {
 	v.screen = ui.NewRemoteScreen()
 	v.screen.SetFit(v.fit)
 	v.screen.OnInput = func(m protocol.Message) {
-		if work := v.home.work; work != nil && v.home.host == v.host {
+		if work := v.s.work; work != nil && v.s.host == v.host {
 			work.input(v.host, m)
 		}
 	}
@@ -165,7 +166,7 @@ func (v *viewer) open() {
 	w.SetOnClosed(func() {
 		if v.win == w {
 			v.forget()
-			v.home.viewerChanged()
+			v.s.viewerChanged()
 		}
 	})
 	v.paint(nil)
@@ -496,14 +497,14 @@ func (v *viewer) toggleFullScreen() {
 // act runs a session action off the UI goroutine; failed, if the action fails while the session is live, is
 // called back on the UI goroutine.
 func (v *viewer) act(action func() error, failed func(error)) {
-	work := v.home.work
-	if work == nil || v.home.host != v.host || v.ended {
+	work := v.s.work
+	if work == nil || v.s.host != v.host || v.ended {
 		return
 	}
 	work.run(func() {
 		if err := action(); err != nil {
 			v.home.opts.do(func() {
-				if v.home.view == v && !v.ended {
+				if v.s.view == v && !v.ended {
 					failed(err)
 					v.refresh()
 				}
@@ -596,7 +597,7 @@ func (v *viewer) saveReport(path string) {
 func (v *viewer) sendChat(text string) (chat.Message, error) {
 	m, err := v.host.SendChat(text)
 	if err == nil {
-		if rec, work := v.rec, v.home.work; rec != nil && work != nil && v.home.host == v.host {
+		if rec, work := v.rec, v.s.work; rec != nil && work != nil && v.s.host == v.host {
 			work.run(func() { rec.chatSent(m) })
 		}
 	}
@@ -714,8 +715,8 @@ func (v *viewer) confirmEnd() {
 		return
 	}
 	dialog.ShowConfirm(lang.L("viewer.end_title"), lang.L("viewer.end_question", v.args()), func(yes bool) {
-		if yes && v.home.host == v.host {
-			v.home.endNow()
+		if yes && v.s.host == v.host {
+			v.s.endNow()
 		}
 	}, v.win)
 }

@@ -52,7 +52,7 @@ func joinSharing(t *testing.T, h *shown) *customerSide {
 func joinSharingScreen(t *testing.T, h *shown, screen capture.Source) *customerSide {
 	t.Helper()
 	test.Tap(h.newSession)
-	lk, err := session.ParseLink(h.linkEntry.Text)
+	lk, err := session.ParseLink(h.cur().linkEntry.Text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func joinSharingScreen(t *testing.T, h *shown, screen capture.Source) *customerS
 		<-done
 	})
 	h.loop.Until(t, 20*time.Second, "the viewer to show the customer's screen", func() bool {
-		return h.view != nil && h.view.win != nil && h.view.painted
+		return h.cur().view != nil && h.cur().view.win != nil && h.cur().view.painted
 	})
 	return c
 }
@@ -154,7 +154,7 @@ func named(key string) string { return lang.L(key, map[string]any{"Name": "Bob"}
 func TestViewerShowsTheCustomersScreen(t *testing.T) {
 	h := testHome(t, "en")
 	joinSharing(t, h)
-	v := h.view
+	v := h.cur().view
 	if v.win.Title() != "Bob — Tandem Expert" {
 		t.Fatalf("viewer titled %q", v.win.Title())
 	}
@@ -180,7 +180,7 @@ func TestViewerShowsTheCustomersScreen(t *testing.T) {
 		v.endBtn.Disabled() || v.monitorSel.Visible() {
 		t.Fatal("while viewing: Stop viewing, Request control and End session on; no monitor list for one monitor")
 	}
-	if !h.showViewer.Visible() || !h.showViewer.Disabled() {
+	if !h.cur().showViewer.Visible() || !h.cur().showViewer.Disabled() {
 		t.Fatal("the home window's Show viewer should be there, off while the viewer is open")
 	}
 
@@ -206,7 +206,7 @@ func TestViewerShowsTheCustomersScreen(t *testing.T) {
 func TestViewerStoppedSharingAndRequestView(t *testing.T) {
 	h := testHome(t, "en")
 	c := joinSharing(t, h)
-	v := h.view
+	v := h.cur().view
 
 	c.g.StopSharing()
 	h.loop.Until(t, 20*time.Second, "the viewer to say the customer stopped sharing", func() bool {
@@ -257,7 +257,7 @@ func TestViewerStoppedSharingAndRequestView(t *testing.T) {
 func TestViewerRemoteControlAndEnd(t *testing.T) {
 	h := testHome(t, "en")
 	c := joinSharing(t, h)
-	v := h.view
+	v := h.cur().view
 	test.Tap(v.fitBtn) // 1:1: the widget's units are the customer's pixels
 	at := &desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(100, 50)}, Button: desktop.MouseButtonPrimary}
 
@@ -324,7 +324,7 @@ func TestViewerRemoteControlAndEnd(t *testing.T) {
 	// End session asks first; Yes ends it for the customer.
 	test.Tap(v.endBtn)
 	uitest.Answer(t, v.win, lang.L("No"))
-	if h.host == nil || v.ended {
+	if h.cur().host == nil || v.ended {
 		t.Fatal("No ended the session")
 	}
 	test.Tap(v.endBtn)
@@ -335,7 +335,7 @@ func TestViewerRemoteControlAndEnd(t *testing.T) {
 	}
 	h.loop.Until(t, 20*time.Second, "the viewer to say the session is over", func() bool { return v.ended })
 	if v.status.Text != lang.L("viewer.state.ended_by_you") || v.overText.Text != v.status.Text ||
-		!v.endBtn.Disabled() || !v.controlBtn.Disabled() || !v.viewBtn.Disabled() || h.showViewer.Visible() {
+		!v.endBtn.Disabled() || !v.controlBtn.Disabled() || !v.viewBtn.Disabled() || h.cur().showViewer.Visible() {
 		t.Fatalf("after the end: %q", v.status.Text)
 	}
 	if n := len(c.rec.Events()); n != 5 || c.g.DroppedInput() != 0 {
@@ -346,18 +346,18 @@ func TestViewerRemoteControlAndEnd(t *testing.T) {
 func TestClosingTheViewerKeepsTheSession(t *testing.T) {
 	h := testHome(t, "en")
 	c := joinSharing(t, h)
-	h.view.win.Close()
-	if h.host == nil || h.view == nil || h.view.win != nil {
+	h.cur().view.win.Close()
+	if h.cur().host == nil || h.cur().view == nil || h.cur().view.win != nil {
 		t.Fatal("closing the viewer ended the session")
 	}
-	if !h.showViewer.Visible() || h.showViewer.Disabled() {
+	if !h.cur().showViewer.Visible() || h.cur().showViewer.Disabled() {
 		t.Fatal("Show viewer is not offered")
 	}
 	c.g.StopSharing() // news while the viewer is closed are kept
-	h.loop.Until(t, 20*time.Second, "the session to hear sharing stopped", func() bool { return !h.view.sharing })
-	test.Tap(h.showViewer)
-	v := h.view
-	if v.win == nil || !h.showViewer.Disabled() {
+	h.loop.Until(t, 20*time.Second, "the session to hear sharing stopped", func() bool { return !h.cur().view.sharing })
+	test.Tap(h.cur().showViewer)
+	v := h.cur().view
+	if v.win == nil || !h.cur().showViewer.Disabled() {
 		t.Fatal("Show viewer did not open the viewer")
 	}
 	if v.status.Text != named("viewer.state.stopped") || v.viewBtn.Disabled() {
@@ -371,12 +371,12 @@ func TestClosingTheViewerKeepsTheSession(t *testing.T) {
 func TestViewerFrench(t *testing.T) {
 	h := testHome(t, "fr")
 	c := joinSharing(t, h)
-	v := h.view
+	v := h.cur().view
 	if v.viewBtn.Text != "Arrêter l'affichage" || v.shareBtn.Text != "Partager mon écran" || v.controlBtn.Text != "Demander le contrôle" ||
 		v.endBtn.Text != "Terminer la session" || v.filesBtn.Text != "Transfert de fichiers" {
 		t.Fatalf("French buttons: %q %q %q %q", v.viewBtn.Text, v.controlBtn.Text, v.endBtn.Text, v.filesBtn.Text)
 	}
-	if v.status.Text != "Vous voyez l'écran de Bob." || h.showViewer.Text != "Afficher l'écran du client" {
+	if v.status.Text != "Vous voyez l'écran de Bob." || h.cur().showViewer.Text != "Afficher l'écran du client" {
 		t.Fatalf("French state %q", v.status.Text)
 	}
 	c.g.StopSharing()
@@ -398,7 +398,7 @@ func TestViewerRendering(t *testing.T) {
 		t.Run(language, func(t *testing.T) {
 			h := testHome(t, language)
 			c := joinSharing(t, h)
-			v := h.view
+			v := h.cur().view
 			v.win.Resize(fyne.NewSize(900, 560))
 			save(t, v.win, "viewer-"+language+".png")
 			c.g.StopSharing()
@@ -449,7 +449,7 @@ func save(t *testing.T, w fyne.Window, name string) {
 func TestViewerMonitorsStopStartViewingAndShareMyScreen(t *testing.T) {
 	h := testHome(t, "en")
 	c := joinSharingScreen(t, h, capture.NewPattern(image.Rect(0, 0, 320, 240), image.Rect(320, 0, 480, 96)))
-	v := h.view
+	v := h.cur().view
 
 	// Two monitors: the list shows and picks the second.
 	h.loop.Until(t, 20*time.Second, "the monitor list", func() bool {
@@ -520,7 +520,7 @@ func TestShareMyScreenWithoutCaptureSaysWhy(t *testing.T) {
 	h := testHome(t, "fr")
 	h.opts.capture = func() (capture.Source, error) { return nil, fmt.Errorf("x11: %w", capture.ErrUnsupported) }
 	joinSharing(t, h)
-	v := h.view
+	v := h.cur().view
 	test.Tap(v.shareBtn)
 	want := named("viewer.state.viewing") + " " + lang.L("viewer.note.share_failed",
 		map[string]any{"Reason": lang.L("error.capture_unsupported")})
@@ -533,7 +533,7 @@ func TestViewerShowsReconnecting(t *testing.T) {
 	h := testHome(t, "en")
 	h.opts.idleTimeout = 600 * time.Millisecond
 	test.Tap(h.newSession)
-	lk, err := session.ParseLink(h.linkEntry.Text)
+	lk, err := session.ParseLink(h.cur().linkEntry.Text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,30 +552,30 @@ func TestViewerShowsReconnecting(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() { g.End(); <-done })
-	h.loop.Until(t, 20*time.Second, "the picture", func() bool { return h.view != nil && h.view.painted })
-	v := h.view
+	h.loop.Until(t, 20*time.Second, "the picture", func() bool { return h.cur().view != nil && h.cur().view.painted })
+	v := h.cur().view
 
 	path.Cut(true)
 	h.loop.Until(t, 20*time.Second, "the viewer to say it is reconnecting", func() bool {
 		return v.status.Text == named("viewer.state.reconnecting")
 	})
 	if v.overText.Text != v.status.Text || !v.viewBtn.Disabled() || !v.controlBtn.Disabled() || !v.shareBtn.Disabled() ||
-		v.endBtn.Disabled() || h.status.Text != v.status.Text {
+		v.endBtn.Disabled() || h.cur().status.Text != v.status.Text {
 		t.Fatal("reconnecting: the state is not over the picture, or buttons other than End session are on")
 	}
 	path.Cut(false)
 	h.loop.Until(t, 20*time.Second, "the picture again", func() bool {
 		return v.status.Text == named("viewer.state.viewing")
 	})
-	if h.status.Text != named("expert.reconnected") {
-		t.Fatalf("home status %q", h.status.Text)
+	if h.cur().status.Text != named("expert.reconnected") {
+		t.Fatalf("home status %q", h.cur().status.Text)
 	}
 }
 
 func TestViewerChat(t *testing.T) {
 	h := testHome(t, "en")
 	c := joinSharing(t, h)
-	v := h.view
+	v := h.cur().view
 	if v.chat.Visible() {
 		t.Fatal("the chat pane should start closed")
 	}
@@ -601,7 +601,7 @@ func TestViewerChat(t *testing.T) {
 	// Closing and reopening the viewer keeps the log and the open pane.
 	v.win.Close()
 	h.loop.Drain()
-	test.Tap(h.showViewer)
+	test.Tap(h.cur().showViewer)
 	if v.chat == nil || !v.chat.Visible() || len(v.chat.Messages()) != 2 {
 		t.Fatal("the reopened viewer lost the chat")
 	}
@@ -610,7 +610,7 @@ func TestViewerChat(t *testing.T) {
 func TestViewerFilesBothWays(t *testing.T) {
 	h := testHome(t, "en")
 	c := joinSharing(t, h)
-	v := h.view
+	v := h.cur().view
 	into := t.TempDir()
 	h.prefs.AskWhere, h.prefs.DownloadDir = false, into // the preferences' folder, without asking
 

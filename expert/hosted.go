@@ -1,0 +1,322 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/ui"
+)
+
+// hosted is one session of the home window: its card (key, countdown, join link, state, buttons), the
+// goroutine that follows it, and its viewer once the customer has joined. Use it on the UI goroutine only.
+type hosted struct {
+	home *home
+	n    int // its number on the home window, its title until the customer has joined
+
+	host      *session.Host // nil once the session has ended
+	following chan struct{} // closed when the goroutine following host's events has returned
+	work      *worker       // runs host's actions that may block, in order; stopped by the following goroutine
+	rec       *recorder     // writes host's history; used by the following goroutine and the worker
+	view      *viewer       // the customer's screen, once joined (kept after the session ends, until Close)
+	countdown *countdown    // nil when no key is counting down
+	ended     bool
+
+	box        *fyne.Container // the card
+	title      *widget.Label
+	key        *fyne.Container // the key, its expiry and the join link, while a customer can use them
+	keyText    *canvas.Text
+	expiry     *widget.Label
+	linkEntry  *widget.Entry
+	copyKey    *widget.Button
+	copyLink   *widget.Button
+	status     *widget.Label
+	showViewer *widget.Button
+	newKey     *widget.Button // after the key was lost, before anyone joined
+	endSession *widget.Button
+	closeBtn   *widget.Button // takes an ended session's card away
+}
+
+func newHosted(h *home, n int) *hosted {
+	s := &hosted{home: h, n: n}
+	s.title = widget.NewLabelWithStyle(lang.L("expert.session_n", map[string]any{"N": n}), fyne.TextAlignLeading,
+		fyne.TextStyle{Bold: true})
+	s.keyText = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	s.keyText.TextSize = 40
+	s.keyText.TextStyle = fyne.TextStyle{Monospace: true}
+	s.keyText.Alignment = fyne.TextAlignCenter
+	s.expiry = widget.NewLabel("")
+	s.expiry.Alignment = fyne.TextAlignCenter
+	s.linkEntry = widget.NewEntry()
+	s.linkEntry.Disable()
+	s.copyKey = widget.NewButtonWithIcon(lang.L("expert.copy_key"), theme.ContentCopyIcon(), func() {
+		if s.host != nil {
+			h.app.Clipboard().SetContent(transport.FormatSupportKey(s.host.Link().Key))
+		}
+	})
+	s.copyLink = widget.NewButtonWithIcon(lang.L("expert.copy_link"), theme.ContentCopyIcon(), func() {
+		if s.host != nil {
+			h.app.Clipboard().SetContent(s.host.Link().String())
+		}
+	})
+	s.status = widget.NewLabel("")
+	s.status.Wrapping = fyne.TextWrapWord
+	s.showViewer = widget.NewButtonWithIcon(lang.L("viewer.show"), theme.ComputerIcon(), func() {
+		if s.view != nil {
+			s.view.open()
+			s.viewerChanged()
+		}
+	})
+	s.showViewer.Hide()
+	s.newKey = widget.NewButtonWithIcon(lang.L("expert.new_key"), theme.ViewRefreshIcon(), func() {
+		if err := s.start(); err != nil {
+			s.status.SetText(lang.L("expert.cannot_listen", map[string]any{"Error": ui.ErrorText(err)}))
+		}
+	})
+	s.newKey.Hide()
+	s.endSession = widget.NewButtonWithIcon(lang.L("expert.end_session"), theme.CancelIcon(), s.confirmEnd)
+	s.endSession.Importance = widget.DangerImportance
+	s.closeBtn = widget.NewButtonWithIcon(lang.L("expert.close_session"), theme.WindowCloseIcon(), func() { h.remove(s) })
+	s.closeBtn.Hide()
+
+	keyLabel := widget.NewLabelWithStyle(lang.L("expert.support_key"), fyne.TextAlignCenter, fyne.TextStyle{})
+	s.key = container.NewVBox(keyLabel, s.keyText, s.expiry,
+		container.NewBorder(nil, nil, widget.NewLabel(lang.L("expert.join_link")), nil, s.linkEntry),
+		container.NewHBox(layout.NewSpacer(), s.copyKey, s.copyLink, layout.NewSpacer()))
+	buttons := container.NewHBox(s.showViewer, s.newKey, layout.NewSpacer(), s.endSession, s.closeBtn)
+	card := container.NewVBox(s.title, s.key, s.status, buttons)
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	bg.CornerRadius = theme.InputRadiusSize()
+	s.box = container.NewPadded(container.NewStack(bg, container.NewPadded(card)))
+	return s
+}
+
+// start creates the session's host with a fresh key (again after New key) and follows it.
+func (s *hosted) start() error {
+	h := s.home
+	s.stop()
+	host, err := session.NewHost(session.HostConfig{Listen: h.opts.listen, Advertise: h.opts.advertise,
+		Name: h.prefs.Name, Preferences: protocol.Preferences{UninstallAtEnd: h.prefs.UninstallAtEnd},
+		IdleTimeout: h.opts.idleTimeout})
+	if err != nil {
+		return err
+	}
+	s.host = host
+	lk := host.Link()
+	s.keyText.Text = transport.FormatSupportKey(lk.Key)
+	s.keyText.Color = theme.Color(theme.ColorNameForeground)
+	s.keyText.Refresh()
+	s.linkEntry.SetText(lk.String())
+	s.key.Show()
+	s.copyKey.Enable()
+	s.copyLink.Enable()
+	s.newKey.Hide()
+	s.endSession.Show()
+	s.status.SetText(lang.L("expert.waiting"))
+	s.startCountdown(host)
+	following := make(chan struct{})
+	s.following = following
+	work := newWorker()
+	s.work = work
+	rec := newRecorder(h.opts.store, h.prefs.Name)
+	s.rec = rec
+	go func() {
+		defer close(following)
+		defer work.close() // the session is over: its actions would fail anyway
+		s.follow(host, rec)
+	}()
+	if h.opts.onLink != nil {
+		h.opts.onLink(lk)
+	}
+	return nil
+}
+
+// startCountdown shows the time left on the key, once a second, until stopCountdown.
+func (s *hosted) startCountdown(host *session.Host) {
+	s.stopCountdown()
+	show := func() {
+		left := max(time.Until(host.ExpiresAt()).Round(time.Second), 0)
+		s.expiry.SetText(lang.L("expert.expires_in", map[string]any{
+			"Time": fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60)}))
+	}
+	show()
+	stop, done := make(chan struct{}), make(chan struct{})
+	s.countdown = &countdown{stop: stop, done: done}
+	do := s.home.opts.do
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				do(func() {
+					select {
+					case <-stop: // stopped while this was queued
+					default:
+						show()
+					}
+				})
+			case <-stop:
+				return
+			}
+		}
+	}()
+}
+
+// countdown is the goroutine that refreshes the expiry label.
+type countdown struct{ stop, done chan struct{} }
+
+// stopCountdown stops the countdown goroutine and waits for it (opts.do never blocks: this cannot deadlock).
+func (s *hosted) stopCountdown() {
+	if c := s.countdown; c != nil {
+		close(c.stop)
+		<-c.done
+		s.countdown = nil
+	}
+}
+
+// follow turns the session's events into UI changes; it ends when the session does. Screen updates (up to one a
+// frame) are coalesced: one repaint callback at a time, with the union of the regions changed meanwhile.
+func (s *hosted) follow(host *session.Host, rec *recorder) {
+	var paints ui.PaintQueue
+	do := s.home.opts.do
+	for e := range host.Events() {
+		rec.event(host, e) // the history first: what the windows show is on disk
+		if u, ok := e.(session.ScreenUpdated); ok {
+			if paints.Add(u.Changed) {
+				do(func() {
+					changed := paints.Take()
+					if s.host == host && s.view != nil {
+						s.view.paint(changed)
+						if s.home.opts.onPaint != nil {
+							s.home.opts.onPaint()
+						}
+					}
+				})
+			}
+			continue
+		}
+		do(func() {
+			if s.host != host {
+				return // an older key's late news
+			}
+			s.apply(e)
+		})
+	}
+}
+
+func (s *hosted) apply(e session.Event) {
+	switch e := e.(type) {
+	case session.Joined:
+		s.stopCountdown()
+		s.key.Hide() // the key is spent
+		name := displayName(e.Peer.Name)
+		s.title.SetText(name)
+		s.status.SetText(lang.L("expert.joined", map[string]any{"Name": name,
+			"Version": e.Peer.ProgramVersion, "Addr": e.Peer.Addr}))
+		s.view = newViewer(s, s.host, name)
+		s.view.open()
+		s.viewerChanged()
+	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged, session.MonitorsChanged,
+		session.PointerMoved, session.TechnicianScreenChanged, session.Reconnecting, session.Reconnected,
+		session.ChatReceived, session.ChatDelivered, session.FileTransfer:
+		if s.view != nil {
+			s.view.apply(e)
+			switch e.(type) {
+			case session.Reconnecting:
+				s.status.SetText(lang.L("viewer.state.reconnecting", s.view.args()))
+			case session.Reconnected:
+				s.status.SetText(lang.L("expert.reconnected", s.view.args()))
+			}
+		}
+	case session.AttemptRefused:
+		s.status.SetText(lang.L("expert.attempt_refused", map[string]any{"Reason": ui.ErrorText(e.Err)}))
+	case session.KeyLost:
+		s.stopCountdown()
+		s.keyText.Color = theme.Color(theme.ColorNameDisabled)
+		s.keyText.Refresh()
+		s.expiry.SetText(ui.ErrorText(e.Err))
+		s.status.SetText(lang.L("expert.key_lost"))
+		s.copyKey.Disable()
+		s.copyLink.Disable()
+		s.newKey.Show()
+	case session.Ended:
+		s.stopCountdown()
+		s.key.Hide()
+		s.newKey.Hide()
+		s.endSession.Hide()
+		s.closeBtn.Show()
+		if s.view != nil {
+			s.view.end(e.Err)
+		}
+		if e.Err == nil {
+			s.status.SetText(lang.L("expert.ended_by_you"))
+		} else {
+			s.status.SetText(lang.L("expert.ended", map[string]any{"Reason": ui.ErrorText(e.Err)}))
+		}
+		s.host, s.work, s.ended = nil, nil, true
+		s.viewerChanged()
+	}
+	if s.home.opts.onEvent != nil {
+		s.home.opts.onEvent(e)
+	}
+}
+
+func (s *hosted) confirmEnd() {
+	if s.host == nil {
+		return
+	}
+	dialog.ShowConfirm(lang.L("expert.end_title"), lang.L("expert.end_question"), func(yes bool) {
+		if yes {
+			s.endNow()
+		}
+	}, s.home.win)
+}
+
+// endNow ends the session; the Ended event updates the windows.
+func (s *hosted) endNow() {
+	if host := s.host; host != nil {
+		go host.End() // End waits for the session's goroutines, which may be waiting on fyne.Do
+	}
+}
+
+// stop ends the session without waiting (a new key, a card taken away); its late news is ignored.
+func (s *hosted) stop() {
+	s.stopCountdown()
+	if host := s.host; host != nil {
+		s.host, s.work = nil, nil
+		go host.End()
+	}
+}
+
+// shutdown ends the session and waits for the goroutine that follows it, for a window that closes.
+func (s *hosted) shutdown() {
+	s.stopCountdown()
+	if s.host != nil {
+		s.host.End()
+		<-s.following // the events channel has closed; opts.do never blocks, so this returns
+		s.host, s.work = nil, nil
+	}
+}
+
+// viewerChanged updates Show viewer: shown while a customer is in session, enabled while the viewer is closed.
+func (s *hosted) viewerChanged() {
+	if s.view == nil || s.view.ended {
+		s.showViewer.Hide()
+		return
+	}
+	s.showViewer.Show()
+	enable(s.showViewer, s.view.win == nil)
+}
