@@ -8,7 +8,7 @@ CORPUS ?= ../shared/corpus
 FUZZTIME ?= 5s
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: help deps build demo demo-headless test vet unit fuzz bench bench-codec bench-live bench-transfer lint clean
+.PHONY: help deps build demo demo-headless screenshots test vet unit fuzz bench bench-codec bench-live bench-transfer lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,6 +27,11 @@ demo: build ## start Expert hosting a session and Customer joining it, on this d
 
 demo-headless: build ## the demo under Xvfb, writing bin/demo/expert.png and bin/demo/customer.png
 	BIN=$(BIN) bash .ci/demo.sh --headless $(BIN)/demo
+
+screenshots: deps ## every window of both programs in English and French, as PNG files in bin/screenshots/<lang>/
+	@rm -rf $(BIN)/screenshots
+	TANDEM_SHOTS=$(abspath $(BIN))/screenshots $(GO) test -tags screenshots -count=1 -run '^TestScreenshots' ./expert ./customer
+	@echo "Screenshots: $(BIN)/screenshots/en and $(BIN)/screenshots/fr"
 
 test: deps vet unit fuzz check-packaging ## everything CI runs: vet, all tests with the race detector (UI and end-to-end under Xvfb), short fuzzing, packaging checks
 
