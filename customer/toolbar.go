@@ -211,7 +211,7 @@ func (t *toolbar) join() {
 		defer close(done)
 		g, err := session.Join(ctx, lk, session.GuestConfig{Name: name, Screen: t.opts.screen,
 			Monitor: t.opts.monitor, Input: t.opts.injector, ConsentTimeout: t.opts.consentTimeout,
-			IdleTimeout: t.opts.idleTimeout})
+			IdleTimeout: t.opts.idleTimeout, CtrlAltDel: input.PassesCtrlAltDel()})
 		t.opts.do(func() { t.joined(ctx, g, err) })
 	}()
 }

@@ -226,7 +226,7 @@ func (s *hosted) apply(e session.Event) {
 		s.title.SetText(name)
 		s.status.SetText(lang.L("expert.joined", map[string]any{"Name": name,
 			"Version": e.Peer.ProgramVersion, "Addr": e.Peer.Addr}))
-		s.view = newViewer(s, s.host, name)
+		s.view = newViewer(s, s.host, e.Peer)
 		s.view.open()
 		s.viewerChanged()
 	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged, session.MonitorsChanged,

@@ -45,6 +45,7 @@ type viewer struct {
 	s    *hosted // the session on the home window
 	host *session.Host
 	name string
+	peer session.Peer // the customer's program as it introduced itself
 
 	sharing      bool // the customer shares the screen
 	paused       bool // the technician stopped viewing (the customer still allows it)
@@ -77,6 +78,7 @@ type viewer struct {
 	viewBtn    *widget.Button
 	monitorSel *widget.Select
 	controlBtn *widget.Button
+	cadBtn     *widget.Button // Ctrl+Alt+Del, shown while in control
 	shareBtn   *widget.Button
 	chatBtn    *widget.Button
 	filesBtn   *widget.Button   // File transfer: a menu with Send files… and Display status
@@ -92,8 +94,8 @@ type viewer struct {
 	status     *widget.Label
 }
 
-func newViewer(s *hosted, host *session.Host, name string) *viewer {
-	return &viewer{home: s.home, s: s, host: host, name: name, fit: true, rec: s.rec}
+func newViewer(s *hosted, host *session.Host, peer session.Peer) *viewer {
+	return &viewer{home: s.home, s: s, host: host, name: displayName(peer.Name), peer: peer, fit: true, rec: s.rec}
 }
 
 // open shows the viewer window, building it if it is closed.
@@ -127,6 +129,7 @@ func (v *viewer) open() {
 	v.monitorSel = widget.NewSelect(nil, nil)
 	v.monitorSel.PlaceHolder = lang.L("viewer.monitor")
 	v.controlBtn = widget.NewButtonWithIcon(lang.L("viewer.request_control"), theme.ComputerIcon(), v.toggleControl)
+	v.cadBtn = widget.NewButton(lang.L("viewer.ctrl_alt_del"), v.sendCtrlAltDel)
 	v.shareBtn = widget.NewButtonWithIcon(lang.L("viewer.share_screen"), theme.MediaVideoIcon(), v.toggleShare)
 	v.chatBtn = widget.NewButtonWithIcon(lang.L("chat.title"), theme.MailComposeIcon(), v.toggleChat)
 	v.reportBtn = widget.NewButtonWithIcon(lang.L("viewer.report"), theme.DocumentSaveIcon(), v.askReport)
@@ -140,7 +143,7 @@ func (v *viewer) open() {
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 
-	bar := container.NewHBox(v.viewBtn, v.controlBtn, v.shareBtn, v.chatBtn, v.filesBtn, layout.NewSpacer(),
+	bar := container.NewHBox(v.viewBtn, v.controlBtn, v.cadBtn, v.shareBtn, v.chatBtn, v.filesBtn, layout.NewSpacer(),
 		v.monitorSel, v.fitBtn, v.fullBtn)
 	// The bars are opaque and drawn after the picture: at 1:1 the remote screen (a fyne.Scrollable, which
 	// Fyne clips to its own bounds rather than to the enclosing scroll's) can paint beyond the viewport.
@@ -178,7 +181,7 @@ func (v *viewer) open() {
 // forget drops the window's widgets; the session goes on.
 func (v *viewer) forget() {
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
-	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.endBtn, v.status = nil, nil, nil, nil, nil, nil
+	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.cadBtn, v.endBtn, v.status = nil, nil, nil, nil, nil, nil, nil
 	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn, v.filesBtn = nil, nil, nil, nil, nil, nil
 }
 
@@ -465,6 +468,11 @@ func (v *viewer) refresh() {
 		enable(v.controlBtn, !v.ended && v.sharing && v.controlAsk != askWaiting && v.home.prefs.AllowControl)
 	}
 	v.controlBtn.Refresh()
+	if control {
+		v.cadBtn.Show()
+	} else {
+		v.cadBtn.Hide()
+	}
 	enable(v.endBtn, !v.ended)
 
 	enable(v.reportBtn, v.home.opts.store != nil && !v.rec.session().IsZero())
@@ -708,6 +716,29 @@ func (v *viewer) toggleControl() {
 			v.note = lang.L("viewer.note.request_failed", map[string]any{"Reason": ui.ErrorText(err)})
 		}
 	})
+}
+
+// ctrlAltDel is the sequence Send Ctrl+Alt+Del types on the customer's computer.
+var ctrlAltDel = []protocol.Message{
+	&protocol.Key{Name: string(fyne.KeyDelete), Down: true, Modifiers: protocol.ModControl | protocol.ModAlt},
+	&protocol.Key{Name: string(fyne.KeyDelete), Down: false, Modifiers: protocol.ModControl | protocol.ModAlt},
+}
+
+// sendCtrlAltDel types Ctrl+Alt+Del on the customer's computer, where its system takes it from a distance, and
+// otherwise says why it cannot.
+func (v *viewer) sendCtrlAltDel() {
+	if !v.controlled || v.ended || v.win == nil {
+		return
+	}
+	if !v.peer.Can(protocol.CapCtrlAltDel) {
+		dialog.ShowInformation(lang.L("viewer.ctrl_alt_del"), lang.L("viewer.ctrl_alt_del_unavailable", v.args()), v.win)
+		return
+	}
+	if work := v.s.work; work != nil && v.s.host == v.host {
+		for _, m := range ctrlAltDel {
+			work.input(v.host, m)
+		}
+	}
 }
 
 func (v *viewer) confirmEnd() {

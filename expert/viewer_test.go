@@ -48,8 +48,9 @@ func joinSharing(t *testing.T, h *shown) *customerSide {
 	return joinSharingScreen(t, h, capture.NewPattern())
 }
 
-// joinSharingScreen is joinSharing with the customer's screen given.
-func joinSharingScreen(t *testing.T, h *shown, screen capture.Source) *customerSide {
+// joinSharingScreen is joinSharing with the customer's screen given, and the customer's configuration changed
+// by the functions given.
+func joinSharingScreen(t *testing.T, h *shown, screen capture.Source, change ...func(*session.GuestConfig)) *customerSide {
 	t.Helper()
 	test.Tap(h.newSession)
 	lk, err := session.ParseLink(h.cur().linkEntry.Text)
@@ -59,8 +60,11 @@ func joinSharingScreen(t *testing.T, h *shown, screen capture.Source) *customerS
 	c := &customerSide{rec: input.NewRecorder(), changed: make(chan struct{}, 1)}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	c.g, err = session.Join(ctx, lk, session.GuestConfig{Name: "Bob", Screen: screen, Input: c.rec,
-		ConsentTimeout: 300 * time.Millisecond})
+	cfg := session.GuestConfig{Name: "Bob", Screen: screen, Input: c.rec, ConsentTimeout: 300 * time.Millisecond}
+	for _, f := range change {
+		f(&cfg)
+	}
+	c.g, err = session.Join(ctx, lk, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,13 +273,7 @@ func TestViewerRemoteControlAndEnd(t *testing.T) {
 	if !v.controlBtn.Disabled() || v.status.Text != named("viewer.state.viewing")+" "+named("viewer.note.waiting_control") {
 		t.Fatalf("while asking for control: %q", v.status.Text)
 	}
-	ask := waitCustomer(t, c, func(e session.ConsentRequested) bool { return e.What == protocol.PermControl })
-	if err := c.g.Answer(ask.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	h.loop.Until(t, 20*time.Second, "control to be granted", func() bool {
-		return v.controlBtn.Text == lang.L("viewer.release_control")
-	})
+	allowControl(t, h, c)
 	if v.controlBtn.Disabled() || v.status.Text != named("viewer.state.controlling") {
 		t.Fatalf("with control: %q", v.status.Text)
 	}
@@ -667,4 +665,61 @@ func TestViewerFilesBothWays(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// allowControl has the customer say Yes to the control request on its way, and waits for the viewer to know.
+func allowControl(t *testing.T, h *shown, c *customerSide) {
+	t.Helper()
+	ask := waitCustomer(t, c, func(e session.ConsentRequested) bool { return e.What == protocol.PermControl })
+	if err := c.g.Answer(ask.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	v := h.cur().view
+	h.loop.Until(t, 20*time.Second, "control to be granted", func() bool {
+		return v.controlBtn.Text == lang.L("viewer.release_control")
+	})
+}
+
+func TestViewerCtrlAltDel(t *testing.T) {
+	for _, passes := range []bool{true, false} {
+		t.Run(fmt.Sprintf("passes=%v", passes), func(t *testing.T) {
+			h := testHome(t, "en")
+			c := joinSharingScreen(t, h, capture.NewPattern(), func(cfg *session.GuestConfig) { cfg.CtrlAltDel = passes })
+			v := h.cur().view
+			if v.cadBtn.Visible() {
+				t.Fatal("Ctrl+Alt+Del offered without control")
+			}
+			test.Tap(v.controlBtn)
+			allowControl(t, h, c)
+			if !v.cadBtn.Visible() {
+				t.Fatal("no Ctrl+Alt+Del under control")
+			}
+			test.Tap(v.cadBtn)
+			if !passes {
+				// Nothing is typed; the technician is told why, in words.
+				if d := uitest.FindLabel(v.win.Canvas().Overlays().Top(), named("viewer.ctrl_alt_del_unavailable")); d == nil {
+					t.Fatal("no explanation when the customer's system does not take Ctrl+Alt+Del")
+				}
+				test.Tap(v.controlBtn) // release: what was sent before it has arrived by then
+				waitCustomer(t, c, func(e session.ControlChanged) bool { return !e.Granted })
+				if n := len(c.rec.Events()); n != 0 {
+					t.Fatalf("%d input events reached a customer whose system does not take Ctrl+Alt+Del", n)
+				}
+				return
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			got, err := c.rec.Wait(ctx, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []input.Event{
+				{Kind: input.KindKeyDown, Key: "delete", Mods: input.ModCtrl | input.ModAlt},
+				{Kind: input.KindKeyUp, Key: "delete", Mods: input.ModCtrl | input.ModAlt},
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("the customer's computer got %v, want %v", got, want)
+			}
+		})
+	}
 }

@@ -14,6 +14,7 @@ package input
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -264,3 +265,8 @@ func toArgs(dir string, mods Modifiers) []any {
 	}
 	return args
 }
+
+// PassesCtrlAltDel reports whether Ctrl+Alt+Del injected here reaches the system as if typed: on an X11 desktop
+// it does (the desktop decides what it means: often a log-out or lock dialog). Windows takes that sequence only
+// from its own keyboard (or from a system service), and macOS has no such keys, so there it does not.
+func PassesCtrlAltDel() bool { return runtime.GOOS == "linux" }

@@ -112,6 +112,11 @@ type Hello struct {
 	Resume SessionID `cbor:"8,keyasint,omitempty"`
 }
 
+// CapCtrlAltDel is the capability of a customer whose system takes Ctrl+Alt+Del from the injected keyboard
+// (an X11 desktop does; Windows takes it only from its own keyboard, macOS has no such keys): the technician
+// may offer to send it while in control.
+const CapCtrlAltDel = "input.ctrl-alt-del"
+
 // Type implements Message.
 func (*Hello) Type() MessageType { return TypeHello }
 

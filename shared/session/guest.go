@@ -40,6 +40,9 @@ type GuestConfig struct {
 	// FilesDir is the folder whose free space an incoming offer reports (the customer's Downloads folder);
 	// empty for none.
 	FilesDir string
+	// CtrlAltDel says that Input's Ctrl+Alt+Del reaches this system (input.PassesCtrlAltDel); the technician
+	// is told, through protocol.CapCtrlAltDel.
+	CtrlAltDel bool
 }
 
 // Guest is the customer's side of an attended session.
@@ -106,6 +109,9 @@ func connect(ctx context.Context, addr string, id *transport.Identity, secret []
 	l := &link{conn: c, ctl: st, enc: protocol.NewEncoder(st, protocol.Control), dec: protocol.NewDecoder(st, protocol.Control)}
 	local := hello(cfg.Name, protocol.RoleCustomer)
 	local.Resume = resume
+	if cfg.CtrlAltDel && cfg.Input != nil {
+		local.Capabilities = append(local.Capabilities, protocol.CapCtrlAltDel)
+	}
 	if err := l.enc.Encode(local); err != nil {
 		return nil, nil, l.fail(err)
 	}

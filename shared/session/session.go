@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,7 +30,11 @@ type Peer struct {
 	Role           protocol.Role
 	ProgramVersion string
 	Addr           string
+	Capabilities   []string // from its Hello (protocol.Cap…); unknown ones included
 }
+
+// Can reports whether the peer announced the capability c.
+func (p Peer) Can(c string) bool { return slices.Contains(p.Capabilities, c) }
 
 // Event is something that happened in a session. The concrete types are below.
 type Event interface{ isEvent() }
@@ -83,7 +88,8 @@ func (l *link) readHello(local *protocol.Hello) error {
 		_ = l.enc.Encode(&protocol.SessionEnd{Code: protocol.CodeOf(err), Reason: "incompatible protocol version"})
 		return err
 	}
-	l.peer = Peer{Name: h.Name, Role: h.Role, ProgramVersion: h.ProgramVersion, Addr: l.conn.RemoteAddr().String()}
+	l.peer = Peer{Name: h.Name, Role: h.Role, ProgramVersion: h.ProgramVersion, Addr: l.conn.RemoteAddr().String(),
+		Capabilities: h.Capabilities}
 	l.resume = h.Resume
 	return nil
 }

@@ -89,23 +89,33 @@ func Answer(t testing.TB, w fyne.Window, label string) {
 
 // FindButton returns the first button labelled label in the object tree under o, or nil.
 func FindButton(o fyne.CanvasObject, label string) *widget.Button {
+	b, _ := find(o, func(b *widget.Button) bool { return b.Text == label })
+	return b
+}
+
+// FindLabel returns the label showing text in o's tree (a dialog's content, say), or nil.
+func FindLabel(o fyne.CanvasObject, text string) *widget.Label {
+	l, _ := find(o, func(l *widget.Label) bool { return l.Text == text })
+	return l
+}
+
+// find returns the first object of type T in o's tree (containers and widgets' renderers) that ok accepts.
+func find[T fyne.CanvasObject](o fyne.CanvasObject, ok func(T) bool) (T, bool) {
+	if t, is := o.(T); is && ok(t) {
+		return t, true
+	}
+	var children []fyne.CanvasObject
 	switch o := o.(type) {
-	case *widget.Button:
-		if o.Text == label {
-			return o
-		}
 	case *fyne.Container:
-		for _, c := range o.Objects {
-			if b := FindButton(c, label); b != nil {
-				return b
-			}
-		}
+		children = o.Objects
 	case fyne.Widget:
-		for _, c := range test.WidgetRenderer(o).Objects() {
-			if b := FindButton(c, label); b != nil {
-				return b
-			}
+		children = test.WidgetRenderer(o).Objects()
+	}
+	for _, c := range children {
+		if t, found := find(c, ok); found {
+			return t, true
 		}
 	}
-	return nil
+	var none T
+	return none, false
 }
