@@ -200,6 +200,7 @@ func (t *toolbar) showLive() {
 	} else {
 		t.takeBackBtn.Disable()
 	}
+	t.refreshTray()
 }
 
 // indicatorText is what the indicator says.

@@ -35,6 +35,9 @@ func main() {
 		return
 	}
 	a := app.NewWithID("org.tandem-remote.customer")
+	if icon := ui.AppIcon(); icon != nil {
+		a.SetIcon(icon)
+	}
 	if *language == "" { // -lang wins over the language chosen in the window
 		*language = a.Preferences().String(languagePref)
 	}

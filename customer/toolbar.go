@@ -48,6 +48,8 @@ type options struct {
 	idleTimeout time.Duration
 	// install is how the program was installed: what it removes when the technician asks (install.go).
 	install installation
+	// tray, if set, installs the tray menu instead of the desktop's system tray (tests look at the menu).
+	tray func(*fyne.Menu)
 }
 
 // state is where the toolbar stands, as onState reports it.
@@ -81,6 +83,7 @@ type toolbar struct {
 	form      *fyne.Container
 	live            // the session's live controls (live.go)
 	files     files // file transfer (files.go)
+	tray      tray  // the system tray menu (tray.go)
 
 	guest     *session.Guest     // nil when not in a session; UI goroutine only
 	joining   context.CancelFunc // non-nil while a join is in progress
@@ -168,6 +171,7 @@ func (t *toolbar) build() {
 	padded.Resize(size) // so that wrapped text knows its width
 	t.win.Resize(size.Max(padded.MinSize()))
 	t.win.Canvas().Focus(t.keyEntry)
+	t.buildTray()
 }
 
 // join reads the key field (digits or a join link) and joins in the background.
@@ -345,6 +349,7 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.keyEntry.SetText("")
 	t.setJoining(false)
 	t.endBtn.Hide()
+	t.refreshTray()
 	t.changed(stateEnded)
 	if t.removed {
 		if err == nil {

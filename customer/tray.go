@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/tandem-remote/tandem/shared/ui"
+)
+
+// tray is the customer's menu in the desktop's system tray, where the desktop has one. Its first line says what
+// the toolbar's indicator says, and it keeps Show, Stop screen sharing, Take back control and End session one
+// click away when the toolbar is behind other windows. Fyne adds Quit at the end.
+type tray struct {
+	set                                func(*fyne.Menu) // installs (again) the menu; nil without a tray
+	menu                               *fyne.Menu
+	state, show, stop, takeBack, endIt *fyne.MenuItem
+}
+
+// buildTray installs the tray menu through opts.tray, or the desktop's tray when the app has one; without
+// either, nothing (the toolbar alone then).
+func (t *toolbar) buildTray() {
+	set := t.opts.tray
+	if set == nil {
+		d, ok := t.app.(desktop.App)
+		if !ok || !trayWorks() {
+			return
+		}
+		if icon := ui.AppIcon(); icon != nil {
+			d.SetSystemTrayIcon(icon)
+		}
+		set = d.SetSystemTrayMenu
+	}
+	tr := &t.tray
+	tr.set = set
+	tr.state = fyne.NewMenuItem(lang.L("customer.tray_idle"), nil)
+	tr.state.Disabled = true
+	tr.show = fyne.NewMenuItem(lang.L("customer.tray_show"), func() {
+		t.win.Show()
+		t.win.RequestFocus()
+	})
+	tr.stop = fyne.NewMenuItem(lang.L("customer.stop_sharing"), t.stopSharing)
+	tr.takeBack = fyne.NewMenuItem(lang.L("customer.take_back", map[string]any{"Shortcut": shortcutText()}), t.takeBack)
+	tr.endIt = fyne.NewMenuItem(lang.L("customer.end_session"), func() {
+		t.win.Show()
+		t.win.RequestFocus()
+		t.confirmEnd()
+	})
+	tr.menu = fyne.NewMenu(lang.L("customer.title"), tr.state, fyne.NewMenuItemSeparator(), tr.show, tr.stop,
+		tr.takeBack, tr.endIt)
+	t.refreshTray()
+}
+
+// refreshTray brings the tray menu in line with the toolbar: the indicator's words, and the actions that can be
+// taken now.
+func (t *toolbar) refreshTray() {
+	tr := &t.tray
+	if tr.set == nil {
+		return
+	}
+	inSession := t.guest != nil
+	if inSession {
+		tr.state.Label = t.indicatorText()
+	} else {
+		tr.state.Label = lang.L("customer.tray_idle")
+	}
+	tr.stop.Disabled = !inSession || !t.sharing && !t.paused
+	tr.takeBack.Disabled = !inSession || !t.controlled
+	tr.endIt.Disabled = !inSession
+	tr.set(tr.menu)
+}
