@@ -21,10 +21,17 @@ type installation struct {
 	links *selfinstall.LinkHandler
 	// config is the program's own settings folder, removed with it; "" when unknown.
 	config string
+	// pkg is the MSI install or the macOS bundle the program runs from (Kind NoPackage otherwise): removed by a
+	// helper once the program has exited.
+	pkg selfinstall.Package
 }
 
-// detectInstallation looks at how the program runs: from an AppImage (which can remove itself and register links)
-// or otherwise (a developer build, or a system installation that its own installer removes).
+// programName names Tandem Customer's installation (its MSI's registry key).
+const programName = "Tandem Customer"
+
+// detectInstallation looks at how the program runs: from an AppImage (which can remove itself and register
+// links), from Tandem's MSI or a macOS bundle (removed once the program has exited), or otherwise (a developer
+// build, a copy, a distribution's package: not removed by the program).
 func detectInstallation(a fyne.App) installation {
 	var in installation
 	if p, err := selfinstall.RunningAppImage(); err == nil {
@@ -32,6 +39,8 @@ func detectInstallation(a fyne.App) installation {
 		if h, err := selfinstall.ForCurrentUser(); err == nil {
 			in.links = h
 		}
+	} else if pkg, err := selfinstall.InstalledPackage(programName); err == nil {
+		in.pkg = pkg
 	}
 	if root := a.Storage().RootURI(); root != nil && root.Scheme() == "file" {
 		in.config = root.Path()
@@ -40,10 +49,19 @@ func detectInstallation(a fyne.App) installation {
 }
 
 // canRemove reports whether the program can remove itself here.
-func (in installation) canRemove() bool { return in.appImage != "" }
+func (in installation) canRemove() bool { return in.appImage != "" || in.pkg.Kind != selfinstall.NoPackage }
 
-// remove deletes the AppImage, its link registration and the program's settings. The program keeps running
-// until it exits.
+// path is what removing the program deletes, for the customer to read.
+func (in installation) path() string {
+	if in.appImage != "" {
+		return in.appImage
+	}
+	return in.pkg.Path
+}
+
+// remove deletes the program's settings and, for an AppImage, its link registration and the file itself; an MSI
+// install or a bundle is removed by a helper once the program has exited. The program keeps running until
+// it exits.
 func (in installation) remove() error {
 	if !in.canRemove() {
 		return selfinstall.ErrNotAppImage
@@ -59,7 +77,11 @@ func (in installation) remove() error {
 			errs = append(errs, fmt.Errorf("settings: %w", err))
 		}
 	}
-	if err := selfinstall.RemoveAppImage(in.appImage); err != nil {
+	if in.appImage != "" {
+		if err := selfinstall.RemoveAppImage(in.appImage); err != nil {
+			errs = append(errs, err)
+		}
+	} else if err := in.pkg.RemoveAfterExit(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -71,8 +93,12 @@ func (t *toolbar) uninstallNote(asked bool) string {
 	switch {
 	case !asked:
 		return ""
-	case t.opts.install.canRemove():
+	case t.opts.install.appImage != "":
 		return lang.L("customer.uninstall_will", map[string]any{"Path": t.opts.install.appImage})
+	case t.opts.install.pkg.Kind == selfinstall.MSI:
+		return lang.L("customer.uninstall_will_msi")
+	case t.opts.install.pkg.Kind == selfinstall.AppBundle:
+		return lang.L("customer.uninstall_will_app", map[string]any{"Path": t.opts.install.pkg.Path})
 	}
 	return lang.L("customer.uninstall_cannot")
 }
@@ -85,9 +111,12 @@ func (t *toolbar) uninstallAfterSession() string {
 		return lang.L("customer.uninstall_cannot")
 	}
 	if err := in.remove(); err != nil {
-		return lang.L("customer.uninstall_failed", map[string]any{"Path": in.appImage})
+		return lang.L("customer.uninstall_failed", map[string]any{"Path": in.path()})
 	}
 	t.removed = true
+	if in.appImage == "" {
+		return lang.L("customer.uninstall_pending")
+	}
 	return lang.L("customer.uninstalled")
 }
 

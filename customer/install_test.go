@@ -137,3 +137,29 @@ func TestLinkOfferIsMadeOnceAndRegisters(t *testing.T) {
 		t.Fatal("the offer was made a second time")
 	}
 }
+
+func TestUninstallNoteSaysWhatEachInstallationDoes(t *testing.T) {
+	appImage, _ := testInstall(t)
+	for _, c := range []struct {
+		in   installation
+		want string
+	}{
+		{appImage, lang.L("customer.uninstall_will", map[string]any{"Path": appImage.appImage})},
+		{installation{pkg: selfinstall.Package{Kind: selfinstall.MSI, Path: `C:\Program Files\Tandem Customer`}},
+			lang.L("customer.uninstall_will_msi")},
+		{installation{pkg: selfinstall.Package{Kind: selfinstall.AppBundle, Path: "/Applications/Tandem Customer.app"}},
+			lang.L("customer.uninstall_will_app", map[string]any{"Path": "/Applications/Tandem Customer.app"})},
+		{installation{}, lang.L("customer.uninstall_cannot")},
+	} {
+		tb := testToolbar(t, "en", options{install: c.in})
+		if got := tb.uninstallNote(true); got != c.want {
+			t.Errorf("kind %v: %q, want %q", c.in.pkg.Kind, got, c.want)
+		}
+		if got := tb.uninstallNote(false); got != "" {
+			t.Errorf("not asked, yet the question says %q", got)
+		}
+		if c.in.canRemove() == (c.want == lang.L("customer.uninstall_cannot")) {
+			t.Errorf("kind %v: canRemove %v", c.in.pkg.Kind, c.in.canRemove())
+		}
+	}
+}

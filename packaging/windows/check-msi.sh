@@ -2,7 +2,8 @@
 # check-msi.sh PROGRAM MSI: checks the tables of PROGRAM's MSI with msiinfo (the exe cannot run under Debian's
 # Wine): x64 per-machine package, the UpgradeCode of packaging/windows/PROGRAM.wxs with both MajorUpgrade rows,
 # the exe in a 64-bit component under Program Files, the Start-menu shortcut to it, and the tandem:// handler
-# under HKLM\Software\Classes\tandem for Tandem Customer only.
+# under HKLM\Software\Classes\tandem for Tandem Customer only, with the InstallDir and ProductCode values that
+# its self-removal reads.
 set -euo pipefail
 # shellcheck source=packaging/lib.sh
 source "$(dirname "$0")/../lib.sh"
@@ -44,6 +45,10 @@ if [ "$program" = tandem-customer ]; then
   has_row Registry 2 'Software\Classes\tandem' 'URL Protocol' '' LinkHandler || fail "no 'URL Protocol' value"
   has_row Registry 2 'Software\Classes\tandem\shell\open\command' '' "\"[#$exe_id]\" \"%1\"" LinkHandler ||
     fail "the tandem:// handler does not start $program.exe with the link"
+  has_row Registry 2 'Software\Tandem\Tandem Customer' InstallDir '[INSTALLDIR]' InstallRecord ||
+    fail "no InstallDir for the program's self-removal"
+  has_row Registry 2 'Software\Tandem\Tandem Customer' ProductCode '[ProductCode]' InstallRecord ||
+    fail "no ProductCode for the program's self-removal"
 else
   [ -z "$classes" ] || fail "only Tandem Customer handles tandem:// links, and this package registers: $classes"
 fi

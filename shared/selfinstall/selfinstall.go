@@ -5,8 +5,12 @@
 //
 // A program started from an AppImage finds its file with RunningAppImage, offers to register it with
 // LinkHandler.Register (ForCurrentUser gives the user's LinkHandler; Registered tells whether links already
-// start that file), and at uninstall calls LinkHandler.Unregister, then RemoveAppImage. Nothing here asks the
-// user anything: the program does, before it calls.
+// start that file), and at uninstall calls LinkHandler.Unregister, then RemoveAppImage.
+//
+// Installed otherwise, by Tandem's MSI on Windows or as an application bundle on macOS, InstalledPackage finds
+// the installation and Package.RemoveAfterExit starts a helper that removes it once the program has exited:
+// msiexec /x with the MSI's ProductCode, or NSFileManager's move to the Trash. Nothing here asks the user
+// anything: the program does, before it calls.
 package selfinstall
 
 import (
