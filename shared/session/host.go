@@ -517,7 +517,7 @@ func (h *Host) welcome(c *transport.Conn, resume bool) (*link, error) {
 	if err := l.enc.Encode(w); err != nil {
 		return nil, l.fail(err)
 	}
-	h.gate.allowReturn(h.secret) // the key is spent: from now on only the customer's return is confirmed
+	h.gate.allowReturn(h.secret, h.customer) // the key is spent: from now on only the customer's return is confirmed
 	return l, nil
 }
 

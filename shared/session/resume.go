@@ -70,21 +70,27 @@ func (g *Guest) redial(life context.Context) (*link, *protocol.Welcome, error) {
 }
 
 // hostGate is the host listener's Gate: the support key until the customer joins, then only the customer's
-// resume secret (the key is spent), with the same limit on failed attempts.
+// resume secret (the key is spent), with the same limit on failed attempts. Once the customer has joined, only
+// their certificate may try: anyone else is refused before an attempt is counted, so that a stranger on the
+// path cannot use up the attempts and keep the customer from coming back.
 type hostGate struct {
 	key *transport.SupportKey
 
 	mu       sync.Mutex
 	secret   []byte
+	customer transport.ID
 	failures int
 }
 
 // Begin implements transport.Gate.
-func (g *hostGate) Begin() ([]byte, error) {
+func (g *hostGate) Begin(peer transport.ID) ([]byte, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.secret == nil {
-		return g.key.Begin()
+		return g.key.Begin(peer)
+	}
+	if peer != g.customer {
+		return nil, &protocol.Error{Code: protocol.NotPermitted, Detail: "not the customer of this session"}
 	}
 	if g.failures >= transport.MaxKeyAttempts {
 		return nil, &protocol.Error{Code: protocol.TooManyAttempts, Detail: "too many failed attempts to return"}
@@ -107,11 +113,11 @@ func (g *hostGate) Done(ok bool) {
 	g.mu.Unlock()
 }
 
-// allowReturn switches the gate to the resume secret.
-func (g *hostGate) allowReturn(secret []byte) {
+// allowReturn switches the gate to the resume secret, for the customer's certificate only.
+func (g *hostGate) allowReturn(secret []byte, customer transport.ID) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.secret = secret
+	g.secret, g.customer = secret, customer
 }
 
 func newResumeSecret() ([]byte, error) {

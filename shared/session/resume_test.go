@@ -127,3 +127,26 @@ func TestOnlyTheCustomerCanReturn(t *testing.T) {
 	}
 	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
 }
+
+func TestStrangersCannotUseUpTheReturnAttempts(t *testing.T) {
+	s := newResumable(t, 600*time.Millisecond, 600*time.Millisecond, 20*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	other, err := transport.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	guess := make([]byte, protocol.ResumeSecretSize)
+	for range transport.MaxKeyAttempts + 2 {
+		_, _, err = connect(ctx, s.h.Link().Addr, other, guess, GuestConfig{Name: "Mallory"}, s.g.welcome.SessionID)
+		if protocol.CodeOf(err) != protocol.NotPermitted {
+			t.Fatalf("a stranger's guess: %v, want not permitted before any attempt", err)
+		}
+	}
+	// The customer can still come back.
+	s.relay.Cut(true)
+	waitFor(t, s.g.Events(), func(Reconnecting) bool { return true })
+	s.relay.Cut(false)
+	waitFor(t, s.g.Events(), func(Reconnected) bool { return true })
+	waitFor(t, s.h.Events(), func(Reconnected) bool { return true })
+}

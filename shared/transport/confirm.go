@@ -123,7 +123,7 @@ func confirmDialer(rw io.ReadWriter, secret []byte, b binding, rnd io.Reader) (u
 
 // confirmListener runs the listener's half over rw, asking gate for the secret once the peer's versions are
 // known to be compatible. It returns the negotiated version.
-func confirmListener(rw io.ReadWriter, gate Gate, b binding, rnd io.Reader) (uint8, error) {
+func confirmListener(rw io.ReadWriter, gate Gate, peerID ID, b binding, rnd io.Reader) (uint8, error) {
 	var hello [len(confirmMagic) + 2 + shareSize]byte
 	if _, err := io.ReadFull(rw, hello[:]); err != nil {
 		return 0, fmt.Errorf("reading key share: %w", err)
@@ -136,7 +136,7 @@ func confirmListener(rw io.ReadWriter, gate Gate, b binding, rnd io.Reader) (uin
 	if !ok {
 		return 0, errVersion(local, peer)
 	}
-	secret, err := gate.Begin()
+	secret, err := gate.Begin(peerID)
 	if err != nil {
 		return 0, err
 	}

@@ -63,8 +63,9 @@ func ParseSupportKey(s string) (string, error) {
 
 // A Gate holds the secret a listener confirms joiners against, and decides whether an attempt may be made.
 type Gate interface {
-	// Begin returns the secret for one confirmation attempt, or a *protocol.Error saying why none may be made.
-	Begin() ([]byte, error)
+	// Begin returns the secret for one confirmation attempt by the dialer whose certificate is peer (TLS has
+	// proved that the dialer holds its key), or a *protocol.Error saying why none may be made.
+	Begin(peer ID) ([]byte, error)
 	// Done records the outcome of an attempt that Begin allowed.
 	Done(ok bool)
 }
@@ -141,7 +142,7 @@ func (k *SupportKey) stateLocked() KeyState {
 
 // Begin implements Gate. Each call counts as an attempt until Done(true) says otherwise, so that parallel
 // guesses cannot exceed MaxKeyAttempts.
-func (k *SupportKey) Begin() ([]byte, error) {
+func (k *SupportKey) Begin(ID) ([]byte, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	switch k.stateLocked() {

@@ -191,7 +191,7 @@ func (l *Listener) confirm(qc *quic.Conn) (*Conn, error) {
 	defer func() { _ = st.Close() }()
 	stopDeadline := setDeadline(ctx, st)
 	defer stopDeadline()
-	v, err := confirmListener(st, l.gate, b, rand.Reader)
+	v, err := confirmListener(st, l.gate, peer, b, rand.Reader)
 	if err != nil {
 		err = remoteCause(qc, err)
 		closeWith(qc, err) // before the deferred stream close, so the dialer reads the reason, not an EOF
