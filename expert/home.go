@@ -109,7 +109,7 @@ func (h *home) build() {
 		h.status,
 	)
 	h.win.SetContent(container.NewPadded(container.NewBorder(top, nil, nil, nil, container.NewVScroll(h.list))))
-	h.win.Resize(fyne.NewSize(620, 640))
+	h.win.Resize(fyne.NewSize(640, 700))
 	h.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
 		h.startSession()
 	})

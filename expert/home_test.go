@@ -93,8 +93,8 @@ func TestNewSessionShowsKeyAndCustomerJoins(t *testing.T) {
 	if err != nil || s.keyText.Text != transport.FormatSupportKey(key) {
 		t.Fatalf("key shown as %q", s.keyText.Text)
 	}
-	if !strings.Contains(s.linkEntry.Text, "key="+key) {
-		t.Fatalf("join link %q does not carry the key %s", s.linkEntry.Text, key)
+	if !strings.Contains(s.link.Text, "key="+key) {
+		t.Fatalf("join link %q does not carry the key %s", s.link.Text, key)
 	}
 	if !strings.HasPrefix(s.expiry.Text, "Expires in 9:") && s.expiry.Text != "Expires in 10:00" {
 		t.Fatalf("expiry shown as %q", s.expiry.Text)
@@ -104,11 +104,11 @@ func TestNewSessionShowsKeyAndCustomerJoins(t *testing.T) {
 		t.Fatalf("Copy key put %q on the clipboard", got)
 	}
 	test.Tap(s.copyLink)
-	if got := fyne.CurrentApp().Clipboard().Content(); got != s.linkEntry.Text {
+	if got := fyne.CurrentApp().Clipboard().Content(); got != s.link.Text {
 		t.Fatalf("Copy link put %q on the clipboard", got)
 	}
 
-	g, err := joinAs(t, h.cur().linkEntry.Text, "Bob")
+	g, err := joinAs(t, h.cur().link.Text, "Bob")
 	if err != nil {
 		t.Fatalf("customer could not join the key shown: %v", err)
 	}
@@ -146,7 +146,7 @@ func TestNewSessionShowsKeyAndCustomerJoins(t *testing.T) {
 func TestWrongKeyAttemptIsShown(t *testing.T) {
 	h := testHome(t, "en")
 	test.Tap(h.newSession)
-	lk, _ := session.ParseLink(h.cur().linkEntry.Text)
+	lk, _ := session.ParseLink(h.cur().link.Text)
 	wrong := "111111111"
 	if lk.Key == wrong {
 		wrong = "222222222"
@@ -178,7 +178,7 @@ func TestFrench(t *testing.T) {
 func TestRetiredKeyOffersNewKey(t *testing.T) {
 	h := testHome(t, "en")
 	test.Tap(h.newSession)
-	lk, _ := session.ParseLink(h.cur().linkEntry.Text)
+	lk, _ := session.ParseLink(h.cur().link.Text)
 	first := lk.Key
 	lk.Key = "111111111"
 	if first == lk.Key {
@@ -209,7 +209,7 @@ func TestRetiredKeyOffersNewKey(t *testing.T) {
 	if err != nil || h.cur().status.Text != lang.L("expert.waiting") {
 		t.Fatalf("after New key: key %q, status %q", h.cur().keyText.Text, h.cur().status.Text)
 	}
-	if _, err := joinAs(t, h.cur().linkEntry.Text, "Bob"); err != nil {
+	if _, err := joinAs(t, h.cur().link.Text, "Bob"); err != nil {
 		t.Fatalf("the new key %s does not work: %v", next, err)
 	}
 	if _, ok := h.waitEvent(t).(session.Joined); !ok {
@@ -249,7 +249,7 @@ func TestPreferencesAreSavedAndApplied(t *testing.T) {
 	}
 	// Applied to the next session: the customer is told not to uninstall, and sees the new name.
 	test.Tap(h.newSession)
-	g, err := joinAs(t, h.cur().linkEntry.Text, "Bob")
+	g, err := joinAs(t, h.cur().link.Text, "Bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,14 +270,14 @@ func TestSeveralSessionsAtOnce(t *testing.T) {
 	if first.title.Text != "Session 1" || second.title.Text != "Session 2" || h.list.Objects[0] != second.box {
 		t.Fatalf("cards %q, %q; the newest is not first", first.title.Text, second.title.Text)
 	}
-	bob, err := joinAs(t, first.linkEntry.Text, "Bob")
+	bob, err := joinAs(t, first.link.Text, "Bob")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := h.waitEvent(t).(session.Joined); !ok {
 		t.Fatal("want Joined")
 	}
-	carol, err := joinAs(t, second.linkEntry.Text, "Carol")
+	carol, err := joinAs(t, second.link.Text, "Carol")
 	if err != nil {
 		t.Fatal(err)
 	}

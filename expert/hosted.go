@@ -38,7 +38,7 @@ type hosted struct {
 	key        *fyne.Container // the key, its expiry and the join link, while a customer can use them
 	keyText    *canvas.Text
 	expiry     *widget.Label
-	linkEntry  *widget.Entry
+	link       *widget.Label // the join link: selectable, readable (a disabled entry greys it out)
 	copyKey    *widget.Button
 	copyLink   *widget.Button
 	status     *widget.Label
@@ -58,8 +58,9 @@ func newHosted(h *home, n int) *hosted {
 	s.keyText.Alignment = fyne.TextAlignCenter
 	s.expiry = widget.NewLabel("")
 	s.expiry.Alignment = fyne.TextAlignCenter
-	s.linkEntry = widget.NewEntry()
-	s.linkEntry.Disable()
+	s.link = widget.NewLabel("")
+	s.link.Selectable = true
+	s.link.Wrapping = fyne.TextWrapBreak
 	s.copyKey = widget.NewButtonWithIcon(lang.L("expert.copy_key"), theme.ContentCopyIcon(), func() {
 		if s.host != nil {
 			h.app.Clipboard().SetContent(transport.FormatSupportKey(s.host.Link().Key))
@@ -92,7 +93,7 @@ func newHosted(h *home, n int) *hosted {
 
 	keyLabel := widget.NewLabelWithStyle(lang.L("expert.support_key"), fyne.TextAlignCenter, fyne.TextStyle{})
 	s.key = container.NewVBox(keyLabel, s.keyText, s.expiry,
-		container.NewBorder(nil, nil, widget.NewLabel(lang.L("expert.join_link")), nil, s.linkEntry),
+		container.NewBorder(nil, nil, widget.NewLabel(lang.L("expert.join_link")), nil, s.link),
 		container.NewHBox(layout.NewSpacer(), s.copyKey, s.copyLink, layout.NewSpacer()))
 	buttons := container.NewHBox(s.showViewer, s.newKey, layout.NewSpacer(), s.endSession, s.closeBtn)
 	card := container.NewVBox(s.title, s.key, s.status, buttons)
@@ -117,7 +118,7 @@ func (s *hosted) start() error {
 	s.keyText.Text = transport.FormatSupportKey(lk.Key)
 	s.keyText.Color = theme.Color(theme.ColorNameForeground)
 	s.keyText.Refresh()
-	s.linkEntry.SetText(lk.String())
+	s.link.SetText(lk.String())
 	s.key.Show()
 	s.copyKey.Enable()
 	s.copyLink.Enable()
@@ -278,7 +279,11 @@ func (s *hosted) confirmEnd() {
 	if s.host == nil {
 		return
 	}
-	dialog.ShowConfirm(lang.L("expert.end_title"), lang.L("expert.end_question"), func(yes bool) {
+	question := lang.L("expert.end_question")
+	if s.view == nil {
+		question = lang.L("expert.end_waiting_question") // nobody has joined: only the key is lost
+	}
+	dialog.ShowConfirm(lang.L("expert.end_title"), question, func(yes bool) {
 		if yes {
 			s.endNow()
 		}

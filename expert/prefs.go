@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -128,8 +129,7 @@ func (h *home) openPrefs() {
 	)
 	note := widget.NewLabel(lang.L("prefs.note"))
 	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
-	pw.win.SetContent(container.NewPadded(container.NewVBox(form, note, container.NewHBox(cancel, pw.saveBtn))))
+	pw.win.SetContent(container.NewPadded(container.NewVBox(form, note, container.NewHBox(layout.NewSpacer(), cancel, pw.saveBtn))))
 	pw.win.Resize(fyne.NewSize(560, 0))
 	pw.win.SetOnClosed(func() {
 		if h.prefsWin == pw {

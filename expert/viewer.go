@@ -87,8 +87,9 @@ type viewer struct {
 	offers     map[transfer.ID]dialog.Dialog
 	reportBtn  *widget.Button
 	chat       *ui.ChatPane
-	chatOpen   bool   // the chat pane is shown; kept when the window reopens
-	reportNote string // where the last report was saved, or why it was not
+	chatOpen   bool            // the chat pane is shown; kept when the window reopens
+	side       *fyne.Container // the chat pane with its background and padding, hidden with it
+	reportNote string          // where the last report was saved, or why it was not
 	rec        *recorder
 	endBtn     *widget.Button
 	status     *widget.Label
@@ -153,8 +154,9 @@ func (v *viewer) open() {
 		container.NewVBox(widget.NewSeparator(), container.NewPadded(container.NewBorder(nil, nil, nil,
 			container.NewHBox(v.reportBtn, v.endBtn), v.status))))
 	w.SetPadded(false) // the picture runs to the window's edges; the bars have their own padding
-	side := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)), container.NewPadded(v.chat))
-	w.SetContent(container.NewBorder(top, bottom, nil, side, container.NewStack(v.scroll, v.over)))
+	v.side = container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)), container.NewPadded(v.chat))
+	v.side.Hidden = !v.chatOpen // hidden whole, so that its padding takes no room from the picture
+	w.SetContent(container.NewBorder(top, bottom, nil, v.side, container.NewStack(v.scroll, v.over)))
 	w.Resize(fyne.NewSize(1024, 720))
 	// F11 toggles full screen and Escape leaves it, while the keyboard is not the customer's (the remote
 	// screen has focus only under control; then every key goes to the customer's computer and the button does).
@@ -182,7 +184,7 @@ func (v *viewer) open() {
 func (v *viewer) forget() {
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
 	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.cadBtn, v.endBtn, v.status = nil, nil, nil, nil, nil, nil, nil
-	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn, v.filesBtn = nil, nil, nil, nil, nil, nil
+	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn, v.filesBtn, v.side = nil, nil, nil, nil, nil, nil, nil
 }
 
 // close closes the window, if open.
@@ -620,9 +622,11 @@ func (v *viewer) toggleChat() {
 	v.chatOpen = !v.chatOpen
 	if v.chatOpen {
 		v.chat.Show()
+		v.side.Show()
 		v.win.Canvas().Focus(v.chat.Field())
 	} else {
 		v.chat.Hide()
+		v.side.Hide()
 	}
 	v.win.Content().Refresh()
 }

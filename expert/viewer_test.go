@@ -53,7 +53,7 @@ func joinSharing(t *testing.T, h *shown) *customerSide {
 func joinSharingScreen(t *testing.T, h *shown, screen capture.Source, change ...func(*session.GuestConfig)) *customerSide {
 	t.Helper()
 	test.Tap(h.newSession)
-	lk, err := session.ParseLink(h.cur().linkEntry.Text)
+	lk, err := session.ParseLink(h.cur().link.Text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +531,7 @@ func TestViewerShowsReconnecting(t *testing.T) {
 	h := testHome(t, "en")
 	h.opts.idleTimeout = 600 * time.Millisecond
 	test.Tap(h.newSession)
-	lk, err := session.ParseLink(h.cur().linkEntry.Text)
+	lk, err := session.ParseLink(h.cur().link.Text)
 	if err != nil {
 		t.Fatal(err)
 	}

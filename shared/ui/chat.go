@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -64,7 +65,8 @@ func NewChatPane(send func(string) (chat.Message, error)) *ChatPane {
 	p.err.Wrapping = fyne.TextWrapWord
 	p.err.Importance = widget.DangerImportance
 	p.err.Hide()
-	bottom := container.NewVBox(p.note, p.err, container.NewBorder(nil, nil, nil, p.SendBtn, p.entry))
+	// The field has the pane's whole width; Send goes under it, at the right.
+	bottom := container.NewVBox(p.note, p.err, p.entry, container.NewHBox(layout.NewSpacer(), p.SendBtn))
 	p.content = container.NewBorder(nil, bottom, nil, nil, p.scroll)
 	p.ExtendBaseWidget(p)
 	return p
@@ -156,7 +158,7 @@ func (p *ChatPane) Add(m chat.Message) {
 	}
 	r := &chatRow{msg: m, head: widget.NewLabelWithStyle(chatHead(m), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		texts: widget.NewLabel(m.Text)}
-	r.head.Importance = widget.LowImportance
+	r.head.SizeName = theme.SizeNameCaptionText // smaller than the text, yet readable on both themes
 	r.texts.Wrapping = fyne.TextWrapWord
 	p.rows[k] = r
 	p.order = append(p.order, r)

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -128,8 +129,11 @@ func (l *TransferList) Apply(e transfer.Event) {
 		if e.Total > 0 {
 			r.bar.SetValue(float64(e.Done) / float64(e.Total))
 		}
-		args := map[string]any{"Done": Bytes(e.Done), "Total": Bytes(e.Total), "Rate": Bytes(uint64(e.Rate)) + "/s",
-			"Left": Duration(e.Left)}
+		rate := "—" // not known yet
+		if e.Rate >= 1 {
+			rate = lang.L("units.per_second", map[string]any{"Size": Bytes(uint64(e.Rate))})
+		}
+		args := map[string]any{"Done": Bytes(e.Done), "Total": Bytes(e.Total), "Rate": rate, "Left": Duration(e.Left)}
 		r.detail.SetText(lang.L("transfers.progress", args))
 	case transfer.Finished:
 		r := l.row(e.ID, nil, 0)
@@ -138,7 +142,11 @@ func (l *TransferList) Apply(e transfer.Event) {
 		switch {
 		case e.Err == nil:
 			r.bar.SetValue(1)
-			r.detail.SetText(lang.L("transfers.completed", map[string]any{"Count": e.Completed}))
+			if e.Completed == 1 {
+				r.detail.SetText(lang.L("transfers.completed"))
+			} else {
+				r.detail.SetText(lang.L("transfers.completed_many", map[string]any{"Count": e.Completed}))
+			}
 		case e.Completed > 0:
 			r.detail.SetText(lang.L("transfers.partly", map[string]any{"Count": e.Completed, "Failed": e.Failed,
 				"Reason": ErrorText(e.Err)}))
@@ -165,21 +173,23 @@ func transferTitle(id transfer.ID, files []transfer.File, total uint64, peer str
 	return lang.L("transfers.from", args)
 }
 
-// Bytes writes a size for people: 512 B, 12.3 KB, 4.5 MB, 1.2 GB (decimal units).
+// Bytes writes a size for people in decimal units, as the language writes them: 512 B, 12.3 KB, 4.5 MB in
+// English; 512 o, 12,3 Ko, 4,5 Mo in French.
 func Bytes(n uint64) string {
 	const unit = 1000
 	if n < unit {
-		return strconv.FormatUint(n, 10) + " B"
+		return lang.L("units.b", map[string]any{"N": strconv.FormatUint(n, 10)})
 	}
-	f, suffix := float64(n), ""
-	for _, s := range []string{"KB", "MB", "GB", "TB"} {
+	f, key := float64(n), ""
+	for _, k := range []string{"units.kb", "units.mb", "units.gb", "units.tb"} {
 		f /= unit
-		suffix = s
+		key = k
 		if f < unit {
 			break
 		}
 	}
-	return fmt.Sprintf("%.1f %s", f, suffix)
+	num := strings.Replace(strconv.FormatFloat(f, 'f', 1, 64), ".", lang.L("units.decimal_point"), 1)
+	return lang.L(key, map[string]any{"N": num})
 }
 
 // Duration writes a time left for people: 45 s, 3 min, 1 h 05.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +55,40 @@ func TestTransferListFollowsATransfer(t *testing.T) {
 	l.Apply(transfer.Finished{ID: in, Completed: 2})
 	if v, _ := l.Progress(in); v != 1 || l.rows[in].title.Text != "From Alice: 2 files (10 B)" {
 		t.Fatalf("incoming: %v %q", v, l.rows[in].title.Text)
+	}
+}
+
+func TestBytesAndRatesInEachLanguage(t *testing.T) {
+	test.NewTempApp(t)
+	t.Cleanup(func() { _ = i18n.Register("en") })
+	for _, c := range []struct {
+		lang       string
+		n          uint64
+		size, rate string
+	}{
+		{"en", 512, "512 B", "512 B/s"},
+		{"en", 12_345, "12.3 KB", "12.3 KB/s"},
+		{"en", 4_500_000_000, "4.5 GB", "4.5 GB/s"},
+		{"fr", 512, "512 o", "512 o/s"},
+		{"fr", 12_345, "12,3 Ko", "12,3 Ko/s"},
+		{"fr", 100_700_000, "100,7 Mo", "100,7 Mo/s"},
+	} {
+		if err := i18n.Register(c.lang); err != nil {
+			t.Fatal(err)
+		}
+		if got := Bytes(c.n); got != c.size {
+			t.Errorf("%s: Bytes(%d) = %q, want %q", c.lang, c.n, got, c.size)
+		}
+		l := NewTransferList("Alice", nil)
+		id := transfer.ID{Dir: transfer.Outgoing, N: 1}
+		l.Apply(transfer.OfferSent{ID: id, Files: []transfer.File{{Name: "a", Size: 2 * c.n}}, Total: 2 * c.n})
+		l.Apply(transfer.Progress{ID: id, Done: 1, Total: 2 * c.n, Rate: float64(c.n), Left: 3 * time.Second})
+		if got := l.State(id); !strings.Contains(got, " · "+c.rate+" · ") {
+			t.Errorf("%s: state %q does not give the rate as %q", c.lang, got, c.rate)
+		}
+		l.Apply(transfer.Progress{ID: id, Done: 1, Total: 2 * c.n})
+		if got := l.State(id); !strings.Contains(got, " · — · ") {
+			t.Errorf("%s: an unknown rate shows as %q", c.lang, got)
+		}
 	}
 }
