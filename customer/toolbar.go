@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -250,6 +251,7 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 	t.endBtn.Show()
 	t.win.Canvas().Unfocus() // the hidden key field would otherwise swallow the window's shortcuts
 	t.startLive(g, name)
+	t.keepAbove(true)
 	following := make(chan struct{})
 	t.following = following
 	go func() {
@@ -257,6 +259,15 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 		t.follow(g)
 	}()
 	t.changed(stateJoined)
+}
+
+// keepAbove keeps the toolbar above other windows while a session runs, so that the customer always sees who
+// is viewing and can stop it. Where the desktop cannot (macOS; a test window), the toolbar still comes to the
+// front whenever something needs the customer.
+func (t *toolbar) keepAbove(on bool) {
+	if err := ui.KeepAbove(t.win, on); err != nil && !errors.Is(err, ui.ErrAboveUnsupported) {
+		fyne.LogError("keeping the toolbar above other windows", err)
+	}
 }
 
 func (t *toolbar) setJoining(on bool) {
@@ -349,6 +360,7 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.keyEntry.SetText("")
 	t.setJoining(false)
 	t.endBtn.Hide()
+	t.keepAbove(false)
 	t.refreshTray()
 	t.changed(stateEnded)
 	if t.removed {

@@ -1,0 +1,27 @@
+package ui
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/windows"
+)
+
+var setWindowPos = windows.NewLazySystemDLL("user32.dll").NewProc("SetWindowPos")
+
+// keepAboveWindows makes hwnd a topmost window (on) or a normal one (off), without moving, sizing or
+// activating it.
+func keepAboveWindows(hwnd uintptr, on bool) error {
+	const (
+		swpNoSize     = 0x0001
+		swpNoMove     = 0x0002
+		swpNoActivate = 0x0010
+	)
+	after := ^uintptr(1) // HWND_NOTOPMOST (-2)
+	if on {
+		after = ^uintptr(0) // HWND_TOPMOST (-1)
+	}
+	if r, _, err := setWindowPos.Call(hwnd, after, 0, 0, 0, 0, swpNoSize|swpNoMove|swpNoActivate); r == 0 {
+		return fmt.Errorf("SetWindowPos: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+package ui
+
+func keepAboveX11(uintptr, bool) error { return ErrAboveUnsupported }
