@@ -54,6 +54,14 @@ func msiUninstallScript(pid int, code string) (string, error) {
 		"Start-Process -FilePath msiexec.exe -ArgumentList '/x','%s','/qb'", pid, code), nil
 }
 
+// uninstallScript is msiUninstallScript for this package and process pid.
+func (p Package) uninstallScript(pid int) (string, error) {
+	if p.Kind != MSI {
+		return "", ErrNoPackage
+	}
+	return msiUninstallScript(pid, p.productCode)
+}
+
 // appBundle returns the application bundle that the executable exe belongs to
 // (/Applications/Tandem Customer.app for /Applications/Tandem Customer.app/Contents/MacOS/tandem-customer).
 func appBundle(exe string) (string, bool) {
@@ -69,13 +77,3 @@ func appBundle(exe string) (string, bool) {
 	}
 	return bundle, true
 }
-
-// trashScript is the JavaScript for Automation that moves its argument to the Trash through NSFileManager
-// (as the Finder's Move to Trash does, without asking the Finder, which would need the user's permission).
-const trashScript = `function run(argv) {
-  ObjC.import('Foundation');
-  const url = $.NSURL.fileURLWithPath(argv[0]);
-  if (!$.NSFileManager.defaultManager.trashItemAtURLResultingItemURLError(url, null, null)) {
-    throw new Error('cannot move ' + argv[0] + ' to the Trash');
-  }
-}`

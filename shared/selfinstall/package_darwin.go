@@ -29,3 +29,13 @@ func (p Package) RemoveAfterExit() error {
 	}
 	return afterExit(os.Getpid(), "/usr/bin/osascript", "-l", "JavaScript", "-e", trashScript, p.Path)
 }
+
+// trashScript is the JavaScript for Automation that moves its argument to the Trash through NSFileManager
+// (as the Finder's Move to Trash does, without asking the Finder, which would need the user's permission).
+const trashScript = `function run(argv) {
+  ObjC.import('Foundation');
+  const url = $.NSURL.fileURLWithPath(argv[0]);
+  if (!$.NSFileManager.defaultManager.trashItemAtURLResultingItemURLError(url, null, null)) {
+    throw new Error('cannot move ' + argv[0] + ' to the Trash');
+  }
+}`

@@ -18,6 +18,12 @@ func TestMSIUninstallScript(t *testing.T) {
 	if s != want {
 		t.Fatalf("script %q\nwant %q", s, want)
 	}
+	if got, err := (Package{Kind: MSI, productCode: code}).uninstallScript(4242); err != nil || got != want {
+		t.Fatalf("the package's script %q (%v)", got, err)
+	}
+	if _, err := (Package{Kind: AppBundle}).uninstallScript(1); !errors.Is(err, ErrNoPackage) {
+		t.Fatal("an app bundle got an MSI script")
+	}
 	for _, bad := range []string{"", "0390D31C-B343-4B51-91FC-DD8F978A1D76", "{0390d31c-b343-4b51-91fc-dd8f978a1d76}",
 		"{0390D31C-B343-4B51-91FC-DD8F978A1D76}'; Remove-Item C:\\ -Recurse; '", "{0390D31C-B343-4B51-91FC-DD8F978A1D7}"} {
 		if _, err := msiUninstallScript(1, bad); !errors.Is(err, ErrNoPackage) {

@@ -43,10 +43,7 @@ func InstalledPackage(program string) (Package, error) {
 // to remove the product (msiexec /x, with its progress window; Windows asks for permission, as the install is
 // for all users).
 func (p Package) RemoveAfterExit() error {
-	if p.Kind != MSI {
-		return ErrNoPackage
-	}
-	script, err := msiUninstallScript(os.Getpid(), p.productCode)
+	script, err := p.uninstallScript(os.Getpid())
 	if err != nil {
 		return err
 	}
