@@ -49,7 +49,9 @@ func detectInstallation(a fyne.App) installation {
 }
 
 // canRemove reports whether the program can remove itself here.
-func (in installation) canRemove() bool { return in.appImage != "" || in.pkg.Kind != selfinstall.NoPackage }
+func (in installation) canRemove() bool {
+	return in.appImage != "" || in.pkg.Kind != selfinstall.NoPackage
+}
 
 // path is what removing the program deletes, for the customer to read.
 func (in installation) path() string {

@@ -56,12 +56,12 @@ type ask struct {
 var takeBackShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyT,
 	Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 
-// shortcutText is takeBackShortcut as the keyboard shows it.
+// shortcutText is takeBackShortcut as the keyboard shows it, in the customer's language (Ctrl+Maj+T in French).
 func shortcutText() string {
 	if runtime.GOOS == "darwin" {
 		return "⇧⌘T"
 	}
-	return "Ctrl+Shift+T"
+	return lang.L("customer.take_back_keys")
 }
 
 func (t *toolbar) buildLive() {
@@ -155,7 +155,9 @@ func (t *toolbar) stopLive() {
 	t.stopBtn.Hide()
 	t.takeBackBtn.Hide()
 	t.chatBtn.Hide()
-	t.chat.SetEnabled(false) // the log stays readable until the next session
+	t.chat.SetEnabled(false)
+	t.chat.SetNote("") // nobody sees the screen any more
+	t.chat.Hide()      // its button is gone with the session; the next session starts a new log
 	t.stopFiles()
 }
 

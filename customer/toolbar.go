@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/ui"
@@ -168,8 +169,8 @@ func (t *toolbar) build() {
 	)
 	padded := container.NewPadded(content)
 	t.win.SetContent(padded)
-	size := fyne.NewSize(560, 320)
-	padded.Resize(size) // so that wrapped text knows its width
+	size := fyne.NewSize(620, 320) // wide enough for the session's buttons in French too
+	padded.Resize(size)            // so that wrapped text knows its width
 	t.win.Resize(size.Max(padded.MinSize()))
 	t.win.Canvas().Focus(t.keyEntry)
 	t.buildTray()
@@ -234,6 +235,7 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 		t.setJoining(false)
 		if !cancelled { // a cancelled join was the window closing: nobody to tell
 			t.status.SetText(lang.L("customer.join_failed", map[string]any{"Reason": ui.ErrorText(err)}))
+			t.win.Canvas().Focus(t.keyEntry) // to correct the key at once
 		}
 		t.changed(stateJoinFailed)
 		return
@@ -352,6 +354,9 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	text := lang.L("customer.ended_by_you")
 	if err != nil {
 		text = lang.L("customer.ended", map[string]any{"Reason": ui.ErrorText(err)})
+		if protocol.CodeOf(err) == protocol.SessionEnded {
+			text = lang.L("customer.ended_by_technician", map[string]any{"Name": t.techName})
+		}
 	}
 	if removal != "" {
 		text += "\n" + removal
@@ -375,6 +380,7 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.about.Show()
 	t.joinBtn.Show()
 	t.win.RequestFocus()
+	t.win.Canvas().Focus(t.keyEntry) // ready for the next key
 }
 
 func (t *toolbar) confirmEnd() {
@@ -385,11 +391,13 @@ func (t *toolbar) confirmEnd() {
 	if note := t.uninstallNote(t.guest.Preferences().UninstallAtEnd); note != "" {
 		question += "\n\n" + note
 	}
-	dialog.ShowConfirm(lang.L("customer.end_title"), question, func(yes bool) {
+	d := dialog.NewConfirm(lang.L("customer.end_title"), question, func(yes bool) {
 		if g := t.guest; yes && g != nil {
 			t.act(g.End)
 		}
 	}, t.win)
+	d.SetConfirmImportance(widget.DangerImportance) // it cuts the technician off (and may remove the program)
+	d.Show()
 }
 
 // shutdown ends the session (or the join in progress) and waits for the goroutines that serve it, for a window

@@ -118,8 +118,8 @@ func TestKeyWithRememberedAddress(t *testing.T) {
 	}
 	h.End()
 	tb.waitState(t, stateEnded)
-	want := lang.L("customer.ended", map[string]any{"Reason": lang.L("error.session_ended")})
-	if tb.status.Text != want {
+	want := lang.L("customer.ended_by_technician", map[string]any{"Name": "Alice"})
+	if tb.status.Text != want || tb.win.Canvas().Focused() != tb.keyEntry {
 		t.Fatalf("status %q, want %q", tb.status.Text, want)
 	}
 }

@@ -266,6 +266,9 @@ func (s *hosted) apply(e session.Event) {
 			s.status.SetText(lang.L("expert.ended_by_you"))
 		} else {
 			s.status.SetText(lang.L("expert.ended", map[string]any{"Reason": ui.ErrorText(e.Err)}))
+			if protocol.CodeOf(e.Err) == protocol.SessionEnded && s.view != nil {
+				s.status.SetText(lang.L("expert.ended_by_customer", s.view.args()))
+			}
 		}
 		s.host, s.work, s.ended = nil, nil, true
 		s.viewerChanged()
@@ -283,11 +286,13 @@ func (s *hosted) confirmEnd() {
 	if s.view == nil {
 		question = lang.L("expert.end_waiting_question") // nobody has joined: only the key is lost
 	}
-	dialog.ShowConfirm(lang.L("expert.end_title"), question, func(yes bool) {
+	d := dialog.NewConfirm(lang.L("expert.end_title"), question, func(yes bool) {
 		if yes {
 			s.endNow()
 		}
 	}, s.home.win)
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
 }
 
 // endNow ends the session; the Ended event updates the windows.

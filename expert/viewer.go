@@ -328,6 +328,9 @@ func (v *viewer) stateText() (line, over string) {
 			line = lang.L("viewer.state.ended_by_you")
 		} else {
 			line = lang.L("viewer.state.ended", map[string]any{"Reason": ui.ErrorText(v.endErr)})
+			if protocol.CodeOf(v.endErr) == protocol.SessionEnded {
+				line = lang.L("expert.ended_by_customer", v.args())
+			}
 		}
 		return line + v.reportText(), line
 	case v.reconnecting:
@@ -749,11 +752,13 @@ func (v *viewer) confirmEnd() {
 	if v.ended || v.win == nil {
 		return
 	}
-	dialog.ShowConfirm(lang.L("viewer.end_title"), lang.L("viewer.end_question", v.args()), func(yes bool) {
+	d := dialog.NewConfirm(lang.L("viewer.end_title"), lang.L("viewer.end_question", v.args()), func(yes bool) {
 		if yes && v.s.host == v.host {
 			v.s.endNow()
 		}
 	}, v.win)
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
 }
 
 // banner lays its objects (a wrapped label) out centred, at most 560 units wide, as high as their text needs.

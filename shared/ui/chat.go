@@ -59,7 +59,7 @@ func NewChatPane(send func(string) (chat.Message, error)) *ChatPane {
 	p.SendBtn.Disable()
 	p.note = widget.NewLabel("")
 	p.note.Wrapping = fyne.TextWrapWord
-	p.note.Importance = widget.LowImportance
+	p.note.Importance = widget.WarningImportance // it warns: the technician sees what is typed
 	p.note.Hide()
 	p.err = widget.NewLabel("")
 	p.err.Wrapping = fyne.TextWrapWord
@@ -163,6 +163,9 @@ func (p *ChatPane) Add(m chat.Message) {
 	p.rows[k] = r
 	p.order = append(p.order, r)
 	p.log.Add(container.NewVBox(r.head, r.texts))
+	// The scroll must lay the longer log out first: ScrollToBottom measures the content as it was laid out,
+	// and a log that still "fits" would be scrolled back to the top.
+	p.scroll.Refresh()
 	p.scroll.ScrollToBottom()
 }
 

@@ -82,3 +82,20 @@ func TestChatPaneSendsOnEnterAndShowsPlainText(t *testing.T) {
 		t.Fatal("Send on while the pane is off")
 	}
 }
+
+func TestChatPaneShowsTheNewestMessage(t *testing.T) {
+	test.NewTempApp(t)
+	p := NewChatPane(func(string) (chat.Message, error) { return chat.Message{}, errors.New("unused") })
+	w := test.NewWindow(p)
+	defer w.Close()
+	w.Resize(fyne.NewSize(300, 300))
+	for i := range 20 {
+		p.Add(chat.Message{ID: uint64(i + 1), From: 2, Name: "Bob", Text: "a line that takes some room", SentAt: time.Now()})
+		if bottom := p.log.MinSize().Height - p.scroll.Size().Height; bottom > 0 && p.scroll.Offset.Y != bottom {
+			t.Fatalf("after message %d the log is scrolled to %v, its end is at %v", i+1, p.scroll.Offset.Y, bottom)
+		}
+	}
+	if p.scroll.Offset.Y == 0 {
+		t.Fatal("twenty messages fit in 300 units: the test shows nothing")
+	}
+}
