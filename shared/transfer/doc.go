@@ -87,7 +87,10 @@
 // answer asks the sender to start where it stops. The receiver hashes the
 // bytes it holds before it appends the rest; if they were damaged meanwhile
 // the final hash differs and the file ends with IntegrityFailed. The
-// partial file of a file cancelled by a person is deleted at once.
+// partial file of a file cancelled by a person is deleted at once. A kept
+// partial file that nothing has written for PartialMaxAge (a week) is
+// deleted the next time a transfer is received into its folder.
+// Each file is synced to the disk before it takes its final name.
 //
 // # Errors and limits
 //

@@ -326,6 +326,12 @@ func (in *incoming) plan(root *os.Root, abs string) uint64 {
 			ents, _ := d.ReadDir(-1)
 			_ = d.Close()
 			for _, ent := range ents {
+				if stalePartial(ent, time.Now()) {
+					// Left by a transfer that never came back: resuming it is no longer likely.
+					if root.Remove(osPath(path.Join(parent, ent.Name()))) == nil {
+						continue
+					}
+				}
 				l[clashKey(ent.Name())] = dirEntry{ent.Name(), ent.IsDir()}
 			}
 		}
@@ -547,7 +553,12 @@ func (in *incoming) receiveFile(i int, f *inFile, st *quic.Stream) (sum []byte, 
 			if code := in.pendingCode(f); code != protocol.NoError {
 				return nil, "", fail(code, nil, "%s cancelled", f.name)
 			}
-			err := file.Close()
+			// On the disk before it takes its name: a crash or a power cut afterwards must not leave a
+			// checked name on unwritten data.
+			err := file.Sync()
+			if cerr := file.Close(); err == nil {
+				err = cerr
+			}
 			file = nil
 			if err != nil {
 				return nil, "", fail(writeCode(err), err, "writing %s", f.name)
@@ -933,4 +944,19 @@ func (in *incoming) forget() {
 		in.stopWatch()
 	}
 	in.streams.remove(in.ctrl)
+}
+
+// PartialMaxAge is how long a partial file kept for a later resumption may wait: a receiver that plans a
+// transfer into a folder deletes the partial files in it that were last written longer ago.
+const PartialMaxAge = 7 * 24 * time.Hour
+
+// stalePartial reports whether ent is one of our partial files (".name.<key>.tandem-partial") last written
+// more than PartialMaxAge before now.
+func stalePartial(ent fs.DirEntry, now time.Time) bool {
+	name := ent.Name()
+	if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, PartialSuffix) || !ent.Type().IsRegular() {
+		return false
+	}
+	info, err := ent.Info()
+	return err == nil && now.Sub(info.ModTime()) > PartialMaxAge
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 )
@@ -581,5 +582,52 @@ func TestResumeFromPartial(t *testing.T) {
 				t.Fatalf("folder %v", names(got))
 			}
 		})
+	}
+}
+
+func TestStalePartialsAreDeletedWhenAFolderIsUsed(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	p := writeFile(t, src, "f.bin", 1000)
+	long := time.Now().Add(-PartialMaxAge - time.Hour)
+	for _, c := range []struct {
+		name string
+		dir  bool
+		when time.Time
+	}{
+		{".old.0123456789abcdef" + PartialSuffix, false, long},                          // ours, stale: deleted
+		{".recent.0123456789abcdef" + PartialSuffix, false, time.Now().Add(-time.Hour)}, // ours, recent: kept
+		{"notes" + PartialSuffix, false, long},                                          // not ours (no dot): kept
+		{".folder" + PartialSuffix, true, long},                                         // a folder: kept
+	} {
+		full := filepath.Join(dst, c.name)
+		var err error
+		if c.dir {
+			err = os.Mkdir(full, 0o755)
+		} else {
+			err = os.WriteFile(full, []byte("partial"), 0o644)
+		}
+		if err == nil {
+			err = os.Chtimes(full, c.when, c.when)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := newPair(t, Config{}, Config{})
+	b.acceptInto(dst)
+	id, err := a.eng.Offer(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := b.finished(incomingID(id)); f.Err != nil {
+		t.Fatal(f.Err)
+	}
+	got := names(tree(t, dst))
+	want := []string{".recent.0123456789abcdef" + PartialSuffix, "f.bin", "notes" + PartialSuffix} // files only
+	if !slices.Equal(got, want) {
+		t.Fatalf("folder holds %v, want %v", got, want)
+	}
+	if fi, err := os.Stat(filepath.Join(dst, ".folder"+PartialSuffix)); err != nil || !fi.IsDir() {
+		t.Fatalf("a folder named like a partial file was touched: %v", err)
 	}
 }
