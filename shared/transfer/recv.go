@@ -514,6 +514,7 @@ func (in *incoming) receiveFile(i int, f *inFile, st *quic.Stream) (sum []byte, 
 	items, stop := readChunks(st, f.info.Size-f.resume)
 	defer stop(func() protocol.Code { return protocol.CodeOf(err) })
 	pos := f.resume
+	written := pos // what startWriteback has been asked for, up to here
 	for it := range items {
 		if it.err != nil {
 			code := in.pendingCode(f)
@@ -537,6 +538,10 @@ func (in *incoming) receiveFile(i int, f *inFile, st *quic.Stream) (sum []byte, 
 			}
 			if _, err := w.Write(m.Data); err != nil {
 				return nil, "", fail(writeCode(err), err, "writing %s", f.name)
+			}
+			if pos+n-written >= writebackEvery {
+				startWriteback(file, int64(written), int64(pos+n-written)) //nolint:gosec // file offsets
+				written = pos + n
 			}
 			h.Write(m.Data)
 			it.recycle()
@@ -945,6 +950,9 @@ func (in *incoming) forget() {
 	}
 	in.streams.remove(in.ctrl)
 }
+
+// writebackEvery is how much a receiver writes before it asks the system to start putting it on the disk.
+const writebackEvery = 32 << 20
 
 // PartialMaxAge is how long a partial file kept for a later resumption may wait: a receiver that plans a
 // transfer into a folder deletes the partial files in it that were last written longer ago.
