@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"image"
 	"os"
 	"path/filepath"
@@ -22,7 +21,6 @@ import (
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
-	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
 
@@ -413,30 +411,7 @@ func (f *shotFlow) afterwards() {
 // session tries to get it back; then lets it through again.
 func (f *shotFlow) reconnecting() {
 	t, h := f.t, f.h
-	h.opts.idleTimeout = 600 * time.Millisecond // a cut connection counts as dropped soon
-	test.Tap(h.newSession)
-	lk, err := session.ParseLink(h.cur().link.Text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := relay.New(t, lk.Addr)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	g, err := session.Join(ctx, session.Link{Addr: path.Addr(), Key: lk.Key}, session.GuestConfig{Name: "Bob",
-		Screen: capture.NewPattern(customerScreen), IdleTimeout: 600 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	read := make(chan struct{})
-	go func() { // the customer's events must be read
-		defer close(read)
-		for range g.Events() {
-		}
-	}()
-	t.Cleanup(func() { g.End(); <-read })
-	s := h.cur()
-	h.loop.Until(t, shotTimeout, "Bob's screen in the new viewer", func() bool { return s.view != nil && s.view.painted })
-	v := s.view
+	path, v := joinThroughRelay(t, h, capture.NewPattern(customerScreen))
 
 	path.Cut(true)
 	f.take(v.win, "14-viewer-reconnecting", "the viewer to say it is reconnecting", func() bool {

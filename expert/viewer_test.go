@@ -527,9 +527,11 @@ func TestShareMyScreenWithoutCaptureSaysWhy(t *testing.T) {
 	})
 }
 
-func TestViewerShowsReconnecting(t *testing.T) {
-	h := testHome(t, "en")
-	h.opts.idleTimeout = 600 * time.Millisecond
+// joinThroughRelay presses New session and has the customer "Bob" join, sharing screen, through a relay that
+// can cut the path; it waits for the viewer to show Bob's screen. Bob's events are read until the test ends.
+func joinThroughRelay(t *testing.T, h *shown, screen capture.Source) (*relay.Relay, *viewer) {
+	t.Helper()
+	h.opts.idleTimeout = 600 * time.Millisecond // a cut connection counts as dropped soon
 	test.Tap(h.newSession)
 	lk, err := session.ParseLink(h.cur().link.Text)
 	if err != nil {
@@ -539,7 +541,7 @@ func TestViewerShowsReconnecting(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	g, err := session.Join(ctx, session.Link{Addr: path.Addr(), Key: lk.Key}, session.GuestConfig{Name: "Bob",
-		Screen: capture.NewPattern(), IdleTimeout: 600 * time.Millisecond})
+		Screen: screen, IdleTimeout: 600 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -550,8 +552,14 @@ func TestViewerShowsReconnecting(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() { g.End(); <-done })
-	h.loop.Until(t, 20*time.Second, "the picture", func() bool { return h.cur().view != nil && h.cur().view.painted })
-	v := h.cur().view
+	s := h.cur()
+	h.loop.Until(t, 20*time.Second, "Bob's screen in the viewer", func() bool { return s.view != nil && s.view.painted })
+	return path, s.view
+}
+
+func TestViewerShowsReconnecting(t *testing.T) {
+	h := testHome(t, "en")
+	path, v := joinThroughRelay(t, h, capture.NewPattern())
 
 	path.Cut(true)
 	h.loop.Until(t, 20*time.Second, "the viewer to say it is reconnecting", func() bool {
