@@ -70,15 +70,16 @@ func (t *toolbar) pickFile() {
 	d.Show()
 }
 
-// sendFile offers a file (or folder) to the technician and shows the status window.
-func (t *toolbar) sendFile(path string) {
+// sendFile offers files or folders, in one transfer, to the technician and shows the status window. Several
+// files at once come from a drop on the toolbar (the file picker gives one).
+func (t *toolbar) sendFile(paths ...string) {
 	g := t.guest
-	if g == nil {
+	if g == nil || len(paths) == 0 {
 		return
 	}
 	t.showTransfers()
 	t.act(func() {
-		if _, err := g.Files().Send(path); err != nil {
+		if _, err := g.Files().Send(paths...); err != nil {
 			t.opts.do(func() {
 				if t.guest == g {
 					t.status.SetText(lang.L("transfers.send_failed", map[string]any{"Reason": ui.ErrorText(err)}))
@@ -87,6 +88,9 @@ func (t *toolbar) sendFile(path string) {
 		}
 	})
 }
+
+// dropped sends what was dropped on the toolbar to the technician, in one transfer (nothing outside a session).
+func (t *toolbar) dropped(uris []fyne.URI) { t.sendFile(ui.DroppedPaths(uris)...) }
 
 // showTransfers opens the status window.
 func (t *toolbar) showTransfers() {

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -660,5 +662,38 @@ func TestLanguageChoiceIsKeptForTheNextStart(t *testing.T) {
 	}
 	if tb.status.Text != lang.L("customer.language_next_start") {
 		t.Fatalf("status %q", tb.status.Text)
+	}
+}
+
+func TestDroppedFilesGoToTheTechnicianTogether(t *testing.T) {
+	s := joinLive(t, "en", options{})
+	dir := t.TempDir()
+	var uris []fyne.URI
+	for _, name := range []string{"journal.txt", "capture d'écran.png"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		uris = append(uris, storage.NewFileURI(p))
+	}
+	web, err := storage.ParseURI("https://example.com/page.html") // dragged from a browser: not a file here
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.dropped(append(uris, web))
+	offer := waitHost(t, s.h, func(e session.FileTransfer) bool {
+		_, ok := e.Event.(transfer.OfferReceived)
+		return ok
+	}).Event.(transfer.OfferReceived)
+	var got []string
+	for _, f := range offer.Files {
+		got = append(got, f.Name)
+	}
+	slices.Sort(got)
+	if want := []string{"capture d'écran.png", "journal.txt"}; !slices.Equal(got, want) {
+		t.Fatalf("the technician was offered %v, want %v in one transfer", got, want)
+	}
+	if s.files.listWin == nil {
+		t.Fatal("the status window did not open")
 	}
 }

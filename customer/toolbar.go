@@ -173,6 +173,7 @@ func (t *toolbar) build() {
 	padded.Resize(size)            // so that wrapped text knows its width
 	t.win.Resize(size.Max(padded.MinSize()))
 	t.win.Canvas().Focus(t.keyEntry)
+	t.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { t.dropped(uris) })
 	t.buildTray()
 }
 

@@ -52,11 +52,18 @@ func (v *viewer) pickFile() {
 	}, v.win).Show()
 }
 
-// sendFile offers a file (or folder) to the customer and shows the status window.
-func (v *viewer) sendFile(path string) {
+// dropped sends what was dropped on the viewer to the customer, in one transfer.
+func (v *viewer) dropped(uris []fyne.URI) { v.sendFile(ui.DroppedPaths(uris)...) }
+
+// sendFile offers files or folders, in one transfer, to the customer and shows the status window. Several
+// files at once come from a drop on the viewer (the file picker gives one).
+func (v *viewer) sendFile(paths ...string) {
+	if len(paths) == 0 || v.ended || v.reconnecting || !v.home.prefs.AllowFiles {
+		return
+	}
 	v.showTransfers()
 	v.act(func() error {
-		_, err := v.host.Files().Send(path)
+		_, err := v.host.Files().Send(paths...)
 		return err
 	}, func(err error) {
 		v.note = lang.L("transfers.send_failed", map[string]any{"Reason": ui.ErrorText(err)})

@@ -168,6 +168,7 @@ func (v *viewer) open() {
 			v.toggleFullScreen()
 		}
 	})
+	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { v.dropped(uris) })
 	w.SetOnClosed(func() {
 		if v.win == w {
 			v.forget()

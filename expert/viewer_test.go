@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
@@ -729,5 +730,27 @@ func TestViewerCtrlAltDel(t *testing.T) {
 				t.Fatalf("the customer's computer got %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+func TestDroppedFilesGoToTheCustomerTogether(t *testing.T) {
+	h := testHome(t, "en")
+	c := joinSharing(t, h)
+	dir := t.TempDir()
+	var uris []fyne.URI
+	for _, name := range []string{"driver.zip", "notes.txt"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		uris = append(uris, storage.NewFileURI(p))
+	}
+	h.cur().view.dropped(uris)
+	offer := waitCustomer(t, c, func(e session.FileTransfer) bool {
+		_, ok := e.Event.(transfer.OfferReceived)
+		return ok
+	}).Event.(transfer.OfferReceived)
+	if len(offer.Files) != 2 || offer.Files[0].Name != "driver.zip" || offer.Files[1].Name != "notes.txt" {
+		t.Fatalf("the customer was offered %+v", offer.Files)
 	}
 }
