@@ -36,6 +36,8 @@ type options struct {
 	// idleTimeout is how long a silent connection lasts before it counts as dropped (the default if 0; tests
 	// shorten it).
 	idleTimeout time.Duration
+	// keyLifetime is how long a support key waits for the customer (the default if 0; tests shorten it).
+	keyLifetime time.Duration
 	// store keeps the sessions' history for reports; nil when it could not be opened (storeErr says why).
 	store    *store.Store
 	storeErr error

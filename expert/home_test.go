@@ -330,3 +330,31 @@ func expectEnded(t *testing.T, g *session.Guest) {
 		}
 	}
 }
+
+func TestExpiredKeyOffersNewKey(t *testing.T) {
+	h := testHome(t, "fr")
+	h.opts.keyLifetime = 1500 * time.Millisecond
+	test.Tap(h.newSession)
+	s := h.cur()
+	expired := s.link.Text
+	if _, ok := h.waitEvent(t).(session.KeyLost); !ok {
+		t.Fatal("want KeyLost when the key expires")
+	}
+	if s.expiry.Text != lang.L("error.key_expired") || s.status.Text != lang.L("expert.key_lost") ||
+		!s.newKey.Visible() || !s.copyKey.Disabled() {
+		t.Fatalf("after expiry: %q / %q, New key shown %v", s.expiry.Text, s.status.Text, s.newKey.Visible())
+	}
+	if _, err := joinAs(t, expired, "Bob"); protocol.CodeOf(err) != protocol.KeyExpired {
+		t.Fatalf("joining with the expired key: %v", err)
+	}
+	h.opts.keyLifetime = 0
+	test.Tap(s.newKey)
+	if _, err := joinAs(t, s.link.Text, "Bob"); err != nil {
+		t.Fatalf("the new key: %v", err)
+	}
+	for {
+		if _, ok := h.waitEvent(t).(session.Joined); ok {
+			break
+		}
+	}
+}

@@ -109,7 +109,7 @@ func (s *hosted) start() error {
 	s.stop()
 	host, err := session.NewHost(session.HostConfig{Listen: h.opts.listen, Advertise: h.opts.advertise,
 		Name: h.prefs.Name, Preferences: protocol.Preferences{UninstallAtEnd: h.prefs.UninstallAtEnd},
-		IdleTimeout: h.opts.idleTimeout})
+		IdleTimeout: h.opts.idleTimeout, KeyLifetime: h.opts.keyLifetime})
 	if err != nil {
 		return err
 	}

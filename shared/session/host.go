@@ -35,6 +35,9 @@ type HostConfig struct {
 	// IdleTimeout is how long a silent connection lasts before it counts as dropped (transport.IdleTimeout if
 	// 0; tests shorten it).
 	IdleTimeout time.Duration
+	// KeyLifetime is how long the support key waits for the customer (transport.KeyLifetime if 0; tests
+	// shorten it).
+	KeyLifetime time.Duration
 	// FilesDir is the folder whose free space an incoming offer reports (the technician's usual folder for
 	// received files); empty for none.
 	FilesDir string
@@ -70,7 +73,11 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := transport.NewSupportKeyGate()
+	lifetime := cfg.KeyLifetime
+	if lifetime <= 0 {
+		lifetime = transport.KeyLifetime
+	}
+	key, err := transport.NewSupportKeyGateFor(lifetime)
 	if err != nil {
 		return nil, err
 	}

@@ -95,16 +95,19 @@ type SupportKey struct {
 }
 
 // NewSupportKeyGate makes a fresh key that expires KeyLifetime from now.
-func NewSupportKeyGate() (*SupportKey, error) {
+func NewSupportKeyGate() (*SupportKey, error) { return NewSupportKeyGateFor(KeyLifetime) }
+
+// NewSupportKeyGateFor makes a fresh key that expires lifetime from now (tests shorten it).
+func NewSupportKeyGateFor(lifetime time.Duration) (*SupportKey, error) {
 	key, err := NewSupportKey()
 	if err != nil {
 		return nil, err
 	}
-	return newSupportKeyGate(key, time.Now), nil
+	return newSupportKeyGate(key, time.Now, lifetime), nil
 }
 
-func newSupportKeyGate(key string, now func() time.Time) *SupportKey {
-	return &SupportKey{key: key, expires: now().Add(KeyLifetime), now: now, changed: make(chan struct{})}
+func newSupportKeyGate(key string, now func() time.Time, lifetime time.Duration) *SupportKey {
+	return &SupportKey{key: key, expires: now().Add(lifetime), now: now, changed: make(chan struct{})}
 }
 
 // Key returns the nine digits.

@@ -209,7 +209,7 @@ func TestExpiredKeyRefused(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	key := newSupportKeyGate("123456789", clock)
+	key := newSupportKeyGate("123456789", clock, KeyLifetime)
 	h := newHost(t, key)
 	mu.Lock()
 	now = now.Add(KeyLifetime)
@@ -274,7 +274,7 @@ func waitClosed(t *testing.T, qc *quic.Conn) protocol.Code {
 }
 
 func TestReplayedTranscriptRefused(t *testing.T) {
-	key := newSupportKeyGate("314159265", time.Now)
+	key := newSupportKeyGate("314159265", time.Now, KeyLifetime)
 	h := newHost(t, key)
 	// An honest dialer's half is recorded; an attacker replays it on a new connection.
 	qc, st, b := rawDial(t, h.addr())
