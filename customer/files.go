@@ -15,8 +15,7 @@ import (
 // files is the toolbar's file transfer: Send files to the technician, the status window listing every transfer
 // both ways, and the question an incoming offer raises. Its fields belong to the UI goroutine.
 type files struct {
-	sendBtn *widget.Button
-	showBtn *widget.Button
+	menuBtn *widget.Button   // File transfer: a menu with Send files to … and Display status
 	list    *ui.TransferList // this session's transfers; kept until the next session
 	listWin fyne.Window      // nil while closed
 	offers  map[transfer.ID]dialog.Dialog
@@ -24,17 +23,15 @@ type files struct {
 
 func (t *toolbar) buildFiles() {
 	t.files.offers = map[transfer.ID]dialog.Dialog{}
-	t.files.sendBtn = widget.NewButtonWithIcon("", theme.UploadIcon(), t.pickFile)
-	t.files.sendBtn.Hide()
-	t.files.showBtn = widget.NewButtonWithIcon(lang.L("transfers.show"), theme.ListIcon(), t.showTransfers)
-	t.files.showBtn.Hide()
+	t.files.menuBtn = widget.NewButtonWithIcon(lang.L("transfers.menu"), theme.FolderIcon(), func() {
+		t.filesMenu(t.win.Canvas(), t.files.menuBtn)
+	})
+	t.files.menuBtn.Hide()
 }
 
 // startFiles readies file transfer for a session with the technician named name.
 func (t *toolbar) startFiles(name string) {
-	t.files.sendBtn.SetText(lang.L("transfers.send", map[string]any{"Name": name}))
-	t.files.sendBtn.Show()
-	t.files.showBtn.Show()
+	t.files.menuBtn.Show() // and it stays after the session, for the status window
 	t.files.list = ui.NewTransferList(name, func(id transfer.ID) {
 		if g := t.guest; g != nil {
 			t.act(func() { _ = g.Files().Cancel(id) })
@@ -51,7 +48,17 @@ func (t *toolbar) stopFiles() {
 		delete(t.files.offers, id)
 		d.Hide()
 	}
-	t.files.sendBtn.Hide()
+}
+
+// filesMenu shows the File transfer menu under the button b of canvas c (the toolbar's, or the technician's
+// screen window's) and returns it: Send files to the technician while a session runs, and Display status.
+func (t *toolbar) filesMenu(c fyne.Canvas, b *widget.Button) *fyne.Menu {
+	send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": t.techName}), t.pickFile)
+	send.Disabled = t.guest == nil
+	status := fyne.NewMenuItem(lang.L("transfers.display_status"), t.showTransfers)
+	menu := fyne.NewMenu("", send, status)
+	ui.ShowMenuUnder(c, b, menu)
+	return menu
 }
 
 // pickFile asks for a file to send to the technician.

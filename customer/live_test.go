@@ -489,6 +489,11 @@ func TestTechnicianScreenWindow(t *testing.T) {
 		t.Fatal("Chat in the technician's screen window did not open the chat")
 	}
 	test.Tap(ts.files)
+	if uitest.PopUpMenu(ts.win) == nil {
+		t.Fatal("File transfer in the technician's screen window opens no menu")
+	}
+	ts.win.Canvas().Overlays().Top().Hide()
+	s.filesMenu(ts.win.Canvas(), ts.files).Items[1].Action() // Display status
 	if s.files.listWin == nil {
 		t.Fatal("File transfers in the technician's screen window did not open the status")
 	}
@@ -585,9 +590,20 @@ func TestChatOpensOnAMessageAndKeepsTheLog(t *testing.T) {
 
 func TestFilesBothWaysFromTheToolbar(t *testing.T) {
 	s := joinLive(t, "en", options{})
-	if !s.files.sendBtn.Visible() || s.files.sendBtn.Text != "Send files to Alice…" {
-		t.Fatalf("send button %q", s.files.sendBtn.Text)
+	if !s.files.menuBtn.Visible() || s.files.menuBtn.Text != "File transfer" {
+		t.Fatalf("File transfer button %q", s.files.menuBtn.Text)
 	}
+	test.Tap(s.files.menuBtn)
+	if uitest.PopUpMenu(s.win) == nil {
+		t.Fatal("File transfer opens no menu")
+	}
+	s.win.Canvas().Overlays().Top().Hide()
+	menu := s.filesMenu(s.win.Canvas(), s.files.menuBtn)
+	if len(menu.Items) != 2 || menu.Items[0].Label != "Send files to Alice…" || menu.Items[0].Disabled ||
+		menu.Items[1].Label != "Display status" {
+		t.Fatalf("File transfer menu: %+v", menu.Items)
+	}
+	s.win.Canvas().Overlays().Top().Hide()
 	// To the technician.
 	src := filepath.Join(t.TempDir(), "journal.txt")
 	if err := os.WriteFile(src, []byte("the printer said E-42"), 0o600); err != nil {

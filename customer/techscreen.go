@@ -51,7 +51,9 @@ func (t *toolbar) techScreenChanged(g *session.Guest, on bool) {
 		t.win.Show()
 		t.win.RequestFocus()
 	})
-	ts.files = widget.NewButtonWithIcon(lang.L("transfers.show"), theme.ListIcon(), t.showTransfers)
+	ts.files = widget.NewButtonWithIcon(lang.L("transfers.menu"), theme.FolderIcon(), func() {
+		t.filesMenu(ts.win.Canvas(), ts.files)
+	})
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(ts.stop, ts.chat, ts.files), ts.note)
 	ts.win.SetContent(container.NewBorder(nil, container.NewPadded(bar), nil, nil, ts.screen))
 	ts.win.Resize(fyne.NewSize(960, 640))

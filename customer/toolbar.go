@@ -161,7 +161,7 @@ func (t *toolbar) build() {
 		widget.NewSeparator(),
 		t.form,
 		container.NewHBox(t.stopBtn, t.takeBackBtn, t.chatBtn),
-		container.NewHBox(t.files.sendBtn, t.files.showBtn),
+		container.NewHBox(t.files.menuBtn),
 		t.chat,
 		container.NewHBox(t.joinBtn, layout.NewSpacer(), t.endBtn),
 		t.notices,

@@ -4,7 +4,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
@@ -21,10 +20,8 @@ func (v *viewer) filesMenu() {
 	}
 	send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": v.name}), v.pickFile)
 	send.Disabled = v.ended || v.reconnecting || !v.home.prefs.AllowFiles
-	status := fyne.NewMenuItem(lang.L("viewer.transfer_status"), v.showTransfers)
-	c := v.win.Canvas()
-	widget.ShowPopUpMenuAtRelativePosition(fyne.NewMenu("", send, status), c,
-		fyne.NewPos(0, v.filesBtn.Size().Height), v.filesBtn)
+	status := fyne.NewMenuItem(lang.L("transfers.display_status"), v.showTransfers)
+	ui.ShowMenuUnder(v.win.Canvas(), v.filesBtn, fyne.NewMenu("", send, status))
 }
 
 // transfers returns the session's transfer list, made on first use (it outlives the viewer window).

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/protocol"
@@ -218,20 +217,6 @@ func hasQuestion(w fyne.Window) bool {
 	return top != nil && uitest.FindButton(top, lang.L("Yes")) != nil && uitest.FindButton(top, lang.L("No")) != nil
 }
 
-// popUpMenu returns the pop-up menu over w, or nil.
-func popUpMenu(w fyne.Window) *widget.PopUpMenu {
-	top, ok := w.Canvas().Overlays().Top().(fyne.Widget) // the menu's overlay container
-	if !ok {
-		return nil
-	}
-	for _, o := range test.WidgetRenderer(top).Objects() {
-		if m, ok := o.(*widget.PopUpMenu); ok {
-			return m
-		}
-	}
-	return nil
-}
-
 // viewing shoots the viewer showing Bob's screen, asking for control, and in control.
 func (f *shotFlow) viewing() {
 	v := f.bob.view
@@ -291,9 +276,9 @@ func (f *shotFlow) chatting() {
 func (f *shotFlow) files() {
 	t, h, v, names := f.t, f.h, f.bob.view, texts[f.lang]
 	test.Tap(v.filesBtn)
-	menu := popUpMenu(v.win)
+	menu := uitest.PopUpMenu(v.win)
 	f.fatalIf(menu == nil, "File transfer shows no menu")
-	f.take(v.win, "09-viewer-files-menu", "the File transfer menu", func() bool { return popUpMenu(v.win) == menu })
+	f.take(v.win, "09-viewer-files-menu", "the File transfer menu", func() bool { return uitest.PopUpMenu(v.win) == menu })
 	menu.Hide()
 	f.fatalIf(v.win.Canvas().Overlays().Top() != nil, "the File transfer menu did not close")
 

@@ -134,7 +134,7 @@ func (v *viewer) open() {
 	v.shareBtn = widget.NewButtonWithIcon(lang.L("viewer.share_screen"), theme.MediaVideoIcon(), v.toggleShare)
 	v.chatBtn = widget.NewButtonWithIcon(lang.L("chat.title"), theme.MailComposeIcon(), v.toggleChat)
 	v.reportBtn = widget.NewButtonWithIcon(lang.L("viewer.report"), theme.DocumentSaveIcon(), v.askReport)
-	v.filesBtn = widget.NewButtonWithIcon(lang.L("viewer.files"), theme.FolderIcon(), v.filesMenu)
+	v.filesBtn = widget.NewButtonWithIcon(lang.L("transfers.menu"), theme.FolderIcon(), v.filesMenu)
 	v.chat = ui.NewChatPane(v.sendChat)
 	v.chat.Set(v.host.Chat())
 	v.chat.SetEnabled(!v.ended)

@@ -119,3 +119,17 @@ func find[T fyne.CanvasObject](o fyne.CanvasObject, ok func(T) bool) (T, bool) {
 	var none T
 	return none, false
 }
+
+// PopUpMenu returns the pop-up menu shown over w, or nil.
+func PopUpMenu(w fyne.Window) *widget.PopUpMenu {
+	top, ok := w.Canvas().Overlays().Top().(fyne.Widget) // the menu's overlay container
+	if !ok {
+		return nil
+	}
+	for _, o := range test.WidgetRenderer(top).Objects() {
+		if m, ok := o.(*widget.PopUpMenu); ok {
+			return m
+		}
+	}
+	return nil
+}
