@@ -125,14 +125,37 @@ func TestKeyWithRememberedAddress(t *testing.T) {
 }
 
 func TestJoinErrorsAreSentences(t *testing.T) {
+	if err := i18n.Register("en"); err != nil { // the table below is translated before any toolbar is made
+		t.Fatal(err)
+	}
 	h := technician(t)
 	wrong := "123456789"
 	if h.Link().Key == wrong {
 		wrong = "987654321"
 	}
+	// A technician whose key has expired.
+	old, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice",
+		KeyLifetime: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(old.End)
+	if _, ok := nextEvent(t, old).(session.KeyLost); !ok {
+		t.Fatal("the key did not expire")
+	}
+	// An address where no technician listens.
+	gone, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone.End()
 	for _, tc := range []struct {
 		name, addr, typed, want string
 	}{
+		{"expired key", old.Link().Addr, old.Link().Key,
+			lang.L("customer.join_failed", map[string]any{"Reason": lang.L("error.key_expired")})},
+		{"no technician there", gone.Link().Addr, gone.Link().Key,
+			lang.L("customer.join_failed", map[string]any{"Reason": lang.L("error.unreachable")})},
 		{"not a key", h.Link().Addr, "12345", lang.L("customer.bad_key")},
 		{"no address", "", "123 456 789", lang.L("customer.no_address")},
 		{"wrong key", h.Link().Addr, wrong,
