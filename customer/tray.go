@@ -15,6 +15,7 @@ type tray struct {
 	set                                func(*fyne.Menu) // installs (again) the menu; nil without a tray
 	menu                               *fyne.Menu
 	state, show, stop, takeBack, endIt *fyne.MenuItem
+	send, status                       *fyne.MenuItem // File transfer's two entries
 }
 
 // buildTray installs the tray menu through opts.tray, or the desktop's tray when the app has one; without
@@ -41,13 +42,19 @@ func (t *toolbar) buildTray() {
 	})
 	tr.stop = fyne.NewMenuItem(lang.L("customer.stop_sharing"), t.stopSharing)
 	tr.takeBack = fyne.NewMenuItem(lang.L("customer.take_back", map[string]any{"Shortcut": shortcutText()}), t.takeBack)
+	tr.send = fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": ""}), func() {
+		t.win.Show()
+		t.win.RequestFocus()
+		t.pickFile()
+	})
+	tr.status = fyne.NewMenuItem(lang.L("transfers.display_status"), t.showTransfers)
 	tr.endIt = fyne.NewMenuItem(lang.L("customer.end_session"), func() {
 		t.win.Show()
 		t.win.RequestFocus()
 		t.confirmEnd()
 	})
 	tr.menu = fyne.NewMenu(lang.L("customer.title"), tr.state, fyne.NewMenuItemSeparator(), tr.show, tr.stop,
-		tr.takeBack, tr.endIt)
+		tr.takeBack, tr.send, tr.status, tr.endIt)
 	t.refreshTray()
 }
 
@@ -66,6 +73,9 @@ func (t *toolbar) refreshTray() {
 	}
 	tr.stop.Disabled = !inSession || !t.sharing && !t.paused
 	tr.takeBack.Disabled = !inSession || !t.controlled
+	tr.send.Label = lang.L("transfers.send", map[string]any{"Name": t.techName})
+	tr.send.Disabled = !inSession
+	tr.status.Disabled = t.files.list == nil // no session yet: nothing to show
 	tr.endIt.Disabled = !inSession
 	tr.set(tr.menu)
 }

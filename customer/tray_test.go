@@ -10,6 +10,18 @@ import (
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
 
+// trayItem returns the tray menu's item labelled label.
+func trayItem(t *testing.T, m *fyne.Menu, label string) *fyne.MenuItem {
+	t.Helper()
+	for _, it := range m.Items {
+		if it.Label == label {
+			return it
+		}
+	}
+	t.Fatalf("the tray menu has no %q", label)
+	return nil
+}
+
 // trayItems are the tray menu's items as shown: label and whether it can be chosen.
 func trayItems(m *fyne.Menu) map[string]bool {
 	out := map[string]bool{}
@@ -42,7 +54,7 @@ func TestTrayMenuFollowsTheSessionAndActs(t *testing.T) {
 	if _, ok := items[lang.L("customer.controlling", alice)]; !ok || !items[takeBack] {
 		t.Fatalf("tray while controlled: %v", items)
 	}
-	menu.Items[4].Action()
+	trayItem(t, menu, takeBack).Action()
 	waitHost(t, s.h, func(e session.ControlChanged) bool { return !e.Granted })
 	s.untilIndicator(t, lang.L("customer.viewing", alice))
 	if trayItems(menu)[takeBack] {
@@ -50,13 +62,21 @@ func TestTrayMenuFollowsTheSessionAndActs(t *testing.T) {
 	}
 
 	// Stop screen sharing from the tray; then End session asks in the toolbar.
-	menu.Items[3].Action()
+	trayItem(t, menu, stop).Action()
 	waitHost(t, s.h, func(e session.SharingChanged) bool { return !e.On })
 	s.untilIndicator(t, lang.L("customer.not_shared"))
 	if trayItems(menu)[stop] {
 		t.Fatal("Stop screen sharing still offered after sharing stopped")
 	}
-	menu.Items[5].Action()
+	send := trayItem(t, menu, lang.L("transfers.send", alice))
+	if send.Disabled {
+		t.Fatal("Send files is not offered in the tray during the session")
+	}
+	trayItem(t, menu, lang.L("transfers.display_status")).Action()
+	if s.files.listWin == nil {
+		t.Fatal("Display status in the tray opened no status window")
+	}
+	trayItem(t, menu, end).Action()
 	uitest.Answer(t, s.win, lang.L("Yes"))
 	s.waitState(t, stateEnded)
 	items = trayItems(menu)
