@@ -126,15 +126,16 @@ func (t *toolbar) uninstallAfterSession() string {
 const linkOfferKey = "links.offered"
 
 // offerLinks asks once, when the program runs from an AppImage that does not open tandem:// links yet, whether it
-// should; the answer is remembered.
+// should; the answer is remembered. It is made at most once per run, and never while the program removes itself.
 func (t *toolbar) offerLinks() {
 	in := t.opts.install
-	if in.links == nil || in.appImage == "" || t.app.Preferences().Bool(linkOfferKey) {
+	if in.links == nil || in.appImage == "" || t.linksOffered || t.removed || t.app.Preferences().Bool(linkOfferKey) {
 		return
 	}
 	if exe, err := in.links.Registered(); err == nil && exe == in.appImage {
 		return
 	}
+	t.linksOffered = true
 	dialog.ShowConfirm(lang.L("customer.links_title"), lang.L("customer.links_question"), func(yes bool) {
 		t.app.Preferences().SetBool(linkOfferKey, true)
 		if !yes {

@@ -163,3 +163,27 @@ func TestUninstallNoteSaysWhatEachInstallationDoes(t *testing.T) {
 		}
 	}
 }
+
+func TestLinkOfferWaitsForTheEndOfAJoinAtStart(t *testing.T) {
+	in, _ := testInstall(t)
+	if err := in.links.Unregister(); err != nil {
+		t.Fatal(err)
+	}
+	h := technician(t) // does not ask for removal
+	tb := testToolbar(t, "en", options{name: "Bob", install: in})
+	test.Type(tb.keyEntry, h.Link().String()) // as a join link given at the start does
+	tb.waitState(t, stateJoined)
+	if tb.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("a question over the session that just started")
+	}
+	h.End()
+	tb.waitState(t, stateEnded)
+	s := &inSession{shown: tb}
+	s.untilDialog(t, lang.L("customer.links_question"))
+	uitest.Answer(t, tb.win, lang.L("No"))
+	tb.offerLinks() // answered: not again
+	tb.loop.Drain()
+	if tb.win.Canvas().Overlays().Top() != nil {
+		t.Fatal("the offer was made a second time")
+	}
+}

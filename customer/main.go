@@ -47,7 +47,6 @@ func main() {
 	closeBackEnds := openBackEnds(&opts)
 	opts.install = detectInstallation(a)
 	t := newToolbar(a, opts)
-	t.offerLinks()
 	if *shot != "" {
 		t.opts.onState = func(s state) {
 			if s == stateJoined {
@@ -58,6 +57,8 @@ func main() {
 	// A join link given as an argument (as the tandem:// handler passes it) joins at once.
 	if arg := flag.Arg(0); arg != "" && session.LooksLikeLink(arg) {
 		t.keyEntry.SetText(arg)
+	} else {
+		t.offerLinks() // not in the middle of joining: then it waits for the end of the session
 	}
 	ui.QuitOnSignal(a)
 	t.win.ShowAndRun()

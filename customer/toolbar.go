@@ -87,13 +87,14 @@ type toolbar struct {
 	files     files // file transfer (files.go)
 	tray      tray  // the system tray menu (tray.go)
 
-	guest     *session.Guest     // nil when not in a session; UI goroutine only
-	joining   context.CancelFunc // non-nil while a join is in progress
-	joinDone  chan struct{}      // closed when the last join goroutine has returned
-	following chan struct{}      // closed when the goroutine following guest's events has returned
-	gate      *ui.Gate           // in front of opts.do; closed at shutdown
-	actions   sync.WaitGroup     // session actions running in the background (they may block on the network)
-	removed   bool               // the program removed itself at the end of a session
+	guest        *session.Guest     // nil when not in a session; UI goroutine only
+	joining      context.CancelFunc // non-nil while a join is in progress
+	joinDone     chan struct{}      // closed when the last join goroutine has returned
+	following    chan struct{}      // closed when the goroutine following guest's events has returned
+	gate         *ui.Gate           // in front of opts.do; closed at shutdown
+	actions      sync.WaitGroup     // session actions running in the background (they may block on the network)
+	removed      bool               // the program removed itself at the end of a session
+	linksOffered bool               // the tandem:// link offer was made in this run
 }
 
 func newToolbar(a fyne.App, opts options) *toolbar {
@@ -382,6 +383,7 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.joinBtn.Show()
 	t.win.RequestFocus()
 	t.win.Canvas().Focus(t.keyEntry) // ready for the next key
+	t.offerLinks()                   // if it was not made at the start, which was a join
 }
 
 func (t *toolbar) confirmEnd() {
