@@ -952,7 +952,7 @@ func (in *incoming) forget() {
 }
 
 // writebackEvery is how much a receiver writes before it asks the system to start putting it on the disk.
-const writebackEvery = 32 << 20
+const writebackEvery = 8 << 20
 
 // PartialMaxAge is how long a partial file kept for a later resumption may wait: a receiver that plans a
 // transfer into a folder deletes the partial files in it that were last written longer ago.
