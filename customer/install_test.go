@@ -187,3 +187,42 @@ func TestLinkOfferWaitsForTheEndOfAJoinAtStart(t *testing.T) {
 		t.Fatal("the offer was made a second time")
 	}
 }
+
+func TestClosingTheToolbarAsksFirstAndRemovesAsAsked(t *testing.T) {
+	in, neighbour := testInstall(t)
+	h := uninstallingTechnician(t)
+	tb := testToolbar(t, "en", options{name: "Bob", install: in})
+	closed := false
+	tb.win.SetOnClosed(func() { closed = true; tb.shutdown() })
+	test.Type(tb.keyEntry, h.Link().String())
+	tb.waitState(t, stateJoined)
+
+	s := &inSession{shown: tb, h: h}
+	tb.closeRequested() // the window's close button
+	s.untilDialog(t, lang.L("customer.uninstall_will", map[string]any{"Path": in.appImage}))
+	uitest.Answer(t, tb.win, lang.L("No"))
+	tb.loop.Drain()
+	if closed || tb.guest == nil {
+		t.Fatal("No closed the toolbar or ended the session")
+	}
+	tb.closeRequested()
+	s.untilDialog(t, lang.L("customer.end_question"))
+	uitest.Answer(t, tb.win, lang.L("Yes"))
+	tb.loop.Until(t, 20*time.Second, "the toolbar to close", func() bool { return closed })
+	if _, err := os.Stat(in.appImage); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("closing the toolbar skipped the removal the technician asked for (%v)", err)
+	}
+	if _, err := os.Stat(neighbour); err != nil {
+		t.Errorf("a file beside the program was touched: %v", err)
+	}
+}
+
+func TestClosingTheToolbarOutsideASessionClosesAtOnce(t *testing.T) {
+	tb := testToolbar(t, "en", options{name: "Bob"})
+	closed := false
+	tb.win.SetOnClosed(func() { closed = true; tb.shutdown() })
+	tb.closeRequested()
+	if !closed {
+		t.Fatal("the toolbar did not close")
+	}
+}

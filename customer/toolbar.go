@@ -87,14 +87,15 @@ type toolbar struct {
 	files     files // file transfer (files.go)
 	tray      tray  // the system tray menu (tray.go)
 
-	guest        *session.Guest     // nil when not in a session; UI goroutine only
-	joining      context.CancelFunc // non-nil while a join is in progress
-	joinDone     chan struct{}      // closed when the last join goroutine has returned
-	following    chan struct{}      // closed when the goroutine following guest's events has returned
-	gate         *ui.Gate           // in front of opts.do; closed at shutdown
-	actions      sync.WaitGroup     // session actions running in the background (they may block on the network)
-	removed      bool               // the program removed itself at the end of a session
-	linksOffered bool               // the tandem:// link offer was made in this run
+	guest         *session.Guest     // nil when not in a session; UI goroutine only
+	joining       context.CancelFunc // non-nil while a join is in progress
+	joinDone      chan struct{}      // closed when the last join goroutine has returned
+	following     chan struct{}      // closed when the goroutine following guest's events has returned
+	gate          *ui.Gate           // in front of opts.do; closed at shutdown
+	actions       sync.WaitGroup     // session actions running in the background (they may block on the network)
+	removed       bool               // the program removed itself at the end of a session
+	linksOffered  bool               // the tandem:// link offer was made in this run
+	closeAfterEnd bool               // the customer closed the toolbar: it closes once the session has ended
 }
 
 func newToolbar(a fyne.App, opts options) *toolbar {
@@ -109,6 +110,7 @@ func newToolbar(a fyne.App, opts options) *toolbar {
 	t.win = a.NewWindow(lang.L("customer.title"))
 	t.build()
 	t.win.SetOnClosed(t.shutdown)
+	t.win.SetCloseIntercept(t.closeRequested)
 	return t
 }
 
@@ -370,6 +372,10 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.keepAbove(false)
 	t.refreshTray()
 	t.changed(stateEnded)
+	if t.closeAfterEnd {
+		t.win.Close() // what the customer asked for; a removal has been done above
+		return
+	}
 	if t.removed {
 		if err == nil {
 			t.win.Close() // the customer ended it: the program is gone, and so is its window
@@ -386,7 +392,21 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.offerLinks()                   // if it was not made at the start, which was a join
 }
 
-func (t *toolbar) confirmEnd() {
+func (t *toolbar) confirmEnd() { t.askEnd(false) }
+
+// closeRequested is what closing the toolbar does: during a session it asks first, as End session does, and
+// closes once the session is over (after the removal the technician asked for, if any); otherwise it closes.
+func (t *toolbar) closeRequested() {
+	if t.guest == nil {
+		t.win.Close()
+		return
+	}
+	t.askEnd(true)
+}
+
+// askEnd asks whether to end the session (saying what happens to the program); on Yes it ends it, and with
+// closeAfter the toolbar then closes.
+func (t *toolbar) askEnd(closeAfter bool) {
 	if t.guest == nil {
 		return
 	}
@@ -396,6 +416,7 @@ func (t *toolbar) confirmEnd() {
 	}
 	d := dialog.NewConfirm(lang.L("customer.end_title"), question, func(yes bool) {
 		if g := t.guest; yes && g != nil {
+			t.closeAfterEnd = closeAfter
 			t.act(g.End)
 		}
 	}, t.win)

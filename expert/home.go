@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
@@ -80,6 +81,7 @@ func newHome(a fyne.App, opts options) *home {
 	h.win.SetMaster() // closing the home window quits, viewers included
 	h.build()
 	h.win.SetOnClosed(h.shutdown)
+	h.win.SetCloseIntercept(h.closeRequested)
 	return h
 }
 
@@ -168,6 +170,25 @@ func (h *home) viewers() []*viewer {
 		}
 	}
 	return vs
+}
+
+// closeRequested is what closing the home window does: it quits, after asking when sessions are running.
+func (h *home) closeRequested() {
+	running := false
+	for _, s := range h.sessions {
+		running = running || s.host != nil
+	}
+	if !running {
+		h.win.Close()
+		return
+	}
+	d := dialog.NewConfirm(lang.L("expert.quit_title"), lang.L("expert.quit_question"), func(yes bool) {
+		if yes {
+			h.win.Close() // shutdown ends the sessions
+		}
+	}, h.win)
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
 }
 
 // shutdown ends every session and waits for the goroutines that follow them, for a window that closes.

@@ -358,3 +358,28 @@ func TestExpiredKeyOffersNewKey(t *testing.T) {
 		}
 	}
 }
+
+func TestClosingTheHomeWindowAsksWhileSessionsRun(t *testing.T) {
+	h := testHome(t, "en")
+	closed := false
+	h.win.SetOnClosed(func() { closed = true; h.shutdown() })
+	test.Tap(h.newSession)
+	g, err := joinAs(t, h.cur().link.Text, "Bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.waitEvent(t).(session.Joined); !ok {
+		t.Fatal("want Joined")
+	}
+	h.closeRequested()
+	uitest.Answer(t, h.win, lang.L("No"))
+	if closed || h.cur().host == nil {
+		t.Fatal("No closed the window or ended the session")
+	}
+	h.closeRequested()
+	uitest.Answer(t, h.win, lang.L("Yes"))
+	if !closed {
+		t.Fatal("Yes did not quit")
+	}
+	expectEnded(t, g)
+}
