@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport/transporttest"
 )
 
 // checkLog checks a room's history against the texts expected in it, each exactly once and delivered, with
@@ -180,7 +181,7 @@ func TestReconnectNeitherLosesNorDuplicates(t *testing.T) {
 	custRoom, custRec := newRoom(t, customer, 0)
 
 	// First connection: the technician's acknowledgements (and messages) never reach the customer.
-	dialer, listener := connect(t)
+	dialer, listener := transporttest.Pair(t)
 	cs, ts := chatStreams(t, dialer, listener)
 	if err := custRoom.AttachQUIC(cs, tech); err != nil {
 		t.Fatal(err)
@@ -285,7 +286,7 @@ func TestReconnectMidBurst(t *testing.T) {
 
 func TestMisbehavingPeer(t *testing.T) {
 	room, rec := newRoom(t, tech, 0)
-	dialer, listener := connect(t)
+	dialer, listener := transporttest.Pair(t)
 	raw, st := chatStreams(t, dialer, listener)
 	if err := room.AttachQUIC(st, customer); err != nil {
 		t.Fatal(err)
@@ -344,7 +345,7 @@ func TestMisbehavingPeer(t *testing.T) {
 
 func TestHostileText(t *testing.T) {
 	room, rec := newRoom(t, tech, 0)
-	dialer, listener := connect(t)
+	dialer, listener := transporttest.Pair(t)
 	long := strings.Repeat("é", protocol.MaxChatText/2)
 	for i, tc := range []struct {
 		name string
@@ -430,7 +431,7 @@ func TestHostileText(t *testing.T) {
 func TestFloodKeepsMemoryBounded(t *testing.T) {
 	const keep, n = 100, 2000
 	room, rec := newRoom(t, tech, keep)
-	dialer, listener := connect(t)
+	dialer, listener := transporttest.Pair(t)
 	raw, st := chatStreams(t, dialer, listener)
 	if err := room.AttachQUIC(st, customer); err != nil {
 		t.Fatal(err)

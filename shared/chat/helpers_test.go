@@ -13,6 +13,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/transport/transporttest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -110,41 +111,6 @@ func newRoom(t testing.TB, self protocol.ParticipantID, maxHistory int) (*Room, 
 	return r, rec
 }
 
-// connect makes a confirmed QUIC connection on loopback: dialer and listener. Both close when the test ends.
-func connect(t testing.TB) (dialer, listener *transport.Conn) {
-	t.Helper()
-	key, err := transport.NewSupportKeyGate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lid, err := transport.NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	did, err := transport.NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := transport.Listen("127.0.0.1:0", transport.ListenConfig{Identity: lid, Gate: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), waitTime)
-	defer cancel()
-	dialer, err = transport.Dial(ctx, ln.Addr().String(), transport.DialConfig{Identity: did, Secret: []byte(key.Key())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dialer.Close(protocol.NoError, "") })
-	listener, err = ln.Accept(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { listener.Close(protocol.NoError, "") })
-	return dialer, listener
-}
-
 // chatStreams opens a chat stream from the dialer's side and accepts it on the listener's.
 func chatStreams(t testing.TB, dialer, listener *transport.Conn) (opened, accepted *quic.Stream) {
 	t.Helper()
@@ -168,7 +134,7 @@ func chatStreams(t testing.TB, dialer, listener *transport.Conn) (opened, accept
 // connection, and returns the connection's two ends.
 func attachPair(t testing.TB, techRoom, custRoom *Room) (dialer, listener *transport.Conn) {
 	t.Helper()
-	dialer, listener = connect(t)
+	dialer, listener = transporttest.Pair(t)
 	cs, ts := chatStreams(t, dialer, listener)
 	if err := custRoom.AttachQUIC(cs, tech); err != nil {
 		t.Fatal(err)

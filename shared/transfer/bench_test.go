@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport/transporttest"
 )
 
 // BenchmarkSend256MiB sends one 256 MiB file over loopback QUIC and reports
@@ -65,7 +66,7 @@ func BenchmarkSend256MiB(b *testing.B) {
 // message framing.
 func BenchmarkLoopbackQUIC(b *testing.B) {
 	const size = 256 << 20
-	dc, lc := connPair(b)
+	dc, lc := transporttest.Pair(b)
 	defer dc.Close(protocol.NoError, "")
 	defer lc.Close(protocol.NoError, "")
 	buf := make([]byte, chunkSize)

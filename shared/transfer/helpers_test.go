@@ -19,6 +19,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/transport/transporttest"
 )
 
 // TestMain checks that no goroutine outlives the tests. Leaks are looked
@@ -49,40 +50,6 @@ func TestMain(m *testing.M) {
 
 // waitTime bounds every wait of the tests.
 const waitTime = 20 * time.Second
-
-// connPair returns two confirmed connections over loopback.
-func connPair(tb testing.TB) (dialer, listener *transport.Conn) {
-	tb.Helper()
-	lid, err := transport.NewIdentity()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	did, err := transport.NewIdentity()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	key, err := transport.NewSupportKeyGate()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ln, err := transport.Listen("127.0.0.1:0", transport.ListenConfig{Identity: lid, Gate: key})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTime)
-	defer cancel()
-	dc, err := transport.Dial(ctx, ln.Addr().String(), transport.DialConfig{Identity: did, Secret: []byte(key.Key())})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lc, err := ln.Accept(ctx)
-	if err != nil {
-		dc.Close(protocol.Internal, "")
-		tb.Fatal(err)
-	}
-	return dc, lc
-}
 
 // side is one end of a test connection: its engine, the loop that hands it
 // File streams (as the session does) and the events it emitted.
@@ -226,7 +193,7 @@ func (s *side) finished(id ID) Finished {
 // newPair returns two sides connected over loopback: a dialled, b listened.
 func newPair(tb testing.TB, ca, cb Config) (a, b *side) {
 	tb.Helper()
-	dc, lc := connPair(tb)
+	dc, lc := transporttest.Pair(tb)
 	a, b = newSide(tb, "a", dc, ca), newSide(tb, "b", lc, cb)
 	tb.Cleanup(func() {
 		a.close()

@@ -14,13 +14,14 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/transport/transporttest"
 )
 
 // rawPair connects a bare connection (the test plays a sender, message by
 // message) to a side with an engine.
 func rawPair(t *testing.T, cfg Config) (*transport.Conn, *side) {
 	t.Helper()
-	dc, lc := connPair(t)
+	dc, lc := transporttest.Pair(t)
 	b := newSide(t, "b", lc, cfg)
 	t.Cleanup(func() {
 		b.close()
@@ -438,7 +439,7 @@ func TestLyingReceiver(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			src := t.TempDir()
 			p := writeFile(t, src, "f", 1000)
-			dc, lc := connPair(t)
+			dc, lc := transporttest.Pair(t)
 			a := newSide(t, "a", dc, Config{})
 			defer func() {
 				a.close()
