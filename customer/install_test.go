@@ -48,13 +48,7 @@ func testInstall(t *testing.T) (in installation, neighbour string) {
 
 func uninstallingTechnician(t *testing.T) *session.Host {
 	t.Helper()
-	h, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice",
-		Preferences: protocol.Preferences{UninstallAtEnd: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.End)
-	return h
+	return technicianWith(t, session.HostConfig{Preferences: protocol.Preferences{UninstallAtEnd: true}})
 }
 
 func TestEndSessionRemovesTheAppImageAndNothingElse(t *testing.T) {

@@ -516,12 +516,7 @@ func TestTechnicianScreenWindow(t *testing.T) {
 }
 
 func TestDroppedConnectionIsShownAndComesBack(t *testing.T) {
-	h, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice",
-		IdleTimeout: 600 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.End)
+	h := technicianWith(t, session.HostConfig{IdleTimeout: 600 * time.Millisecond})
 	path := relay.New(t, h.Link().Addr)
 	tb := testToolbar(t, "en", options{name: "Bob", screen: capture.NewPattern(), injector: input.NewRecorder(),
 		idleTimeout: 600 * time.Millisecond})

@@ -404,12 +404,7 @@ func (c *camera) shootEnd(t *testing.T) {
 // shootReconnecting shows the toolbar while a dropped connection is being restored (through a relay the test
 // cuts).
 func shootReconnecting(t *testing.T, language string) {
-	h, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice",
-		IdleTimeout: 600 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.End)
+	h := technicianWith(t, session.HostConfig{IdleTimeout: 600 * time.Millisecond})
 	path := relay.New(t, h.Link().Addr)
 	c := newCamera(t, language, h, options{name: "Bob", idleTimeout: 600 * time.Millisecond})
 	test.Type(c.keyEntry, session.Link{Addr: path.Addr(), Key: h.Link().Key}.String())

@@ -16,9 +16,13 @@ import (
 )
 
 // technician hosts a real session on loopback, as Tandem Expert does.
-func technician(t *testing.T) *session.Host {
+func technician(t *testing.T) *session.Host { return technicianWith(t, session.HostConfig{}) }
+
+// technicianWith is technician with cfg's settings: "Alice" listening on loopback, and whatever else cfg sets.
+func technicianWith(t *testing.T, cfg session.HostConfig) *session.Host {
 	t.Helper()
-	h, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice"})
+	cfg.Listen, cfg.Advertise, cfg.Name = "127.0.0.1:0", "127.0.0.1", "Alice"
+	h, err := session.NewHost(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,20 +138,12 @@ func TestJoinErrorsAreSentences(t *testing.T) {
 		wrong = "987654321"
 	}
 	// A technician whose key has expired.
-	old, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice",
-		KeyLifetime: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(old.End)
+	old := technicianWith(t, session.HostConfig{KeyLifetime: time.Millisecond})
 	if _, ok := nextEvent(t, old).(session.KeyLost); !ok {
 		t.Fatal("the key did not expire")
 	}
 	// An address where no technician listens.
-	gone, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gone := technician(t)
 	gone.End()
 	for _, tc := range []struct {
 		name, addr, typed, want string
