@@ -301,6 +301,29 @@ type gate struct {
 	once  sync.Once
 }
 
+// pausedMidFile sends a new file of size bytes named name from a to b, which accepts it into dst, and returns
+// once b holds a quarter of it: the sender's reads then wait at half the file until g is released (at the end
+// of the test at the latest).
+func pausedMidFile(t *testing.T, name string, size int) (a, b *side, id ID, path, dst string, g *gate) {
+	t.Helper()
+	src := t.TempDir()
+	dst = t.TempDir()
+	path = writeFile(t, src, name, size)
+	g = newGate(int64(size) / 2)
+	t.Cleanup(g.release)
+	a, b = newPair(t, Config{WrapRead: g.wrap}, Config{})
+	b.acceptInto(dst)
+	id, err := a.eng.Offer(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.wait(func(ev Event) bool {
+		p, ok := ev.(Progress)
+		return ok && p.FileDone >= uint64(size)/4
+	}, "part of the file")
+	return a, b, id, path, dst, g
+}
+
 func newGate(after int64) *gate { return &gate{after: after, open: make(chan struct{})} }
 
 func (g *gate) release() { g.once.Do(func() { close(g.open) }) }

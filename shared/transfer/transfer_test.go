@@ -241,21 +241,7 @@ func TestCancel(t *testing.T) {
 // resumes where it stopped, sending only the rest.
 func TestConnectionCutAndResume(t *testing.T) {
 	const size = 6<<20 + 12345
-	src, dst := t.TempDir(), t.TempDir()
-	p := writeFile(t, src, "movie.mkv", size)
-
-	g := newGate(size / 2)
-	defer g.release()
-	a, b := newPair(t, Config{WrapRead: g.wrap}, Config{})
-	b.acceptInto(dst)
-	id, err := a.eng.Offer(t.Context(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.wait(func(ev Event) bool {
-		p, ok := ev.(Progress)
-		return ok && p.FileDone >= size/4
-	}, "part of the file")
+	a, b, id, p, dst, g := pausedMidFile(t, "movie.mkv", size)
 	a.conn.Close(protocol.ConnectionLost, "cut") // as the network would
 	g.release()
 	fa, fb := a.finished(id), b.finished(incomingID(id))
@@ -442,20 +428,7 @@ func TestSourceChanged(t *testing.T) {
 // sides and keeps the partial file for a later resume.
 func TestCloseMidTransfer(t *testing.T) {
 	const size = 4 << 20
-	src, dst := t.TempDir(), t.TempDir()
-	p := writeFile(t, src, "f.bin", size)
-	g := newGate(size / 2)
-	defer g.release()
-	a, b := newPair(t, Config{WrapRead: g.wrap}, Config{})
-	b.acceptInto(dst)
-	id, err := a.eng.Offer(t.Context(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.wait(func(ev Event) bool {
-		p, ok := ev.(Progress)
-		return ok && p.FileDone >= size/4
-	}, "part of the file")
+	a, b, id, p, dst, g := pausedMidFile(t, "f.bin", size)
 	fb := make(chan Finished, 1)
 	go func() { fb <- b.finished(incomingID(id)) }()
 	b.eng.Close()
