@@ -325,8 +325,9 @@ func (in *incoming) plan(root *os.Root, abs string) uint64 {
 		if d, err := root.Open(osPath(parent)); err == nil {
 			ents, _ := d.ReadDir(-1)
 			_ = d.Close()
+			now := time.Now()
 			for _, ent := range ents {
-				if stalePartial(ent, time.Now()) {
+				if stalePartial(ent, now) {
 					// Left by a transfer that never came back: resuming it is no longer likely.
 					if root.Remove(osPath(path.Join(parent, ent.Name()))) == nil {
 						continue

@@ -19,14 +19,7 @@ func KeepAbove(w fyne.Window, on bool) error {
 	if !ok {
 		return ErrAboveUnsupported
 	}
-	err := ErrAboveUnsupported
-	nw.RunNative(func(ctx any) {
-		switch c := ctx.(type) {
-		case driver.X11WindowContext:
-			err = keepAboveX11(c.WindowHandle, on)
-		case driver.WindowsWindowContext:
-			err = keepAboveWindows(c.HWND, on)
-		}
-	})
+	var err error
+	nw.RunNative(func(ctx any) { err = keepAboveNative(ctx, on) })
 	return err
 }

@@ -2,6 +2,5 @@
 
 package ui
 
-func keepAboveX11(uintptr, bool) error { return ErrAboveUnsupported }
-
-func keepAboveWindows(uintptr, bool) error { return ErrAboveUnsupported }
+// keepAboveNative cannot keep a window above the others here (macOS: Fyne gives no way to set a window's level).
+func keepAboveNative(any, bool) error { return ErrAboveUnsupported }

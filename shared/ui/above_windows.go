@@ -3,10 +3,21 @@ package ui
 import (
 	"fmt"
 
+	"fyne.io/fyne/v2/driver"
+
 	"golang.org/x/sys/windows"
 )
 
 var setWindowPos = windows.NewLazySystemDLL("user32.dll").NewProc("SetWindowPos")
+
+// keepAboveNative keeps the window of ctx above the others (or stops).
+func keepAboveNative(ctx any, on bool) error {
+	c, ok := ctx.(driver.WindowsWindowContext)
+	if !ok {
+		return ErrAboveUnsupported
+	}
+	return keepAboveWindows(c.HWND, on)
+}
 
 // keepAboveWindows makes hwnd a topmost window (on) or a normal one (off), without moving, sizing or
 // activating it.

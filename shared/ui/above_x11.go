@@ -6,9 +6,20 @@ import (
 	"fmt"
 	"slices"
 
+	"fyne.io/fyne/v2/driver"
+
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
 )
+
+// keepAboveNative keeps the X window of ctx above the others (or stops).
+func keepAboveNative(ctx any, on bool) error {
+	c, ok := ctx.(driver.X11WindowContext)
+	if !ok {
+		return ErrAboveUnsupported // Wayland, say
+	}
+	return keepAboveX11(c.WindowHandle, on)
+}
 
 // keepAboveX11 sets or clears _NET_WM_STATE_ABOVE on the X window win. With a window manager (one that
 // advertises _NET_SUPPORTING_WM_CHECK), the request goes to it as EWMH says: a client message to the root

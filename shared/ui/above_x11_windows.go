@@ -1,3 +1,0 @@
-package ui
-
-func keepAboveX11(uintptr, bool) error { return ErrAboveUnsupported }
