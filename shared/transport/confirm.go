@@ -52,17 +52,20 @@ func (v versionRange) common(peer versionRange) (uint8, bool) {
 }
 
 // binding is what ties the confirmation to this one TLS session: exporter keying material and both
-// certificate fingerprints, listener's first.
+// certificate fingerprints, listener's first, then the path context (PathContext) when the connection runs over
+// a path that a rendezvous helped find, so that a rendezvous which swaps nameplates, mailboxes or ICE
+// credentials breaks the confirmation.
 type binding struct {
 	ci, sid []byte
 }
 
-func newBinding(exporter []byte, listener, dialer ID) binding {
-	ci := make([]byte, 0, len(protocol.ALPN)+len(exporter)+2*len(ID{}))
+func newBinding(exporter []byte, listener, dialer ID, path []byte) binding {
+	ci := make([]byte, 0, len(protocol.ALPN)+len(exporter)+2*len(ID{})+len(path))
 	ci = append(ci, protocol.ALPN...)
 	ci = append(ci, exporter[:32]...)
 	ci = append(ci, listener[:]...)
 	ci = append(ci, dialer[:]...)
+	ci = append(ci, path...)
 	return binding{ci: ci, sid: exporter[32:48]}
 }
 

@@ -20,6 +20,11 @@ const (
 	KeyLifetime = 10 * time.Minute
 	// MaxKeyAttempts is how many failed confirmations retire a key.
 	MaxKeyAttempts = 5
+	// NameplateDigits is how many leading digits of a key met through a rendezvous are its nameplate (which
+	// the rendezvous assigned and so knows); the other SecretDigits are the secret only the two programs hold.
+	NameplateDigits = 4
+	// SecretDigits is how many digits of a key met through a rendezvous are its secret.
+	SecretDigits = KeyDigits - NameplateDigits
 )
 
 // ErrKeyFormat is returned by ParseSupportKey for text that is not nine digits.
@@ -85,6 +90,7 @@ const (
 // failures, and KeyLifetime to be used.
 type SupportKey struct {
 	key     string
+	secret  string // what the confirmation uses: the whole key, or the part after a nameplate
 	expires time.Time
 	now     func() time.Time
 
@@ -107,7 +113,29 @@ func NewSupportKeyGateFor(lifetime time.Duration) (*SupportKey, error) {
 }
 
 func newSupportKeyGate(key string, now func() time.Time, lifetime time.Duration) *SupportKey {
-	return &SupportKey{key: key, expires: now().Add(lifetime), now: now, changed: make(chan struct{})}
+	return &SupportKey{key: key, secret: key, expires: now().Add(lifetime), now: now, changed: make(chan struct{})}
+}
+
+// NewNameplateKeyGate makes a key met through a rendezvous: the nameplate the rendezvous assigned
+// (NameplateDigits digits) followed by SecretDigits random digits, the only part the confirmation uses (see
+// SplitKey). It expires lifetime from now.
+func NewNameplateKeyGate(nameplate string, lifetime time.Duration) (*SupportKey, error) {
+	if len(nameplate) != NameplateDigits || strings.Trim(nameplate, "0123456789") != "" {
+		return nil, fmt.Errorf("nameplate %q is not %d digits", nameplate, NameplateDigits)
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000))
+	if err != nil {
+		return nil, fmt.Errorf("generating the key's secret: %w", err)
+	}
+	k := newSupportKeyGate(fmt.Sprintf("%s%05d", nameplate, n), time.Now, lifetime)
+	k.secret = k.key[NameplateDigits:]
+	return k, nil
+}
+
+// SplitKey parts the nine digits of a key met through a rendezvous (as ParseSupportKey returns them) into its
+// nameplate and its secret.
+func SplitKey(key string) (nameplate, secret string) {
+	return key[:NameplateDigits], key[NameplateDigits:]
 }
 
 // Key returns the nine digits.
@@ -157,7 +185,7 @@ func (k *SupportKey) Begin(ID) ([]byte, error) {
 		return nil, &protocol.Error{Code: protocol.KeyExpired, Detail: "support key expired"}
 	}
 	k.failures++
-	return []byte(k.key), nil
+	return []byte(k.secret), nil
 }
 
 // Done implements Gate.

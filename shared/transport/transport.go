@@ -83,6 +83,7 @@ type Listener struct {
 	gate    Gate
 	id      *Identity
 	onFail  func(Attempt)
+	idle    time.Duration
 	conns   chan *Conn
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -102,25 +103,37 @@ type ListenConfig struct {
 	IdleTimeout time.Duration
 }
 
-// Listen starts listening on the UDP address addr ("127.0.0.1:0", ":47800").
+// Listen starts listening on the UDP address addr ("127.0.0.1:0", ":47800"). With addr "" it opens no socket
+// of its own and accepts only over the paths given to ServePath.
 func Listen(addr string, cfg ListenConfig) (*Listener, error) {
 	if cfg.Identity == nil || cfg.Gate == nil {
 		return nil, errors.New("transport: Listen needs an identity and a gate")
 	}
-	ql, err := quic.ListenAddr(addr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	var ql *quic.Listener
+	if addr != "" {
+		var err error
+		ql, err = quic.ListenAddr(addr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
+		if err != nil {
+			return nil, fmt.Errorf("listening on %s: %w", addr, err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Listener{ql: ql, gate: cfg.Gate, id: cfg.Identity, onFail: cfg.OnFailure,
+	l := &Listener{ql: ql, gate: cfg.Gate, id: cfg.Identity, onFail: cfg.OnFailure, idle: cfg.IdleTimeout,
 		conns: make(chan *Conn), ctx: ctx, cancel: cancel}
-	l.wg.Add(1)
-	go l.acceptLoop()
+	if ql != nil {
+		l.wg.Add(1)
+		go l.acceptLoop(ql, nil)
+	}
 	return l, nil
 }
 
-// Addr returns the local UDP address.
-func (l *Listener) Addr() net.Addr { return l.ql.Addr() }
+// Addr returns the local UDP address, nil for a listener without a socket of its own.
+func (l *Listener) Addr() net.Addr {
+	if l.ql == nil {
+		return nil
+	}
+	return l.ql.Addr()
+}
 
 // Accept returns the next confirmed connection.
 func (l *Listener) Accept(ctx context.Context) (*Conn, error) {
@@ -140,23 +153,27 @@ func (l *Listener) Close() error {
 	var err error
 	l.closeMu.Do(func() {
 		l.cancel()
-		err = l.ql.Close()
+		if l.ql != nil {
+			err = l.ql.Close()
+		}
 		l.wg.Wait()
 	})
 	return err
 }
 
-func (l *Listener) acceptLoop() {
+// acceptLoop confirms the connections that ql accepts, with path as the path context, until the listener
+// closes or ql fails.
+func (l *Listener) acceptLoop(ql *quic.Listener, path []byte) {
 	defer l.wg.Done()
 	for {
-		qc, err := l.ql.Accept(l.ctx)
+		qc, err := ql.Accept(l.ctx)
 		if err != nil {
 			return
 		}
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			c, err := l.confirm(qc)
+			c, err := l.confirm(qc, path)
 			if err != nil {
 				closeWith(qc, err)
 				if l.onFail != nil {
@@ -173,14 +190,14 @@ func (l *Listener) acceptLoop() {
 	}
 }
 
-func (l *Listener) confirm(qc *quic.Conn) (*Conn, error) {
+func (l *Listener) confirm(qc *quic.Conn, path []byte) (*Conn, error) {
 	ctx, cancel := context.WithTimeout(l.ctx, ConfirmTimeout)
 	defer cancel()
 	peer, err := peerID(qc.ConnectionState().TLS.PeerCertificates)
 	if err != nil {
 		return nil, &protocol.Error{Code: protocol.ProtocolViolation, Detail: err.Error()}
 	}
-	b, err := bindingOf(qc, l.id.ID(), peer)
+	b, err := bindingOf(qc, l.id.ID(), peer, path)
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +225,9 @@ type DialConfig struct {
 	Secret []byte
 	// IdleTimeout, if set, replaces IdleTimeout for this connection (tests shorten it).
 	IdleTimeout time.Duration
+	// PathContext is what DialPath's caller knows of the path (PathContext), the same bytes as the listener's
+	// ServePath; nil for Dial.
+	PathContext []byte
 }
 
 // Dial connects to a listener at the UDP address addr and confirms the secret.
@@ -234,7 +254,7 @@ func dialConfirm(ctx context.Context, qc *quic.Conn, cfg DialConfig) (*Conn, err
 	if err != nil {
 		return nil, &protocol.Error{Code: protocol.ProtocolViolation, Detail: err.Error()}
 	}
-	b, err := bindingOf(qc, peer, cfg.Identity.ID())
+	b, err := bindingOf(qc, peer, cfg.Identity.ID(), cfg.PathContext)
 	if err != nil {
 		return nil, err
 	}
@@ -254,13 +274,13 @@ func dialConfirm(ctx context.Context, qc *quic.Conn, cfg DialConfig) (*Conn, err
 	return &Conn{qc: qc, peer: peer, version: v}, nil
 }
 
-func bindingOf(qc *quic.Conn, listener, dialer ID) (binding, error) {
+func bindingOf(qc *quic.Conn, listener, dialer ID, path []byte) (binding, error) {
 	cs := qc.ConnectionState().TLS
 	ekm, err := cs.ExportKeyingMaterial(exporterLabel, nil, exporterSize)
 	if err != nil {
 		return binding{}, fmt.Errorf("exporting TLS keying material: %w", err)
 	}
-	return newBinding(ekm, listener, dialer), nil
+	return newBinding(ekm, listener, dialer, path), nil
 }
 
 // setDeadline makes reads and writes on st fail once ctx ends; the returned func stops watching.

@@ -239,7 +239,7 @@ func rawDial(t *testing.T, addr string) (*quic.Conn, *quic.Stream, binding) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bindingOf(qc, peer, id.ID())
+	b, err := bindingOf(qc, peer, id.ID(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
