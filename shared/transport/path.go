@@ -65,7 +65,8 @@ func (l *Listener) ServePath(pc net.PacketConn, path []byte) error {
 			}
 			return
 		}
-		context.AfterFunc(qc.Context(), func() { closePath(tr, pc) })
+		c.path = pc
+		closeAfter(qc, tr, pc)
 		select {
 		case l.conns <- c:
 		case <-l.ctx.Done():
@@ -95,8 +96,18 @@ func DialPath(ctx context.Context, pc net.PacketConn, remote net.Addr, cfg DialC
 		closePath(tr, pc)
 		return nil, err
 	}
-	context.AfterFunc(qc.Context(), func() { closePath(tr, pc) })
+	c.path = pc
+	closeAfter(qc, tr, pc)
 	return c, nil
+}
+
+// pathLinger is how long a path outlives its connection, so that the connection's close reaches the peer (quic-go
+// sends it after the connection's context ends) instead of the peer waiting out its idle timeout.
+const pathLinger = time.Second
+
+// closeAfter closes the path pathLinger after qc ends.
+func closeAfter(qc *quic.Conn, tr *quic.Transport, pc net.PacketConn) {
+	context.AfterFunc(qc.Context(), func() { time.AfterFunc(pathLinger, func() { closePath(tr, pc) }) })
 }
 
 // closePath stops QUIC on a path and closes the path (quic-go leaves a Transport's Conn open).

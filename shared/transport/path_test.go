@@ -2,9 +2,9 @@ package transport
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,15 +12,26 @@ import (
 )
 
 // udpPath opens a loopback UDP socket to stand for one end of a path: ServePath and DialPath take any
-// net.PacketConn, and a socket is the simplest real one.
-func udpPath(t *testing.T) *net.UDPConn {
+// net.PacketConn, and a socket is the simplest real one. It notes when it is closed.
+func udpPath(t *testing.T) *watchedConn {
 	t.Helper()
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	return pc
+	return &watchedConn{UDPConn: pc, closed: make(chan struct{})}
+}
+
+type watchedConn struct {
+	*net.UDPConn
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (w *watchedConn) Close() error {
+	w.once.Do(func() { close(w.closed) })
+	return w.UDPConn.Close()
 }
 
 // pathHost is a listener without a socket of its own, serving one path.
@@ -55,11 +66,14 @@ func dialPath(t *testing.T, pc net.PacketConn, remote net.Addr, secret string, c
 	return DialPath(dctx, pc, remote, DialConfig{Identity: id, Secret: []byte(secret), PathContext: ctx})
 }
 
-// closed reports whether a path's socket has been closed (a read then fails with net.ErrClosed).
-func closed(pc net.PacketConn) bool {
-	_ = pc.SetReadDeadline(time.Now())
-	_, _, err := pc.ReadFrom(make([]byte, 1))
-	return errors.Is(err, net.ErrClosed)
+// closed reports whether a path has been closed, waiting up to wait for it.
+func closed(pc *watchedConn, wait time.Duration) bool {
+	select {
+	case <-pc.closed:
+		return true
+	case <-time.After(wait):
+		return false
+	}
 }
 
 func TestPathCarriesAConfirmedConnectionAndClosesWithIt(t *testing.T) {
@@ -95,18 +109,20 @@ func TestPathCarriesAConfirmedConnectionAndClosesWithIt(t *testing.T) {
 	if got, err := io.ReadAll(rs); err != nil || string(got) != "salut" {
 		t.Fatalf("read %q, %v", got, err)
 	}
-	if closed(a) || closed(b) {
+	if dc.Path() != net.PacketConn(b) || lc.Path() != net.PacketConn(a) {
+		t.Fatal("a connection does not name the path it runs over")
+	}
+	if closed(a, 0) || closed(b, 0) {
 		t.Fatal("a path closed while its connection runs")
 	}
 	dc.Close(protocol.SessionEnded, "")
 	<-lc.Done()
-	for _, pc := range []net.PacketConn{a, b} {
-		deadline := time.Now().Add(5 * time.Second)
-		for !closed(pc) {
-			if time.Now().After(deadline) {
-				t.Fatalf("path %v still open after its connection ended", pc.LocalAddr())
-			}
-			time.Sleep(10 * time.Millisecond)
+	if code := protocol.CodeOf(lc.Err()); code != protocol.SessionEnded {
+		t.Fatalf("the listener's side ended with %v, want the dialer's session-ended", code)
+	}
+	for _, pc := range []*watchedConn{a, b} {
+		if !closed(pc, 5*time.Second) {
+			t.Fatalf("path %v still open after its connection ended", pc.LocalAddr())
 		}
 	}
 }
@@ -139,7 +155,7 @@ func TestPathConfirmationRefusesWhatDoesNotMatch(t *testing.T) {
 				c.Close(protocol.NoError, "")
 				t.Fatal("listener accepted a connection whose path context or secret differs")
 			}
-			if !closed(b) {
+			if !closed(b, 5*time.Second) {
 				t.Fatal("the dialer's path is still open after a refused confirmation")
 			}
 		})

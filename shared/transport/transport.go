@@ -69,6 +69,7 @@ type Conn struct {
 	qc      *quic.Conn
 	peer    ID
 	version uint8
+	path    net.PacketConn // what ServePath or DialPath ran it over; nil on a socket of its own
 }
 
 // Attempt tells a listener's owner about one connection that failed key confirmation, for the user to see.
@@ -363,8 +364,12 @@ func (c *Conn) PeerID() ID { return c.peer }
 // Version returns the protocol version both sides agreed on.
 func (c *Conn) Version() int { return int(c.version) }
 
-// RemoteAddr returns the peer's UDP address.
+// RemoteAddr returns the peer's UDP address (over a path, the address the path gives for the peer).
 func (c *Conn) RemoteAddr() net.Addr { return c.qc.RemoteAddr() }
+
+// Path returns the path the connection runs over (what ServePath or DialPath was given), nil when it runs
+// over a socket of the transport's own: the caller may ask it how it goes (direct, relayed).
+func (c *Conn) Path() net.PacketConn { return c.path }
 
 // Urgency is the sending priority of each stream kind, as quic-go takes it (RFC 9218 urgency: 0 is sent
 // first, 7 last): what a person is waiting on goes ahead of frames, and frames ahead of files, so that a large
