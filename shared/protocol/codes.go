@@ -44,6 +44,8 @@ const (
 	TextTooLong       Code = 21 // text typed on this side is over its limit, e.g. a chat message (local only: never sent)
 	ReadFailed        Code = 22 // a file being sent could not be read on the sender's side (I/O error, file changed or gone)
 	WriteFailed       Code = 23 // a received file could not be written (permission denied, I/O error)
+	NoRendezvous      Code = 24 // the rendezvous could not be reached or would not serve (local only: never sent)
+	NoPath            Code = 25 // no way through the networks was found, not even relayed (local only: never sent)
 )
 
 // codeTable is the one table of codes: the name shown in logs and the i18n
@@ -73,6 +75,8 @@ var codeTable = [...]struct{ name, key string }{
 	TextTooLong:       {"text too long", "error.text_too_long"},
 	ReadFailed:        {"read failed", "error.read_failed"},
 	WriteFailed:       {"write failed", "error.write_failed"},
+	NoRendezvous:      {"rendezvous unreachable", "error.no_rendezvous"},
+	NoPath:            {"no path", "error.no_path"},
 }
 
 // UnknownCodeKey is the i18n key MessageKey returns for a code this version

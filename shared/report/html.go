@@ -292,6 +292,14 @@ func (f formatter) event(e Event, role string, s Session) string {
 		return w.T("event."+e.Kind, "Permission", f.permission(e.Permission))
 	case store.EventMonitorChanged:
 		return w.T("event.monitor_changed", "Monitor", reveal(e.Detail, false))
+	case store.EventConnected:
+		how, server, _ := strings.Cut(e.Detail, ":")
+		switch how {
+		case "direct", "met", "relayed":
+		default:
+			how = "unknown"
+		}
+		return w.T("event.connected", "Route", w.T("route."+how, "Server", reveal(server, false)))
 	case store.EventEnded:
 		reason := ""
 		if s.End != nil {

@@ -39,13 +39,27 @@ const (
 	EventTechSharingStarted EventKind = "tech_sharing_started" // a technician shares their own screen
 	EventTechSharingStopped EventKind = "tech_sharing_stopped" // a technician stopped sharing their screen
 	EventEnded              EventKind = "ended"                // the session ended (recorded by EndSession)
+	// EventConnected: the connection to the customer was made or made again; Detail says how
+	// (RouteDetail): "direct", "met:HOST" (direct, found through the rendezvous HOST), "relayed:HOST".
+	EventConnected EventKind = "connected"
 )
+
+// RouteDetail is the Detail of an EventConnected: how the connection goes.
+func RouteDetail(rendezvous string, relayed bool) string {
+	switch {
+	case relayed:
+		return "relayed:" + rendezvous
+	case rendezvous != "":
+		return "met:" + rendezvous
+	}
+	return "direct"
+}
 
 // EventKinds returns every event kind this version defines, in a stable order.
 func EventKinds() []EventKind {
 	return []EventKind{EventJoined, EventLeft, EventConsentAsked, EventConsentGiven, EventConsentRefused,
 		EventConsentExpired, EventControlGranted, EventControlRevoked, EventSharingStarted, EventSharingStopped,
-		EventMonitorChanged, EventTechSharingStarted, EventTechSharingStopped, EventEnded}
+		EventMonitorChanged, EventTechSharingStarted, EventTechSharingStopped, EventEnded, EventConnected}
 }
 
 // Known reports whether k is an event kind this version defines.
