@@ -65,8 +65,7 @@ func (l *Listener) ServePath(pc net.PacketConn, path []byte) error {
 			}
 			return
 		}
-		c.path = pc
-		closeAfter(qc, tr, pc)
+		c.path, c.pathClosed = pc, closeAfter(qc, tr, pc)
 		select {
 		case l.conns <- c:
 		case <-l.ctx.Done():
@@ -96,18 +95,24 @@ func DialPath(ctx context.Context, pc net.PacketConn, remote net.Addr, cfg DialC
 		closePath(tr, pc)
 		return nil, err
 	}
-	c.path = pc
-	closeAfter(qc, tr, pc)
+	c.path, c.pathClosed = pc, closeAfter(qc, tr, pc)
 	return c, nil
 }
 
 // pathLinger is how long a path outlives its connection, so that the connection's close reaches the peer (quic-go
-// sends it after the connection's context ends) instead of the peer waiting out its idle timeout.
-const pathLinger = time.Second
+// queues it as the connection's context ends) instead of the peer waiting out its idle timeout.
+const pathLinger = 200 * time.Millisecond
 
-// closeAfter closes the path pathLinger after qc ends.
-func closeAfter(qc *quic.Conn, tr *quic.Transport, pc net.PacketConn) {
-	context.AfterFunc(qc.Context(), func() { time.AfterFunc(pathLinger, func() { closePath(tr, pc) }) })
+// closeAfter closes the path pathLinger after qc ends; the channel it returns is closed once the path is.
+func closeAfter(qc *quic.Conn, tr *quic.Transport, pc net.PacketConn) <-chan struct{} {
+	closed := make(chan struct{})
+	context.AfterFunc(qc.Context(), func() {
+		time.AfterFunc(pathLinger, func() {
+			closePath(tr, pc)
+			close(closed)
+		})
+	})
+	return closed
 }
 
 // closePath stops QUIC on a path and closes the path (quic-go leaves a Transport's Conn open).

@@ -70,6 +70,8 @@ type Conn struct {
 	peer    ID
 	version uint8
 	path    net.PacketConn // what ServePath or DialPath ran it over; nil on a socket of its own
+	// pathClosed is closed once path is, a moment after the connection ends; nil without a path.
+	pathClosed <-chan struct{}
 }
 
 // Attempt tells a listener's owner about one connection that failed key confirmation, for the user to see.
@@ -370,6 +372,18 @@ func (c *Conn) RemoteAddr() net.Addr { return c.qc.RemoteAddr() }
 // Path returns the path the connection runs over (what ServePath or DialPath was given), nil when it runs
 // over a socket of the transport's own: the caller may ask it how it goes (direct, relayed).
 func (c *Conn) Path() net.PacketConn { return c.path }
+
+// closedChan is a channel that is already closed.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// PathClosed is closed once the connection has ended and its path (if any) has been closed with it: the owner
+// of a session waits for it so that nothing of the connection outlives the session.
+func (c *Conn) PathClosed() <-chan struct{} {
+	if c.pathClosed == nil {
+		return closedChan
+	}
+	return c.pathClosed
+}
 
 // Urgency is the sending priority of each stream kind, as quic-go takes it (RFC 9218 urgency: 0 is sent
 // first, 7 last): what a person is waiting on goes ahead of frames, and frames ahead of files, so that a large

@@ -44,7 +44,9 @@ func confirmOver(t *testing.T, customer, technician *Path) error {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	bind := func(p *Path) []byte { return transport.PathContext("4821", "mailbox", p.OffererUfrag(), p.AnswererUfrag()) }
+	bind := func(p *Path) []byte {
+		return transport.PathContext("4821", "mailbox", p.OffererUfrag(), p.AnswererUfrag())
+	}
 	if err := ln.ServePath(technician, bind(technician)); err != nil {
 		t.Fatal(err)
 	}
