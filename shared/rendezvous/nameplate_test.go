@@ -1,0 +1,160 @@
+package rendezvous
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestNameplatesUnique creates 300 nameplates at once from several clients. With 10 000 names, random draws
+// collide with near certainty at this size, so the test goes through the "key exists" retry; the atomic
+// KV create must still hand out 300 different names.
+func TestNameplatesUnique(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.CreatesPerMinute = 1000
+	srv := startServer(t, cfg)
+	const clients, each = 6, 50
+	var (
+		mu    sync.Mutex
+		names = make(map[string]bool)
+		wg    sync.WaitGroup
+	)
+	for range clients {
+		c := dial(t, srv.ClientURL())
+		wg.Go(func() {
+			for range each {
+				np, err := c.Create(ctx(t))
+				if err != nil {
+					t.Errorf("Create: %v", err)
+					return
+				}
+				mu.Lock()
+				if names[np.Name] {
+					t.Errorf("nameplate %s handed out twice", np.Name)
+				}
+				names[np.Name] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(names) != clients*each {
+		t.Errorf("got %d distinct nameplates, want %d", len(names), clients*each)
+	}
+}
+
+// TestClaimRefused covers every way a claim fails. Unknown, expired, released and used-up nameplates all give
+// the same ErrUnknownNameplate; claiming one's own nameplate is forbidden. Expiry uses the server's clock
+// (the nameplate carries its expiry), so the test does not wait for JetStream's TTL.
+func TestClaimRefused(t *testing.T) {
+	clk := &clock{}
+	cfg := testConfig(t)
+	cfg.MaxClaims = 3
+	cfg.ClaimsPerMinute = 1000
+	cfg.CreatesPerMinute = 1000
+	cfg.now = clk.Now
+	srv := startServer(t, cfg)
+	expert := dial(t, srv.ClientURL())
+	customer := dial(t, srv.ClientURL())
+
+	create := func(t *testing.T) string {
+		t.Helper()
+		np, err := expert.Create(ctx(t))
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		return np.Name
+	}
+	for _, tc := range []struct {
+		name    string
+		prepare func(t *testing.T) string // returns the nameplate to claim
+		claimer *Client
+		want    error
+	}{
+		{"never created", func(t *testing.T) string {
+			// Create one to learn a name that is taken, then claim a different one.
+			n := create(t)
+			if n == "1234" {
+				return "4321"
+			}
+			return "1234"
+		}, customer, ErrUnknownNameplate},
+		{"expired", func(t *testing.T) string {
+			n := create(t)
+			clk.Advance(10*time.Minute + time.Second)
+			return n
+		}, customer, ErrUnknownNameplate},
+		{"released", func(t *testing.T) string {
+			n := create(t)
+			if err := expert.Release(ctx(t), n); err != nil {
+				t.Fatalf("Release: %v", err)
+			}
+			return n
+		}, customer, ErrUnknownNameplate},
+		{"used up", func(t *testing.T) string {
+			n := create(t)
+			for i := range cfg.MaxClaims {
+				if _, _, err := dial(t, srv.ClientURL()).Claim(ctx(t), n); err != nil {
+					t.Fatalf("claim %d of %d: %v", i+1, cfg.MaxClaims, err)
+				}
+			}
+			return n
+		}, customer, ErrUnknownNameplate},
+		{"own nameplate", create, expert, ErrForbidden},
+		{"not four digits", func(*testing.T) string { return "12a4" }, customer, ErrBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := tc.prepare(t)
+			_, _, err := tc.claimer.Claim(ctx(t), n)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Claim(%s) = %v, want %v", n, err, tc.want)
+			}
+		})
+	}
+
+	t.Run("release of someone else's nameplate", func(t *testing.T) {
+		n := create(t)
+		if err := customer.Release(ctx(t), n); !errors.Is(err, ErrUnknownNameplate) {
+			t.Fatalf("Release by a stranger = %v, want ErrUnknownNameplate", err)
+		}
+		if _, _, err := customer.Claim(ctx(t), n); err != nil {
+			t.Fatalf("the nameplate should have survived: %v", err)
+		}
+	})
+}
+
+// TestRateLimits shows that creates and claims are counted per source address, not per principal: fresh
+// clients from the same address share the budget.
+func TestRateLimits(t *testing.T) {
+	clk := &clock{}
+	cfg := testConfig(t)
+	cfg.CreatesPerMinute = 3
+	cfg.ClaimsPerMinute = 2
+	cfg.now = clk.Now
+	srv := startServer(t, cfg)
+
+	var names []string
+	for i := range cfg.CreatesPerMinute {
+		np, err := dial(t, srv.ClientURL()).Create(ctx(t))
+		if err != nil {
+			t.Fatalf("create %d: %v", i, err)
+		}
+		names = append(names, np.Name)
+	}
+	if _, err := dial(t, srv.ClientURL()).Create(ctx(t)); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("create over the limit = %v, want ErrRateLimited", err)
+	}
+	for i := range cfg.ClaimsPerMinute {
+		if _, _, err := dial(t, srv.ClientURL()).Claim(ctx(t), names[i]); err != nil {
+			t.Fatalf("claim %d: %v", i, err)
+		}
+	}
+	if _, _, err := dial(t, srv.ClientURL()).Claim(ctx(t), names[2]); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("claim over the limit = %v, want ErrRateLimited", err)
+	}
+	clk.Advance(time.Minute)
+	if _, _, err := dial(t, srv.ClientURL()).Claim(ctx(t), names[2]); err != nil {
+		t.Fatalf("claim a minute later: %v", err)
+	}
+}

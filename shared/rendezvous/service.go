@@ -1,0 +1,467 @@
+package rendezvous
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// service answers the requests of the protocol on the internal connection.
+type service struct {
+	cfg       Config
+	nc        *nats.Conn
+	sources   *sourceMap
+	m         *metrics
+	stunURLs  []string
+	turnURLs  []string
+	createLim *limiter
+	claimLim  *limiter
+	wg        *sync.WaitGroup
+	sem       chan struct{} // bounds concurrent control requests
+
+	mu      sync.Mutex
+	plates  jetstream.KeyValue
+	boxes   jetstream.KeyValue
+	subs    []*nats.Subscription
+	stopped bool // set by stop: no new handler goroutine may start
+	ctx     context.Context
+	members map[string]cachedMailbox
+}
+
+type cachedMailbox struct {
+	entry mailboxEntry
+	until time.Time
+}
+
+const (
+	maxConcurrent   = 64
+	requestTimeout  = 5 * time.Second
+	createAttempts  = 32
+	casAttempts     = 8
+	memberCacheSize = 10000
+	maxValueSize    = 1024
+)
+
+func newService(cfg Config, nc *nats.Conn, sources *sourceMap, m *metrics, stunURLs, turnURLs []string, wg *sync.WaitGroup) *service {
+	return &service{
+		cfg: cfg, nc: nc, sources: sources, m: m, stunURLs: stunURLs, turnURLs: turnURLs, wg: wg,
+		createLim: newLimiter(cfg.CreatesPerMinute, cfg.now),
+		claimLim:  newLimiter(cfg.ClaimsPerMinute, cfg.now),
+		sem:       make(chan struct{}, maxConcurrent),
+		members:   make(map[string]cachedMailbox),
+	}
+}
+
+// start creates (or adopts) the two KV buckets and subscribes to the request subjects.
+func (s *service) start(ctx context.Context) error {
+	js, err := jetstream.New(s.nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	plates, err := openBucket(cctx, js, jetstream.KeyValueConfig{
+		Bucket: nameplateBucket, Description: "Tandem nameplates", History: 1, TTL: s.cfg.NameplateTTL,
+		MaxValueSize: maxValueSize, Storage: jetstream.FileStorage, Replicas: s.cfg.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("nameplate bucket: %w", err)
+	}
+	boxes, err := openBucket(cctx, js, jetstream.KeyValueConfig{
+		Bucket: mailboxBucket, Description: "Tandem mailboxes", History: 1, TTL: s.cfg.MailboxTTL,
+		MaxValueSize: maxValueSize, Storage: jetstream.FileStorage, Replicas: s.cfg.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("mailbox bucket: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return context.Canceled
+	}
+	s.plates, s.boxes, s.ctx = plates, boxes, ctx
+	// Control requests (exactly one token after the principal) run concurrently; sends stay on the
+	// subscription's goroutine so that a mailbox's messages keep their order.
+	ctl, err := s.nc.QueueSubscribe(reqPrefix+"*.*", queueGroup, s.onControl)
+	if err != nil {
+		return fmt.Errorf("subscribing: %w", err)
+	}
+	send, err := s.nc.QueueSubscribe(reqPrefix+"*."+opSend+".*", queueGroup, s.onSend)
+	if err != nil {
+		_ = ctl.Unsubscribe()
+		return fmt.Errorf("subscribing: %w", err)
+	}
+	for _, sub := range []*nats.Subscription{ctl, send} {
+		_ = sub.SetPendingLimits(100000, 256<<20)
+	}
+	s.subs = []*nats.Subscription{ctl, send}
+	if err := s.nc.Flush(); err != nil {
+		return fmt.Errorf("subscribing: %w", err)
+	}
+	return nil
+}
+
+// openBucket creates or updates a KV bucket, then turns off its direct gets and binds to it. nats.go creates KV
+// streams with AllowDirect, which lets any replica answer a Get, so in a cluster a read right after a write on
+// another node can miss it (a claim on node 3 of a nameplate just created on node 1 saw "unknown"). Without
+// direct gets every Get goes to the stream leader and sees every acknowledged write.
+func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+		return nil, err
+	}
+	st, err := js.Stream(ctx, "KV_"+cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("reading the stream: %w", err)
+	}
+	if sc := st.CachedInfo().Config; sc.AllowDirect {
+		sc.AllowDirect = false
+		if _, err := js.UpdateStream(ctx, sc); err != nil {
+			return nil, fmt.Errorf("turning off direct gets: %w", err)
+		}
+	}
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("binding: %w", err)
+	}
+	return kv, nil
+}
+
+// stop unsubscribes; the handlers still running finish on the server's WaitGroup.
+func (s *service) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	for _, sub := range s.subs {
+		_ = sub.Unsubscribe()
+	}
+	s.subs = nil
+}
+
+// requester returns the principal and operation of a request subject, and whether it may be answered.
+func (s *service) requester(msg *nats.Msg, wantTokens int) (p string, tokens []string, ok bool) {
+	tokens = strings.Split(msg.Subject, ".")
+	if len(tokens) != wantTokens {
+		return "", nil, false
+	}
+	p = tokens[3]
+	if !validPrincipal(p) {
+		return "", nil, false
+	}
+	// Answer only into the requester's own inbox: anything else would let a client make the service publish
+	// into another principal's mailbox subjects.
+	if msg.Reply != "" && !strings.HasPrefix(msg.Reply, inboxPrefix+p+".") {
+		s.m.fail("reply", codeBadRequest)
+		return "", nil, false
+	}
+	return p, tokens, true
+}
+
+func (s *service) onControl(msg *nats.Msg) {
+	p, tokens, ok := s.requester(msg, 5)
+	if !ok {
+		return
+	}
+	op := tokens[4]
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		s.respond(msg, Reply{Error: codeLimited})
+		s.m.fail(op, codeLimited)
+		return
+	}
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		<-s.sem
+		return
+	}
+	s.wg.Add(1) // under mu, so never after stop has returned and Close waits
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() { <-s.sem }()
+		ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
+		defer cancel()
+		var reply any
+		var code string
+		switch op {
+		case opCreate:
+			reply, code = s.create(ctx, p)
+		case opClaim:
+			reply, code = s.claim(ctx, p, msg.Data)
+		case opRelease, opRetire:
+			reply, code = s.release(ctx, p, msg.Data)
+		case opICE:
+			reply, code = s.ice(p)
+		default:
+			code = codeBadRequest
+		}
+		if code != "" {
+			s.m.fail(op, code)
+			reply = Reply{Error: code}
+		}
+		s.respond(msg, reply)
+	}()
+}
+
+func (s *service) respond(msg *nats.Msg, v any) {
+	if msg.Reply == "" {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.cfg.Log.Error("encoding a reply", "err", err)
+		return
+	}
+	if err := s.nc.Publish(msg.Reply, b); err != nil {
+		s.cfg.Log.Warn("sending a reply", "err", err)
+	}
+}
+
+func (s *service) create(ctx context.Context, p string) (any, string) {
+	if !s.createLim.allow(s.sources.source(p)) {
+		s.cfg.Log.Info("create refused: rate limit", "principal", p)
+		return nil, codeLimited
+	}
+	expires := s.cfg.now().Add(s.cfg.NameplateTTL)
+	val, _ := json.Marshal(nameplateEntry{Owner: p, Expires: expires.Unix()})
+	for range createAttempts {
+		name := randomNameplate()
+		_, err := s.plates.Create(ctx, name, val)
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			continue
+		}
+		if err != nil {
+			s.cfg.Log.Error("create failed", "principal", p, "err", err)
+			return nil, codeInternal
+		}
+		s.m.nameplatesCreated.Add(1)
+		s.cfg.Log.Info("nameplate created", "principal", p, "nameplate", name)
+		ice, err := s.iceServers(p)
+		if err != nil {
+			return nil, codeInternal
+		}
+		return CreateReply{Nameplate: name, ICE: ice, Expires: expires.Unix()}, ""
+	}
+	s.cfg.Log.Warn("create refused: no free nameplate found", "principal", p)
+	return nil, codeBusy
+}
+
+// randomNameplate draws four decimal digits uniformly.
+func randomNameplate() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%04d", binary.BigEndian.Uint64(b[:])%10000) // bias below 2^-50
+}
+
+func (s *service) claim(ctx context.Context, q string, body []byte) (any, string) {
+	var req ClaimRequest
+	if err := json.Unmarshal(body, &req); err != nil || !validNameplate(req.Nameplate) {
+		return nil, codeBadRequest
+	}
+	if !s.claimLim.allow(s.sources.source(q)) {
+		s.cfg.Log.Info("claim refused: rate limit", "principal", q)
+		return nil, codeLimited
+	}
+	owner, code := s.countClaim(ctx, q, req.Nameplate)
+	if code != "" {
+		s.cfg.Log.Info("claim refused", "principal", q, "nameplate", req.Nameplate, "reason", code)
+		return nil, code
+	}
+	m := randomHex(16)
+	mb := mailboxEntry{A: owner, B: q}
+	val, _ := json.Marshal(mb)
+	if _, err := s.boxes.Create(ctx, "mb."+m, val); err != nil {
+		s.cfg.Log.Error("creating a mailbox", "err", err)
+		return nil, codeInternal
+	}
+	s.cacheMembers(m, mb)
+	ev, _ := json.Marshal(ClaimedEvent{Nameplate: req.Nameplate, Mailbox: m})
+	if err := s.nc.Publish(boxSubject(owner, claimedToken), ev); err != nil {
+		s.cfg.Log.Error("telling the owner of a claim", "err", err)
+		return nil, codeInternal
+	}
+	ice, err := s.iceServers(q)
+	if err != nil {
+		return nil, codeInternal
+	}
+	s.m.nameplatesClaimed.Add(1)
+	s.cfg.Log.Info("nameplate claimed", "principal", q, "owner", owner, "nameplate", req.Nameplate, "mailbox", m)
+	return ClaimReply{Mailbox: m, ICE: ice}, ""
+}
+
+// countClaim adds one claim to a nameplate with compare-and-set and returns its owner. The claim that reaches
+// MaxClaims deletes the nameplate, so later claims see it as unknown.
+func (s *service) countClaim(ctx context.Context, q, name string) (owner, code string) {
+	for range casAttempts {
+		e, err := s.plates.Get(ctx, name)
+		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			return "", codeUnknown
+		}
+		if err != nil {
+			s.cfg.Log.Error("reading a nameplate", "err", err)
+			return "", codeInternal
+		}
+		var np nameplateEntry
+		if err := json.Unmarshal(e.Value(), &np); err != nil {
+			return "", codeInternal
+		}
+		if s.cfg.now().Unix() >= np.Expires {
+			_ = s.plates.Delete(ctx, name, jetstream.LastRevision(e.Revision()))
+			return "", codeUnknown
+		}
+		if np.Owner == q {
+			return "", codeForbidden
+		}
+		np.Claims++
+		if np.Claims >= s.cfg.MaxClaims {
+			err = s.plates.Delete(ctx, name, jetstream.LastRevision(e.Revision()))
+		} else {
+			val, _ := json.Marshal(np)
+			_, err = s.plates.Update(ctx, name, val, e.Revision())
+		}
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+			continue // a concurrent claim or release won; read again
+		}
+		if err != nil {
+			s.cfg.Log.Error("counting a claim", "err", err)
+			return "", codeInternal
+		}
+		return np.Owner, ""
+	}
+	return "", codeBusy
+}
+
+// release deletes the caller's nameplate. A nameplate of someone else is reported as unknown, so that release
+// tells nobody which nameplates exist.
+func (s *service) release(ctx context.Context, p string, body []byte) (any, string) {
+	var req ReleaseRequest
+	if err := json.Unmarshal(body, &req); err != nil || !validNameplate(req.Nameplate) {
+		return nil, codeBadRequest
+	}
+	e, err := s.plates.Get(ctx, req.Nameplate)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return nil, codeUnknown
+	}
+	if err != nil {
+		return nil, codeInternal
+	}
+	var np nameplateEntry
+	if err := json.Unmarshal(e.Value(), &np); err != nil || np.Owner != p {
+		return nil, codeUnknown
+	}
+	if err := s.plates.Delete(ctx, req.Nameplate, jetstream.LastRevision(e.Revision())); err != nil {
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+			return nil, codeUnknown // used up by a claim meanwhile
+		}
+		return nil, codeInternal
+	}
+	s.m.nameplatesReleased.Add(1)
+	s.cfg.Log.Info("nameplate released", "principal", p, "nameplate", req.Nameplate)
+	return Reply{}, ""
+}
+
+func (s *service) ice(p string) (any, string) {
+	ice, err := s.iceServers(p)
+	if err != nil {
+		return nil, codeInternal
+	}
+	return ICEReply{ICE: ice}, ""
+}
+
+// iceServers lists the STUN server and the TURN servers with fresh REST credentials for principal p.
+func (s *service) iceServers(p string) ([]ICEServer, error) {
+	var out []ICEServer
+	if len(s.stunURLs) > 0 {
+		out = append(out, ICEServer{URLs: s.stunURLs})
+	}
+	if len(s.turnURLs) > 0 {
+		user, pass, err := turnCredentials(s.cfg.TURNSecret, p, s.cfg.CredentialLifetime)
+		if err != nil {
+			s.cfg.Log.Error("TURN credentials", "err", err)
+			return nil, err
+		}
+		out = append(out, ICEServer{URLs: s.turnURLs, Username: user, Credential: pass})
+	}
+	return out, nil
+}
+
+// onSend relays a mailbox message to the other member. It runs on the subscription's goroutine, in order.
+func (s *service) onSend(msg *nats.Msg) {
+	p, tokens, ok := s.requester(msg, 6)
+	if !ok {
+		return
+	}
+	m := tokens[5]
+	if !validMailbox(m) || len(msg.Data) > MaxMessageSize {
+		s.m.fail(opSend, codeBadRequest)
+		s.respond(msg, Reply{Error: codeBadRequest})
+		return
+	}
+	mb, ok := s.lookupMembers(m)
+	var other string
+	switch {
+	case !ok:
+	case mb.A == p:
+		other = mb.B
+	case mb.B == p:
+		other = mb.A
+	}
+	if other == "" {
+		s.m.messagesDropped.Add(1)
+		s.m.fail(opSend, codeUnknown)
+		s.cfg.Log.Info("mailbox message dropped: sender is not a member", "principal", p, "mailbox", m)
+		s.respond(msg, Reply{Error: codeUnknown})
+		return
+	}
+	if err := s.nc.Publish(boxSubject(other, m), msg.Data); err != nil {
+		s.cfg.Log.Warn("relaying a mailbox message", "err", err)
+		s.respond(msg, Reply{Error: codeInternal})
+		return
+	}
+	s.m.messagesRelayed.Add(1)
+	s.respond(msg, Reply{})
+}
+
+func (s *service) cacheMembers(m string, mb mailboxEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.members) >= memberCacheSize {
+		clear(s.members)
+	}
+	s.members[m] = cachedMailbox{entry: mb, until: s.cfg.now().Add(s.cfg.MailboxTTL)}
+}
+
+// lookupMembers returns the members of mailbox m, from the cache or the KV bucket.
+func (s *service) lookupMembers(m string) (mailboxEntry, bool) {
+	s.mu.Lock()
+	c, ok := s.members[m]
+	s.mu.Unlock()
+	if ok && s.cfg.now().Before(c.until) {
+		return c.entry, true
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
+	defer cancel()
+	e, err := s.boxes.Get(ctx, "mb."+m)
+	if err != nil {
+		if !errors.Is(err, jetstream.ErrKeyNotFound) && !errors.Is(err, jetstream.ErrKeyDeleted) {
+			s.cfg.Log.Warn("reading a mailbox", "err", err)
+		}
+		return mailboxEntry{}, false
+	}
+	var mb mailboxEntry
+	if err := json.Unmarshal(e.Value(), &mb); err != nil {
+		return mailboxEntry{}, false
+	}
+	s.cacheMembers(m, mb)
+	return mb, true
+}
