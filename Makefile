@@ -8,7 +8,7 @@ CORPUS ?= ../shared/corpus
 FUZZTIME ?= 5s
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: help deps build demo demo-headless screenshots test vet unit fuzz bench bench-codec bench-live bench-transfer lint clean
+.PHONY: help deps build demo demo-headless screenshots test vet unit fuzz bench bench-codec bench-live bench-transfer bench-reach lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -16,9 +16,10 @@ help: ## list the targets
 deps: ## install the Debian packages the build and the tests need (apt; sudo when not root)
 	@bash .ci/deps.sh
 
-build: deps ## build both programs into bin/
+build: deps ## build the three programs into bin/
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/tandem-expert ./expert
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/tandem-customer ./customer
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/tandem-rendezvous ./rendezvous
 
 demo: build ## start Expert hosting a session and Customer joining it, on this display
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
@@ -44,7 +45,7 @@ unit: ## all tests with the race detector; the end-to-end test starts its own Xv
 fuzz: ## run every fuzz target for FUZZTIME (default 5s)
 	@bash .ci/fuzz.sh $(FUZZTIME)
 
-bench: bench-codec bench-live bench-transfer ## all benchmarks
+bench: bench-codec bench-live bench-transfer bench-reach ## all benchmarks
 
 bench-codec: ## the frame codec on the recordings of ../shared/corpus
 	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $(CORPUS)/*.frames.zst
@@ -55,6 +56,10 @@ bench-live: ## a live loopback session at 1080p from the corpus (and from the re
 
 bench-transfer: ## a 1 GiB file over a live loopback session: MB/s, and chat and input latency idle and during it
 	GOMAXPROCS=2 $(GO) run ./shared/session/transferbench -size 1073741824
+
+bench-reach: ## through a loopback rendezvous: join-to-first-frame p50/p95 direct and relayed, live fps relayed, rendezvous capacity
+	GOMAXPROCS=2 $(GO) run ./shared/session/reachbench -n 20
+	GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s -reach relayed $(CORPUS)/web-scroll.frames.zst
 
 lint: deps ## gofmt and golangci-lint (.golangci.yml: vet, staticcheck, errcheck, errorlint, the layer rule)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts Tandem Expert hosting a new session and Tandem Customer joining it with the key, over real QUIC on
-# loopback. `demo.sh` uses the current display; `demo.sh --headless OUTDIR` starts its own Xvfb servers (one per
+# Starts tandem-rendezvous on loopback, Tandem Expert hosting a new session through it and Tandem Customer joining
+# it with the key: both meet through the rendezvous and run real QUIC over the ICE path it helps them find. `demo.sh` uses the current display; `demo.sh --headless OUTDIR` starts its own Xvfb servers (one per
 # program, so the windows don't overlap), writes OUTDIR/expert.png and OUTDIR/customer.png once the customer
 # has joined, and stops both programs. Called by `make demo` and `make demo-headless`. TANDEM_LANG=fr (or en)
 # picks the language of both programs.
@@ -12,7 +12,7 @@ headless=""
 if [ "${1:-}" = "--headless" ]; then headless=${2:?usage: demo.sh --headless OUTDIR}; fi
 
 work=$(mktemp -d)
-pids=()   # the two programs
+pids=()   # the programs
 xvfbs=()  # their X servers, stopped after them
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -45,8 +45,18 @@ if [ -n "$headless" ]; then
   shots=(-screenshot)
 fi
 
+# The rendezvous listens on loopback only (NATS and TURN on ports the system picks) and writes its client URL.
+rv=$work/rendezvous
+"$bin/tandem-rendezvous" -nats 127.0.0.1:0 -ws "" -turn-udp 127.0.0.1:0 -turn-tcp 127.0.0.1:0 -turn-tls "" \
+  -allow-private-peers -url-file "$rv" 2>"$work/rendezvous.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$rv" ] && break; sleep 0.1; done
+[ -s "$rv" ] || { echo "demo: tandem-rendezvous did not start:" >&2; cat "$work/rendezvous.log" >&2; exit 1; }
+echo "demo: tandem-rendezvous is serving $(cat "$rv")"
+
 link=$work/link
-DISPLAY=$expert_display "$bin/tandem-expert" ${TANDEM_LANG:+-lang "$TANDEM_LANG"} -listen 127.0.0.1:0 -advertise 127.0.0.1 -new-session \
+DISPLAY=$expert_display "$bin/tandem-expert" ${TANDEM_LANG:+-lang "$TANDEM_LANG"} -rendezvous "$(cat "$rv")" \
+  -rendezvous-loopback -new-session \
   -name "${TANDEM_EXPERT_NAME:-Alice}" -link-file "$link" \
   ${headless:+-screenshot "$headless/expert.png"} &
 pids+=($!)
@@ -55,12 +65,13 @@ for _ in $(seq 100); do [ -s "$link" ] && break; sleep 0.1; done
 echo "demo: Tandem Expert is hosting $(cat "$link")"
 
 DISPLAY=$customer_display "$bin/tandem-customer" ${TANDEM_LANG:+-lang "$TANDEM_LANG"} -name "${TANDEM_CUSTOMER_NAME:-Bob}" \
+  -rendezvous-loopback \
   ${headless:+-screenshot "$headless/customer.png"} "$(cat "$link")" &
 pids+=($!)
 
 if [ -z "$headless" ]; then
   echo "demo: Tandem Customer is joining. Close both windows (or press Ctrl+C) to stop."
-  wait "${pids[@]}" || true
+  wait "${pids[@]:1}" || true # the two programs; the cleanup stops the rendezvous
   exit 0
 fi
 

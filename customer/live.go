@@ -337,8 +337,12 @@ func (t *toolbar) reconnectingChanged(g *session.Guest, on bool) {
 	t.reconnecting = on
 	if on {
 		t.status.SetText(lang.L("customer.reconnecting_status", map[string]any{"Name": t.techName}))
+		t.route.Hide()
 	} else {
+		r := g.Route()
 		t.status.SetText(lang.L("customer.reconnected", map[string]any{"Name": t.techName}))
+		t.showRoute(r)
+		log.Printf("session: reconnected: %s", r)
 	}
 	t.showLive()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-remote/tandem/i18n"
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/version"
@@ -22,6 +23,8 @@ func main() {
 	var opts options
 	flag.StringVar(&opts.name, "name", os.Getenv("TANDEM_NAME"), "your name as the technician sees it")
 	flag.StringVar(&opts.addr, "addr", "", "the technician's address (host:port) to use with a bare support key")
+	flag.StringVar(&opts.rendezvous, "rendezvous", "", "URL of the rendezvous to meet the technician through with a bare support key (wins over -addr)")
+	flag.BoolVar(&opts.path.Loopback, "rendezvous-loopback", false, "let paths through the rendezvous use loopback addresses (a demo on one machine)")
 	language := flag.String("lang", "", "language: en or fr (default: the system's)")
 	shot := flag.String("screenshot", "", "once joined, save the window to this PNG file (for headless runs)")
 	showVersion := flag.Bool("version", false, "print the version and exit")
@@ -33,6 +36,11 @@ func main() {
 	if *showVersion {
 		fmt.Println("Tandem Customer", version.Program)
 		return
+	}
+	if opts.rendezvous != "" {
+		if err := rendezvous.CheckURL(opts.rendezvous); err != nil {
+			log.Fatalf("-rendezvous: %v", err)
+		}
 	}
 	a := app.NewWithID("org.tandem-remote.customer")
 	if icon := ui.AppIcon(); icon != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log"
 	"sync"
 	"time"
 
@@ -30,6 +31,11 @@ type options struct {
 	name string
 	// addr is the technician's address to use with a bare support key (from a previous join link or -addr).
 	addr string
+	// rendezvous is the URL of the rendezvous to meet the technician through with a bare support key (from a
+	// previous join link or -rendezvous); it wins over addr.
+	rendezvous string
+	// path tunes the search for a path through a rendezvous (demos and tests on one machine allow loopback).
+	path session.PathOptions
 	// onState, if set, is called on the UI goroutine after the window has changed state (the headless demo
 	// takes its screenshot on stateJoined; tests wait on it).
 	onState func(state)
@@ -82,6 +88,7 @@ type toolbar struct {
 	joinBtn   *widget.Button
 	endBtn    *widget.Button
 	status    *widget.Label
+	route     *widget.Label // how the connection to the technician goes, while one runs
 	form      *fyne.Container
 	live            // the session's live controls (live.go)
 	files     files // file transfer (files.go)
@@ -149,6 +156,8 @@ func (t *toolbar) build() {
 	t.endBtn.Hide()
 	t.status = widget.NewLabel("")
 	t.status.Wrapping = fyne.TextWrapWord
+	t.route = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	t.route.Hide()
 	t.buildLive()
 	t.buildFiles()
 
@@ -169,6 +178,7 @@ func (t *toolbar) build() {
 		container.NewHBox(t.joinBtn, layout.NewSpacer(), t.endBtn),
 		t.notices,
 		t.status,
+		t.route,
 	)
 	padded := container.NewPadded(content)
 	t.win.SetContent(padded)
@@ -194,7 +204,7 @@ func (t *toolbar) join() {
 			t.changed(stateJoinFailed)
 			return
 		}
-		t.opts.addr = lk.Addr
+		t.opts.addr, t.opts.rendezvous = lk.Addr, lk.Rendezvous
 	} else {
 		key, err := transport.ParseSupportKey(text)
 		if err != nil {
@@ -202,12 +212,15 @@ func (t *toolbar) join() {
 			t.changed(stateJoinFailed)
 			return
 		}
-		if t.opts.addr == "" {
+		if t.opts.addr == "" && t.opts.rendezvous == "" {
 			t.status.SetText(lang.L("customer.no_address"))
 			t.changed(stateJoinFailed)
 			return
 		}
 		lk = session.Link{Addr: t.opts.addr, Key: key}
+		if t.opts.rendezvous != "" {
+			lk = session.Link{Rendezvous: t.opts.rendezvous, Key: key}
+		}
 	}
 	t.keyEntry.SetText(transport.FormatSupportKey(lk.Key))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -221,7 +234,7 @@ func (t *toolbar) join() {
 		defer close(done)
 		g, err := session.Join(ctx, lk, session.GuestConfig{Name: name, Screen: t.opts.screen,
 			Monitor: t.opts.monitor, Input: t.opts.injector, ConsentTimeout: t.opts.consentTimeout,
-			IdleTimeout: t.opts.idleTimeout, CtrlAltDel: input.PassesCtrlAltDel()})
+			IdleTimeout: t.opts.idleTimeout, CtrlAltDel: input.PassesCtrlAltDel(), Path: t.opts.path})
 		t.opts.do(func() { t.joined(ctx, g, err) })
 	}()
 }
@@ -251,6 +264,8 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 		name = lang.L("app.unnamed")
 	}
 	t.status.SetText(lang.L("customer.connected", map[string]any{"Name": name, "Version": tech.ProgramVersion}))
+	t.showRoute(tech.Route)
+	log.Printf("session: joined %s: %s", name, tech.Route)
 	t.form.Hide()
 	t.about.Hide()
 	t.joinBtn.Hide()
@@ -345,6 +360,12 @@ func (t *toolbar) act(f func()) {
 	t.actions.Go(f)
 }
 
+// showRoute says how the connection to the technician goes, under the status.
+func (t *toolbar) showRoute(r session.Route) {
+	t.route.SetText(ui.RouteText(r))
+	t.route.Show()
+}
+
 func (t *toolbar) ended(g *session.Guest, err error) {
 	if t.guest != g {
 		return
@@ -366,6 +387,7 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 		text += "\n" + removal
 	}
 	t.status.SetText(text)
+	t.route.Hide()
 	t.keyEntry.SetText("")
 	t.setJoining(false)
 	t.endBtn.Hide()

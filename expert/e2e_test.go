@@ -6,12 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// TestDemoEndToEnd builds both real programs and runs the headless demo (.ci/demo.sh --headless): Expert and
-// Customer each open a real window on their own Xvfb, the customer joins with the key over QUIC on loopback,
-// and each program saves its window only once it is in the session.
+// TestDemoEndToEnd builds the three real programs and runs the headless demo (.ci/demo.sh --headless): Expert and
+// Customer each open a real window on their own Xvfb, meet through tandem-rendezvous on loopback, the customer
+// joins with the key over QUIC on the ICE path found, and each program saves its window only once it is in the
+// session.
 func TestDemoEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		if os.Getenv("TANDEM_E2E") == "require" {
@@ -23,7 +25,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Skip("end-to-end run skipped in -short mode")
 	}
 	bin := t.TempDir()
-	for _, prog := range []string{"expert", "customer"} {
+	for _, prog := range []string{"expert", "customer", "rendezvous"} {
 		build := exec.Command("go", "build", "-o", filepath.Join(bin, "tandem-"+prog), "./"+prog)
 		build.Dir = ".."
 		if out, err := build.CombinedOutput(); err != nil {
@@ -37,6 +39,13 @@ func TestDemoEndToEnd(t *testing.T) {
 	out, err := demo.CombinedOutput()
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	// Both programs log how they are connected: through the rendezvous, not a direct link.
+	if n := strings.Count(string(out), "joined Alice: direct, met through 127.0.0.1"); n != 1 {
+		t.Errorf("the customer did not say it met the technician through the rendezvous:\n%s", out)
+	}
+	if n := strings.Count(string(out), "joined: direct, met through 127.0.0.1"); n != 1 {
+		t.Errorf("the technician did not say the customer came through the rendezvous:\n%s", out)
 	}
 	for _, name := range []string{"expert.png", "customer.png"} {
 		img := readPNG(t, filepath.Join(shots, name))

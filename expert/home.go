@@ -39,6 +39,8 @@ type options struct {
 	idleTimeout time.Duration
 	// keyLifetime is how long a support key waits for the customer (the default if 0; tests shorten it).
 	keyLifetime time.Duration
+	// path tunes the search for a path through a rendezvous (demos and tests on one machine allow loopback).
+	path session.PathOptions
 	// store keeps the sessions' history for reports; nil when it could not be opened (storeErr says why).
 	store    *store.Store
 	storeErr error

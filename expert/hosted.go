@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -42,6 +43,7 @@ type hosted struct {
 	copyKey    *widget.Button
 	copyLink   *widget.Button
 	status     *widget.Label
+	route      *widget.Label // how the connection to the customer goes, while one runs
 	showViewer *widget.Button
 	newKey     *widget.Button // after the key was lost, before anyone joined
 	endSession *widget.Button
@@ -73,6 +75,8 @@ func newHosted(h *home, n int) *hosted {
 	})
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
+	s.route = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	s.route.Hide()
 	s.showViewer = widget.NewButtonWithIcon(lang.L("viewer.show"), theme.ComputerIcon(), func() {
 		if s.view != nil {
 			s.view.open()
@@ -96,7 +100,7 @@ func newHosted(h *home, n int) *hosted {
 		container.NewBorder(nil, nil, widget.NewLabel(lang.L("expert.join_link")), nil, s.link),
 		container.NewHBox(layout.NewSpacer(), s.copyKey, s.copyLink, layout.NewSpacer()))
 	buttons := container.NewHBox(s.showViewer, s.newKey, layout.NewSpacer(), s.endSession, s.closeBtn)
-	card := container.NewVBox(s.title, s.key, s.status, buttons)
+	card := container.NewVBox(s.title, s.key, s.status, s.route, buttons)
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 	bg.CornerRadius = theme.InputRadiusSize()
 	s.box = container.NewPadded(container.NewStack(bg, container.NewPadded(card)))
@@ -109,7 +113,8 @@ func (s *hosted) start() error {
 	s.stop()
 	host, err := session.NewHost(session.HostConfig{Listen: h.opts.listen, Advertise: h.opts.advertise,
 		Name: h.prefs.Name, Preferences: protocol.Preferences{UninstallAtEnd: h.prefs.UninstallAtEnd},
-		IdleTimeout: h.opts.idleTimeout, KeyLifetime: h.opts.keyLifetime})
+		IdleTimeout: h.opts.idleTimeout, KeyLifetime: h.opts.keyLifetime,
+		Rendezvous: h.prefs.Rendezvous, Path: h.opts.path})
 	if err != nil {
 		return err
 	}
@@ -125,6 +130,7 @@ func (s *hosted) start() error {
 	s.newKey.Hide()
 	s.endSession.Show()
 	s.status.SetText(lang.L("expert.waiting"))
+	s.route.Hide()
 	s.startCountdown(host)
 	following := make(chan struct{})
 	s.following = following
@@ -218,6 +224,12 @@ func (s *hosted) follow(host *session.Host, rec *recorder) {
 	}
 }
 
+// showRoute says how the connection to the customer goes, under the status.
+func (s *hosted) showRoute(r session.Route) {
+	s.route.SetText(ui.RouteText(r))
+	s.route.Show()
+}
+
 func (s *hosted) apply(e session.Event) {
 	switch e := e.(type) {
 	case session.Joined:
@@ -227,6 +239,8 @@ func (s *hosted) apply(e session.Event) {
 		s.title.SetText(name)
 		s.status.SetText(lang.L("expert.joined", map[string]any{"Name": name,
 			"Version": e.Peer.ProgramVersion, "Addr": e.Peer.Addr}))
+		s.showRoute(e.Peer.Route)
+		log.Printf("session: %s joined: %s", name, e.Peer.Route)
 		s.view = newViewer(s, s.host, e.Peer)
 		s.view.open()
 		s.viewerChanged()
@@ -238,8 +252,12 @@ func (s *hosted) apply(e session.Event) {
 			switch e.(type) {
 			case session.Reconnecting:
 				s.status.SetText(lang.L("viewer.state.reconnecting", s.view.args()))
+				s.route.Hide()
 			case session.Reconnected:
+				r := s.host.Route()
 				s.status.SetText(lang.L("expert.reconnected", s.view.args()))
+				s.showRoute(r)
+				log.Printf("session: reconnected: %s", r)
 			}
 		}
 	case session.AttemptRefused:
@@ -257,6 +275,7 @@ func (s *hosted) apply(e session.Event) {
 		s.stopCountdown()
 		s.key.Hide()
 		s.newKey.Hide()
+		s.route.Hide()
 		s.endSession.Hide()
 		s.closeBtn.Show()
 		if s.view != nil {

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/tandem-remote/tandem/i18n"
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/store"
 	"github.com/tandem-remote/tandem/shared/ui"
@@ -25,6 +26,8 @@ func main() {
 	flag.StringVar(&opts.listen, "listen", "", "UDP address to listen on (default: all interfaces, any port)")
 	flag.StringVar(&opts.advertise, "advertise", "", "host name or address the join link names (default: this machine's LAN address)")
 	flag.StringVar(&opts.name, "name", defaultName(), "your name as the customer sees it")
+	rv := flag.String("rendezvous", "", "URL of the rendezvous customers reach you through, e.g. tls://rv.example.com:4222 (default: the preference; none: direct links on one network)")
+	flag.BoolVar(&opts.path.Loopback, "rendezvous-loopback", false, "let paths through the rendezvous use loopback addresses (a demo on one machine)")
 	language := flag.String("lang", "", "language: en or fr (default: the system's)")
 	newSession := flag.Bool("new-session", false, "start a session at once")
 	linkFile := flag.String("link-file", "", "write each new join link to this file (for the demo)")
@@ -65,6 +68,12 @@ func main() {
 	h := newHome(a, opts)
 	if set["name"] {
 		h.prefs.Name = opts.name
+	}
+	if set["rendezvous"] {
+		if err := rendezvous.CheckURL(*rv); *rv != "" && err != nil {
+			log.Fatalf("-rendezvous: %v", err)
+		}
+		h.prefs.Rendezvous = *rv
 	}
 	if *shot != "" {
 		taken := false

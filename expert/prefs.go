@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -10,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 )
 
 // prefs are the technician's settings, kept in the app's preferences (Fyne stores them in the user's config
@@ -22,6 +26,7 @@ type prefs struct {
 	Language       string // "", "en" or "fr"; applies at the next start
 	AllowControl   bool   // this technician may ask for remote control in their sessions
 	AllowFiles     bool   // this technician may send and receive files in their sessions
+	Rendezvous     string // URL of the rendezvous customers reach this program through; "" for direct links
 }
 
 // Preference keys.
@@ -33,6 +38,7 @@ const (
 	prefLanguage     = "language"
 	prefAllowControl = "allow_control"
 	prefAllowFiles   = "allow_files"
+	prefRendezvous   = "rendezvous"
 )
 
 // loadPrefs reads the settings, with the defaults for what was never set.
@@ -46,6 +52,7 @@ func loadPrefs(p fyne.Preferences, defaultName string) prefs {
 		Language:       p.String(prefLanguage),
 		AllowControl:   p.BoolWithFallback(prefAllowControl, true),
 		AllowFiles:     p.BoolWithFallback(prefAllowFiles, true),
+		Rendezvous:     p.String(prefRendezvous),
 	}
 }
 
@@ -57,6 +64,7 @@ func (pr prefs) save(p fyne.Preferences) {
 	p.SetString(prefLanguage, pr.Language)
 	p.SetBool(prefAllowControl, pr.AllowControl)
 	p.SetBool(prefAllowFiles, pr.AllowFiles)
+	p.SetString(prefRendezvous, pr.Rendezvous)
 }
 
 // prefsWindow is the Preferences window. Use it on the UI goroutine only.
@@ -69,6 +77,7 @@ type prefsWindow struct {
 	language  *widget.Select
 	control   *widget.Check
 	files     *widget.Check
+	rv        *widget.Entry
 	saveBtn   *widget.Button
 }
 
@@ -115,6 +124,20 @@ func (h *home) openPrefs() {
 	pw.control.SetChecked(pr.AllowControl)
 	pw.files = widget.NewCheck(lang.L("prefs.allow_files"), nil)
 	pw.files.SetChecked(pr.AllowFiles)
+	pw.rv = widget.NewEntry()
+	pw.rv.SetPlaceHolder("tls://rendezvous.example.com:4222")
+	pw.rv.SetText(pr.Rendezvous)
+	pw.rv.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return nil // direct links
+		}
+		if err := rendezvous.CheckURL(strings.TrimSpace(s)); err != nil {
+			return errors.New(lang.L("prefs.rendezvous_bad"))
+		}
+		return nil
+	}
+	rvHint := widget.NewLabel(lang.L("prefs.rendezvous_hint"))
+	rvHint.Wrapping = fyne.TextWrapWord
 	pw.saveBtn = widget.NewButton(lang.L("prefs.save"), func() { h.savePrefs(pw) })
 	pw.saveBtn.Importance = widget.HighImportance
 	cancel := widget.NewButton(lang.L("prefs.cancel"), pw.win.Close)
@@ -126,6 +149,7 @@ func (h *home) openPrefs() {
 		widget.NewFormItem("", pw.askWhere),
 		widget.NewFormItem(lang.L("prefs.permissions"), container.NewVBox(pw.control, pw.files)),
 		widget.NewFormItem(lang.L("prefs.language"), pw.language),
+		widget.NewFormItem(lang.L("prefs.rendezvous"), container.NewVBox(pw.rv, rvHint)),
 	)
 	note := widget.NewLabel(lang.L("prefs.note"))
 	note.Wrapping = fyne.TextWrapWord
@@ -142,7 +166,12 @@ func (h *home) openPrefs() {
 // savePrefs keeps what the window says and applies it: the name and the uninstall request from the next session,
 // the permissions at once, the language at the next start.
 func (h *home) savePrefs(pw *prefsWindow) {
+	if err := pw.rv.Validate(); err != nil {
+		dialog.ShowError(err, pw.win)
+		return
+	}
 	pr := h.prefs
+	pr.Rendezvous = strings.TrimSpace(pw.rv.Text)
 	pr.Name = pw.name.Text
 	pr.UninstallAtEnd = pw.uninstall.Checked
 	pr.DownloadDir = pw.dir.Text

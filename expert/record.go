@@ -70,6 +70,9 @@ func (r *recorder) event(host *session.Host, e session.Event) {
 		})
 	}
 	switch e := e.(type) {
+	case session.Reconnected:
+		rt := host.Route()
+		rec(store.EventConnected, 0, 0, store.RouteDetail(rt.Rendezvous, rt.Relayed))
 	case session.ConsentAnswered:
 		switch {
 		case e.Granted:
@@ -163,7 +166,11 @@ func (r *recorder) joined(host *session.Host, e session.Joined) {
 		if err := r.st.Join(ctx, id, store.Participant{ID: technicianID, Name: r.tech, Role: protocol.RoleTechnician}); err != nil {
 			return err
 		}
-		return r.st.Join(ctx, id, store.Participant{ID: customerID, Name: e.Peer.Name, Role: protocol.RoleCustomer})
+		if err := r.st.Join(ctx, id, store.Participant{ID: customerID, Name: e.Peer.Name, Role: protocol.RoleCustomer}); err != nil {
+			return err
+		}
+		return r.st.RecordEvent(ctx, id, store.Event{Kind: store.EventConnected,
+			Detail: store.RouteDetail(e.Peer.Route.Rendezvous, e.Peer.Route.Relayed)})
 	})
 }
 

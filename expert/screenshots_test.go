@@ -17,6 +17,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -69,7 +70,8 @@ func TestScreenshots(t *testing.T) {
 			f.files()
 			f.stopAndEnd()
 			f.afterwards()
-			f.reconnecting() // last: a session of its own, through a relay that can cut the connection
+			f.reconnecting() // a session of its own, through a relay that can cut the connection
+			f.throughRendezvous()
 		})
 	}
 }
@@ -405,4 +407,24 @@ func (f *shotFlow) reconnecting() {
 	})
 	path.Cut(false)
 	h.loop.Until(t, shotTimeout, "Bob's screen again", func() bool { return v.status.Text == named("viewer.state.viewing") })
+}
+
+// throughRendezvous has Bob join a session met through a rendezvous on loopback, relayed by its TURN server, and
+// shoots the session card and the viewer, which say so.
+func (f *shotFlow) throughRendezvous() {
+	t, h := f.t, f.h
+	srv := rendezvoustest.Start(t)
+	h.prefs.Rendezvous = srv.ClientURL()
+	h.opts.path = session.PathOptions{Loopback: true}
+	joinSharingScreen(t, h, capture.NewPattern(customerScreen), func(cfg *session.GuestConfig) {
+		cfg.Path = session.PathOptions{Loopback: true, RelayOnly: true}
+	})
+	s := h.cur()
+	want := lang.L("route.relayed", map[string]any{"Server": "127.0.0.1"})
+	f.take(s.view.win, "19-viewer-relayed", "the viewer to say the session is relayed", func() bool {
+		return s.view.painted && s.view.route.Text == want
+	})
+	f.take(h.win, "20-home-relayed", "the session card to say the session is relayed", func() bool {
+		return s.route.Visible() && s.route.Text == want
+	})
 }

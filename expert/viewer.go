@@ -93,6 +93,7 @@ type viewer struct {
 	rec        *recorder
 	endBtn     *widget.Button
 	status     *widget.Label
+	route      *widget.Label // how the connection goes: direct, or relayed through the rendezvous
 }
 
 func newViewer(s *hosted, host *session.Host, peer session.Peer) *viewer {
@@ -143,6 +144,7 @@ func (v *viewer) open() {
 	v.endBtn.Importance = widget.DangerImportance
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
+	v.route = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 
 	bar := container.NewHBox(v.viewBtn, v.controlBtn, v.cadBtn, v.shareBtn, v.chatBtn, v.filesBtn, layout.NewSpacer(),
 		v.monitorSel, v.fitBtn, v.fullBtn)
@@ -152,7 +154,7 @@ func (v *viewer) open() {
 		container.NewVBox(container.NewPadded(bar), widget.NewSeparator()))
 	bottom := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
 		container.NewVBox(widget.NewSeparator(), container.NewPadded(container.NewBorder(nil, nil, nil,
-			container.NewHBox(v.reportBtn, v.endBtn), v.status))))
+			container.NewHBox(v.route, v.reportBtn, v.endBtn), v.status))))
 	w.SetPadded(false) // the picture runs to the window's edges; the bars have their own padding
 	v.side = container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)), container.NewPadded(v.chat))
 	v.side.Hidden = !v.chatOpen // hidden whole, so that its padding takes no room from the picture
@@ -184,7 +186,7 @@ func (v *viewer) open() {
 // forget drops the window's widgets; the session goes on.
 func (v *viewer) forget() {
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
-	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.cadBtn, v.endBtn, v.status = nil, nil, nil, nil, nil, nil, nil
+	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.cadBtn, v.endBtn, v.status, v.route = nil, nil, nil, nil, nil, nil, nil, nil
 	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn, v.filesBtn, v.side = nil, nil, nil, nil, nil, nil, nil
 }
 
@@ -404,6 +406,11 @@ func (v *viewer) refresh() {
 	}
 	line, over := v.stateText()
 	v.status.SetText(line)
+	if v.reconnecting || v.ended {
+		v.route.SetText("")
+	} else {
+		v.route.SetText(ui.RouteText(v.host.Route()))
+	}
 	v.overText.SetText(over)
 	if over == "" {
 		v.over.Hide()

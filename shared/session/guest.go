@@ -43,12 +43,14 @@ type GuestConfig struct {
 	// CtrlAltDel says that Input's Ctrl+Alt+Del reaches this system (input.PassesCtrlAltDel); the technician
 	// is told, through protocol.CapCtrlAltDel.
 	CtrlAltDel bool
+	// Path tunes the search for a path through a rendezvous (a link that names one).
+	Path PathOptions
 }
 
 // Guest is the customer's side of an attended session.
 type Guest struct {
 	cfg     GuestConfig
-	addr    string
+	way     way                 // to the technician, for the first connection and every return
 	id      *transport.Identity // kept: a reconnection must come from the same certificate
 	welcome *protocol.Welcome   // the first Welcome (session ID, preferences, resume secret)
 	ev      *events
@@ -69,15 +71,26 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, w, err := connect(ctx, lk.Addr, id, []byte(lk.Key), cfg, protocol.SessionID{})
+	var wy way = directWay{addr: lk.Addr}
+	secret := lk.Key
+	if lk.Rendezvous != "" {
+		var nameplate string
+		nameplate, secret = transport.SplitKey(lk.Key)
+		if wy, err = claim(ctx, lk.Rendezvous, nameplate, cfg.Path); err != nil {
+			return nil, err
+		}
+	}
+	l, w, err := connect(ctx, wy, id, []byte(secret), cfg, protocol.SessionID{})
 	if err != nil {
+		wy.close()
 		return nil, err
 	}
-	g := &Guest{cfg: cfg, addr: lk.Addr, id: id, welcome: w, l: l, lifetime: newLifetime()}
+	g := &Guest{cfg: cfg, way: wy, id: id, welcome: w, l: l, lifetime: newLifetime()}
 	g.ev = newEvents(g.ended)
 	g.files = newFilesMemory()
 	if g.chat, err = newRoom(w.You, g.participantName, g.ev); err != nil {
 		_ = l.conn.Close(protocol.Internal, "")
+		wy.close()
 		return nil, err
 	}
 	g.live = newCustomer(g, l, w.You, cfg, nil)
@@ -91,9 +104,9 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 
 // connect dials the host, confirms secret (the support key, or the resume secret when resume names the session
 // to return to) and exchanges Hello and Welcome.
-func connect(ctx context.Context, addr string, id *transport.Identity, secret []byte, cfg GuestConfig,
+func connect(ctx context.Context, wy way, id *transport.Identity, secret []byte, cfg GuestConfig,
 	resume protocol.SessionID) (*link, *protocol.Welcome, error) {
-	c, err := transport.Dial(ctx, addr, transport.DialConfig{Identity: id, Secret: secret, IdleTimeout: cfg.IdleTimeout})
+	c, err := wy.dial(ctx, transport.DialConfig{Identity: id, Secret: secret, IdleTimeout: cfg.IdleTimeout})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,6 +131,7 @@ func connect(ctx context.Context, addr string, id *transport.Identity, secret []
 	if err := l.readHello(local); err != nil {
 		return nil, nil, l.fail(l.cause(err))
 	}
+	l.peer.Route = routeOf(c, wy.rendezvous())
 	m, err := l.dec.Decode()
 	if err != nil {
 		return nil, nil, l.fail(l.cause(err))
@@ -149,6 +163,9 @@ func (g *Guest) Technician() Peer {
 	defer g.mu.Unlock()
 	return g.l.peer
 }
+
+// Route says how the connection of the moment reaches the technician.
+func (g *Guest) Route() Route { return g.Technician().Route }
 
 // Preferences returns the host's settings for this session.
 func (g *Guest) Preferences() protocol.Preferences { return g.welcome.Preferences }
@@ -195,6 +212,7 @@ func (g *Guest) cur() *customer {
 
 func (g *Guest) run() {
 	defer g.wg.Done()
+	defer g.way.close()
 	defer g.ev.close()
 	defer g.chat.Close()
 	life, endLife := context.WithCancel(context.Background()) // cancelled when the session ends here
@@ -208,6 +226,12 @@ func (g *Guest) run() {
 	})
 	defer watching.Wait()
 	defer endLife()
+	defer func() {
+		g.mu.Lock()
+		l := g.l
+		g.mu.Unlock()
+		waitPathClosed(l)
+	}()
 	for {
 		g.mu.Lock()
 		l, c, stop := g.l, g.live, g.stopLive

@@ -41,12 +41,19 @@ type HostConfig struct {
 	// FilesDir is the folder whose free space an incoming offer reports (the technician's usual folder for
 	// received files); empty for none.
 	FilesDir string
+	// Rendezvous, if set, is the URL of the rendezvous through which the customer reaches this program from
+	// anywhere: the key's first digits are a nameplate it assigns, and Listen and Advertise are unused (the
+	// program opens no port of its own). Empty keeps the direct link of one network.
+	Rendezvous string
+	// Path tunes the search for a path through the rendezvous.
+	Path PathOptions
 }
 
 // Host is the technician's side of an attended session: it waits for the customer with a support key.
 type Host struct {
 	cfg   HostConfig
 	key   *transport.SupportKey
+	meet  *meeting // the rendezvous's nameplate and paths; nil for a direct link
 	gate  *hostGate
 	ln    *transport.Listener
 	conns chan *transport.Conn // confirmed connections: the customer joining, later returning
@@ -77,11 +84,32 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if lifetime <= 0 {
 		lifetime = transport.KeyLifetime
 	}
-	key, err := transport.NewSupportKeyGateFor(lifetime)
+	var meet *meeting
+	var key *transport.SupportKey
+	if cfg.Rendezvous != "" {
+		if meet, err = openMeeting(cfg.Rendezvous, cfg.Path); err != nil {
+			return nil, err
+		}
+		key, err = transport.NewNameplateKeyGate(meet.nameplate.Name, lifetime)
+	} else {
+		key, err = transport.NewSupportKeyGateFor(lifetime)
+	}
 	if err != nil {
+		if meet != nil {
+			meet.close()
+		}
 		return nil, err
 	}
-	h := &Host{cfg: cfg, key: key, gate: &hostGate{key: key}, conns: make(chan *transport.Conn),
+	h, err := newHost(cfg, id, key, meet)
+	if err != nil && meet != nil {
+		meet.close()
+	}
+	return h, err
+}
+
+func newHost(cfg HostConfig, id *transport.Identity, key *transport.SupportKey, meet *meeting) (*Host, error) {
+	var err error
+	h := &Host{meet: meet, cfg: cfg, key: key, gate: &hostGate{key: key}, conns: make(chan *transport.Conn),
 		fails: make(chan error, 8), lifetime: newLifetime()}
 	h.ev = newEvents(h.ended)
 	h.files = newFilesMemory()
@@ -90,7 +118,10 @@ func NewHost(cfg HostConfig) (*Host, error) {
 		return nil, err
 	}
 	listen := cfg.Listen
-	if listen == "" {
+	switch {
+	case meet != nil:
+		listen = "" // only the paths that the meeting finds
+	case listen == "":
 		listen = ":0"
 	}
 	h.ln, err = transport.Listen(listen, transport.ListenConfig{Identity: id, Gate: h.gate, IdleTimeout: cfg.IdleTimeout,
@@ -103,12 +134,17 @@ func NewHost(cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	port := h.ln.Addr().(*net.UDPAddr).Port
-	adv := cfg.Advertise
-	if adv == "" {
-		adv = advertisedAddr()
+	if meet != nil {
+		meet.start(h.ln)
+		h.link = Link{Rendezvous: cfg.Rendezvous, Key: key.Key()}
+	} else {
+		port := h.ln.Addr().(*net.UDPAddr).Port
+		adv := cfg.Advertise
+		if adv == "" {
+			adv = advertisedAddr()
+		}
+		h.link = Link{Addr: net.JoinHostPort(adv, strconv.Itoa(port)), Key: key.Key()}
 	}
-	h.link = Link{Addr: net.JoinHostPort(adv, strconv.Itoa(port)), Key: key.Key()}
 	h.wg.Add(1)
 	go h.run()
 	return h, nil
@@ -116,6 +152,15 @@ func NewHost(cfg HostConfig) (*Host, error) {
 
 // Link returns the join link (address and key) to give the customer.
 func (h *Host) Link() Link { return h.link }
+
+// Route says how the connection of the moment reaches the customer (the zero Route before anyone joins).
+func (h *Host) Route() Route {
+	t, err := h.tech()
+	if err != nil {
+		return Route{}
+	}
+	return t.l.peer.Route
+}
 
 // ExpiresAt returns when the key expires if nobody joins.
 func (h *Host) ExpiresAt() time.Time { return h.key.ExpiresAt() }
@@ -131,11 +176,15 @@ func (h *Host) run() {
 	var accepting sync.WaitGroup
 	accepting.Go(func() { h.accept(acceptCtx) })
 	defer func() {
+		if h.meet != nil {
+			h.meet.close() // before the listener: it hands the listener paths
+		}
 		_ = h.ln.Close() // an error closing the socket changes nothing
 		stopAccepting()
 		accepting.Wait()
 	}()
 	l, err := h.waitForCustomer()
+	defer func() { waitPathClosed(l) }() // the last connection's; l changes with every return
 	if err != nil {
 		h.ev.send(Ended{Err: err})
 		return
@@ -152,6 +201,9 @@ func (h *Host) run() {
 		h.live = t
 		h.lifeMu.Unlock()
 		if first {
+			if h.meet != nil {
+				h.meet.release() // the key is spent
+			}
 			h.ev.send(Joined{Peer: l.peer})
 		} else {
 			h.ev.send(Reconnected{})
@@ -457,12 +509,12 @@ func (h *Host) waitForCustomer() (*link, error) {
 		case err := <-h.fails:
 			h.ev.send(AttemptRefused{Err: err})
 			if h.key.State() == transport.KeyRetired {
-				h.ev.send(KeyLost{Err: &protocol.Error{Code: protocol.TooManyAttempts}})
+				h.keyLost(protocol.TooManyAttempts)
 				<-h.ended
 				return nil, nil
 			}
 		case <-expiry.C:
-			h.ev.send(KeyLost{Err: &protocol.Error{Code: protocol.KeyExpired}})
+			h.keyLost(protocol.KeyExpired)
 			<-h.ended
 			return nil, nil
 		case c := <-h.conns:
@@ -473,6 +525,14 @@ func (h *Host) waitForCustomer() (*link, error) {
 			return l, nil
 		}
 	}
+}
+
+// keyLost says that the key can no longer be used, and gives its nameplate back to the rendezvous.
+func (h *Host) keyLost(code protocol.Code) {
+	if h.meet != nil {
+		h.meet.release()
+	}
+	h.ev.send(KeyLost{Err: &protocol.Error{Code: code}})
 }
 
 // welcome runs the host's half of the Hello exchange on the customer's control stream: a first join (a new
@@ -495,6 +555,7 @@ func (h *Host) welcome(c *transport.Conn, resume bool) (*link, error) {
 	if err := l.readHello(local); err != nil {
 		return nil, l.fail(err)
 	}
+	l.peer.Route = routeOf(c, h.cfg.Rendezvous)
 	if l.peer.Role != protocol.RoleCustomer {
 		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "joiner is not a customer"})
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/transport"
 )
 
@@ -15,14 +16,19 @@ const LinkScheme = "tandem"
 // ErrBadLink is returned for text that is neither a join link nor a support key.
 var ErrBadLink = errors.New("not a Tandem join link")
 
-// Link is where to join and with which key.
+// Link is where to join and with which key: either the technician's own address (direct, for one network or a
+// technician with a public address), or the rendezvous through which both programs meet from anywhere.
 type Link struct {
-	Addr string // host:port of the technician's Expert (UDP)
-	Key  string // nine digits
+	Addr       string // host:port of the technician's Expert (UDP); empty with a rendezvous
+	Rendezvous string // URL of the rendezvous (tls://, wss://, nats://…, maybe with #sha256=pin); empty for direct
+	Key        string // nine digits; with a rendezvous, its nameplate then the secret (transport.SplitKey)
 }
 
-// String renders the link as tandem://join?addr=HOST:PORT&key=DIGITS.
+// String renders the link as tandem://join?addr=HOST:PORT&key=DIGITS, or tandem://join?rv=URL&key=DIGITS.
 func (l Link) String() string {
+	if l.Rendezvous != "" {
+		return LinkScheme + "://join?rv=" + url.QueryEscape(l.Rendezvous) + "&key=" + l.Key
+	}
 	// Addresses and keys need no escaping (host:port, [v6]:port, digits), and a person may read the link.
 	return LinkScheme + "://join?addr=" + l.Addr + "&key=" + l.Key
 }
@@ -38,6 +44,12 @@ func ParseLink(s string) (Link, error) {
 	key, err := transport.ParseSupportKey(q.Get("key"))
 	if err != nil {
 		return Link{}, ErrBadLink
+	}
+	if rv := q.Get("rv"); rv != "" {
+		if err := rendezvous.CheckURL(rv); err != nil {
+			return Link{}, ErrBadLink
+		}
+		return Link{Rendezvous: rv, Key: key}, nil
 	}
 	host, port, err := net.SplitHostPort(q.Get("addr"))
 	if err != nil || host == "" || port == "" {

@@ -54,7 +54,7 @@ func (g *Guest) redial(life context.Context) (*link, *protocol.Welcome, error) {
 	ctx, cancel := context.WithTimeout(life, window)
 	defer cancel()
 	for {
-		l, w, err := connect(ctx, g.addr, g.id, g.welcome.ResumeSecret, g.cfg, g.welcome.SessionID)
+		l, w, err := connect(ctx, g.way, g.id, g.welcome.ResumeSecret, g.cfg, g.welcome.SessionID)
 		if err == nil {
 			return l, w, nil
 		}

@@ -111,12 +111,12 @@ func TestOnlyTheCustomerCanReturn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = connect(ctx, s.h.Link().Addr, other, s.g.welcome.ResumeSecret, GuestConfig{Name: "Mallory"}, s.g.welcome.SessionID)
+	_, _, err = connect(ctx, directWay{addr: s.h.Link().Addr}, other, s.g.welcome.ResumeSecret, GuestConfig{Name: "Mallory"}, s.g.welcome.SessionID)
 	if protocol.CodeOf(err) != protocol.NotPermitted {
 		t.Fatalf("another certificate with the resume secret: %v, want not permitted", err)
 	}
 	// The support key no longer opens anything.
-	_, _, err = connect(ctx, s.h.Link().Addr, other, []byte(s.h.Link().Key), GuestConfig{Name: "Mallory"}, protocol.SessionID{})
+	_, _, err = connect(ctx, directWay{addr: s.h.Link().Addr}, other, []byte(s.h.Link().Key), GuestConfig{Name: "Mallory"}, protocol.SessionID{})
 	var pe *protocol.Error
 	if !errors.As(err, &pe) || pe.Code == protocol.NoError {
 		t.Fatalf("the spent support key: %v", err)
@@ -138,7 +138,7 @@ func TestStrangersCannotUseUpTheReturnAttempts(t *testing.T) {
 	}
 	guess := make([]byte, protocol.ResumeSecretSize)
 	for range transport.MaxKeyAttempts + 2 {
-		_, _, err = connect(ctx, s.h.Link().Addr, other, guess, GuestConfig{Name: "Mallory"}, s.g.welcome.SessionID)
+		_, _, err = connect(ctx, directWay{addr: s.h.Link().Addr}, other, guess, GuestConfig{Name: "Mallory"}, s.g.welcome.SessionID)
 		if protocol.CodeOf(err) != protocol.NotPermitted {
 			t.Fatalf("a stranger's guess: %v, want not permitted before any attempt", err)
 		}

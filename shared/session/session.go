@@ -31,6 +31,7 @@ type Peer struct {
 	ProgramVersion string
 	Addr           string
 	Capabilities   []string // from its Hello (protocol.Cap…); unknown ones included
+	Route          Route    // how the connection reaches the peer (direct, relayed)
 }
 
 // Can reports whether the peer announced the capability c.

@@ -2,7 +2,10 @@
 // real QUIC in this process) and prints what the technician gets: frames per second, capture-to-decoded
 // latency, bytes per second and CPU per frame.
 //
-//	go run ./shared/session/livebench [-d 10s] [-json] [-x11 [-animate FILE.frames.zst]] [FILE.frames.zst]
+//	go run ./shared/session/livebench [-d 10s] [-json] [-reach direct|relayed] [-x11 [-animate FILE.frames.zst]] [FILE.frames.zst]
+//
+// With -reach, the two engines meet through a rendezvous engine (NATS, TURN) on loopback in this process and the
+// session runs over the ICE path it finds: direct, or through its TURN relay.
 //
 // The customer shares a recording of ../shared/corpus (looping), or the real display with -x11, on which
 // -animate plays a recording meanwhile (from a child process, whose CPU is not counted) so that something
@@ -47,6 +50,7 @@ func main() {
 	animate := flag.String("animate", "", "with -x11: play this recording on the display meanwhile")
 	paintRec := flag.String("paint", "", "(internal) play this recording on $DISPLAY until stopped")
 	paintFPS := flag.Int("paint-fps", 30, "frames per second of -animate")
+	reach := flag.String("reach", "", "meet through a loopback rendezvous: direct or relayed (default: a direct link)")
 	flag.Parse()
 	if *paintRec != "" {
 		if err := paint(*paintRec, *paintFPS); err != nil {
@@ -80,7 +84,15 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	res, err := run(src, *dur)
+	var way *meeting
+	if *reach != "" {
+		if way, err = startMeeting(*reach); err != nil {
+			fatal(err)
+		}
+		defer way.close()
+		name += ", " + *reach + " through a rendezvous"
+	}
+	res, err := run(src, *dur, way)
 	if err != nil {
 		fatal(err)
 	}
@@ -113,10 +125,15 @@ func (s *timedSource) Capture(m int, dst *codec.Frame) error {
 	return err
 }
 
-func run(src capture.Source, dur time.Duration) (result, error) {
+func run(src capture.Source, dur time.Duration, way *meeting) (result, error) {
 	var res result
 	ts := &timedSource{Source: src}
-	h, err := session.NewHost(session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "bench"})
+	hc := session.HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "bench"}
+	var path session.PathOptions
+	if way != nil {
+		hc.Rendezvous, hc.Path, path = way.url, session.PathOptions{Loopback: true}, way.path
+	}
+	h, err := session.NewHost(hc)
 	if err != nil {
 		return res, err
 	}
@@ -125,7 +142,7 @@ func run(src capture.Source, dur time.Duration) (result, error) {
 	captured := map[uint64]time.Time{}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	g, err := session.Join(ctx, h.Link(), session.GuestConfig{Name: "bench", Screen: ts,
+	g, err := session.Join(ctx, h.Link(), session.GuestConfig{Name: "bench", Screen: ts, Path: path,
 		OnFrameSent: func(seq uint64, at time.Time, _ int) {
 			mu.Lock()
 			captured[seq] = at
@@ -135,6 +152,9 @@ func run(src capture.Source, dur time.Duration) (result, error) {
 		return res, err
 	}
 	defer g.End()
+	if way != nil && g.Route().Relayed != way.path.RelayOnly {
+		return res, fmt.Errorf("the session runs %v, not as asked", g.Route())
+	}
 
 	var lat []time.Duration
 	var bytes int
