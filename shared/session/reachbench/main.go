@@ -40,7 +40,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	for _, p := range []struct {
 		name string
 		opts session.PathOptions
@@ -95,7 +95,7 @@ func joinOnce(url string, opts session.PathOptions, wantRelayed bool) (time.Dura
 				}
 				return d, nil
 			case session.Ended:
-				return 0, fmt.Errorf("session ended: %v", e.Err)
+				return 0, fmt.Errorf("session ended: %w", e.Err)
 			}
 		case <-ctx.Done():
 			return 0, fmt.Errorf("no picture within 30 s")
