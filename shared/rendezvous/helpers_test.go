@@ -2,20 +2,15 @@ package rendezvous
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"log/slog"
-	"math/big"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/tandem-remote/tandem/shared/rendezvous/internal/testcert"
 )
 
 func TestMain(m *testing.M) {
@@ -105,27 +100,7 @@ func dial(t *testing.T, url string) *Client {
 
 // selfSigned returns a TLS configuration with a fresh self-signed certificate for 127.0.0.1, and the
 // certificate's DER.
-func selfSigned(t *testing.T) (*tls.Config, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "tandem-rendezvous test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, der
-}
+func selfSigned(t *testing.T) (*tls.Config, []byte) { return testcert.SelfSigned(t) }
 
 // recv receives one message from mb.
 func recv(t *testing.T, mb *Mailbox) string {

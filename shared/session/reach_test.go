@@ -163,3 +163,21 @@ func TestPathThroughRendezvousComesBackAfterADrop(t *testing.T) {
 	}
 	waitFor(t, h.Events(), func(m ChatReceived) bool { return m.Message.Text == "back" })
 }
+
+// A rendezvous with a self-signed certificate, pinned in its URL, on a network that lets only TLS out: the
+// session is relayed by TURN over TLS, whose certificate is the pinned one.
+func TestJoinThroughPinnedRendezvousOverTURNTLS(t *testing.T) {
+	_, url := rendezvoustest.StartTLS(t)
+	if !strings.HasPrefix(url, "tls://") || !strings.Contains(url, "#sha256=") {
+		t.Fatalf("url %q", url)
+	}
+	h := meetingHost(t, url, 0)
+	g, err := joinThrough(t, h.Link(), PathOptions{Loopback: true, RelayOnly: true}, 0)
+	if err != nil {
+		t.Fatalf("join through a pinned rendezvous over TURN/TLS: %v", err)
+	}
+	waitFor(t, h.Events(), func(Joined) bool { return true })
+	if r := g.Route(); !r.Relayed || !strings.HasSuffix(r.Local, "via tls") {
+		t.Fatalf("route %+v, want relayed over TLS", r)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tandem-remote/tandem/shared/rendezvous"
+	"github.com/tandem-remote/tandem/shared/rendezvous/internal/testcert"
 )
 
 // Config is the configuration of a rendezvous on loopback: NATS and TURN over UDP and TCP on ports the system
@@ -25,4 +26,21 @@ func Start(t testing.TB) *rendezvous.Server {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
+}
+
+// StartTLS runs a rendezvous on loopback with a self-signed certificate, NATS over TLS and TURN over TLS only
+// (no TURN over UDP or TCP: a network that lets only TLS out), until the end of the test. It returns the server
+// and the URL that pins its certificate, as programs reach a rendezvous without a certificate from a public CA.
+func StartTLS(t testing.TB) (*rendezvous.Server, string) {
+	t.Helper()
+	cfg := Config()
+	var der []byte
+	cfg.TLS, der = testcert.SelfSigned(t)
+	cfg.TURNUDPListen, cfg.TURNTCPListen, cfg.TURNTLSListen = "", "", "127.0.0.1:0"
+	srv, err := rendezvous.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv, srv.ClientURL() + "#sha256=" + rendezvous.Fingerprint(der)
 }
