@@ -87,6 +87,22 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
+// claimed connects an expert and a customer to url, has the expert create a nameplate and the customer claim it,
+// and returns both clients, the nameplate and the customer's mailbox.
+func claimed(t *testing.T, url string) (expert, customer *Client, np *Nameplate, cmb *Mailbox) {
+	t.Helper()
+	expert, customer = dial(t, url), dial(t, url)
+	np, err := expert.Create(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmb, _, err = customer.Claim(ctx(t), np.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return expert, customer, np, cmb
+}
+
 // dial connects a client and closes it at the end of the test.
 func dial(t *testing.T, url string) *Client {
 	t.Helper()

@@ -53,15 +53,7 @@ func wantViolation(t *testing.T, errs <-chan error, subject string) {
 func TestIsolation(t *testing.T) {
 	srv := startServer(t, testConfig(t))
 	url := srv.ClientURL()
-	expert, customer := dial(t, url), dial(t, url)
-	np, err := expert.Create(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmb, _, err := customer.Claim(ctx(t), np.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	expert, customer, np, cmb := claimed(t, url)
 	emb := expert.Open((<-np.Claims).Mailbox)
 	victim := expert.Principal()
 

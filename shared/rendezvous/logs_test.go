@@ -30,15 +30,7 @@ func (l *lockedBuffer) String() string {
 // larger one is refused before it is sent.
 func TestMessageSize(t *testing.T) {
 	srv := startServer(t, testConfig(t))
-	expert, customer := dial(t, srv.ClientURL()), dial(t, srv.ClientURL())
-	np, err := expert.Create(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmb, _, err := customer.Claim(ctx(t), np.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	expert, _, np, cmb := claimed(t, srv.ClientURL())
 	if err := cmb.Send(ctx(t), make([]byte, MaxMessageSize+1)); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversized Send = %v, want ErrTooLarge", err)
 	}

@@ -22,15 +22,7 @@ func TestRestart(t *testing.T) {
 	cfg.TURNUDPListen = first.TURNAddrs().UDP.String()
 	cfg.TURNTCPListen = first.TURNAddrs().TCP.String()
 
-	expert, customer := dial(t, url), dial(t, url)
-	np, err := expert.Create(ctx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmb, _, err := customer.Claim(ctx(t), np.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	expert, customer, np, cmb := claimed(t, url)
 	emb := expert.Open((<-np.Claims).Mailbox)
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
