@@ -402,8 +402,15 @@ func (m *Mailbox) Send(ctx context.Context, b []byte) error {
 		return fmt.Errorf("rendezvous: send: %w", ErrClosed)
 	default:
 	}
+	// To the service of the node this client is connected to, which relays one sender's messages in order
+	// over the route to the receiver's node. If that node went away meanwhile (no responders), the client has
+	// moved to another: send there.
 	var r Reply
-	return m.c.request(ctx, reqSubject(m.c.p, opSend, m.id), opSend, b, &r)
+	err := m.c.request(ctx, reqSubject(m.c.p, opSend, m.c.nc.ConnectedServerId(), m.id), opSend, b, &r)
+	if errors.Is(err, ErrUnavailable) {
+		err = m.c.request(ctx, reqSubject(m.c.p, opSend, m.c.nc.ConnectedServerId(), m.id), opSend, b, &r)
+	}
+	return err
 }
 
 // Recv returns the next message, waiting for one until ctx ends or the mailbox or client closes.

@@ -18,7 +18,8 @@ const Version = 1
 //	tandem.v1.req.P.release   request  ReleaseRequest → Reply
 //	tandem.v1.req.P.retire    request  same as release
 //	tandem.v1.req.P.ice       request  (empty) → ICEReply
-//	tandem.v1.req.P.send.M    request  opaque body (≤ MaxMessageSize) → Reply
+//	tandem.v1.req.P.send.N.M  request  opaque body (≤ MaxMessageSize) → Reply; N is the server ID of the node
+//	                          the client is connected to, whose service alone relays it (keeping the order)
 //	tandem.v1.box.P.claimed   event    ClaimedEvent, to the owner of a nameplate
 //	tandem.v1.box.P.M         event    opaque body, relayed from the other member of mailbox M
 //

@@ -43,7 +43,8 @@ type cachedMailbox struct {
 }
 
 const (
-	maxConcurrent   = 64
+	maxConcurrent   = 1024
+	slotWait        = time.Second
 	requestTimeout  = 5 * time.Second
 	createAttempts  = 32
 	casAttempts     = 8
@@ -89,13 +90,16 @@ func (s *service) start(ctx context.Context) error {
 		return context.Canceled
 	}
 	s.plates, s.boxes, s.ctx = plates, boxes, ctx
-	// Control requests (exactly one token after the principal) run concurrently; sends stay on the
-	// subscription's goroutine so that a mailbox's messages keep their order.
+	// Control requests (exactly one token after the principal) go to any node's service and run concurrently.
+	// Sends name the node their client is connected to and are relayed by that node's service alone, on the
+	// subscription's goroutine: one sender's messages leave one node in order, and a route keeps that order.
+	// (nats-server hands a client's message to a queue member anywhere in the cluster at random, so a queue
+	// group would let consecutive sends overtake each other.)
 	ctl, err := s.nc.QueueSubscribe(reqPrefix+"*.*", queueGroup, s.onControl)
 	if err != nil {
 		return fmt.Errorf("subscribing: %w", err)
 	}
-	send, err := s.nc.QueueSubscribe(reqPrefix+"*."+opSend+".*", queueGroup, s.onSend)
+	send, err := s.nc.Subscribe(reqPrefix+"*."+opSend+"."+s.nc.ConnectedServerId()+".*", s.onSend)
 	if err != nil {
 		_ = ctl.Unsubscribe()
 		return fmt.Errorf("subscribing: %w", err)
@@ -171,9 +175,7 @@ func (s *service) onControl(msg *nats.Msg) {
 		return
 	}
 	op := tokens[4]
-	select {
-	case s.sem <- struct{}{}:
-	default:
+	if !s.takeSlot() {
 		s.respond(msg, Reply{Error: codeLimited})
 		s.m.fail(op, codeLimited)
 		return
@@ -211,6 +213,24 @@ func (s *service) onControl(msg *nats.Msg) {
 		}
 		s.respond(msg, reply)
 	}()
+}
+
+// takeSlot takes one of the maxConcurrent slots of control requests, waiting up to slotWait for one: a burst
+// queues for a moment (the subscription holds the requests behind it) instead of being refused at once.
+func (s *service) takeSlot() bool {
+	select {
+	case s.sem <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(slotWait)
+	defer t.Stop()
+	select {
+	case s.sem <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 func (s *service) respond(msg *nats.Msg, v any) {
@@ -397,11 +417,11 @@ func (s *service) iceServers(p string) ([]ICEServer, error) {
 
 // onSend relays a mailbox message to the other member. It runs on the subscription's goroutine, in order.
 func (s *service) onSend(msg *nats.Msg) {
-	p, tokens, ok := s.requester(msg, 6)
+	p, tokens, ok := s.requester(msg, 7)
 	if !ok {
 		return
 	}
-	m := tokens[5]
+	m := tokens[6]
 	if !validMailbox(m) || len(msg.Data) > MaxMessageSize {
 		s.m.fail(opSend, codeBadRequest)
 		s.respond(msg, Reply{Error: codeBadRequest})

@@ -208,38 +208,49 @@ func (m *meeting) start(ln *transport.Listener) {
 	})
 }
 
+// answerRefresh is how long one answer waits for an offer before it asks the rendezvous for fresh relay
+// credentials (they last ten minutes) and waits again.
+const answerRefresh = 5 * time.Minute
+
 // answer finds a path with the customer of one claim, then one more each time that customer comes back
 // (after a drop), until the meeting closes.
 func (m *meeting) answer(mb *rendezvous.Mailbox) {
 	defer mb.Close()
 	seen := &icepath.Generations{}
-	servers := m.nameplate.ICE
 	for m.ctx.Err() == nil {
-		if servers == nil {
-			ctx, cancel := context.WithTimeout(m.ctx, rendezvousTimeout)
-			var err error
-			servers, err = m.rv.ICEServers(ctx)
-			cancel()
-			if err != nil {
-				m.logf("asking the rendezvous for a relay", err)
+		cfg := iceConfig(m.servers(), m.opts)
+		cfg.Seen = seen
+		ctx, cancel := context.WithTimeout(m.ctx, answerRefresh)
+		p, err := icepath.Answer(ctx, cfg, mb)
+		waited := ctx.Err() != nil
+		cancel()
+		if err != nil {
+			if !waited {
+				m.logf("finding a path with a customer", err)
 				if !sleep(m.ctx, redialInterval) {
 					return
 				}
-				continue
 			}
-		}
-		cfg := iceConfig(servers, m.opts)
-		cfg.Seen = seen
-		servers = nil // a fresh credential for the next attempt
-		p, err := icepath.Answer(m.ctx, cfg, mb)
-		if err != nil {
-			m.logf("finding a path with a customer", err)
 			continue
 		}
 		if err := m.ln.ServePath(p, pathContext(m.nameplate.Name, mb.ID(), p)); err != nil {
 			m.logf("serving a path", err)
 		}
 	}
+}
+
+// servers asks the rendezvous for relays with fresh credentials, for one answer: the node that handed out the
+// nameplate may be gone by the time a customer claims it (in a cluster), and credentials expire. When the
+// rendezvous cannot answer, the nameplate's own list is the best there is.
+func (m *meeting) servers() []rendezvous.ICEServer {
+	ctx, cancel := context.WithTimeout(m.ctx, rendezvousTimeout)
+	defer cancel()
+	servers, err := m.rv.ICEServers(ctx)
+	if err != nil {
+		m.logf("asking the rendezvous for a relay", err)
+		return m.nameplate.ICE
+	}
+	return servers
 }
 
 func (m *meeting) logf(what string, err error) {
