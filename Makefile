@@ -60,6 +60,8 @@ bench-transfer: ## a 1 GiB file over a live loopback session: MB/s, and chat and
 bench-reach: ## through a loopback rendezvous: join-to-first-frame p50/p95 direct and relayed, live fps relayed, rendezvous capacity
 	GOMAXPROCS=2 $(GO) run ./shared/session/reachbench -n 20
 	GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s -reach relayed $(CORPUS)/web-scroll.frames.zst
+	$(GO) run ./shared/rendezvous/capacitybench -d 10s
+	$(GO) run ./shared/rendezvous/capacitybench -d 10s -cluster 3 -concurrency 300
 
 lint: deps ## gofmt and golangci-lint (.golangci.yml: vet, staticcheck, errcheck, errorlint, the layer rule)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
