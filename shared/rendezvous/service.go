@@ -45,7 +45,7 @@ type cachedMailbox struct {
 const (
 	maxConcurrent   = 1024
 	slotWait        = time.Second
-	requestTimeout  = 5 * time.Second
+	requestTimeout  = 10 * time.Second // longer than a leader election after a node of a cluster is lost (see kv)
 	createAttempts  = 32
 	casAttempts     = 8
 	memberCacheSize = 10000
@@ -256,7 +256,7 @@ func (s *service) create(ctx context.Context, p string) (any, string) {
 	val, _ := json.Marshal(nameplateEntry{Owner: p, Expires: expires.Unix()})
 	for range createAttempts {
 		name := randomNameplate()
-		_, err := s.plates.Create(ctx, name, val)
+		_, err := kv(ctx, func(c context.Context) (uint64, error) { return s.plates.Create(c, name, val) })
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			continue
 		}
@@ -300,7 +300,8 @@ func (s *service) claim(ctx context.Context, q string, body []byte) (any, string
 	m := randomHex(16)
 	mb := mailboxEntry{A: owner, B: q}
 	val, _ := json.Marshal(mb)
-	if _, err := s.boxes.Create(ctx, "mb."+m, val); err != nil {
+	_, err := kv(ctx, func(c context.Context) (uint64, error) { return s.boxes.Create(c, "mb."+m, val) })
+	if err != nil && !errors.Is(err, jetstream.ErrKeyExists) { // exists: a try that timed out went through (m is random)
 		s.cfg.Log.Error("creating a mailbox", "err", err)
 		return nil, codeInternal
 	}
@@ -323,7 +324,7 @@ func (s *service) claim(ctx context.Context, q string, body []byte) (any, string
 // MaxClaims deletes the nameplate, so later claims see it as unknown.
 func (s *service) countClaim(ctx context.Context, q, name string) (owner, code string) {
 	for range casAttempts {
-		e, err := s.plates.Get(ctx, name)
+		e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.plates.Get(c, name) })
 		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 			return "", codeUnknown
 		}
@@ -344,10 +345,12 @@ func (s *service) countClaim(ctx context.Context, q, name string) (owner, code s
 		}
 		np.Claims++
 		if np.Claims >= s.cfg.MaxClaims {
-			err = s.plates.Delete(ctx, name, jetstream.LastRevision(e.Revision()))
+			_, err = kv(ctx, func(c context.Context) (struct{}, error) {
+				return struct{}{}, s.plates.Delete(c, name, jetstream.LastRevision(e.Revision()))
+			})
 		} else {
 			val, _ := json.Marshal(np)
-			_, err = s.plates.Update(ctx, name, val, e.Revision())
+			_, err = kv(ctx, func(c context.Context) (uint64, error) { return s.plates.Update(c, name, val, e.Revision()) })
 		}
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 			continue // a concurrent claim or release won; read again
@@ -368,7 +371,7 @@ func (s *service) release(ctx context.Context, p string, body []byte) (any, stri
 	if err := json.Unmarshal(body, &req); err != nil || !validNameplate(req.Nameplate) {
 		return nil, codeBadRequest
 	}
-	e, err := s.plates.Get(ctx, req.Nameplate)
+	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.plates.Get(c, req.Nameplate) })
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return nil, codeUnknown
 	}
@@ -379,7 +382,9 @@ func (s *service) release(ctx context.Context, p string, body []byte) (any, stri
 	if err := json.Unmarshal(e.Value(), &np); err != nil || np.Owner != p {
 		return nil, codeUnknown
 	}
-	if err := s.plates.Delete(ctx, req.Nameplate, jetstream.LastRevision(e.Revision())); err != nil {
+	if _, err := kv(ctx, func(c context.Context) (struct{}, error) {
+		return struct{}{}, s.plates.Delete(c, req.Nameplate, jetstream.LastRevision(e.Revision()))
+	}); err != nil {
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 			return nil, codeUnknown // used up by a claim meanwhile
 		}
@@ -471,7 +476,7 @@ func (s *service) lookupMembers(m string) (mailboxEntry, bool) {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
 	defer cancel()
-	e, err := s.boxes.Get(ctx, "mb."+m)
+	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.boxes.Get(c, "mb."+m) })
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyNotFound) && !errors.Is(err, jetstream.ErrKeyDeleted) {
 			s.cfg.Log.Warn("reading a mailbox", "err", err)
@@ -484,4 +489,31 @@ func (s *service) lookupMembers(m string) (mailboxEntry, bool) {
 	}
 	s.cacheMembers(m, mb)
 	return mb, true
+}
+
+// kvTry is how long one call to the KV store may take before it is made again, within the request's time: after
+// a cluster loses a node, calls to the streams that node led go unanswered until a new leader is elected (a few
+// seconds), and a claim should wait that out rather than fail.
+const kvTry = time.Second
+
+// kv makes the KV call f until the store answers (a value, or that there is none, or that a concurrent change won)
+// or ctx ends, giving each try kvTry. A write whose first try went through unseen answers "exists" or "wrong
+// revision" on the next; the callers treat those as they would a concurrent change.
+func kv[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+	for {
+		tctx, cancel := context.WithTimeout(ctx, kvTry)
+		v, err := f(tctx)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) ||
+			errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return v, err
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return v, err
+		case <-t.C:
+		}
+	}
 }
