@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -61,7 +60,7 @@ func pathContext(nameplate, mailbox string, p *icepath.Path) []byte {
 
 // unreachable says why the rendezvous could not be used, as a *protocol.Error a UI translates.
 func unreachable(what string, err error) error {
-	return &protocol.Error{Code: protocol.NoRendezvous, Detail: fmt.Sprintf("%s: %v", what, err), Err: err}
+	return &protocol.Error{Code: protocol.NoRendezvous, Detail: what, Err: err}
 }
 
 // pathCloseWait bounds how long a session's end waits for its last path to close.
@@ -143,7 +142,7 @@ func (m *meetWay) dial(ctx context.Context, dc transport.DialConfig) (*transport
 	}
 	p, err := icepath.Offer(ctx, iceConfig(servers, m.opts), m.mb)
 	if err != nil {
-		return nil, &protocol.Error{Code: protocol.NoPath, Detail: fmt.Sprintf("finding a path to the technician: %v", err), Err: err}
+		return nil, &protocol.Error{Code: protocol.NoPath, Detail: "finding a path to the technician", Err: err}
 	}
 	dc.PathContext = pathContext(m.nameplate, m.mb.ID(), p)
 	return transport.DialPath(ctx, p, p.RemoteAddr(), dc)
