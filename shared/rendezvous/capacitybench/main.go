@@ -256,8 +256,8 @@ func (n *node) close() error {
 		return nil
 	case <-time.After(15 * time.Second):
 		_ = n.cmd.Process.Kill()
-		<-done
-		return fmt.Errorf("server process %d did not stop within 15 s; killed", n.cmd.Process.Pid)
+		err := <-done
+		return fmt.Errorf("server process %d did not stop within 15 s; killed: %w", n.cmd.Process.Pid, err)
 	}
 }
 
@@ -323,7 +323,7 @@ func run(o options) (res result, err error) {
 	if o.loadCPUs != "" {
 		out, err := exec.Command(taskset, "-a", "-p", "-c", o.loadCPUs, strconv.Itoa(os.Getpid())).CombinedOutput()
 		if err != nil {
-			return res, fmt.Errorf("pinning the load generator to CPUs %s: %v: %s", o.loadCPUs, err, out)
+			return res, fmt.Errorf("pinning the load generator to CPUs %s: %w: %s", o.loadCPUs, err, out)
 		}
 		runtime.GOMAXPROCS(cpuCount(o.loadCPUs, ncpu))
 	}
@@ -572,7 +572,7 @@ func startChildren(o options, taskset string) ([]*node, error) {
 		case s := <-ch:
 			f := strings.Fields(s.line)
 			if s.err != nil || len(f) < 4 || f[0] != "url" {
-				return fail(fmt.Errorf("server node %d did not start (%q, %v)", i+1, s.line, s.err))
+				return fail(fmt.Errorf("server node %d did not start (%q): %w", i+1, s.line, s.err))
 			}
 			nodes[i].url = f[1]
 			if f[3] != strconv.Itoa(o.serverProcs) {
