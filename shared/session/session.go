@@ -115,7 +115,7 @@ func (l *link) watch(local <-chan struct{}) error {
 		default:
 		}
 		if err != nil {
-			if cerr := l.conn.Err(); cerr != nil {
+			if cerr := l.connEnd(err); cerr != nil {
 				return cerr
 			}
 			err = transport.Cause(err)
@@ -132,6 +132,26 @@ func (l *link) watch(local <-chan struct{}) error {
 		}
 		// Other control messages belong to later features; a known message is not an error.
 	}
+}
+
+// connEndGrace is how long watch waits, after the control stream failed to read, for the connection's end that
+// usually caused it: a path that dies fails the stream a moment before the connection reports its loss.
+const connEndGrace = time.Second
+
+// connEnd returns why the connection ended, if it has or does within connEndGrace of the read error err; nil
+// when it goes on (err is then the stream's own fault). A malformed message (a *protocol.Error from the decoder)
+// is the peer's fault at once: no wait.
+func (l *link) connEnd(err error) error {
+	var pe *protocol.Error
+	if !errors.As(err, &pe) {
+		t := time.NewTimer(connEndGrace)
+		defer t.Stop()
+		select {
+		case <-l.conn.Done():
+		case <-t.C:
+		}
+	}
+	return l.conn.Err()
 }
 
 // serve runs a joined session until it ends: locally (ended closes; the peer is told and nil is returned) or
