@@ -461,14 +461,17 @@ func clusterArgs(n int) (routes string, listens []string, err error) {
 	return strings.Join(rs, ","), listens, nil
 }
 
+// closeNodes stops the nodes started so far, for a start that failed with err.
+func closeNodes(nodes []*node, err error) ([]*node, error) {
+	for _, n := range nodes {
+		_ = n.close()
+	}
+	return nil, err
+}
+
 func startInProcess(count int) ([]*node, error) {
 	var nodes []*node
-	fail := func(err error) ([]*node, error) {
-		for _, n := range nodes {
-			_ = n.close()
-		}
-		return nil, err
-	}
+	fail := func(err error) ([]*node, error) { return closeNodes(nodes, err) }
 	var routes string
 	var listens []string
 	if count > 1 {
@@ -505,12 +508,7 @@ func startChildren(o options, taskset string) ([]*node, error) {
 		return nil, fmt.Errorf("finding this program to run the server: %w", err)
 	}
 	var nodes []*node
-	fail := func(err error) ([]*node, error) {
-		for _, n := range nodes {
-			_ = n.close()
-		}
-		return nil, err
-	}
+	fail := func(err error) ([]*node, error) { return closeNodes(nodes, err) }
 	var routes string
 	var listens []string
 	if o.cluster > 1 {
