@@ -196,17 +196,20 @@ func (h *Host) run() {
 	for first := true; ; first = false {
 		ctx, cancel := context.WithCancel(context.Background())
 		t := newTechnician(h, l)
-		t.start(ctx)
-		h.lifeMu.Lock()
-		h.live = t
-		h.lifeMu.Unlock()
-		if first {
-			if h.meet != nil {
-				h.meet.release() // the key is spent
+		t.start(ctx, func() {
+			h.lifeMu.Lock()
+			h.live = t
+			h.lifeMu.Unlock()
+			if first {
+				h.ev.send(Joined{Peer: l.peer})
+			} else {
+				h.ev.send(Reconnected{})
 			}
-			h.ev.send(Joined{Peer: l.peer})
-		} else {
-			h.ev.send(Reconnected{})
+		})
+		if first && h.meet != nil {
+			h.meet.release() // the key is spent
+		}
+		if !first {
 			t.workers.Go(func() { h.files.resume(t.files) })
 		}
 		next, err := h.serve(l)

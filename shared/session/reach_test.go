@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -79,6 +80,42 @@ func TestJoinThroughRendezvous(t *testing.T) {
 			waitFor(t, g.Events(), func(e Ended) bool { return e.Err == nil })
 			waitFor(t, h.Events(), func(e Ended) bool { return protocol.CodeOf(e.Err) == protocol.SessionEnded })
 		})
+	}
+}
+
+// A customer who shares the screen as soon as they join: the technician's program hears of the join before
+// anything of the connection (the viewer it opens on Joined must not miss that the screen flows). Giving the
+// nameplate back takes a round trip to the rendezvous, which is when the screen used to overtake the join.
+func TestJoinedComesBeforeTheSharedScreen(t *testing.T) {
+	srv := rendezvoustest.Start(t)
+	for range 5 {
+		h := meetingHost(t, srv.ClientURL(), 0)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		g, err := Join(ctx, h.Link(), GuestConfig{Name: "Bob", Path: PathOptions{Loopback: true},
+			Screen: capture.NewPattern()})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := make(chan struct{}) // the customer's engine waits for its events to be read
+		go func() {
+			defer close(read)
+			for range g.Events() {
+			}
+		}()
+		var first Event
+		select {
+		case first = <-h.Events():
+		case <-time.After(20 * time.Second):
+			t.Fatal("no event")
+		}
+		if _, ok := first.(Joined); !ok {
+			t.Fatalf("the technician's first event is %T, want Joined", first)
+		}
+		waitFor(t, h.Events(), func(e SharingChanged) bool { return e.On })
+		g.End()
+		<-read
+		h.End()
 	}
 }
 

@@ -54,15 +54,21 @@ func newTechnician(h *Host, l *link) *technician {
 	return t
 }
 
-// start opens the consent stream and serves the customer's streams; it returns once the consent stream is
-// open (or the session is over).
-func (t *technician) start(ctx context.Context) {
+// start opens the consent stream, calls announce, and then serves the customer's streams; it returns once
+// they are served (or the session is over). announce runs before anything the customer sends is read, so
+// that what it says (joined, reconnected) comes before any news from this connection: a screen shared at
+// once must not be seen before its sharer has joined.
+func (t *technician) start(ctx context.Context, announce func()) {
 	t.ctx = ctx
 	st, err := t.l.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Consent})
 	if err == nil {
 		t.mu.Lock()
 		t.consent = &sender{enc: protocol.NewEncoder(st, protocol.Consent)}
 		t.mu.Unlock()
+	}
+	t.files = newFiles(t.l, t.h.ev, t.h.files, t.h.cfg.FilesDir)
+	announce()
+	if err == nil {
 		t.workers.Go(func() { t.readConsent(st) })
 	}
 	if st, err := t.l.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Chat}); err == nil {
@@ -70,7 +76,6 @@ func (t *technician) start(ctx context.Context) {
 			transport.Refuse(st, protocol.SessionEnded)
 		}
 	}
-	t.files = newFiles(t.l, t.h.ev, t.h.files, t.h.cfg.FilesDir)
 	t.workers.Go(func() { t.acceptStreams(ctx) })
 	t.workers.Go(func() { readDatagrams(ctx, t.l.conn, t.view) })
 }
