@@ -70,6 +70,11 @@ const (
 	prflxAcceptanceMinWait = 200 * time.Millisecond
 )
 
+// prflxSettle is how long a connected attempt whose remote candidate is peer-reflexive waits for the peer's
+// signalled copy of it (its check came before its candidate through the mailbox), to say what the path is:
+// a relay seen from the other side is peer-reflexive too, and must not be reported as a direct path.
+const prflxSettle = time.Second
+
 // MaxRemoteCandidates is how many candidates of the peer one attempt accepts; the rest are skipped.
 const MaxRemoteCandidates = 64
 
@@ -288,6 +293,65 @@ type attempt struct {
 	outMu     sync.Mutex
 	out       [][]byte      // messages waiting for sendLoop
 	outSignal chan struct{} // cap 1: out has grown
+
+	remoteMu   sync.Mutex
+	remote     []ice.Candidate // the peer's signalled candidates, as accepted
+	remoteEnd  bool            // the peer said it gathered all its candidates
+	remoteNews chan struct{}   // cap 1: remote or remoteEnd changed
+}
+
+// heard records a signalled remote candidate (c) or the end of them (c nil).
+func (a *attempt) heard(c ice.Candidate) {
+	a.remoteMu.Lock()
+	if c == nil {
+		a.remoteEnd = true
+	} else {
+		a.remote = append(a.remote, c)
+	}
+	a.remoteMu.Unlock()
+	select {
+	case a.remoteNews <- struct{}{}:
+	default:
+	}
+}
+
+// signalled returns the peer's signalled candidate at the transport address of c, if it has come; done
+// reports that no more will come.
+func (a *attempt) signalled(c ice.Candidate) (match ice.Candidate, done bool) {
+	a.remoteMu.Lock()
+	defer a.remoteMu.Unlock()
+	for _, r := range a.remote {
+		if r.NetworkType() == c.NetworkType() && r.Address() == c.Address() && r.Port() == c.Port() {
+			return r, true
+		}
+	}
+	return nil, a.remoteEnd
+}
+
+// settleRemote returns what the selected pair's remote candidate is: remote itself, unless it is
+// peer-reflexive and the peer's signalled copy of it arrives within prflxSettle (or has already).
+func (a *attempt) settleRemote(ctx context.Context, remote ice.Candidate) ice.Candidate {
+	if remote.Type() != ice.CandidateTypePeerReflexive {
+		return remote
+	}
+	timer := time.NewTimer(prflxSettle)
+	defer timer.Stop()
+	for {
+		match, done := a.signalled(remote)
+		switch {
+		case match != nil:
+			return match
+		case done:
+			return remote
+		}
+		select {
+		case <-a.remoteNews:
+		case <-timer.C:
+			return remote
+		case <-ctx.Done():
+			return remote
+		}
+	}
 }
 
 func logger(l *slog.Logger) *slog.Logger {
@@ -314,7 +378,7 @@ func newAttempt(cfg Config, r role, gen uint64) (*attempt, error) {
 	}
 	a := &attempt{
 		cfg: cfg, log: log, role: r, gen: gen, agent: agent, ufrag: ufrag, pwd: pwd,
-		outSignal: make(chan struct{}, 1),
+		outSignal: make(chan struct{}, 1), remoteNews: make(chan struct{}, 1),
 	}
 	a.path = &Path{agent: agent, gen: gen, offerer: r == offerer, localUfrag: ufrag, done: make(chan struct{})}
 	return a, nil
@@ -400,13 +464,17 @@ func (a *attempt) enqueue(m message) {
 	}
 }
 
-// sendLoop sends the queued messages in order until ctx ends.
-func (a *attempt) sendLoop(ctx context.Context, sig Signaller, fail context.CancelCauseFunc) {
+// sendLoop sends the queued messages in order until ctx ends, or, once flush is closed, until what is
+// queued then has been sent: the candidates that the peer has not had yet tell it what the path is.
+func (a *attempt) sendLoop(ctx context.Context, sig Signaller, fail context.CancelCauseFunc, flush <-chan struct{}) {
 	for {
+		last := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-a.outSignal:
+		case <-flush:
+			last = true
 		}
 		a.outMu.Lock()
 		batch := a.out
@@ -419,6 +487,9 @@ func (a *attempt) sendLoop(ctx context.Context, sig Signaller, fail context.Canc
 				}
 				return
 			}
+		}
+		if last {
+			return
 		}
 	}
 }
@@ -476,7 +547,9 @@ func (a *attempt) recvLoop(ctx context.Context, sig Signaller, fail context.Canc
 				continue
 			}
 			accepted++
+			a.heard(c)
 		case m.T == typeEnd:
+			a.heard(nil)
 			a.log.Debug("ice path: peer gathered all candidates", "role", a.role.String(), "gen", a.gen,
 				"accepted", accepted, "skipped", skipped)
 		default:
@@ -526,7 +599,11 @@ func (a *attempt) run(parent context.Context, sig Signaller, offer message) (*Pa
 	var wg sync.WaitGroup
 	answers := make(chan message, 1)
 	var newer message
-	wg.Go(func() { a.sendLoop(ctx, sig, cancel) })
+	flush, sent := make(chan struct{}), make(chan struct{})
+	wg.Go(func() {
+		defer close(sent)
+		a.sendLoop(ctx, sig, cancel, flush)
+	})
 	wg.Go(func() { a.recvLoop(ctx, sig, cancel, answers, &newer) })
 	fail := func(err error) (*Path, message, error) {
 		cancel(errAttemptOver)
@@ -565,14 +642,29 @@ func (a *attempt) run(parent context.Context, sig Signaller, offer message) (*Pa
 		return failCause(fmt.Errorf("connect: %w", err))
 	}
 
-	cancel(errAttemptOver)
-	wg.Wait()
 	pair, err := a.agent.GetSelectedCandidatePair()
 	if err != nil || pair == nil || p.isDone() {
 		return fail(ErrPathLost)
 	}
+	// Connected: what is queued still goes (the peer may know this side's candidate only from its checks),
+	// and the peer's candidates are still read, for a little while.
+	close(flush)
+	remote := a.settleRemote(ctx, pair.Remote)
+	select {
+	case <-sent:
+	case <-time.After(prflxSettle):
+	case <-ctx.Done():
+	}
+	cancel(errAttemptOver)
+	wg.Wait()
+	if errors.Is(context.Cause(ctx), errSuperseded) {
+		return fail(errSuperseded) // the peer gave this attempt up while it settled
+	}
+	if p.isDone() {
+		return fail(ErrPathLost)
+	}
 	p.conn = conn
-	p.setPair(pair.Local, pair.Remote)
+	p.setPair(pair.Local, remote)
 	return p, message{}, nil
 }
 

@@ -87,6 +87,45 @@ func TestLoopbackRelayed(t *testing.T) {
 	}
 }
 
+// lateCandidates delays the candidates it sends, as a slow mailbox would: the peer's checks overtake them.
+type lateCandidates struct {
+	Signaller
+	delay time.Duration
+}
+
+func (s lateCandidates) Send(ctx context.Context, msg []byte) error {
+	if m, err := decodeMessage(msg); err == nil && m.T == typeCand {
+		select {
+		case <-time.After(s.delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.Signaller.Send(ctx, msg)
+}
+
+// The offerer's relay checks the answerer's host candidate before its own candidate has come through the
+// mailbox: the answerer first knows it only as peer-reflexive, and still says the path is relayed once the
+// candidate comes.
+func TestRelayKnownFirstFromItsCheck(t *testing.T) {
+	srv := startTURN(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	offCfg := loopbackConfig(t)
+	offCfg.Servers = []Server{credentials(t, "turn:"+srv.udp+"?transport=udp")}
+	offCfg.RelayOnly = true
+	sigOff, sigAns := signallerPair()
+	off, ans := connect(t, ctx, offCfg, loopbackConfig(t), lateCandidates{sigOff, 300 * time.Millisecond}, sigAns)
+	if ans.Kind() != Relayed || candidateType(ans.RemoteCandidate()) != "relay" {
+		t.Fatalf("the answerer sees %v (%q ↔ %q), want relayed to the offerer's relay", ans.Kind(),
+			ans.LocalCandidate(), ans.RemoteCandidate())
+	}
+	if off.Kind() != Relayed {
+		t.Fatalf("the offerer sees %v", off.Kind())
+	}
+	exchange(t, off, ans)
+}
+
 // srvRelayHost returns the host:port part of the path's local candidate description.
 func srvRelayHost(p *Path) string {
 	f := strings.Fields(p.LocalCandidate())
