@@ -49,7 +49,7 @@ type flags struct {
 	store, name                        string
 	metrics                            string
 	allowPrivatePeers, insecure        bool
-	nameplateTTL, mailboxTTL           time.Duration
+	nameplateTTL                       time.Duration
 	maxClaims, createsPerMin, claimsPM int
 	maxAlloc, maxAllocPerUser          int
 	relayPorts                         string
@@ -78,14 +78,13 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.clusterListen, "cluster-listen", ":6222", "route listener host:port for the other nodes, with -cluster")
 	fs.StringVar(&f.routes, "routes", "", "comma-separated route URLs of all nodes, e.g. nats-route://10.0.0.1:6222,nats-route://10.0.0.2:6222")
 	fs.StringVar(&f.clusterSecretFile, "cluster-secret-file", "", "file holding the password routes authenticate with (the same on every node)")
-	fs.IntVar(&f.replicas, "replicas", 0, "JetStream replicas of the nameplate and mailbox buckets (default: 3 in a cluster, else 1)")
+	fs.IntVar(&f.replicas, "replicas", 0, "JetStream replicas of the nameplate bucket (default: 3 in a cluster, else 1)")
 	fs.StringVar(&f.store, "store", "", "JetStream storage directory (default: a temporary directory removed at exit)")
 	fs.StringVar(&f.name, "name", "", "server name, unique in a cluster (default: random)")
 	fs.StringVar(&f.metrics, "metrics", "", "host:port serving Prometheus metrics on /metrics; empty: none")
 	fs.BoolVar(&f.allowPrivatePeers, "allow-private-peers", false, "FOR TESTS ONLY: let TURN relay toward private, loopback and link-local addresses")
 	fs.BoolVar(&f.insecure, "insecure", false, "allow client listeners without TLS on addresses other than loopback (tokens in clear text)")
 	fs.DurationVar(&f.nameplateTTL, "nameplate-ttl", 10*time.Minute, "lifetime of an unclaimed nameplate")
-	fs.DurationVar(&f.mailboxTTL, "mailbox-ttl", 24*time.Hour, "lifetime of a mailbox")
 	fs.IntVar(&f.maxClaims, "max-claims", 5, "claims of one nameplate before it is deleted")
 	fs.IntVar(&f.createsPerMin, "creates-per-minute", 30, "nameplate creations per source IP per minute")
 	fs.IntVar(&f.claimsPM, "claims-per-minute", 30, "claims per source IP per minute")
@@ -112,7 +111,7 @@ func (f *flags) config(log *slog.Logger) (rendezvous.Config, []byte, error) {
 		PublicHost: f.host, Realm: f.realm, CredentialLifetime: f.credLifetime,
 		ClusterName: f.cluster, Replicas: f.replicas, StoreDir: f.store, ServerName: f.name,
 		MetricsListen: f.metrics, AllowPrivatePeers: f.allowPrivatePeers,
-		NameplateTTL: f.nameplateTTL, MailboxTTL: f.mailboxTTL, MaxClaims: f.maxClaims,
+		NameplateTTL: f.nameplateTTL, MaxClaims: f.maxClaims,
 		CreatesPerMinute: f.createsPerMin, ClaimsPerMinute: f.claimsPM,
 		MaxAllocations: f.maxAlloc, MaxAllocationsPerUser: f.maxAllocPerUser,
 		Log: log,

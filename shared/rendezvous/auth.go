@@ -54,16 +54,19 @@ func (a *authenticator) Check(c server.ClientAuthentication) bool {
 	}
 }
 
-// clientPermissions lets principal p publish requests under its own name and subscribe to its own inbox and
-// mailboxes, nothing else: no JetStream API, no system subjects, no other principal's subjects. A client never
-// answers requests, so it needs no response permission; the service's replies reach it through its inbox.
+// clientPermissions lets principal p publish requests and mailbox messages under its own name, subscribe to its
+// own inbox, its own events and the mailbox messages addressed to it, and answer the events it receives (the
+// service's claim events, which it acknowledges), nothing else: no JetStream API, no system subjects, no other
+// principal's subjects.
 func clientPermissions(p string) *server.Permissions {
 	return &server.Permissions{
-		Publish: &server.SubjectPermission{Allow: []string{reqPrefix + p + ".>"}},
+		Publish: &server.SubjectPermission{Allow: []string{reqPrefix + p + ".>", mbPrefix + p + ".*.*"}},
 		Subscribe: &server.SubjectPermission{Allow: []string{
 			inboxPrefix + p + ".>",
 			boxPrefix + p + ".>",
+			mbPrefix + "*." + p + ".*",
 		}},
+		Response: &server.ResponsePermission{MaxMsgs: 1, Expires: claimAckWait},
 	}
 }
 

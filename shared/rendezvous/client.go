@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +34,6 @@ type Client struct {
 	nc   *nats.Conn
 	p    string
 	log  *slog.Logger
-	sub  *nats.Subscription
 	done chan struct{}
 
 	mu        sync.Mutex
@@ -52,6 +51,8 @@ type Claim struct {
 	Nameplate string
 	// Mailbox is the ID of the mailbox shared with the claimer.
 	Mailbox string
+	// Peer is the claimer's principal: the mailbox keeps only its messages, and sends go to it.
+	Peer string
 }
 
 // Nameplate is a nameplate this client created.
@@ -159,9 +160,16 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (*Client, error)
 		return nil, fmt.Errorf("rendezvous: connecting to %s: %w", ep.URL, err)
 	}
 	c.nc = nc
-	c.sub, err = nc.Subscribe(boxSubject(c.p, ">"), c.dispatch)
+	// Events from the service, and the mailbox messages addressed to this principal (from anyone: dispatch
+	// keeps those of a mailbox's other member only).
+	for _, subject := range []string{boxSubject(c.p, ">"), mbSubject("*", c.p, "*")} {
+		var sub *nats.Subscription
+		if sub, err = nc.Subscribe(subject, c.dispatch); err != nil {
+			break
+		}
+		_ = sub.SetPendingLimits(-1, 256<<20)
+	}
 	if err == nil {
-		_ = c.sub.SetPendingLimits(-1, 256<<20)
 		err = nc.FlushTimeout(timeout)
 	}
 	if err != nil {
@@ -174,40 +182,61 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (*Client, error)
 // Principal returns this client's principal (32 hex digits), which the rendezvous knows it by.
 func (c *Client) Principal() string { return c.p }
 
-// dispatch runs on the subscription's goroutine for every message to tandem.v1.box.P.>, in order.
+// dispatch runs on a subscription's goroutine for every claim event (tandem.v1.box.P.claimed) and every mailbox
+// message addressed to this principal (tandem.v1.mb.S.P.M), in the order each subscription receives them.
 func (c *Client) dispatch(msg *nats.Msg) {
-	tail := msg.Subject[strings.LastIndexByte(msg.Subject, '.')+1:]
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
-	if tail == claimedToken {
-		var ev ClaimedEvent
-		if err := json.Unmarshal(msg.Data, &ev); err != nil || !validMailbox(ev.Mailbox) {
-			c.log.Warn("malformed claim event from the rendezvous")
-			return
-		}
-		ch, ok := c.claims[ev.Nameplate]
-		if !ok {
-			c.log.Info("claim of a released nameplate ignored", "nameplate", ev.Nameplate)
-			return
-		}
-		c.mailboxLocked(ev.Mailbox) // the claimer may speak before the owner opens the mailbox
-		select {
-		case ch <- Claim(ev):
-		default:
-			c.log.Warn("claim dropped: nobody reads Nameplate.Claims", "nameplate", ev.Nameplate)
-		}
+	if msg.Subject == boxSubject(c.p, claimedToken) {
+		c.claimedLocked(msg)
 		return
 	}
-	if !validMailbox(tail) {
+	from, to, m, ok := parseMB(msg.Subject)
+	if !ok || to != c.p {
 		return
 	}
-	if _, gone := c.dropped[tail]; gone {
+	if _, gone := c.dropped[m]; gone {
 		return
 	}
-	c.mailboxLocked(tail).push(msg.Data)
+	c.mailboxLocked(m).push(from, msg.Data)
+}
+
+// claimedLocked takes a claim event: it makes the mailbox ready for the claimer's messages, hands the claim on,
+// and answers the service, which only then tells the claimer the mailbox. A claim that nobody waits for (the
+// nameplate was released, or Claims is not read) is refused, and the claimer hears that the key is unknown.
+func (c *Client) claimedLocked(msg *nats.Msg) {
+	var ev ClaimedEvent
+	if err := json.Unmarshal(msg.Data, &ev); err != nil || !validMailbox(ev.Mailbox) || !validPrincipal(ev.Claimer) {
+		c.log.Warn("malformed claim event from the rendezvous")
+		c.answerClaim(msg, codeBadRequest)
+		return
+	}
+	ch, ok := c.claims[ev.Nameplate]
+	if !ok {
+		c.log.Info("claim of a released nameplate refused", "nameplate", ev.Nameplate)
+		c.answerClaim(msg, codeUnknown)
+		return
+	}
+	select {
+	case ch <- Claim{Nameplate: ev.Nameplate, Mailbox: ev.Mailbox, Peer: ev.Claimer}:
+	default:
+		c.log.Warn("claim refused: nobody reads Nameplate.Claims", "nameplate", ev.Nameplate)
+		c.answerClaim(msg, codeUnknown)
+		return
+	}
+	delete(c.dropped, ev.Mailbox)
+	c.mailboxLocked(ev.Mailbox).setPeer(ev.Claimer)
+	c.answerClaim(msg, "")
+}
+
+func (c *Client) answerClaim(msg *nats.Msg, code string) {
+	b, _ := json.Marshal(Reply{Error: code})
+	if err := msg.Respond(b); err != nil {
+		c.log.Warn("answering a claim event", "err", err)
+	}
 }
 
 // mailboxLocked returns the mailbox with this ID, open or pending, creating a pending one if needed.
@@ -229,22 +258,23 @@ func (c *Client) mailboxLocked(id string) *Mailbox {
 	return mb
 }
 
-// Open returns the mailbox with this ID (from a Claim), with any message that already arrived. Opening an open
-// mailbox returns the same Mailbox.
-func (c *Client) Open(id string) *Mailbox {
+// Open returns the mailbox of a claim (from Nameplate.Claims), with any message of the claimer that already
+// arrived. Opening an open mailbox returns the same Mailbox.
+func (c *Client) Open(cl Claim) *Mailbox {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.dropped, id)
-	mb := c.mailboxLocked(id)
-	if _, ok := c.pending[id]; ok {
-		delete(c.pending, id)
+	delete(c.dropped, cl.Mailbox)
+	mb := c.mailboxLocked(cl.Mailbox)
+	mb.setPeer(cl.Peer)
+	if _, ok := c.pending[cl.Mailbox]; ok {
+		delete(c.pending, cl.Mailbox)
 		for i, p := range c.pendOrder {
-			if p == id {
+			if p == cl.Mailbox {
 				c.pendOrder = append(c.pendOrder[:i], c.pendOrder[i+1:]...)
 				break
 			}
 		}
-		c.open[id] = mb
+		c.open[cl.Mailbox] = mb
 	}
 	return mb
 }
@@ -269,7 +299,7 @@ func (c *Client) request(ctx context.Context, subject, op string, body []byte, o
 	if err := json.Unmarshal(msg.Data, out); err != nil {
 		return fmt.Errorf("rendezvous: %s: malformed reply: %w", op, err)
 	}
-	if err := codeError(out.errorCode(), op); err != nil {
+	if err := codeError(out.errorCode()); err != nil {
 		return fmt.Errorf("rendezvous: %s: %w", op, err)
 	}
 	return nil
@@ -313,10 +343,10 @@ func (c *Client) Claim(ctx context.Context, nameplate string) (*Mailbox, []ICESe
 	if err := c.request(ctx, reqSubject(c.p, opClaim), opClaim, body, &r); err != nil {
 		return nil, nil, err
 	}
-	if !validMailbox(r.Mailbox) {
-		return nil, nil, errors.New("rendezvous: claim: malformed mailbox ID in the reply")
+	if !validMailbox(r.Mailbox) || !validPrincipal(r.Owner) {
+		return nil, nil, errors.New("rendezvous: claim: malformed mailbox or owner in the reply")
 	}
-	return c.Open(r.Mailbox), r.ICE, nil
+	return c.Open(Claim{Nameplate: nameplate, Mailbox: r.Mailbox, Peer: r.Owner}), r.ICE, nil
 }
 
 // Release deletes this client's nameplate (after a successful join, or when giving up) and closes its Claims.
@@ -366,51 +396,75 @@ type Mailbox struct {
 	done   chan struct{}
 
 	mu       sync.Mutex
-	queue    [][]byte
+	peer     string // the other member; "" until known (messages are kept meanwhile, with their sender)
+	queue    []queued
 	overflow bool
 	closed   bool
+}
+
+type queued struct {
+	from string
+	b    []byte
 }
 
 // ID returns the mailbox ID (32 hex digits).
 func (m *Mailbox) ID() string { return m.id }
 
-func (m *Mailbox) push(b []byte) {
+// setPeer names the other member, once: the messages of anyone else, kept until now, are dropped.
+func (m *Mailbox) setPeer(p string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
+	if m.peer != "" || !validPrincipal(p) {
+		return
+	}
+	m.peer = p
+	m.queue = slices.DeleteFunc(m.queue, func(q queued) bool { return q.from != p })
+}
+
+func (m *Mailbox) push(from string, b []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed || (m.peer != "" && from != m.peer) {
 		return
 	}
 	if len(m.queue) >= maxQueued {
 		m.overflow = true
 		return
 	}
-	m.queue = append(m.queue, b)
+	m.queue = append(m.queue, queued{from: from, b: b})
 	select {
 	case m.notify <- struct{}{}:
 	default:
 	}
 }
 
-// Send sends one message (at most MaxMessageSize bytes) to the other member and waits for the rendezvous to
-// accept it. ErrUnknownMailbox means the mailbox is gone or this client is not a member.
+// Send sends one message (at most MaxMessageSize bytes) to the other member. Like every mailbox message it goes
+// straight to the other member's connection, in order, and is not stored: it is lost if the other member is
+// not connected. ErrUnknownMailbox means the mailbox was not opened from a claim.
 func (m *Mailbox) Send(ctx context.Context, b []byte) error {
 	if len(b) > MaxMessageSize {
 		return fmt.Errorf("rendezvous: send: %d bytes: %w", len(b), ErrTooLarge)
 	}
-	select {
-	case <-m.done:
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rendezvous: send: %w", err)
+	}
+	m.mu.Lock()
+	peer, closed := m.peer, m.closed
+	m.mu.Unlock()
+	switch {
+	case closed:
 		return fmt.Errorf("rendezvous: send: %w", ErrClosed)
-	default:
+	case peer == "":
+		return fmt.Errorf("rendezvous: send: %w", ErrUnknownMailbox)
 	}
-	// To the service of the node this client is connected to, which relays one sender's messages in order
-	// over the route to the receiver's node. If that node went away meanwhile (no responders), the client has
-	// moved to another: send there.
-	var r Reply
-	err := m.c.request(ctx, reqSubject(m.c.p, opSend, m.c.nc.ConnectedServerId(), m.id), opSend, b, &r)
-	if errors.Is(err, ErrUnavailable) {
-		err = m.c.request(ctx, reqSubject(m.c.p, opSend, m.c.nc.ConnectedServerId(), m.id), opSend, b, &r)
+	err := m.c.nc.Publish(mbSubject(m.c.p, peer, m.id), b)
+	switch {
+	case errors.Is(err, nats.ErrConnectionClosed):
+		return fmt.Errorf("rendezvous: send: %w", ErrClosed)
+	case err != nil:
+		return fmt.Errorf("rendezvous: send: %w", err)
 	}
-	return err
+	return nil
 }
 
 // Recv returns the next message, waiting for one until ctx ends or the mailbox or client closes.
@@ -418,8 +472,8 @@ func (m *Mailbox) Recv(ctx context.Context) ([]byte, error) {
 	for {
 		m.mu.Lock()
 		if len(m.queue) > 0 {
-			b := m.queue[0]
-			m.queue[0] = nil
+			b := m.queue[0].b
+			m.queue[0] = queued{}
 			m.queue = m.queue[1:]
 			m.mu.Unlock()
 			return b, nil
@@ -441,8 +495,8 @@ func (m *Mailbox) Recv(ctx context.Context) ([]byte, error) {
 	}
 }
 
-// Close stops receiving on this mailbox; later messages for it are dropped. The mailbox itself lapses on the
-// rendezvous after its TTL.
+// Close stops receiving on this mailbox; later messages for it are dropped. The rendezvous keeps nothing of a
+// mailbox.
 func (m *Mailbox) Close() {
 	m.mu.Lock()
 	if m.closed {

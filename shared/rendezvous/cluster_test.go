@@ -66,7 +66,7 @@ func TestCluster(t *testing.T) {
 	if err := cmb.Send(ctx(t), []byte("hello via node 3")); err != nil {
 		t.Fatal(err)
 	}
-	emb := expert.Open((<-np.Claims).Mailbox)
+	emb := expert.Open(<-np.Claims)
 	if got := recv(t, emb); got != "hello via node 3" {
 		t.Errorf("expert got %q", got)
 	}

@@ -78,8 +78,6 @@ type Config struct {
 
 	// NameplateTTL is how long an unclaimed nameplate lives. Zero: 10 minutes.
 	NameplateTTL time.Duration
-	// MailboxTTL is how long a mailbox lives. Zero: 24 hours.
-	MailboxTTL time.Duration
 	// MaxClaims is how many times a nameplate may be claimed before it is deleted. Zero: 5.
 	MaxClaims int
 	// CreatesPerMinute caps nameplate creations per source IP per minute. Zero: 30.
@@ -140,7 +138,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	setDefault(&c.CredentialLifetime, 10*time.Minute)
 	setDefault(&c.NameplateTTL, 10*time.Minute)
-	setDefault(&c.MailboxTTL, 24*time.Hour)
 	setDefault(&c.MaxClaims, 5)
 	setDefault(&c.CreatesPerMinute, 30)
 	setDefault(&c.ClaimsPerMinute, 30)

@@ -46,7 +46,7 @@ func TestExchange(t *testing.T) {
 			if claim.Nameplate != np.Name || claim.Mailbox != cmb.ID() {
 				t.Fatalf("claim event %+v, want nameplate %s mailbox %s", claim, np.Name, cmb.ID())
 			}
-			emb := expert.Open(claim.Mailbox)
+			emb := expert.Open(claim)
 			if got := recv(t, emb); got != "hello from customer" {
 				t.Errorf("expert got %q", got)
 			}
@@ -105,7 +105,7 @@ func TestSeveralClaims(t *testing.T) {
 		if !ok {
 			t.Fatalf("claim event for unknown mailbox %s", c.Mailbox)
 		}
-		emb := expert.Open(c.Mailbox)
+		emb := expert.Open(c)
 		if got := recv(t, emb); got != "I am "+c.Mailbox {
 			t.Errorf("mailbox %s carried %q", c.Mailbox, got)
 		}

@@ -48,13 +48,13 @@ func wantViolation(t *testing.T, errs <-chan error, subject string) {
 }
 
 // TestIsolation shows that a third client, with a token of its own, can neither read nor write another
-// principal's subjects, nor send into a mailbox it is not a member of, nor reach JetStream, and that other
-// user names and malformed tokens are refused.
+// principal's subjects, nor get a message into a mailbox it is not a member of, nor reach JetStream, and that
+// other user names and malformed tokens are refused.
 func TestIsolation(t *testing.T) {
 	srv := startServer(t, testConfig(t))
 	url := srv.ClientURL()
 	expert, customer, np, cmb := claimed(t, url)
-	emb := expert.Open((<-np.Claims).Mailbox)
+	emb := expert.Open(<-np.Claims)
 	victim := expert.Principal()
 
 	// After each attempt, a genuine message from the customer must be the next thing the expert receives:
@@ -78,9 +78,12 @@ func TestIsolation(t *testing.T) {
 	t.Run("subscribe to another principal's mailboxes", func(t *testing.T) {
 		for _, subj := range []string{
 			boxSubject(victim, ">"),
-			boxSubject(victim, cmb.ID()),
+			boxSubject(victim, claimedToken),
 			boxPrefix + ">",
-			boxPrefix + "*." + cmb.ID(),
+			mbSubject("*", victim, "*"),
+			mbSubject(customer.Principal(), victim, cmb.ID()),
+			mbSubject(victim, "*", "*"),
+			mbPrefix + ">",
 			inboxPrefix + victim + ".>",
 			">",
 		} {
@@ -92,9 +95,9 @@ func TestIsolation(t *testing.T) {
 		genuine(t, "after subscribe")
 	})
 
-	t.Run("publish into a mailbox subject", func(t *testing.T) {
-		subj := boxSubject(victim, cmb.ID())
-		if err := nc.Publish(subj, []byte("forged")); err != nil {
+	t.Run("publish a claim event", func(t *testing.T) {
+		subj := boxSubject(victim, claimedToken)
+		if err := nc.Publish(subj, []byte(`{"nameplate":"1234","mailbox":"`+cmb.ID()+`","claimer":"`+Principal(token)+`"}`)); err != nil {
 			t.Fatal(err)
 		}
 		wantViolation(t, errs, subj)
@@ -102,26 +105,34 @@ func TestIsolation(t *testing.T) {
 	})
 
 	t.Run("publish as another principal", func(t *testing.T) {
-		subj := reqSubject(customer.Principal(), opSend, cmb.ID())
-		if err := nc.Publish(subj, []byte("forged")); err != nil {
-			t.Fatal(err)
+		for _, subj := range []string{
+			mbSubject(customer.Principal(), victim, cmb.ID()),
+			reqSubject(customer.Principal(), opICE),
+		} {
+			if err := nc.Publish(subj, []byte("forged")); err != nil {
+				t.Fatal(err)
+			}
+			wantViolation(t, errs, subj)
 		}
-		wantViolation(t, errs, subj)
 		genuine(t, "after impersonation")
 	})
 
 	t.Run("send into a mailbox it is not a member of", func(t *testing.T) {
+		// Under its own name, to the victim, in the victim's mailbox: delivered, and dropped by the victim's
+		// client, which keeps only the customer's messages in that mailbox.
 		attacker := dial(t, url)
-		err := attacker.Open(cmb.ID()).Send(ctx(t), []byte("forged"))
-		if !errors.Is(err, ErrUnknownMailbox) {
-			t.Fatalf("Send = %v, want ErrUnknownMailbox", err)
+		if err := attacker.Open(Claim{Mailbox: cmb.ID(), Peer: victim}).Send(ctx(t), []byte("forged")); err != nil {
+			t.Fatalf("Send = %v", err)
+		}
+		if err := nc.Publish(mbSubject(Principal(token), victim, cmb.ID()), []byte("forged")); err != nil {
+			t.Fatal(err)
 		}
 		genuine(t, "after foreign send")
 	})
 
 	t.Run("reply subject aimed at a mailbox", func(t *testing.T) {
 		// The service must not answer into someone else's subjects.
-		msg := &nats.Msg{Subject: reqSubject(Principal(token), opICE), Reply: boxSubject(victim, cmb.ID())}
+		msg := &nats.Msg{Subject: reqSubject(Principal(token), opICE), Reply: boxSubject(victim, claimedToken)}
 		if err := nc.PublishMsg(msg); err != nil {
 			t.Fatal(err)
 		}

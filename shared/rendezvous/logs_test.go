@@ -37,7 +37,7 @@ func TestMessageSize(t *testing.T) {
 	if err := cmb.Send(ctx(t), bytes.Repeat([]byte{7}, MaxMessageSize)); err != nil {
 		t.Fatalf("full-size Send: %v", err)
 	}
-	emb := expert.Open((<-np.Claims).Mailbox)
+	emb := expert.Open(<-np.Claims)
 	if got := recv(t, emb); len(got) != MaxMessageSize {
 		t.Fatalf("received %d bytes, want %d", len(got), MaxMessageSize)
 	}

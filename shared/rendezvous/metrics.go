@@ -15,8 +15,6 @@ type metrics struct {
 	nameplatesCreated   atomic.Int64
 	nameplatesClaimed   atomic.Int64
 	nameplatesReleased  atomic.Int64
-	messagesRelayed     atomic.Int64
-	messagesDropped     atomic.Int64
 	turnAllocations     atomic.Int64
 	turnAllocationsLive atomic.Int64
 	turnAuthFailures    atomic.Int64
@@ -73,8 +71,6 @@ func (m *metrics) write(w io.Writer) {
 	}
 	m.mu.Unlock()
 
-	counter("tandem_rendezvous_mailbox_messages_relayed_total", "Mailbox messages relayed.", m.messagesRelayed.Load())
-	counter("tandem_rendezvous_mailbox_messages_dropped_total", "Mailbox messages dropped (sender not a member).", m.messagesDropped.Load())
 	counter("tandem_rendezvous_turn_allocations_total", "TURN allocations made.", m.turnAllocations.Load())
 	gauge("tandem_rendezvous_turn_allocations_active", "TURN allocations alive.", m.turnAllocationsLive.Load())
 	counter("tandem_rendezvous_turn_auth_failures_total", "TURN requests with a refused credential.", m.turnAuthFailures.Load())

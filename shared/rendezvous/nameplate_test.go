@@ -101,6 +101,17 @@ func TestClaimRefused(t *testing.T) {
 			}
 			return n
 		}, customer, ErrUnknownNameplate},
+		{"owner gone", func(t *testing.T) string {
+			// The owner's program went away without giving the nameplate back: nobody would answer the
+			// claimer, who hears so at once instead of waiting for an answer that never comes.
+			owner := dial(t, srv.ClientURL())
+			np, err := owner.Create(ctx(t))
+			if err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			owner.Close()
+			return np.Name
+		}, customer, ErrUnknownNameplate},
 		{"own nameplate", create, expert, ErrForbidden},
 		{"not four digits", func(*testing.T) string { return "12a4" }, customer, ErrBadRequest},
 	} {

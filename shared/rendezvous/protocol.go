@@ -18,17 +18,19 @@ const Version = 1
 //	tandem.v1.req.P.release   request  ReleaseRequest → Reply
 //	tandem.v1.req.P.retire    request  same as release
 //	tandem.v1.req.P.ice       request  (empty) → ICEReply
-//	tandem.v1.req.P.send.N.M  request  opaque body (≤ MaxMessageSize) → Reply; N is the server ID of the node
-//	                          the client is connected to, whose service alone relays it (keeping the order)
-//	tandem.v1.box.P.claimed   event    ClaimedEvent, to the owner of a nameplate
-//	tandem.v1.box.P.M         event    opaque body, relayed from the other member of mailbox M
+//	tandem.v1.box.P.claimed   request  ClaimedEvent → Reply, from the service to the owner of a nameplate,
+//	                          which registers the mailbox before it answers
+//	tandem.v1.mb.S.R.M        message  opaque body (≤ MaxMessageSize), from S to R in mailbox M; S may
+//	                          publish only under its own name, R reads only what is addressed to it and keeps
+//	                          only what comes from the other member of M
 //
 // The server only answers a request whose reply subject lies under the sender's own inbox prefix
-// (_INBOX.P.), so a client cannot aim the service's replies at someone else's mailbox.
+// (_INBOX.P.), so a client cannot aim the service's replies at someone else's subjects.
 const (
 	subjectPrefix = "tandem.v1."
 	reqPrefix     = subjectPrefix + "req."
 	boxPrefix     = subjectPrefix + "box."
+	mbPrefix      = subjectPrefix + "mb."
 	inboxPrefix   = "_INBOX."
 
 	opCreate  = "create"
@@ -36,7 +38,6 @@ const (
 	opRelease = "release"
 	opRetire  = "retire"
 	opICE     = "ice"
-	opSend    = "send"
 
 	claimedToken = "claimed"
 
@@ -46,7 +47,6 @@ const (
 	queueGroup = "tandem-rendezvous"
 
 	nameplateBucket = "tandem-nameplates"
-	mailboxBucket   = "tandem-mailboxes"
 )
 
 // MaxMessageSize is the largest mailbox message body, in bytes.
@@ -66,7 +66,7 @@ const (
 var (
 	// ErrUnknownNameplate: the nameplate does not exist, expired, or was used up. The three are not told apart.
 	ErrUnknownNameplate = errors.New("rendezvous: unknown nameplate")
-	// ErrUnknownMailbox: the mailbox does not exist or the caller is not one of its two members.
+	// ErrUnknownMailbox: the mailbox was not opened from a claim, so its other member is not known.
 	ErrUnknownMailbox = errors.New("rendezvous: unknown mailbox")
 	// ErrBusy: the rendezvous has no free nameplate right now.
 	ErrBusy = errors.New("rendezvous: no free nameplate")
@@ -87,16 +87,12 @@ var (
 // IsUnknownNameplate reports whether err says that a nameplate is unknown (never existed, expired or used up).
 func IsUnknownNameplate(err error) bool { return errors.Is(err, ErrUnknownNameplate) }
 
-// codeError maps a wire error code to its sentinel error. A mailbox request reports "unknown" for a
-// mailbox, every other request for a nameplate.
-func codeError(code, op string) error {
+// codeError maps a wire error code to its sentinel error ("unknown" is always a nameplate).
+func codeError(code string) error {
 	switch code {
 	case "":
 		return nil
 	case codeUnknown:
-		if op == opSend {
-			return ErrUnknownMailbox
-		}
 		return ErrUnknownNameplate
 	case codeBusy:
 		return ErrBusy
@@ -146,18 +142,24 @@ type ClaimRequest struct {
 type ClaimReply struct {
 	// Mailbox is the ID (32 hex digits) of the mailbox shared with the nameplate's owner.
 	Mailbox string `json:"mailbox,omitempty"`
+	// Owner is the principal of the nameplate's owner, the other member of the mailbox.
+	Owner string `json:"owner,omitempty"`
 	// ICE lists STUN/TURN servers with fresh credentials.
 	ICE []ICEServer `json:"ice,omitempty"`
 	// Error is an error code; empty on success.
 	Error string `json:"error,omitempty"`
 }
 
-// ClaimedEvent tells a nameplate's owner that someone claimed it; each claim gets its own mailbox.
+// ClaimedEvent tells a nameplate's owner that someone claimed it; each claim gets its own mailbox. The owner
+// answers with a Reply once it keeps the claimer's messages, and only then does the claimer hear of the mailbox:
+// its first message cannot come before the owner knows whom it is from.
 type ClaimedEvent struct {
 	// Nameplate is the claimed nameplate.
 	Nameplate string `json:"nameplate"`
 	// Mailbox is the ID of the mailbox shared with the claimer.
 	Mailbox string `json:"mailbox"`
+	// Claimer is the principal of the claimer, the other member of the mailbox.
+	Claimer string `json:"claimer"`
 }
 
 // ReleaseRequest deletes the caller's own nameplate (release and retire are the same operation).
@@ -174,7 +176,7 @@ type ICEReply struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Reply answers release and send requests.
+// Reply answers release requests, and the owner's answer to a ClaimedEvent.
 type Reply struct {
 	// Error is an error code; empty on success.
 	Error string `json:"error,omitempty"`
@@ -185,12 +187,6 @@ type nameplateEntry struct {
 	Owner   string `json:"owner"`
 	Claims  int    `json:"claims"`
 	Expires int64  `json:"expires"` // Unix seconds; the bucket TTL restarts on every update, this does not
-}
-
-// mailboxEntry is the value stored under "mb.M" in the tandem-mailboxes bucket.
-type mailboxEntry struct {
-	A string `json:"a"` // owner of the nameplate
-	B string `json:"b"` // claimer
 }
 
 // Principal derives the principal of a client token: the first 32 hex digits of hex(SHA-256(token)). Only
@@ -240,3 +236,19 @@ func reqSubject(p, op string, rest ...string) string {
 
 // boxSubject builds tandem.v1.box.P.tail.
 func boxSubject(p, tail string) string { return boxPrefix + p + "." + tail }
+
+// mbSubject builds tandem.v1.mb.S.R.M, a message from S to R in mailbox M.
+func mbSubject(from, to, m string) string { return mbPrefix + from + "." + to + "." + m }
+
+// parseMB splits a mailbox message subject into sender, receiver and mailbox; ok is false for any other shape.
+func parseMB(subject string) (from, to, m string, ok bool) {
+	rest, found := strings.CutPrefix(subject, mbPrefix)
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 || !validPrincipal(parts[0]) || !validPrincipal(parts[1]) || !validMailbox(parts[2]) {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}

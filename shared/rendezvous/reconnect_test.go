@@ -23,7 +23,7 @@ func TestRestart(t *testing.T) {
 	cfg.TURNTCPListen = first.TURNAddrs().TCP.String()
 
 	expert, customer, np, cmb := claimed(t, url)
-	emb := expert.Open((<-np.Claims).Mailbox)
+	emb := expert.Open(<-np.Claims)
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}

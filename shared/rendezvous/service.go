@@ -30,26 +30,21 @@ type service struct {
 
 	mu      sync.Mutex
 	plates  jetstream.KeyValue
-	boxes   jetstream.KeyValue
 	subs    []*nats.Subscription
 	stopped bool // set by stop: no new handler goroutine may start
 	ctx     context.Context
-	members map[string]cachedMailbox
-}
-
-type cachedMailbox struct {
-	entry mailboxEntry
-	until time.Time
 }
 
 const (
-	maxConcurrent   = 1024
-	slotWait        = time.Second
-	requestTimeout  = 10 * time.Second // longer than a leader election after a node of a cluster is lost (see kv)
-	createAttempts  = 32
-	casAttempts     = 8
-	memberCacheSize = 10000
-	maxValueSize    = 1024
+	maxConcurrent  = 1024
+	slotWait       = time.Second
+	requestTimeout = 10 * time.Second // longer than a leader election after a node of a cluster is lost (see kv)
+	createAttempts = 32
+	casAttempts    = 8
+	maxValueSize   = 1024
+	// claimAckWait is how long a claim waits for the nameplate's owner to acknowledge it (and how long a client
+	// may answer an event it received).
+	claimAckWait = 5 * time.Second
 )
 
 func newService(cfg Config, nc *nats.Conn, sources *sourceMap, m *metrics, stunURLs, turnURLs []string, wg *sync.WaitGroup) *service {
@@ -58,11 +53,10 @@ func newService(cfg Config, nc *nats.Conn, sources *sourceMap, m *metrics, stunU
 		createLim: newLimiter(cfg.CreatesPerMinute, cfg.now),
 		claimLim:  newLimiter(cfg.ClaimsPerMinute, cfg.now),
 		sem:       make(chan struct{}, maxConcurrent),
-		members:   make(map[string]cachedMailbox),
 	}
 }
 
-// start creates (or adopts) the two KV buckets and subscribes to the request subjects.
+// start creates (or adopts) the nameplate bucket and subscribes to the request subjects.
 func (s *service) start(ctx context.Context) error {
 	js, err := jetstream.New(s.nc)
 	if err != nil {
@@ -77,37 +71,20 @@ func (s *service) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("nameplate bucket: %w", err)
 	}
-	boxes, err := openBucket(cctx, js, jetstream.KeyValueConfig{
-		Bucket: mailboxBucket, Description: "Tandem mailboxes", History: 1, TTL: s.cfg.MailboxTTL,
-		MaxValueSize: maxValueSize, Storage: jetstream.FileStorage, Replicas: s.cfg.Replicas,
-	})
-	if err != nil {
-		return fmt.Errorf("mailbox bucket: %w", err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
 		return context.Canceled
 	}
-	s.plates, s.boxes, s.ctx = plates, boxes, ctx
-	// Control requests (exactly one token after the principal) go to any node's service and run concurrently.
-	// Sends name the node their client is connected to and are relayed by that node's service alone, on the
-	// subscription's goroutine: one sender's messages leave one node in order, and a route keeps that order.
-	// (nats-server hands a client's message to a queue member anywhere in the cluster at random, so a queue
-	// group would let consecutive sends overtake each other.)
+	s.plates, s.ctx = plates, ctx
+	// Requests go to any node's service and run concurrently. Mailbox messages never reach the service: they go
+	// from one client to the other, in order, over the routes of a cluster.
 	ctl, err := s.nc.QueueSubscribe(reqPrefix+"*.*", queueGroup, s.onControl)
 	if err != nil {
 		return fmt.Errorf("subscribing: %w", err)
 	}
-	send, err := s.nc.Subscribe(reqPrefix+"*."+opSend+"."+s.nc.ConnectedServerId()+".*", s.onSend)
-	if err != nil {
-		_ = ctl.Unsubscribe()
-		return fmt.Errorf("subscribing: %w", err)
-	}
-	for _, sub := range []*nats.Subscription{ctl, send} {
-		_ = sub.SetPendingLimits(100000, 256<<20)
-	}
-	s.subs = []*nats.Subscription{ctl, send}
+	_ = ctl.SetPendingLimits(100000, 256<<20)
+	s.subs = []*nats.Subscription{ctl}
 	if err := s.nc.Flush(); err != nil {
 		return fmt.Errorf("subscribing: %w", err)
 	}
@@ -297,19 +274,23 @@ func (s *service) claim(ctx context.Context, q string, body []byte) (any, string
 		s.cfg.Log.Info("claim refused", "principal", q, "nameplate", req.Nameplate, "reason", code)
 		return nil, code
 	}
+	// The owner hears of the claim first and answers once it keeps the claimer's messages; only then does the
+	// claimer learn the mailbox, so its first message never comes before the owner knows whom it is from.
 	m := randomHex(16)
-	mb := mailboxEntry{A: owner, B: q}
-	val, _ := json.Marshal(mb)
-	_, err := kv(ctx, func(c context.Context) (uint64, error) { return s.boxes.Create(c, "mb."+m, val) })
-	if err != nil && !errors.Is(err, jetstream.ErrKeyExists) { // exists: a try that timed out went through (m is random)
-		s.cfg.Log.Error("creating a mailbox", "err", err)
-		return nil, codeInternal
-	}
-	s.cacheMembers(m, mb)
-	ev, _ := json.Marshal(ClaimedEvent{Nameplate: req.Nameplate, Mailbox: m})
-	if err := s.nc.Publish(boxSubject(owner, claimedToken), ev); err != nil {
-		s.cfg.Log.Error("telling the owner of a claim", "err", err)
-		return nil, codeInternal
+	ev, _ := json.Marshal(ClaimedEvent{Nameplate: req.Nameplate, Mailbox: m, Claimer: q})
+	actx, cancel := context.WithTimeout(ctx, claimAckWait)
+	defer cancel()
+	ack, err := s.nc.RequestWithContext(actx, boxSubject(owner, claimedToken), ev)
+	var r Reply
+	switch {
+	case err == nil && json.Unmarshal(ack.Data, &r) == nil && r.Error == "":
+	case err == nil:
+		s.cfg.Log.Info("claim refused by the owner", "principal", q, "owner", owner, "nameplate", req.Nameplate)
+		return nil, codeUnknown
+	default: // the owner is not connected, or did not answer
+		s.cfg.Log.Info("claim unanswered by the owner", "principal", q, "owner", owner, "nameplate", req.Nameplate,
+			"err", err)
+		return nil, codeUnknown
 	}
 	ice, err := s.iceServers(q)
 	if err != nil {
@@ -317,7 +298,7 @@ func (s *service) claim(ctx context.Context, q string, body []byte) (any, string
 	}
 	s.m.nameplatesClaimed.Add(1)
 	s.cfg.Log.Info("nameplate claimed", "principal", q, "owner", owner, "nameplate", req.Nameplate, "mailbox", m)
-	return ClaimReply{Mailbox: m, ICE: ice}, ""
+	return ClaimReply{Mailbox: m, Owner: owner, ICE: ice}, ""
 }
 
 // countClaim adds one claim to a nameplate with compare-and-set and returns its owner. The claim that reaches
@@ -418,77 +399,6 @@ func (s *service) iceServers(p string) ([]ICEServer, error) {
 		out = append(out, ICEServer{URLs: s.turnURLs, Username: user, Credential: pass})
 	}
 	return out, nil
-}
-
-// onSend relays a mailbox message to the other member. It runs on the subscription's goroutine, in order.
-func (s *service) onSend(msg *nats.Msg) {
-	p, tokens, ok := s.requester(msg, 7)
-	if !ok {
-		return
-	}
-	m := tokens[6]
-	if !validMailbox(m) || len(msg.Data) > MaxMessageSize {
-		s.m.fail(opSend, codeBadRequest)
-		s.respond(msg, Reply{Error: codeBadRequest})
-		return
-	}
-	mb, ok := s.lookupMembers(m)
-	var other string
-	switch {
-	case !ok:
-	case mb.A == p:
-		other = mb.B
-	case mb.B == p:
-		other = mb.A
-	}
-	if other == "" {
-		s.m.messagesDropped.Add(1)
-		s.m.fail(opSend, codeUnknown)
-		s.cfg.Log.Info("mailbox message dropped: sender is not a member", "principal", p, "mailbox", m)
-		s.respond(msg, Reply{Error: codeUnknown})
-		return
-	}
-	if err := s.nc.Publish(boxSubject(other, m), msg.Data); err != nil {
-		s.cfg.Log.Warn("relaying a mailbox message", "err", err)
-		s.respond(msg, Reply{Error: codeInternal})
-		return
-	}
-	s.m.messagesRelayed.Add(1)
-	s.respond(msg, Reply{})
-}
-
-func (s *service) cacheMembers(m string, mb mailboxEntry) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.members) >= memberCacheSize {
-		clear(s.members)
-	}
-	s.members[m] = cachedMailbox{entry: mb, until: s.cfg.now().Add(s.cfg.MailboxTTL)}
-}
-
-// lookupMembers returns the members of mailbox m, from the cache or the KV bucket.
-func (s *service) lookupMembers(m string) (mailboxEntry, bool) {
-	s.mu.Lock()
-	c, ok := s.members[m]
-	s.mu.Unlock()
-	if ok && s.cfg.now().Before(c.until) {
-		return c.entry, true
-	}
-	ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
-	defer cancel()
-	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.boxes.Get(c, "mb."+m) })
-	if err != nil {
-		if !errors.Is(err, jetstream.ErrKeyNotFound) && !errors.Is(err, jetstream.ErrKeyDeleted) {
-			s.cfg.Log.Warn("reading a mailbox", "err", err)
-		}
-		return mailboxEntry{}, false
-	}
-	var mb mailboxEntry
-	if err := json.Unmarshal(e.Value(), &mb); err != nil {
-		return mailboxEntry{}, false
-	}
-	s.cacheMembers(m, mb)
-	return mb, true
 }
 
 // kvTry is how long one call to the KV store may take before it is made again, within the request's time: after

@@ -200,7 +200,7 @@ func (m *meeting) start(ln *transport.Listener) {
 				if !ok {
 					return
 				}
-				mb := m.rv.Open(c.Mailbox)
+				mb := m.rv.Open(c)
 				m.wg.Go(func() { m.answer(mb) })
 			}
 		}

@@ -928,7 +928,7 @@ func session(ctx context.Context, tech, cust *rendezvous.Client, o options, slot
 	if claim.Nameplate != np.Name || claim.Mailbox != cmb.ID() {
 		return fmt.Errorf("claim event %+v does not match nameplate %s, mailbox %s", claim, np.Name, cmb.ID())
 	}
-	tmb := tech.Open(claim.Mailbox)
+	tmb := tech.Open(claim)
 	defer tmb.Close()
 
 	// ICE signalling as icepath does it: the customer offers, the technician answers, then both trickle their
