@@ -10,29 +10,30 @@
 // A client connects with NATS user "tandem" and a password it drew itself: a token of at least 128 bits in
 // lower-case hex. Its principal P is the first 32 hex digits of hex(SHA-256(token)) (see Principal). nats-server
 // permissions, set per connection by a custom authenticator, let it publish only to tandem.v1.req.P.> and
-// subscribe only to _INBOX.P.> and tandem.v1.box.P.>, so the principal in a request subject is proven by the
-// connection. A restarted rendezvous needs no state to recognise a principal.
+// tandem.v1.mb.P.*.*, subscribe only to _INBOX.P.>, tandem.v1.box.P.> and tandem.v1.mb.*.P.*, and answer the
+// events it receives, so the principal in a request or message subject is proven by the connection. A
+// restarted rendezvous needs no state to recognise a principal.
 //
 // # Protocol (version 1, JSON bodies)
 //
 //	tandem.v1.req.P.create          {}                → {nameplate, ice, expires} | {error}
-//	tandem.v1.req.Q.claim           {nameplate}       → {mailbox, ice} | {error}
+//	tandem.v1.req.Q.claim           {nameplate}       → {mailbox, owner, ice} | {error}
 //	tandem.v1.req.P.release|retire  {nameplate}       → {} | {error}
 //	tandem.v1.req.P.ice             (empty)           → {ice} | {error}
-//	tandem.v1.req.P.send.M          opaque (≤ 64 KiB) → {} | {error}
-//	tandem.v1.box.P.claimed         {nameplate, mailbox}, to the owner, one per claim
-//	tandem.v1.box.P.M               opaque, from the other member of mailbox M, in order
+//	tandem.v1.box.P.claimed         {nameplate, mailbox, claimer} → {} | {error}, service to owner, per claim
+//	tandem.v1.mb.S.R.M              opaque (≤ 64 KiB), from S to R in mailbox M, client to client, in order
 //
-// All requests are NATS request/reply (sends too, so the sender learns about an unknown mailbox). The service
-// instances subscribe with the queue group "tandem-rendezvous", so the nodes of a cluster share the load.
-// Errors are "unknown" (nameplate or mailbox: never existed, expired, used up, or not yours — never told apart),
-// "busy", "limited", "forbidden" and "bad-request"; the client maps them to ErrUnknownNameplate,
-// ErrUnknownMailbox, ErrBusy, ErrRateLimited, ErrForbidden and ErrBadRequest.
+// Requests are NATS request/reply. The service instances subscribe with the queue group "tandem-rendezvous", so
+// the nodes of a cluster share the load. Errors are "unknown" (nameplate: never existed, expired, used up, not
+// yours, or its owner is gone — never told apart), "busy", "limited", "forbidden" and "bad-request"; the client
+// maps them to ErrUnknownNameplate, ErrBusy, ErrRateLimited, ErrForbidden and ErrBadRequest.
 //
 // Nameplates are four random digits, created atomically in the JetStream KV bucket "tandem-nameplates" (whose
 // TTL is the nameplate lifetime) and counted with compare-and-set on each claim; the claim that reaches the
-// maximum (5) deletes it. Each claim gets its own mailbox ID (128 random bits) in the bucket
-// "tandem-mailboxes", holding the two member principals.
+// maximum (5) deletes it. Each claim gets its own mailbox ID (128 random bits). The service asks the owner
+// first (claimed), and only once the owner keeps the claimer's messages does it tell the claimer the mailbox
+// and the owner's principal. Mailbox messages never reach the service: each side publishes under its own name
+// to the other, whose client keeps in mailbox M only what M's other member sent. Nothing of a mailbox is stored.
 //
 // ICE servers carry TURN REST credentials: user name "<unix expiry>:<principal>", password
 // base64(HMAC-SHA1(secret, user name)), which the embedded relay checks and coturn's use-auth-secret mode
