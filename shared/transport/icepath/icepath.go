@@ -121,6 +121,10 @@ type Config struct {
 	// Log gets one line per attempt result and, at debug level, skipped messages and pion's own logs. Nil
 	// logs nothing.
 	Log *slog.Logger
+
+	// candidateLag holds back this side's candidate notices (tests only): pion tells of a local candidate
+	// from its own goroutine, and may already check from it before the notice comes.
+	candidateLag time.Duration
 }
 
 // Generations remembers recent generations (the last 64), so that later attempts ignore leftovers of
@@ -291,8 +295,9 @@ type attempt struct {
 	pwd   string
 
 	outMu     sync.Mutex
-	out       [][]byte      // messages waiting for sendLoop
-	outSignal chan struct{} // cap 1: out has grown
+	out       [][]byte            // messages waiting for sendLoop
+	told      map[string]struct{} // the local candidates queued for the peer, as sent
+	outSignal chan struct{}       // cap 1: out has grown
 
 	remoteMu   sync.Mutex
 	remote     []ice.Candidate // the peer's signalled candidates, as accepted
@@ -378,7 +383,7 @@ func newAttempt(cfg Config, r role, gen uint64) (*attempt, error) {
 	}
 	a := &attempt{
 		cfg: cfg, log: log, role: r, gen: gen, agent: agent, ufrag: ufrag, pwd: pwd,
-		outSignal: make(chan struct{}, 1), remoteNews: make(chan struct{}, 1),
+		told: make(map[string]struct{}), outSignal: make(chan struct{}, 1), remoteNews: make(chan struct{}, 1),
 	}
 	a.path = &Path{agent: agent, gen: gen, offerer: r == offerer, localUfrag: ufrag, done: make(chan struct{})}
 	return a, nil
@@ -456,8 +461,24 @@ func serverURLs(servers []Server, log *slog.Logger) []*stun.URI {
 // enqueue queues a message for sendLoop; it never blocks (agent callbacks call it).
 func (a *attempt) enqueue(m message) {
 	a.outMu.Lock()
-	a.out = append(a.out, m.encode())
+	a.enqueueLocked(m)
 	a.outMu.Unlock()
+}
+
+// tell queues local candidate c for the peer, unless it was already.
+func (a *attempt) tell(c ice.Candidate) {
+	m := message{T: typeCand, Gen: a.gen, Cand: "candidate:" + c.Marshal()}
+	a.outMu.Lock()
+	defer a.outMu.Unlock()
+	if _, ok := a.told[m.Cand]; ok {
+		return
+	}
+	a.told[m.Cand] = struct{}{}
+	a.enqueueLocked(m)
+}
+
+func (a *attempt) enqueueLocked(m message) {
+	a.out = append(a.out, m.encode())
 	select {
 	case a.outSignal <- struct{}{}:
 	default:
@@ -580,11 +601,14 @@ func (a *attempt) run(parent context.Context, sig Signaller, offer message) (*Pa
 		return nil, message{}, err
 	}
 	if err := a.agent.OnCandidate(func(c ice.Candidate) {
+		if a.cfg.candidateLag > 0 {
+			time.Sleep(a.cfg.candidateLag)
+		}
 		if c == nil {
 			a.enqueue(message{T: typeEnd, Gen: a.gen})
 			return
 		}
-		a.enqueue(message{T: typeCand, Gen: a.gen, Cand: "candidate:" + c.Marshal()})
+		a.tell(c)
 	}); err != nil {
 		_ = a.agent.GracefulClose()
 		return nil, message{}, err
@@ -647,7 +671,9 @@ func (a *attempt) run(parent context.Context, sig Signaller, offer message) (*Pa
 		return fail(ErrPathLost)
 	}
 	// Connected: what is queued still goes (the peer may know this side's candidate only from its checks),
-	// and the peer's candidates are still read, for a little while.
+	// and the peer's candidates are still read, for a little while. The selected local candidate goes even
+	// if pion has not told of it yet: its checks may come before its notice.
+	a.tell(pair.Local)
 	close(flush)
 	remote := a.settleRemote(ctx, pair.Remote)
 	select {

@@ -104,26 +104,40 @@ func (s lateCandidates) Send(ctx context.Context, msg []byte) error {
 	return s.Signaller.Send(ctx, msg)
 }
 
-// The offerer's relay checks the answerer's host candidate before its own candidate has come through the
-// mailbox: the answerer first knows it only as peer-reflexive, and still says the path is relayed once the
-// candidate comes.
+// The offerer's relay checks the answerer's host candidate before its own candidate has reached the answerer:
+// the answerer first knows it only as peer-reflexive, and still says the path is relayed once the candidate
+// comes. The candidate is late in the mailbox, or late from pion itself (which tells of a local candidate
+// from its own goroutine, and may already check from it): a connected side still sends its selected candidate.
 func TestRelayKnownFirstFromItsCheck(t *testing.T) {
 	srv := startTURN(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	offCfg := loopbackConfig(t)
-	offCfg.Servers = []Server{credentials(t, "turn:"+srv.udp+"?transport=udp")}
-	offCfg.RelayOnly = true
-	sigOff, sigAns := signallerPair()
-	off, ans := connect(t, ctx, offCfg, loopbackConfig(t), lateCandidates{sigOff, 300 * time.Millisecond}, sigAns)
-	if ans.Kind() != Relayed || candidateType(ans.RemoteCandidate()) != "relay" {
-		t.Fatalf("the answerer sees %v (%q ↔ %q), want relayed to the offerer's relay", ans.Kind(),
-			ans.LocalCandidate(), ans.RemoteCandidate())
+	tests := []struct {
+		name    string
+		mailbox time.Duration // the offerer's candidates wait this long before they are sent
+		notice  time.Duration // pion's notices of the offerer's candidates come this late
+	}{
+		{"late in the mailbox", 300 * time.Millisecond, 0},
+		{"late from pion", 0, 500 * time.Millisecond},
 	}
-	if off.Kind() != Relayed {
-		t.Fatalf("the offerer sees %v", off.Kind())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			offCfg := loopbackConfig(t)
+			offCfg.Servers = []Server{credentials(t, "turn:"+srv.udp+"?transport=udp")}
+			offCfg.RelayOnly = true
+			offCfg.candidateLag = tt.notice
+			sigOff, sigAns := signallerPair()
+			off, ans := connect(t, ctx, offCfg, loopbackConfig(t), lateCandidates{sigOff, tt.mailbox}, sigAns)
+			if ans.Kind() != Relayed || candidateType(ans.RemoteCandidate()) != "relay" {
+				t.Fatalf("the answerer sees %v (%q ↔ %q), want relayed to the offerer's relay", ans.Kind(),
+					ans.LocalCandidate(), ans.RemoteCandidate())
+			}
+			if off.Kind() != Relayed {
+				t.Fatalf("the offerer sees %v", off.Kind())
+			}
+			exchange(t, off, ans)
+		})
 	}
-	exchange(t, off, ans)
 }
 
 // srvRelayHost returns the host:port part of the path's local candidate description.
