@@ -23,6 +23,7 @@ import (
 )
 
 func main() {
+	rendezvous.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -85,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.BoolVar(&f.allowPrivatePeers, "allow-private-peers", false, "FOR TESTS ONLY: let TURN relay toward private, loopback and link-local addresses")
 	fs.BoolVar(&f.insecure, "insecure", false, "allow client listeners without TLS on addresses other than loopback (tokens in clear text)")
 	fs.DurationVar(&f.nameplateTTL, "nameplate-ttl", 10*time.Minute, "lifetime of an unclaimed nameplate")
-	fs.IntVar(&f.maxClaims, "max-claims", 5, "claims of one nameplate before it is deleted")
+	fs.IntVar(&f.maxClaims, "max-claims", 5, "claims of one nameplate that its owner accepts")
 	fs.IntVar(&f.createsPerMin, "creates-per-minute", 30, "nameplate creations per source IP per minute")
 	fs.IntVar(&f.claimsPM, "claims-per-minute", 30, "claims per source IP per minute")
 	fs.IntVar(&f.maxAlloc, "max-allocations", 1000, "TURN allocations alive at once")

@@ -38,9 +38,9 @@ type Client struct {
 
 	mu        sync.Mutex
 	closed    bool
-	claims    map[string]chan Claim // by nameplate, until released
-	open      map[string]*Mailbox   // opened by Open or Claim
-	pending   map[string]*Mailbox   // announced by a claim or already receiving, not opened yet
+	claims    map[string]*ownPlate // by nameplate, until released
+	open      map[string]*Mailbox  // opened by Open or Claim
+	pending   map[string]*Mailbox  // announced by a claim or already receiving, not opened yet
 	pendOrder []string
 	dropped   map[string]struct{} // closed mailboxes: later messages are dropped
 }
@@ -55,6 +55,20 @@ type Claim struct {
 	Peer string
 }
 
+// ownPlate is a nameplate of this client's: where its claims go, and how many more it accepts.
+type ownPlate struct {
+	ch   chan Claim // nil once the last claim it accepts came (then closed)
+	left int
+}
+
+// stop closes the channel of claims, if it is not already.
+func (o *ownPlate) stop() {
+	if o.ch != nil {
+		close(o.ch)
+		o.ch = nil
+	}
+}
+
 // Nameplate is a nameplate this client created.
 type Nameplate struct {
 	// Name is the four digits to show (with the secret) to the customer.
@@ -63,14 +77,16 @@ type Nameplate struct {
 	ICE []ICEServer
 	// Expires is when the nameplate lapses if nobody claims it.
 	Expires time.Time
-	// Claims delivers each claim of this nameplate (up to the rendezvous's maximum, 5 by default). It is
-	// closed by Release of this nameplate and by Close.
+	// Claims delivers each claim of this nameplate, up to the rendezvous's maximum (5 by default): the client
+	// refuses the claims after those, so a guesser has that many tries. It is closed after the last one, by
+	// Release of this nameplate and by Close.
 	Claims <-chan Claim
 }
 
 const (
 	defaultRequestTimeout = 10 * time.Second
 	claimsBuffer          = 16
+	defaultMaxClaims      = 5 // when the rendezvous does not say
 	maxPendingMailboxes   = 16
 	maxQueued             = 1024
 	maxDropped            = 1024
@@ -101,7 +117,7 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (*Client, error)
 		name = "tandem"
 	}
 	c := &Client{
-		p: Principal(token), log: log, done: make(chan struct{}), claims: make(map[string]chan Claim),
+		p: Principal(token), log: log, done: make(chan struct{}), claims: make(map[string]*ownPlate),
 		open: make(map[string]*Mailbox), pending: make(map[string]*Mailbox), dropped: make(map[string]struct{}),
 	}
 	timeout := defaultRequestTimeout
@@ -214,18 +230,26 @@ func (c *Client) claimedLocked(msg *nats.Msg) {
 		c.answerClaim(msg, codeBadRequest)
 		return
 	}
-	ch, ok := c.claims[ev.Nameplate]
-	if !ok {
+	own, ok := c.claims[ev.Nameplate]
+	switch {
+	case !ok:
 		c.log.Info("claim of a released nameplate refused", "nameplate", ev.Nameplate)
+		c.answerClaim(msg, codeUnknown)
+		return
+	case own.ch == nil:
+		c.log.Info("claim refused: the nameplate had all the claims it accepts", "nameplate", ev.Nameplate)
 		c.answerClaim(msg, codeUnknown)
 		return
 	}
 	select {
-	case ch <- Claim{Nameplate: ev.Nameplate, Mailbox: ev.Mailbox, Peer: ev.Claimer}:
+	case own.ch <- Claim{Nameplate: ev.Nameplate, Mailbox: ev.Mailbox, Peer: ev.Claimer}:
 	default:
 		c.log.Warn("claim refused: nobody reads Nameplate.Claims", "nameplate", ev.Nameplate)
 		c.answerClaim(msg, codeUnknown)
 		return
+	}
+	if own.left--; own.left == 0 {
+		own.stop()
 	}
 	delete(c.dropped, ev.Mailbox)
 	c.mailboxLocked(ev.Mailbox).setPeer(ev.Claimer)
@@ -327,9 +351,13 @@ func (c *Client) Create(ctx context.Context) (*Nameplate, error) {
 		return nil, fmt.Errorf("rendezvous: create: %w", ErrClosed)
 	}
 	if old, ok := c.claims[r.Nameplate]; ok {
-		close(old) // a nameplate of ours that lapsed and came back
+		old.stop() // a nameplate of ours that lapsed and came back
 	}
-	c.claims[r.Nameplate] = ch
+	left := r.MaxClaims
+	if left <= 0 {
+		left = defaultMaxClaims
+	}
+	c.claims[r.Nameplate] = &ownPlate{ch: ch, left: left}
 	return &Nameplate{Name: r.Nameplate, ICE: r.ICE, Expires: time.Unix(r.Expires, 0), Claims: ch}, nil
 }
 
@@ -352,8 +380,8 @@ func (c *Client) Claim(ctx context.Context, nameplate string) (*Mailbox, []ICESe
 // Release deletes this client's nameplate (after a successful join, or when giving up) and closes its Claims.
 func (c *Client) Release(ctx context.Context, nameplate string) error {
 	c.mu.Lock()
-	if ch, ok := c.claims[nameplate]; ok {
-		close(ch)
+	if own, ok := c.claims[nameplate]; ok {
+		own.stop()
 		delete(c.claims, nameplate)
 	}
 	c.mu.Unlock()
@@ -381,7 +409,7 @@ func (c *Client) Close() {
 	c.closed = true
 	close(c.done)
 	for n, ch := range c.claims {
-		close(ch)
+		ch.stop()
 		delete(c.claims, n)
 	}
 	c.mu.Unlock()

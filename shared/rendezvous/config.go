@@ -78,7 +78,8 @@ type Config struct {
 
 	// NameplateTTL is how long an unclaimed nameplate lives. Zero: 10 minutes.
 	NameplateTTL time.Duration
-	// MaxClaims is how many times a nameplate may be claimed before it is deleted. Zero: 5.
+	// MaxClaims is how many claims of a nameplate its owner accepts (it is told at create, and refuses the
+	// claims after those): the tries a guesser of the secret has. Zero: 5.
 	MaxClaims int
 	// CreatesPerMinute caps nameplate creations per source IP per minute. Zero: 30.
 	CreatesPerMinute int

@@ -16,7 +16,7 @@
 //
 // # Protocol (version 1, JSON bodies)
 //
-//	tandem.v1.req.P.create          {}                → {nameplate, ice, expires} | {error}
+//	tandem.v1.req.P.create          {}                → {nameplate, ice, expires, max_claims} | {error}
 //	tandem.v1.req.Q.claim           {nameplate}       → {mailbox, owner, ice} | {error}
 //	tandem.v1.req.P.release|retire  {nameplate}       → {} | {error}
 //	tandem.v1.req.P.ice             (empty)           → {ice} | {error}
@@ -29,10 +29,11 @@
 // maps them to ErrUnknownNameplate, ErrBusy, ErrRateLimited, ErrForbidden and ErrBadRequest.
 //
 // Nameplates are four random digits, created atomically in the JetStream KV bucket "tandem-nameplates" (whose
-// TTL is the nameplate lifetime) and counted with compare-and-set on each claim; the claim that reaches the
-// maximum (5) deletes it. Each claim gets its own mailbox ID (128 random bits). The service asks the owner
-// first (claimed), and only once the owner keeps the claimer's messages does it tell the claimer the mailbox
-// and the owner's principal. Mailbox messages never reach the service: each side publishes under its own name
+// TTL is the nameplate lifetime) and written once: a claim only reads its owner, and a release deletes it at
+// the revision it was made with. Each claim gets its own mailbox ID (128 random bits). The service asks the
+// owner first (claimed), and only once the owner keeps the claimer's messages does it tell the claimer the
+// mailbox and the owner's principal. The owner's client counts the claims: it accepts the maximum the create
+// reply names (5) and refuses the rest, so that a guesser of the secret has that many tries. Mailbox messages never reach the service: each side publishes under its own name
 // to the other, whose client keeps in mailbox M only what M's other member sent. Nothing of a mailbox is stored.
 //
 // ICE servers carry TURN REST credentials: user name "<unix expiry>:<principal>", password

@@ -93,13 +93,22 @@ func TestClaimRefused(t *testing.T) {
 			return n
 		}, customer, ErrUnknownNameplate},
 		{"used up", func(t *testing.T) string {
-			n := create(t)
+			np, err := expert.Create(ctx(t))
+			if err != nil {
+				t.Fatalf("Create: %v", err)
+			}
 			for i := range cfg.MaxClaims {
-				if _, _, err := dial(t, srv.ClientURL()).Claim(ctx(t), n); err != nil {
+				if _, _, err := dial(t, srv.ClientURL()).Claim(ctx(t), np.Name); err != nil {
 					t.Fatalf("claim %d of %d: %v", i+1, cfg.MaxClaims, err)
 				}
 			}
-			return n
+			// The owner had every claim it accepts, and hears of no more.
+			for i := range cfg.MaxClaims + 1 {
+				if _, ok := <-np.Claims; ok != (i < cfg.MaxClaims) {
+					t.Fatalf("Claims after %d claims: open %v", i, ok)
+				}
+			}
+			return np.Name
 		}, customer, ErrUnknownNameplate},
 		{"owner gone", func(t *testing.T) string {
 			// The owner's program went away without giving the nameplate back: nobody would answer the
@@ -133,6 +142,32 @@ func TestClaimRefused(t *testing.T) {
 			t.Fatalf("the nameplate should have survived: %v", err)
 		}
 	})
+}
+
+// TestReleaseAfterAnotherNode: in a cluster, a nameplate can be released through another node and made again,
+// so what the creating node remembers of it (its revision) is stale; the owner's release still deletes it, and a
+// second release says it is gone.
+func TestReleaseAfterAnotherNode(t *testing.T) {
+	srv := startServer(t, testConfig(t))
+	owner := dial(t, srv.ClientURL())
+	var np *Nameplate
+	for range 2 { // the second is at revision 2 or later
+		var err error
+		if np, err = owner.Create(ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As if this node had made the same name for the same owner before, at an older revision.
+	srv.svc.created.put(np.Name, owner.Principal(), 1, time.Now().Add(time.Minute), time.Now())
+	if err := owner.Release(ctx(t), np.Name); err != nil {
+		t.Fatalf("Release with a stale revision remembered: %v", err)
+	}
+	if _, _, err := dial(t, srv.ClientURL()).Claim(ctx(t), np.Name); !errors.Is(err, ErrUnknownNameplate) {
+		t.Fatalf("Claim after the release = %v, want ErrUnknownNameplate", err)
+	}
+	if err := owner.Release(ctx(t), np.Name); !errors.Is(err, ErrUnknownNameplate) {
+		t.Fatalf("second Release = %v, want ErrUnknownNameplate", err)
+	}
 }
 
 // TestRateLimits shows that creates and claims are counted per source address, not per principal: fresh

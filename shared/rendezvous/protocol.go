@@ -128,6 +128,8 @@ type CreateReply struct {
 	ICE []ICEServer `json:"ice,omitempty"`
 	// Expires is when the nameplate lapses, in Unix seconds.
 	Expires int64 `json:"expires,omitempty"`
+	// MaxClaims is how many claims the owner accepts; it refuses the claims after those.
+	MaxClaims int `json:"max_claims,omitempty"`
 	// Error is an error code; empty on success.
 	Error string `json:"error,omitempty"`
 }
@@ -185,8 +187,7 @@ type Reply struct {
 // nameplateEntry is the value stored under a nameplate in the tandem-nameplates bucket.
 type nameplateEntry struct {
 	Owner   string `json:"owner"`
-	Claims  int    `json:"claims"`
-	Expires int64  `json:"expires"` // Unix seconds; the bucket TTL restarts on every update, this does not
+	Expires int64  `json:"expires"` // Unix seconds
 }
 
 // Principal derives the principal of a client token: the first 32 hex digits of hex(SHA-256(token)). Only

@@ -27,6 +27,7 @@ type service struct {
 	claimLim  *limiter
 	wg        *sync.WaitGroup
 	sem       chan struct{} // bounds concurrent control requests
+	created   createdPlates
 
 	mu      sync.Mutex
 	plates  jetstream.KeyValue
@@ -40,7 +41,6 @@ const (
 	slotWait       = time.Second
 	requestTimeout = 10 * time.Second // longer than a leader election after a node of a cluster is lost (see kv)
 	createAttempts = 32
-	casAttempts    = 8
 	maxValueSize   = 1024
 	// claimAckWait is how long a claim waits for the nameplate's owner to acknowledge it (and how long a client
 	// may answer an event it received).
@@ -91,10 +91,11 @@ func (s *service) start(ctx context.Context) error {
 	return nil
 }
 
-// openBucket creates or updates a KV bucket, then turns off its direct gets and binds to it. nats.go creates KV
-// streams with AllowDirect, which lets any replica answer a Get, so in a cluster a read right after a write on
-// another node can miss it (a claim on node 3 of a nameplate just created on node 1 saw "unknown"). Without
-// direct gets every Get goes to the stream leader and sees every acknowledged write.
+// openBucket creates or updates a KV bucket, then, when it is replicated, turns off its direct gets and binds
+// to it. nats.go creates KV streams with AllowDirect, which lets any replica answer a Get, so in a cluster a read
+// right after a write on another node can miss it (a claim on node 3 of a nameplate just created on node 1 saw
+// "unknown"). Without direct gets every Get goes to the stream leader and sees every acknowledged write. A bucket
+// with one replica has one server to answer, so it keeps direct gets, which are cheaper (no JSON, no base64).
 func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
 		return nil, err
@@ -103,7 +104,7 @@ func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyVa
 	if err != nil {
 		return nil, fmt.Errorf("reading the stream: %w", err)
 	}
-	if sc := st.CachedInfo().Config; sc.AllowDirect {
+	if sc := st.CachedInfo().Config; sc.AllowDirect && sc.Replicas > 1 {
 		sc.AllowDirect = false
 		if _, err := js.UpdateStream(ctx, sc); err != nil {
 			return nil, fmt.Errorf("turning off direct gets: %w", err)
@@ -233,7 +234,7 @@ func (s *service) create(ctx context.Context, p string) (any, string) {
 	val, _ := json.Marshal(nameplateEntry{Owner: p, Expires: expires.Unix()})
 	for range createAttempts {
 		name := randomNameplate()
-		_, err := kv(ctx, func(c context.Context) (uint64, error) { return s.plates.Create(c, name, val) })
+		rev, err := kv(ctx, func(c context.Context) (uint64, error) { return s.plates.Create(c, name, val) })
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			continue
 		}
@@ -241,13 +242,14 @@ func (s *service) create(ctx context.Context, p string) (any, string) {
 			s.cfg.Log.Error("create failed", "principal", p, "err", err)
 			return nil, codeInternal
 		}
+		s.created.put(name, p, rev, expires, s.cfg.now())
 		s.m.nameplatesCreated.Add(1)
 		s.cfg.Log.Info("nameplate created", "principal", p, "nameplate", name)
 		ice, err := s.iceServers(p)
 		if err != nil {
 			return nil, codeInternal
 		}
-		return CreateReply{Nameplate: name, ICE: ice, Expires: expires.Unix()}, ""
+		return CreateReply{Nameplate: name, ICE: ice, Expires: expires.Unix(), MaxClaims: s.cfg.MaxClaims}, ""
 	}
 	s.cfg.Log.Warn("create refused: no free nameplate found", "principal", p)
 	return nil, codeBusy
@@ -269,7 +271,7 @@ func (s *service) claim(ctx context.Context, q string, body []byte) (any, string
 		s.cfg.Log.Info("claim refused: rate limit", "principal", q)
 		return nil, codeLimited
 	}
-	owner, code := s.countClaim(ctx, q, req.Nameplate)
+	owner, code := s.owner(ctx, q, req.Nameplate)
 	if code != "" {
 		s.cfg.Log.Info("claim refused", "principal", q, "nameplate", req.Nameplate, "reason", code)
 		return nil, code
@@ -301,48 +303,29 @@ func (s *service) claim(ctx context.Context, q string, body []byte) (any, string
 	return ClaimReply{Mailbox: m, Owner: owner, ICE: ice}, ""
 }
 
-// countClaim adds one claim to a nameplate with compare-and-set and returns its owner. The claim that reaches
-// MaxClaims deletes the nameplate, so later claims see it as unknown.
-func (s *service) countClaim(ctx context.Context, q, name string) (owner, code string) {
-	for range casAttempts {
-		e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.plates.Get(c, name) })
-		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-			return "", codeUnknown
-		}
-		if err != nil {
-			s.cfg.Log.Error("reading a nameplate", "err", err)
-			return "", codeInternal
-		}
-		var np nameplateEntry
-		if err := json.Unmarshal(e.Value(), &np); err != nil {
-			return "", codeInternal
-		}
-		if s.cfg.now().Unix() >= np.Expires {
-			_ = s.plates.Delete(ctx, name, jetstream.LastRevision(e.Revision()))
-			return "", codeUnknown
-		}
-		if np.Owner == q {
-			return "", codeForbidden
-		}
-		np.Claims++
-		if np.Claims >= s.cfg.MaxClaims {
-			_, err = kv(ctx, func(c context.Context) (struct{}, error) {
-				return struct{}{}, s.plates.Delete(c, name, jetstream.LastRevision(e.Revision()))
-			})
-		} else {
-			val, _ := json.Marshal(np)
-			_, err = kv(ctx, func(c context.Context) (uint64, error) { return s.plates.Update(c, name, val, e.Revision()) })
-		}
-		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
-			continue // a concurrent claim or release won; read again
-		}
-		if err != nil {
-			s.cfg.Log.Error("counting a claim", "err", err)
-			return "", codeInternal
-		}
-		return np.Owner, ""
+// owner reads a nameplate and returns its owner, for a claim by q. Claims are not counted here: the owner's
+// client counts them (it is the one a guesser would try keys against) and refuses those beyond MaxClaims, so a
+// claim writes nothing.
+func (s *service) owner(ctx context.Context, q, name string) (owner, code string) {
+	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.plates.Get(c, name) })
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return "", codeUnknown
 	}
-	return "", codeBusy
+	if err != nil {
+		s.cfg.Log.Error("reading a nameplate", "err", err)
+		return "", codeInternal
+	}
+	var np nameplateEntry
+	if err := json.Unmarshal(e.Value(), &np); err != nil {
+		return "", codeInternal
+	}
+	if s.cfg.now().Unix() >= np.Expires {
+		return "", codeUnknown // the bucket's TTL removes it
+	}
+	if np.Owner == q {
+		return "", codeForbidden
+	}
+	return np.Owner, ""
 }
 
 // release deletes the caller's nameplate. A nameplate of someone else is reported as unknown, so that release
@@ -351,6 +334,18 @@ func (s *service) release(ctx context.Context, p string, body []byte) (any, stri
 	var req ReleaseRequest
 	if err := json.Unmarshal(body, &req); err != nil || !validNameplate(req.Nameplate) {
 		return nil, codeBadRequest
+	}
+	// A nameplate this node created for p is deleted at the revision it was created with, without a read. The
+	// revision check refuses one that changed since: lapsed, or released through another node of a cluster and
+	// made again; then the nameplate is read as for one this node does not know.
+	if rev, ok := s.created.take(req.Nameplate, p); ok {
+		err := s.deleteAt(ctx, req.Nameplate, rev)
+		switch {
+		case err == nil:
+			return s.released(p, req.Nameplate)
+		case !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !errors.Is(err, jetstream.ErrKeyExists):
+			return nil, codeInternal
+		}
 	}
 	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.plates.Get(c, req.Nameplate) })
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
@@ -363,16 +358,26 @@ func (s *service) release(ctx context.Context, p string, body []byte) (any, stri
 	if err := json.Unmarshal(e.Value(), &np); err != nil || np.Owner != p {
 		return nil, codeUnknown
 	}
-	if _, err := kv(ctx, func(c context.Context) (struct{}, error) {
-		return struct{}{}, s.plates.Delete(c, req.Nameplate, jetstream.LastRevision(e.Revision()))
-	}); err != nil {
+	if err := s.deleteAt(ctx, req.Nameplate, e.Revision()); err != nil {
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
-			return nil, codeUnknown // used up by a claim meanwhile
+			return nil, codeUnknown // released meanwhile
 		}
 		return nil, codeInternal
 	}
+	return s.released(p, req.Nameplate)
+}
+
+// deleteAt deletes nameplate name if its last revision is rev.
+func (s *service) deleteAt(ctx context.Context, name string, rev uint64) error {
+	_, err := kv(ctx, func(c context.Context) (struct{}, error) {
+		return struct{}{}, s.plates.Delete(c, name, jetstream.LastRevision(rev))
+	})
+	return err
+}
+
+func (s *service) released(p, name string) (any, string) {
 	s.m.nameplatesReleased.Add(1)
-	s.cfg.Log.Info("nameplate released", "principal", p, "nameplate", req.Nameplate)
+	s.cfg.Log.Info("nameplate released", "principal", p, "nameplate", name)
 	return Reply{}, ""
 }
 
