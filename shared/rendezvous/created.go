@@ -77,3 +77,16 @@ func (c *createdPlates) len() int {
 	defer c.mu.Unlock()
 	return len(c.byKey)
 }
+
+// live returns how many of the nameplates it remembers have not lapsed by now.
+func (c *createdPlates) live(now time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, e := range c.byKey {
+		if e.expires.After(now) {
+			n++
+		}
+	}
+	return n
+}

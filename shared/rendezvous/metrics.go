@@ -19,6 +19,10 @@ type metrics struct {
 	turnAllocationsLive atomic.Int64
 	turnAuthFailures    atomic.Int64
 	turnPermsRefused    atomic.Int64
+	turnToPeers         atomic.Int64 // bytes relayed from clients to peers
+	turnFromPeers       atomic.Int64 // bytes relayed from peers to clients
+
+	waitingGauge func() int // nameplates handed out by this node, neither released nor lapsed
 
 	mu           sync.Mutex
 	failures     map[string]int64 // "op/code" → count
@@ -56,6 +60,10 @@ func (m *metrics) write(w io.Writer) {
 	counter("tandem_rendezvous_nameplates_created_total", "Nameplates handed out.", m.nameplatesCreated.Load())
 	counter("tandem_rendezvous_nameplates_claimed_total", "Successful nameplate claims.", m.nameplatesClaimed.Load())
 	counter("tandem_rendezvous_nameplates_released_total", "Nameplates released by their owner.", m.nameplatesReleased.Load())
+	if m.waitingGauge != nil {
+		gauge("tandem_rendezvous_nameplates_waiting", "Nameplates this node handed out that are neither released nor lapsed.",
+			int64(m.waitingGauge()))
+	}
 
 	m.mu.Lock()
 	keys := make([]string, 0, len(m.failures))
@@ -75,6 +83,10 @@ func (m *metrics) write(w io.Writer) {
 	gauge("tandem_rendezvous_turn_allocations_active", "TURN allocations alive.", m.turnAllocationsLive.Load())
 	counter("tandem_rendezvous_turn_auth_failures_total", "TURN requests with a refused credential.", m.turnAuthFailures.Load())
 	counter("tandem_rendezvous_turn_permissions_refused_total", "TURN permissions refused toward private addresses.", m.turnPermsRefused.Load())
+	const relayedName = "tandem_rendezvous_turn_relayed_bytes_total"
+	fmt.Fprintf(w, "# HELP %s Bytes relayed over UDP by the TURN relay.\n# TYPE %s counter\n", relayedName, relayedName)
+	fmt.Fprintf(w, "%s{direction=\"to_peers\"} %d\n", relayedName, m.turnToPeers.Load())
+	fmt.Fprintf(w, "%s{direction=\"from_peers\"} %d\n", relayedName, m.turnFromPeers.Load())
 	var clients int64
 	if m.clientsGauge != nil {
 		clients = int64(m.clientsGauge())

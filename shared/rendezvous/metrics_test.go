@@ -3,9 +3,11 @@ package rendezvous
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMetrics runs one of each event and reads them back from /metrics in the Prometheus text format; it also
@@ -43,6 +45,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("Allocate: %v", err)
 	}
 	defer relay.Close()
+	relayBytes(t, relay, "seven b", "nine byte")
 	if second, err := turnClient(t, "udp", addr, user, pass).Allocate(); err == nil {
 		second.Close()
 		t.Fatal("a second allocation of the same user passed the quota of 1")
@@ -64,6 +67,10 @@ func TestMetrics(t *testing.T) {
 	for _, line := range []string{
 		"tandem_rendezvous_nameplates_created_total 1",
 		"tandem_rendezvous_nameplates_claimed_total 1",
+		"tandem_rendezvous_nameplates_waiting 1",
+		"# TYPE tandem_rendezvous_nameplates_waiting gauge",
+		`tandem_rendezvous_turn_relayed_bytes_total{direction="to_peers"} 7`,
+		`tandem_rendezvous_turn_relayed_bytes_total{direction="from_peers"} 9`,
 		`tandem_rendezvous_request_failures_total{op="claim",reason="unknown"} 1`,
 		"tandem_rendezvous_turn_allocations_total 1",
 		"tandem_rendezvous_turn_allocations_active 1",
@@ -73,5 +80,35 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(text, line+"\n") {
 			t.Errorf("metrics lack %q:\n%s", line, text)
 		}
+	}
+}
+
+// relayBytes sends out through relay to a peer on loopback, and in from the peer back through the relay.
+func relayBytes(t *testing.T, relay net.PacketConn, out, in string) {
+	t.Helper()
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	_ = peer.SetReadDeadline(deadline)
+	_ = relay.SetReadDeadline(deadline)
+	if _, err := relay.WriteTo([]byte(out), peer.LocalAddr()); err != nil {
+		t.Fatalf("relay WriteTo: %v", err)
+	}
+	buf := make([]byte, 1500)
+	n, from, err := peer.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != out {
+		t.Fatalf("peer ReadFrom = %q, %v", buf[:n], err)
+	}
+	if from.String() != relay.LocalAddr().String() {
+		t.Errorf("datagram came from %s, want the relay address %s", from, relay.LocalAddr())
+	}
+	if _, err := peer.WriteTo([]byte(in), from); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err = relay.ReadFrom(buf); err != nil || string(buf[:n]) != in {
+		t.Fatalf("relay ReadFrom = %q, %v", buf[:n], err)
 	}
 }

@@ -110,6 +110,7 @@ func Start(cfg Config) (_ *Server, err error) {
 	}
 	stunURLs, turnURLs := iceURLs(cfg, s.turn)
 	s.svc = newService(cfg, s.nc, sources, s.metrics, stunURLs, turnURLs, &s.wg)
+	s.metrics.waitingGauge = func() int { return s.svc.created.live(cfg.now()) } // before /metrics is served
 
 	if cfg.MetricsListen != "" {
 		if err := s.startMetrics(); err != nil {

@@ -95,6 +95,7 @@ func startTURN(cfg Config, m *metrics) (_ *turnRelay, err error) {
 		}
 	}
 
+	gen = countingGenerator{gen, m}
 	perm := permissionHandler(cfg.AllowPrivatePeers, m, cfg.Log)
 	sc := turn.ServerConfig{
 		Realm:         cfg.Realm,
@@ -316,3 +317,35 @@ func (l pionLogger) Warn(msg string)              { l.out(slog.LevelInfo, msg) }
 func (l pionLogger) Warnf(f string, args ...any)  { l.out(slog.LevelInfo, fmt.Sprintf(f, args...)) }
 func (l pionLogger) Error(msg string)             { l.out(slog.LevelInfo, msg) }
 func (l pionLogger) Errorf(f string, args ...any) { l.out(slog.LevelInfo, fmt.Sprintf(f, args...)) }
+
+// countingGenerator hands out relay sockets that count the bytes they relay, for the metrics.
+type countingGenerator struct {
+	turn.RelayAddressGenerator
+	m *metrics
+}
+
+func (g countingGenerator) AllocatePacketConn(c turn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
+	conn, addr, err := g.RelayAddressGenerator.AllocatePacketConn(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return countingConn{conn, g.m}, addr, nil
+}
+
+// countingConn is a relay socket: what it reads came from peers, what it writes goes to them.
+type countingConn struct {
+	net.PacketConn
+	m *metrics
+}
+
+func (c countingConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, addr, err := c.PacketConn.ReadFrom(b)
+	c.m.turnFromPeers.Add(int64(n))
+	return n, addr, err
+}
+
+func (c countingConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	n, err := c.PacketConn.WriteTo(b, addr)
+	c.m.turnToPeers.Add(int64(n))
+	return n, err
+}

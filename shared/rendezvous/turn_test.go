@@ -1,7 +1,6 @@
 package rendezvous
 
 import (
-	"bytes"
 	"net"
 	"strings"
 	"testing"
@@ -89,33 +88,7 @@ func TestTURN(t *testing.T) {
 				t.Fatalf("Allocate: %v", err)
 			}
 			defer relay.Close()
-			peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
-			deadline := time.Now().Add(10 * time.Second)
-			_ = peer.SetReadDeadline(deadline)
-			_ = relay.SetReadDeadline(deadline)
-
-			if _, err := relay.WriteTo([]byte("to peer"), peer.LocalAddr()); err != nil {
-				t.Fatalf("relay WriteTo: %v", err)
-			}
-			buf := make([]byte, 1500)
-			n, from, err := peer.ReadFrom(buf)
-			if err != nil || string(buf[:n]) != "to peer" {
-				t.Fatalf("peer ReadFrom = %q, %v", buf[:n], err)
-			}
-			if from.String() != relay.LocalAddr().String() {
-				t.Errorf("datagram came from %s, want the relay address %s", from, relay.LocalAddr())
-			}
-			if _, err := peer.WriteTo([]byte("to client"), from); err != nil {
-				t.Fatal(err)
-			}
-			n, _, err = relay.ReadFrom(buf)
-			if err != nil || !bytes.Equal(buf[:n], []byte("to client")) {
-				t.Fatalf("relay ReadFrom = %q, %v", buf[:n], err)
-			}
+			relayBytes(t, relay, "to peer", "to client")
 		})
 	}
 
