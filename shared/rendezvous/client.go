@@ -251,8 +251,7 @@ func (c *Client) claimedLocked(msg *nats.Msg) {
 	if own.left--; own.left == 0 {
 		own.stop()
 	}
-	delete(c.dropped, ev.Mailbox)
-	c.mailboxLocked(ev.Mailbox).setPeer(ev.Claimer)
+	c.mailboxForLocked(ev.Mailbox, ev.Claimer)
 	c.answerClaim(msg, "")
 }
 
@@ -261,6 +260,15 @@ func (c *Client) answerClaim(msg *nats.Msg, code string) {
 	if err := msg.Respond(b); err != nil {
 		c.log.Warn("answering a claim event", "err", err)
 	}
+}
+
+// mailboxForLocked returns mailbox id, open or pending (made pending if new, taken back if it was closed), which
+// keeps only peer's messages.
+func (c *Client) mailboxForLocked(id, peer string) *Mailbox {
+	delete(c.dropped, id)
+	mb := c.mailboxLocked(id)
+	mb.setPeer(peer)
+	return mb
 }
 
 // mailboxLocked returns the mailbox with this ID, open or pending, creating a pending one if needed.
@@ -287,9 +295,7 @@ func (c *Client) mailboxLocked(id string) *Mailbox {
 func (c *Client) Open(cl Claim) *Mailbox {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.dropped, cl.Mailbox)
-	mb := c.mailboxLocked(cl.Mailbox)
-	mb.setPeer(cl.Peer)
+	mb := c.mailboxForLocked(cl.Mailbox, cl.Peer)
 	if _, ok := c.pending[cl.Mailbox]; ok {
 		delete(c.pending, cl.Mailbox)
 		for i, p := range c.pendOrder {

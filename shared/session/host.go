@@ -206,11 +206,11 @@ func (h *Host) run() {
 				h.ev.send(Reconnected{})
 			}
 		})
-		if first && h.meet != nil {
-			h.meet.release() // the key is spent
-		}
-		if !first {
+		switch {
+		case !first:
 			t.workers.Go(func() { h.files.resume(t.files) })
+		case h.meet != nil:
+			h.meet.release() // the key is spent
 		}
 		next, err := h.serve(l)
 		cancel()

@@ -267,34 +267,53 @@ func selfSignedTLS(t testing.TB) (server, client *tls.Config) {
 	return server, client
 }
 
+// quicPair runs a QUIC handshake from the offerer's path to the answerer's, with idle as both sides' idle
+// timeout, and returns both connections and how long the handshake took. The test's cleanup closes them.
+func quicPair(t *testing.T, ctx context.Context, off, ans *Path, idle time.Duration) (client, server *quic.Conn, handshake time.Duration) {
+	t.Helper()
+	serverTLS, clientTLS := selfSignedTLS(t)
+	qcfg := &quic.Config{MaxIdleTimeout: idle}
+	serverTr := &quic.Transport{Conn: ans}
+	t.Cleanup(func() { _ = serverTr.Close() })
+	ln, err := serverTr.Listen(serverTLS, qcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	clientTr := &quic.Transport{Conn: off}
+	t.Cleanup(func() { _ = clientTr.Close() })
+	accepted := make(chan *quic.Conn, 1)
+	go func() {
+		defer close(accepted)
+		if c, err := ln.Accept(ctx); err == nil {
+			accepted <- c
+		}
+	}()
+	start := time.Now()
+	client, err = clientTr.Dial(ctx, off.RemoteAddr(), clientTLS, qcfg)
+	if err != nil {
+		t.Fatalf("QUIC dial over %s path: %v", off.Kind(), err)
+	}
+	handshake = time.Since(start)
+	t.Cleanup(func() { _ = client.CloseWithError(0, "") })
+	if server = <-accepted; server == nil {
+		t.Fatal("no QUIC connection accepted")
+	}
+	t.Cleanup(func() { _ = server.CloseWithError(0, "") })
+	return client, server, handshake
+}
+
 // quicTransfer runs a QUIC handshake from the offerer's path to the answerer's, sends size bytes on a
 // stream, and checks the answerer's SHA-256 of what it received, sent back on the same stream.
 func quicTransfer(t *testing.T, ctx context.Context, off, ans *Path, size int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	serverTLS, clientTLS := selfSignedTLS(t)
-	qcfg := &quic.Config{MaxIdleTimeout: 10 * time.Second}
-
-	serverTr := &quic.Transport{Conn: ans}
-	defer serverTr.Close()
-	ln, err := serverTr.Listen(serverTLS, qcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	clientTr := &quic.Transport{Conn: off}
-	defer clientTr.Close()
-
+	conn, server, handshake := quicPair(t, ctx, off, ans, 10*time.Second)
 	serverErr := make(chan error, 1)
 	go func() {
 		serverErr <- func() error {
-			conn, err := ln.Accept(ctx)
-			if err != nil {
-				return fmt.Errorf("accept: %w", err)
-			}
-			defer conn.CloseWithError(0, "")
-			st, err := conn.AcceptStream(ctx)
+			st, err := server.AcceptStream(ctx)
 			if err != nil {
 				return fmt.Errorf("accept stream: %w", err)
 			}
@@ -305,20 +324,11 @@ func quicTransfer(t *testing.T, ctx context.Context, off, ans *Path, size int) {
 			if _, err := st.Write(h.Sum(nil)); err != nil {
 				return fmt.Errorf("write digest: %w", err)
 			}
-			if err := st.Close(); err != nil {
-				return err
-			}
-			<-conn.Context().Done() // the client closes once it has the digest
-			return nil
+			return st.Close()
 		}()
 	}()
 
 	start := time.Now()
-	conn, err := clientTr.Dial(ctx, off.RemoteAddr(), clientTLS, qcfg)
-	if err != nil {
-		t.Fatalf("QUIC dial over %s path: %v", off.Kind(), err)
-	}
-	handshake := time.Since(start)
 	st, err := conn.OpenStreamSync(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +350,6 @@ func quicTransfer(t *testing.T, ctx context.Context, off, ans *Path, size int) {
 	if !bytes.Equal(got, want[:]) {
 		t.Fatalf("digest mismatch: the answerer did not receive the %d bytes intact", size)
 	}
-	_ = conn.CloseWithError(0, "done")
 	if err := <-serverErr; err != nil {
 		t.Fatalf("server: %v", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/pion/transport/v5/vnet"
-	"github.com/quic-go/quic-go"
 )
 
 // TestLoopbackDirect: real sockets on loopback, host candidates only: both sides agree on one direct pair,
@@ -425,10 +424,7 @@ func TestSupersededOffer(t *testing.T) {
 func TestPathLost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	cfg := loopbackConfig(t)
-	cfg.DisconnectedTimeout, cfg.FailedTimeout, cfg.KeepaliveInterval = 300*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
-	sigOff, sigAns := signallerPair()
-	off, ans := connect(t, ctx, cfg, cfg, sigOff, sigAns)
+	off, ans := quickToLose(t, ctx)
 	exchange(t, off, ans)
 
 	readErr := make(chan error, 1)
@@ -467,26 +463,27 @@ func TestPathLost(t *testing.T) {
 // TestAttemptFailures: an attempt ends with a clear error and closes its agent (goleak checks) when its
 // context ends with nobody answering, when ICE finds no working pair, and when the Signaller fails.
 func TestAttemptFailures(t *testing.T) {
-	t.Run("nobody answers", func(t *testing.T) {
-		t.Parallel()
-		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
-		defer cancel()
-		o, _ := signallerPair()
-		_, err := Offer(ctx, loopbackConfig(t), o)
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Offer: %v, want a deadline error", err)
-		}
-	})
-	t.Run("no offer", func(t *testing.T) {
-		t.Parallel()
-		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
-		defer cancel()
-		_, a := signallerPair()
-		_, err := Answer(ctx, loopbackConfig(t), a)
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Answer: %v, want a deadline error", err)
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		run  func(ctx context.Context, off, ans Signaller) (*Path, error)
+	}{
+		{"nobody answers", func(ctx context.Context, off, _ Signaller) (*Path, error) {
+			return Offer(ctx, loopbackConfig(t), off)
+		}},
+		{"no offer", func(ctx context.Context, _, ans Signaller) (*Path, error) {
+			return Answer(ctx, loopbackConfig(t), ans)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+			defer cancel()
+			o, a := signallerPair()
+			if _, err := tc.run(ctx, o, a); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("%v, want a deadline error", err)
+			}
+		})
+	}
 	t.Run("ICE fails", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
@@ -617,44 +614,24 @@ func TestGenerationsBounded(t *testing.T) {
 	}
 }
 
+// quickToLose connects a pair on loopback whose paths are declared lost 600 ms after the peer goes quiet.
+func quickToLose(t *testing.T, ctx context.Context) (off, ans *Path) {
+	t.Helper()
+	cfg := loopbackConfig(t)
+	cfg.DisconnectedTimeout, cfg.FailedTimeout, cfg.KeepaliveInterval = 300*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
+	sigOff, sigAns := signallerPair()
+	return connect(t, ctx, cfg, cfg, sigOff, sigAns)
+}
+
 // TestPathLostQUIC: quic-go running over a path sees its connection die when the path is lost, through
 // the read error, well before its own idle timeout.
 func TestPathLostQUIC(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	cfg := loopbackConfig(t)
-	cfg.DisconnectedTimeout, cfg.FailedTimeout, cfg.KeepaliveInterval = 300*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
-	sigOff, sigAns := signallerPair()
-	off, ans := connect(t, ctx, cfg, cfg, sigOff, sigAns)
+	off, ans := quickToLose(t, ctx)
 
-	serverTLS, clientTLS := selfSignedTLS(t)
 	const idle = 20 * time.Second
-	qcfg := &quic.Config{MaxIdleTimeout: idle}
-	serverTr := &quic.Transport{Conn: ans}
-	defer serverTr.Close()
-	ln, err := serverTr.Listen(serverTLS, qcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	clientTr := &quic.Transport{Conn: off}
-	defer clientTr.Close()
-	accepted := make(chan *quic.Conn, 1)
-	go func() {
-		defer close(accepted)
-		if c, err := ln.Accept(ctx); err == nil {
-			accepted <- c
-		}
-	}()
-	client, err := clientTr.Dial(ctx, off.RemoteAddr(), clientTLS, qcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.CloseWithError(0, "")
-	server := <-accepted
-	if server == nil {
-		t.Fatal("no QUIC connection accepted")
-	}
+	_, server, _ := quicPair(t, ctx, off, ans, idle)
 
 	start := time.Now()
 	if err := off.Close(); err != nil { // the customer's machine vanishes
