@@ -18,6 +18,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -36,6 +37,7 @@ func TestScreenshots(t *testing.T) {
 			t.Run("link offer", func(t *testing.T) { shootLinkOffer(t, language) })
 			t.Run("no screen", func(t *testing.T) { shootUnavailable(t, language) })
 			t.Run("session", func(t *testing.T) { shootSession(t, language) })
+			t.Run("relayed", func(t *testing.T) { shootRelayed(t, language) })
 			t.Run("reconnecting", func(t *testing.T) { shootReconnecting(t, language) })
 			t.Run("uninstall", func(t *testing.T) { shootUninstall(t, language) })
 		})
@@ -399,6 +401,29 @@ func (c *camera) shootEnd(t *testing.T) {
 		t.Fatal("after the session: the join form is not back, or the indicator stayed")
 	}
 	c.take(t, c.win, "16-ended-by-technician")
+}
+
+// shootRelayed shows the toolbar in a session met through a rendezvous on loopback and relayed by its TURN
+// server, joined with the bare key: the window says which way the connection goes.
+func shootRelayed(t *testing.T, language string) {
+	srv := rendezvoustest.Start(t)
+	h, err := session.NewHost(session.HostConfig{Name: "Alice", Rendezvous: srv.ClientURL(),
+		Path: session.PathOptions{Loopback: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	c := newCamera(t, language, h, options{name: "Bob", rendezvous: srv.ClientURL(),
+		path: session.PathOptions{Loopback: true, RelayOnly: true}})
+	c.typeIn(c.keyEntry, transport.FormatSupportKey(h.Link().Key))
+	test.Tap(c.joinBtn)
+	c.waitState(t, stateJoined)
+	waitHost(t, h, func(j session.Joined) bool { return j.Peer.Name == "Bob" })
+	c.untilIndicator(t, tr("customer.viewing"))
+	if want := lang.L("route.relayed", map[string]any{"Server": "127.0.0.1"}); !c.route.Visible() || c.route.Text != want {
+		t.Fatalf("route %q (visible %v), want %q", c.route.Text, c.route.Visible(), want)
+	}
+	c.take(t, c.win, "03b-viewing-relayed")
 }
 
 // shootReconnecting shows the toolbar while a dropped connection is being restored (through a relay the test
