@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -14,13 +15,7 @@ import (
 // A technician reached through a rendezvous: the customer types the bare key (the rendezvous remembered from
 // an earlier link, or given with -rendezvous), and the window says how the connection goes.
 func TestBareKeyThroughRendezvous(t *testing.T) {
-	srv := rendezvoustest.Start(t)
-	h, err := session.NewHost(session.HostConfig{Name: "Alice", Rendezvous: srv.ClientURL(),
-		Path: session.PathOptions{Loopback: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.End)
+	srv, h := technicianThroughRendezvous(t)
 	tb := testToolbar(t, "fr", options{name: "Bob", rendezvous: srv.ClientURL(),
 		path: session.PathOptions{Loopback: true, RelayOnly: true}})
 	if tb.route.Visible() {
@@ -41,6 +36,19 @@ func TestBareKeyThroughRendezvous(t *testing.T) {
 	if tb.route.Visible() {
 		t.Fatal("the route is still shown after the session")
 	}
+}
+
+// technicianThroughRendezvous starts a rendezvous on loopback and "Alice" waiting through it with a fresh key.
+func technicianThroughRendezvous(t *testing.T) (*rendezvous.Server, *session.Host) {
+	t.Helper()
+	srv := rendezvoustest.Start(t)
+	h, err := session.NewHost(session.HostConfig{Name: "Alice", Rendezvous: srv.ClientURL(),
+		Path: session.PathOptions{Loopback: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	return srv, h
 }
 
 func TestJoinThroughRendezvousErrorsAreSentences(t *testing.T) {

@@ -18,7 +18,6 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
-	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -406,13 +405,7 @@ func (c *camera) shootEnd(t *testing.T) {
 // shootRelayed shows the toolbar in a session met through a rendezvous on loopback and relayed by its TURN
 // server, joined with the bare key: the window says which way the connection goes.
 func shootRelayed(t *testing.T, language string) {
-	srv := rendezvoustest.Start(t)
-	h, err := session.NewHost(session.HostConfig{Name: "Alice", Rendezvous: srv.ClientURL(),
-		Path: session.PathOptions{Loopback: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.End)
+	srv, h := technicianThroughRendezvous(t)
 	c := newCamera(t, language, h, options{name: "Bob", rendezvous: srv.ClientURL(),
 		path: session.PathOptions{Loopback: true, RelayOnly: true}})
 	c.typeIn(c.keyEntry, transport.FormatSupportKey(h.Link().Key))
