@@ -155,11 +155,12 @@ func TestWrongKeyAttemptIsShown(t *testing.T) {
 	if _, err := joinAs(t, lk.String(), "Mallory"); protocol.CodeOf(err) != protocol.WrongKey {
 		t.Fatalf("join with a wrong key: %v", err)
 	}
-	if _, ok := h.waitEvent(t).(session.AttemptRefused); !ok {
-		t.Fatal("want AttemptRefused")
+	r, ok := h.waitEvent(t).(session.AttemptRefused)
+	if !ok || !strings.HasPrefix(r.From, "127.0.0.1:") {
+		t.Fatalf("want AttemptRefused from loopback, got %#v", r)
 	}
-	want := lang.L("expert.attempt_refused", map[string]any{"Reason": lang.L("error.wrong_key")})
-	if h.cur().status.Text != want {
+	want := lang.L("expert.attempt_refused_from", map[string]any{"Reason": lang.L("error.wrong_key"), "From": r.From})
+	if h.cur().status.Text != want || !strings.Contains(want, r.From) {
 		t.Fatalf("status %q, want %q", h.cur().status.Text, want)
 	}
 }

@@ -261,7 +261,11 @@ func (s *hosted) apply(e session.Event) {
 			}
 		}
 	case session.AttemptRefused:
-		s.status.SetText(lang.L("expert.attempt_refused", map[string]any{"Reason": ui.ErrorText(e.Err)}))
+		if e.From != "" {
+			s.status.SetText(lang.L("expert.attempt_refused_from", map[string]any{"Reason": ui.ErrorText(e.Err), "From": e.From}))
+		} else {
+			s.status.SetText(lang.L("expert.attempt_refused", map[string]any{"Reason": ui.ErrorText(e.Err)}))
+		}
 	case session.KeyLost:
 		s.stopCountdown()
 		s.keyText.Color = theme.Color(theme.ColorNameDisabled)

@@ -6,10 +6,12 @@ package protocol
 const ALPN = "tandem/1"
 
 // Protocol versions. Version is the newest this package speaks, MinVersion
-// the oldest it accepts; a Hello announces both.
+// the oldest it accepts; a Hello announces both. Version 2 changed the key
+// confirmation (transport: the dialer proves the key first), so version 1
+// peers are told to update.
 const (
-	Version    uint = 1
-	MinVersion uint = 1
+	Version    uint = 2
+	MinVersion uint = 2
 )
 
 // Negotiate picks the protocol version for a session: the highest version

@@ -38,6 +38,9 @@ type HostConfig struct {
 	// KeyLifetime is how long the support key waits for the customer (transport.KeyLifetime if 0; tests
 	// shorten it).
 	KeyLifetime time.Duration
+	// HelloTimeout is how long a joiner who proved the key has to introduce itself (HelloTimeout if 0; tests
+	// shorten it).
+	HelloTimeout time.Duration
 	// FilesDir is the folder whose free space an incoming offer reports (the technician's usual folder for
 	// received files); empty for none.
 	FilesDir string
@@ -63,7 +66,7 @@ type Host struct {
 	customer transport.ID // the customer's certificate: a return must come from it
 	link     Link
 	ev       *events
-	fails    chan error
+	fails    chan transport.Attempt
 	live     *technician // set once the customer has joined, before Joined is sent
 	chat     *chat.Room
 	files    *filesMemory
@@ -110,7 +113,7 @@ func NewHost(cfg HostConfig) (*Host, error) {
 func newHost(cfg HostConfig, id *transport.Identity, key *transport.SupportKey, meet *meeting) (*Host, error) {
 	var err error
 	h := &Host{meet: meet, cfg: cfg, key: key, gate: &hostGate{key: key}, conns: make(chan *transport.Conn),
-		fails: make(chan error, 8), lifetime: newLifetime()}
+		fails: make(chan transport.Attempt, 8), lifetime: newLifetime()}
 	h.ev = newEvents(h.ended)
 	h.files = newFilesMemory()
 	h.chat, err = newRoom(TechnicianID, h.participantName, h.ev)
@@ -127,7 +130,7 @@ func newHost(cfg HostConfig, id *transport.Identity, key *transport.SupportKey, 
 	h.ln, err = transport.Listen(listen, transport.ListenConfig{Identity: id, Gate: h.gate, IdleTimeout: cfg.IdleTimeout,
 		OnFailure: func(a transport.Attempt) {
 			select {
-			case h.fails <- a.Err:
+			case h.fails <- a:
 			default: // a flood of attempts: the UI has heard enough
 			}
 		}})
@@ -501,16 +504,30 @@ func (h *Host) Controlling() bool {
 }
 
 // waitForCustomer returns the joined customer, nil when the session was ended first, or an error when the key
-// can no longer be used.
+// can no longer be used. Each confirmed connection introduces itself in its own goroutine: one that knew the key
+// but stays silent is dropped after HelloTimeout (AttemptRefused) while others go on, and the key stays usable.
 func (h *Host) waitForCustomer() (*link, error) {
 	expiry := time.NewTimer(time.Until(h.key.ExpiresAt()))
 	defer expiry.Stop()
+	type greeting struct {
+		l    *link
+		from string
+		err  error
+	}
+	greetings := make(chan greeting)
+	// Ending the wait hangs up on those still introducing themselves: the key is spent, or the session over.
+	gctx, hangUp := context.WithCancel(context.Background())
+	var greeters sync.WaitGroup
+	defer func() {
+		hangUp()
+		greeters.Wait()
+	}()
 	for {
 		select {
 		case <-h.ended:
 			return nil, nil
-		case err := <-h.fails:
-			h.ev.send(AttemptRefused{Err: err})
+		case a := <-h.fails:
+			h.ev.send(AttemptRefused{Err: a.Err, From: addrString(a.Remote)})
 			if h.key.State() == transport.KeyRetired {
 				h.keyLost(protocol.TooManyAttempts)
 				<-h.ended
@@ -521,13 +538,32 @@ func (h *Host) waitForCustomer() (*link, error) {
 			<-h.ended
 			return nil, nil
 		case c := <-h.conns:
-			l, err := h.welcome(c, false)
-			if err != nil {
-				return nil, err
+			greeters.Go(func() {
+				l, err := h.greet(gctx, c)
+				select {
+				case greetings <- greeting{l, c.RemoteAddr().String(), err}:
+				case <-gctx.Done():
+					_ = c.Close(protocol.KeyExpired, "the key was used")
+				}
+			})
+		case g := <-greetings:
+			if g.err == nil {
+				g.err = h.admit(g.l, false)
 			}
-			return l, nil
+			if g.err != nil {
+				h.ev.send(AttemptRefused{Err: g.err, From: g.from})
+				continue
+			}
+			return g.l, nil
 		}
 	}
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
 
 // keyLost says that the key can no longer be used, and gives its nameplate back to the rendezvous.
@@ -541,12 +577,38 @@ func (h *Host) keyLost(code protocol.Code) {
 // welcome runs the host's half of the Hello exchange on the customer's control stream: a first join (a new
 // session and resume secret), or the customer's return (resume: the Hello must name this session).
 func (h *Host) welcome(c *transport.Conn, resume bool) (*link, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), HelloTimeout)
+	l, err := h.greet(context.Background(), c)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.admit(l, resume); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// greet reads the joiner's Hello on its control stream, within HelloTimeout, and checks that it is a customer.
+// It runs concurrently for several joiners and changes nothing of the host; ending parent hangs up on c.
+func (h *Host) greet(parent context.Context, c *transport.Conn) (*link, error) {
+	wait := h.cfg.HelloTimeout
+	if wait <= 0 {
+		wait = HelloTimeout
+	}
+	ctx, cancel := context.WithTimeout(parent, wait)
 	defer cancel()
-	stop := context.AfterFunc(ctx, func() { _ = c.Close(protocol.Timeout, "no hello") })
+	stop := context.AfterFunc(ctx, func() {
+		if parent.Err() != nil {
+			_ = c.Close(protocol.KeyExpired, "the key was used")
+			return
+		}
+		_ = c.Close(protocol.Timeout, "no hello")
+	})
 	defer stop()
 	hdr, st, err := c.AcceptStream(ctx)
 	if err != nil {
+		if ctx.Err() != nil && parent.Err() == nil {
+			err = &protocol.Error{Code: protocol.Timeout, Detail: "no hello after the key", Err: err}
+		}
 		_ = c.Close(protocol.CodeOf(err), "")
 		return nil, err
 	}
@@ -554,23 +616,33 @@ func (h *Host) welcome(c *transport.Conn, resume bool) (*link, error) {
 	if hdr.Kind != protocol.Control {
 		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "first stream is not control"})
 	}
-	local := hello(h.cfg.Name, protocol.RoleTechnician)
-	if err := l.readHello(local); err != nil {
+	if err := l.readHello(hello(h.cfg.Name, protocol.RoleTechnician)); err != nil {
+		if ctx.Err() != nil && parent.Err() == nil {
+			err = &protocol.Error{Code: protocol.Timeout, Detail: "no hello after the key", Err: err}
+		}
 		return nil, l.fail(err)
 	}
 	l.peer.Route = routeOf(c, h.cfg.Rendezvous)
 	if l.peer.Role != protocol.RoleCustomer {
 		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "joiner is not a customer"})
 	}
+	return l, nil
+}
+
+// admit makes the greeted joiner l the session's customer (a first join: a new session and resume secret; the
+// key is spent) or takes the customer back (resume: the Hello must name this session), and sends the Welcome.
+func (h *Host) admit(l *link, resume bool) error {
+	c := l.conn
 	if resume != !l.resume.IsZero() || resume && l.resume != h.sid {
-		return nil, l.fail(&protocol.Error{Code: protocol.NotPermitted, Detail: "not a return to this session"})
+		return l.fail(&protocol.Error{Code: protocol.NotPermitted, Detail: "not a return to this session"})
 	}
 	if !resume {
+		var err error
 		if h.sid, err = newSessionID(); err != nil {
-			return nil, l.fail(fmt.Errorf("session id: %w", err))
+			return l.fail(fmt.Errorf("session id: %w", err))
 		}
 		if h.secret, err = newResumeSecret(); err != nil {
-			return nil, l.fail(fmt.Errorf("resume secret: %w", err))
+			return l.fail(fmt.Errorf("resume secret: %w", err))
 		}
 		h.customer = c.PeerID()
 	}
@@ -582,14 +654,15 @@ func (h *Host) welcome(c *transport.Conn, resume bool) (*link, error) {
 			{ID: TechnicianID, Name: h.cfg.Name, Role: protocol.RoleTechnician},
 			{ID: CustomerID, Name: l.peer.Name, Role: protocol.RoleCustomer},
 		}}
-	if err := l.enc.Encode(local); err != nil {
-		return nil, l.fail(err)
+	if err := l.enc.Encode(hello(h.cfg.Name, protocol.RoleTechnician)); err != nil {
+		return l.fail(err)
 	}
 	if err := l.enc.Encode(w); err != nil {
-		return nil, l.fail(err)
+		return l.fail(err)
 	}
-	h.gate.allowReturn(h.secret, h.customer) // the key is spent: from now on only the customer's return is confirmed
-	return l, nil
+	h.key.Spend()                            // the customer has joined: nobody else may with this key
+	h.gate.allowReturn(h.secret, h.customer) // from now on only the customer's return is confirmed
+	return nil
 }
 
 // advertisedAddr picks the address a join link names: the first up, non-loopback IPv4 address of this machine.

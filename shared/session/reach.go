@@ -232,7 +232,8 @@ func (m *meeting) answer(mb *rendezvous.Mailbox) {
 			}
 			continue
 		}
-		if err := m.ln.ServePath(p, pathContext(m.nameplate.Name, mb.ID(), p)); err != nil {
+		// Attempts over this claim's paths count as one source: a relay's address is shared by strangers.
+		if err := m.ln.ServePath(p, pathContext(m.nameplate.Name, mb.ID(), p), "mailbox "+mb.ID()); err != nil {
 			m.logf("serving a path", err)
 		}
 	}

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"crypto/rand"
+	"net"
 	"sync"
 	"time"
 
@@ -83,34 +84,25 @@ type hostGate struct {
 }
 
 // Begin implements transport.Gate.
-func (g *hostGate) Begin(peer transport.ID) ([]byte, error) {
+func (g *hostGate) Begin(peer transport.ID, from net.Addr) ([]byte, func(transport.Outcome), error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.secret == nil {
-		return g.key.Begin(peer)
+		return g.key.Begin(peer, from)
 	}
 	if peer != g.customer {
-		return nil, &protocol.Error{Code: protocol.NotPermitted, Detail: "not the customer of this session"}
+		return nil, nil, &protocol.Error{Code: protocol.NotPermitted, Detail: "not the customer of this session"}
 	}
 	if g.failures >= transport.MaxKeyAttempts {
-		return nil, &protocol.Error{Code: protocol.TooManyAttempts, Detail: "too many failed attempts to return"}
+		return nil, nil, &protocol.Error{Code: protocol.TooManyAttempts, Detail: "too many failed attempts to return"}
 	}
-	g.failures++
-	return g.secret, nil
-}
-
-// Done implements transport.Gate.
-func (g *hostGate) Done(ok bool) {
-	g.mu.Lock()
-	if g.secret == nil {
-		g.mu.Unlock()
-		g.key.Done(ok)
-		return
-	}
-	if ok {
-		g.failures--
-	}
-	g.mu.Unlock()
+	return g.secret, func(o transport.Outcome) {
+		if o == transport.Failed {
+			g.mu.Lock()
+			g.failures++
+			g.mu.Unlock()
+		}
+	}, nil
 }
 
 // allowReturn switches the gate to the resume secret, for the customer's certificate only.

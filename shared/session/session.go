@@ -43,8 +43,12 @@ type Event interface{ isEvent() }
 // Joined says the peer is in the session.
 type Joined struct{ Peer Peer }
 
-// AttemptRefused says someone tried to join and was refused (wrong key, incompatible version…).
-type AttemptRefused struct{ Err error }
+// AttemptRefused says someone tried to join and was refused (wrong key, incompatible version, silent after the
+// key…). From is where the attempt came from (host:port), empty when unknown.
+type AttemptRefused struct {
+	Err  error
+	From string
+}
 
 // KeyLost says the support key can no longer be used to join: it expired, or too many attempts failed. Err is
 // a *protocol.Error with code KeyExpired or TooManyAttempts.

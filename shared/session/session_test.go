@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +149,8 @@ func TestParseLink(t *testing.T) {
 	}
 }
 
+// A customer who mistypes has MaxSourceFailures tries; then their address is refused without using up the key,
+// which only strangers from other addresses retire. The technician hears of each attempt with where it came from.
 func TestKeyRetiredAfterTooManyAttempts(t *testing.T) {
 	h := newTestHost(t)
 	lk := h.Link()
@@ -154,13 +158,29 @@ func TestKeyRetiredAfterTooManyAttempts(t *testing.T) {
 	if lk.Key == h.Link().Key {
 		lk.Key = "000000001"
 	}
-	for range transport.MaxKeyAttempts {
+	refused := func(want protocol.Code) {
+		t.Helper()
+		e := next(t, h.Events())
+		r, ok := e.(AttemptRefused)
+		if !ok || protocol.CodeOf(r.Err) != want || !strings.HasPrefix(r.From, "127.0.0.") {
+			t.Fatalf("host event %#v, want an attempt refused with %v from a loopback address", e, want)
+		}
+	}
+	for range transport.MaxSourceFailures {
 		if _, err := join(t, lk); protocol.CodeOf(err) != protocol.WrongKey {
 			t.Fatalf("wrong key: %v", err)
 		}
-		if _, ok := next(t, h.Events()).(AttemptRefused); !ok {
-			t.Fatal("want AttemptRefused")
+		refused(protocol.WrongKey)
+	}
+	if _, err := join(t, lk); protocol.CodeOf(err) != protocol.TooManyAttempts {
+		t.Fatalf("wrong key once too often from one address: %v", err)
+	}
+	refused(protocol.TooManyAttempts)
+	for i := transport.MaxSourceFailures; i < transport.MaxKeyAttempts; i++ {
+		if _, err := dialFrom(t, fmt.Sprintf("127.0.0.%d", 2+i), h.Link().Addr, lk.Key); protocol.CodeOf(err) != protocol.WrongKey {
+			t.Fatalf("a stranger's wrong key: %v", err)
 		}
+		refused(protocol.WrongKey)
 	}
 	e := next(t, h.Events())
 	if lost, ok := e.(KeyLost); !ok || protocol.CodeOf(lost.Err) != protocol.TooManyAttempts {
@@ -169,5 +189,61 @@ func TestKeyRetiredAfterTooManyAttempts(t *testing.T) {
 	// The right key no longer works, and the customer is told why.
 	if _, err := join(t, h.Link()); protocol.CodeOf(err) != protocol.TooManyAttempts {
 		t.Fatalf("right key after retirement: %v", err)
+	}
+}
+
+// dialFrom confirms key with the host at addr from the loopback address local, as a program other than Tandem
+// Customer could: it says nothing after the key.
+func dialFrom(t *testing.T, local, addr, key string) (*transport.Conn, error) {
+	t.Helper()
+	id, err := transport.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	c, err := transport.Dial(ctx, addr, transport.DialConfig{Identity: id, Secret: []byte(key), LocalAddr: local})
+	if err == nil {
+		t.Cleanup(func() { _ = c.Close(protocol.NoError, "") })
+	}
+	return c, err
+}
+
+// Someone who proves the key and then says nothing neither holds up the customer nor ends the session: they are
+// dropped after the Hello timeout with a code's sentence, the key still works, and one still silent when the
+// customer joins is hung up on at once.
+func TestSilentJoinerDoesNotEndTheSession(t *testing.T) {
+	h, err := NewHost(HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice",
+		HelloTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	if _, err := dialFrom(t, "127.0.0.2", h.Link().Addr, h.Link().Key); err != nil {
+		t.Fatalf("the silent joiner's key: %v", err)
+	}
+	e := next(t, h.Events())
+	if r, ok := e.(AttemptRefused); !ok || protocol.CodeOf(r.Err) != protocol.Timeout || !strings.HasPrefix(r.From, "127.0.0.2:") {
+		t.Fatalf("host event %#v, want an attempt refused for silence from 127.0.0.2", e)
+	}
+
+	silent, err := dialFrom(t, "127.0.0.3", h.Link().Addr, h.Link().Key)
+	if err != nil {
+		t.Fatalf("the second silent joiner's key: %v", err)
+	}
+	start := time.Now()
+	if _, err := join(t, h.Link()); err != nil {
+		t.Fatalf("the customer after a silent joiner: %v", err)
+	}
+	if j, ok := next(t, h.Events()).(Joined); !ok || j.Peer.Name != "Bob" {
+		t.Fatalf("want Bob joined, got %#v", j)
+	}
+	select {
+	case <-silent.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the silent joiner's connection is still open after the customer joined")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("the join took %v", took)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"fmt"
 	"io"
+	"net"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport/cpace"
@@ -15,16 +16,21 @@ import (
 // size, so nothing here allocates on a peer's say-so:
 //
 //	dialer → listener  "TNDM" | min version (1) | max version (1) | Ya (32)
-//	listener → dialer  min version (1) | max version (1) | Yb (32) | tag_b (64)
+//	listener → dialer  min version (1) | max version (1) | Yb (32)
 //	dialer → listener  tag_a (64)
-//	listener → dialer  0x01 (accepted)
+//	listener → dialer  tag_b (64) | 0x01 (accepted)
 //
 // A version range without overlap, a spent key or a wrong tag closes the connection with the matching
 // protocol.Code instead. Ya and Yb are CPace shares (package cpace), computed with the secret as PRS, the
 // session binding of binding() as CI and sid, and each side's version range as its associated data, so a
 // downgrade of the version range also breaks the confirmation. The tags are the draft's explicit key
-// confirmation (cpace.ConfirmationTag over each sender's share and AD); the listener's tag goes first, so a dialer learns a wrong key before it says anything
-// more.
+// confirmation (cpace.ConfirmationTag over each sender's share and AD).
+//
+// The dialer's tag goes first (protocol version 2; version 1 had the listener's first). Whoever first receives
+// the other's tag can check one guess of the key; a dialer that has only Yb can check nothing. So a dialer that
+// stalls or hangs up before its tag has made no guess and costs the key nothing (Outcome Abandoned), and only a
+// wrong tag counts against it (Failed): strangers cannot use up a key by starting attempts and stalling. The
+// dialer then checks the listener's tag, so each side proves the key to the other.
 
 const (
 	confirmMagic = "TNDM"
@@ -94,7 +100,7 @@ func confirmDialer(rw io.ReadWriter, secret []byte, b binding, rnd io.Reader) (u
 	if _, err := rw.Write(append(hello, ya...)); err != nil {
 		return 0, fmt.Errorf("sending key share: %w", err)
 	}
-	var reply [2 + shareSize + tagSize]byte
+	var reply [2 + shareSize]byte
 	if _, err := io.ReadFull(rw, reply[:]); err != nil {
 		return 0, fmt.Errorf("reading key share: %w", err)
 	}
@@ -103,22 +109,25 @@ func confirmDialer(rw io.ReadWriter, secret []byte, b binding, rnd io.Reader) (u
 	if !ok {
 		return 0, errVersion(local, peer)
 	}
-	yb := reply[2 : 2+shareSize]
+	yb := reply[2:]
 	isk, err := st.Finish(yb, peer.ad())
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", errWrongKey, err)
 	}
-	if !hmac.Equal(reply[2+shareSize:], cpace.ConfirmationTag(b.sid, isk, yb, peer.ad())) {
-		return 0, errWrongKey
-	}
 	if _, err := rw.Write(cpace.ConfirmationTag(b.sid, isk, ya, local.ad())); err != nil {
 		return 0, fmt.Errorf("sending confirmation: %w", err)
 	}
-	var ack [1]byte
-	if _, err := io.ReadFull(rw, ack[:]); err != nil {
-		return 0, fmt.Errorf("reading acceptance: %w", err)
+	var answer [tagSize + 1]byte
+	if _, err := io.ReadFull(rw, answer[:]); err != nil {
+		// A listener that finds the dialer's tag wrong closes the connection with WrongKey, which the caller
+		// reads from the connection when it can; a listener that hangs up without saying more (or a machine in
+		// the middle that hides its reason) did not accept the key either.
+		return 0, fmt.Errorf("%w: reading confirmation: %w", errWrongKey, err)
 	}
-	if ack[0] != acceptByte {
+	if !hmac.Equal(answer[:tagSize], cpace.ConfirmationTag(b.sid, isk, yb, peer.ad())) {
+		return 0, errWrongKey
+	}
+	if answer[tagSize] != acceptByte {
 		return 0, &protocol.Error{Code: protocol.ProtocolViolation, Detail: "bad acceptance byte"}
 	}
 	return v, nil
@@ -126,7 +135,7 @@ func confirmDialer(rw io.ReadWriter, secret []byte, b binding, rnd io.Reader) (u
 
 // confirmListener runs the listener's half over rw, asking gate for the secret once the peer's versions are
 // known to be compatible. It returns the negotiated version.
-func confirmListener(rw io.ReadWriter, gate Gate, peerID ID, b binding, rnd io.Reader) (uint8, error) {
+func confirmListener(rw io.ReadWriter, gate Gate, peerID ID, from net.Addr, b binding, rnd io.Reader) (uint8, error) {
 	var hello [len(confirmMagic) + 2 + shareSize]byte
 	if _, err := io.ReadFull(rw, hello[:]); err != nil {
 		return 0, fmt.Errorf("reading key share: %w", err)
@@ -139,12 +148,12 @@ func confirmListener(rw io.ReadWriter, gate Gate, peerID ID, b binding, rnd io.R
 	if !ok {
 		return 0, errVersion(local, peer)
 	}
-	secret, err := gate.Begin(peerID)
+	secret, done, err := gate.Begin(peerID, from)
 	if err != nil {
 		return 0, err
 	}
-	accepted := false
-	defer func() { gate.Done(accepted) }()
+	outcome := Abandoned
+	defer func() { done(outcome) }()
 
 	ya := hello[6:]
 	st, yb, err := cpace.Start(cpace.Responder, secret, b.ci, b.sid, local.ad(), rnd)
@@ -152,24 +161,25 @@ func confirmListener(rw io.ReadWriter, gate Gate, peerID ID, b binding, rnd io.R
 		return 0, fmt.Errorf("starting key confirmation: %w", err)
 	}
 	isk, err := st.Finish(ya, peer.ad())
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", errWrongKey, err)
+	if err != nil { // a share that is not a point; the dialer has learned nothing
+		return 0, &protocol.Error{Code: protocol.ProtocolViolation, Detail: "bad key share", Err: err}
 	}
-	reply := append([]byte{local.min, local.max}, yb...)
-	if _, err := rw.Write(append(reply, cpace.ConfirmationTag(b.sid, isk, yb, local.ad())...)); err != nil {
+	if _, err := rw.Write(append([]byte{local.min, local.max}, yb...)); err != nil {
 		return 0, fmt.Errorf("sending key share: %w", err)
 	}
 	var tag [tagSize]byte
 	if _, err := io.ReadFull(rw, tag[:]); err != nil {
-		// A dialer with the wrong key hangs up here; count it as the failure it is.
-		return 0, fmt.Errorf("%w: %w", errWrongKey, err)
+		// The dialer went away or stalled before proving anything: it learned nothing it could check a guess
+		// against, so the key loses nothing.
+		return 0, fmt.Errorf("reading confirmation: %w", err)
 	}
 	if !hmac.Equal(tag[:], cpace.ConfirmationTag(b.sid, isk, ya, peer.ad())) {
+		outcome = Failed
 		return 0, errWrongKey
 	}
-	if _, err := rw.Write([]byte{acceptByte}); err != nil {
+	outcome = Confirmed
+	if _, err := rw.Write(append(cpace.ConfirmationTag(b.sid, isk, yb, local.ad()), acceptByte)); err != nil {
 		return 0, fmt.Errorf("sending acceptance: %w", err)
 	}
-	accepted = true
 	return v, nil
 }

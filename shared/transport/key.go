@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -69,11 +70,24 @@ func ParseSupportKey(s string) (string, error) {
 // A Gate holds the secret a listener confirms joiners against, and decides whether an attempt may be made.
 type Gate interface {
 	// Begin returns the secret for one confirmation attempt by the dialer whose certificate is peer (TLS has
-	// proved that the dialer holds its key), or a *protocol.Error saying why none may be made.
-	Begin(peer ID) ([]byte, error)
-	// Done records the outcome of an attempt that Begin allowed.
-	Done(ok bool)
+	// proved that the dialer holds its key), coming from the network address from, and done, which the
+	// listener calls once with the attempt's outcome; or a *protocol.Error saying why no attempt may be made.
+	Begin(peer ID, from net.Addr) (secret []byte, done func(Outcome), err error)
 }
+
+// Outcome is how a confirmation attempt ended.
+type Outcome int
+
+// The outcomes of a confirmation attempt.
+const (
+	// Abandoned: the dialer went away, stalled or sent nonsense before its proof: it had nothing to check a
+	// guess of the key against, so the attempt costs the key nothing.
+	Abandoned Outcome = iota
+	// Failed: the dialer's proof was wrong, one guess of the key.
+	Failed
+	// Confirmed: the dialer proved the key.
+	Confirmed
+)
 
 // KeyState says where a support key stands.
 type KeyState int
@@ -86,8 +100,25 @@ const (
 	KeyRetired                 // MaxKeyAttempts confirmations failed
 )
 
-// SupportKey is the Gate of an attended session: one key, one successful join, at most MaxKeyAttempts
-// failures, and KeyLifetime to be used.
+// Limits on the attempts at one key, so that strangers who reach the listener cannot keep the customer out:
+// failures are counted per source as well as in all, and attempts under way are capped, per source and in all.
+// A source is a network address (IPv4, or the /64 of IPv6), or what a listener names it for paths
+// (Listener.ServePath: the rendezvous's mailbox of one claim).
+const (
+	// MaxSourceFailures is how many wrong proofs one source may give before it is refused, without counting
+	// against the key: a single stranger cannot retire it, and a customer who mistypes has three tries.
+	MaxSourceFailures = 3
+	// MaxSourceInFlight is how many attempts one source may have under way at once (and never more than it has
+	// failures left).
+	MaxSourceInFlight = 2
+	// MaxInFlight is how many attempts may be under way at once in all. An attempt under way may turn out a
+	// wrong proof, so strangers from many sources can make at most MaxKeyAttempts-1+MaxInFlight guesses before
+	// the key retires.
+	MaxInFlight = 8
+)
+
+// SupportKey is the Gate of an attended session: one key, spent by Spend when its customer has joined, at most
+// MaxKeyAttempts wrong proofs (MaxSourceFailures from any one source), and KeyLifetime to be used.
 type SupportKey struct {
 	key     string
 	secret  string // what the confirmation uses: the whole key, or the part after a nameplate
@@ -96,9 +127,14 @@ type SupportKey struct {
 
 	mu       sync.Mutex
 	failures int
+	inFlight int
+	sources  map[string]*sourceAttempts
 	used     bool
 	changed  chan struct{} // closed and replaced on every state change
 }
+
+// sourceAttempts is what one source has done with a key.
+type sourceAttempts struct{ inFlight, failures int }
 
 // NewSupportKeyGate makes a fresh key that expires KeyLifetime from now.
 func NewSupportKeyGate() (*SupportKey, error) { return NewSupportKeyGateFor(KeyLifetime) }
@@ -113,7 +149,8 @@ func NewSupportKeyGateFor(lifetime time.Duration) (*SupportKey, error) {
 }
 
 func newSupportKeyGate(key string, now func() time.Time, lifetime time.Duration) *SupportKey {
-	return &SupportKey{key: key, secret: key, expires: now().Add(lifetime), now: now, changed: make(chan struct{})}
+	return &SupportKey{key: key, secret: key, expires: now().Add(lifetime), now: now, changed: make(chan struct{}),
+		sources: make(map[string]*sourceAttempts)}
 }
 
 // NewNameplateKeyGate makes a key met through a rendezvous: the nameplate the rendezvous assigned
@@ -171,31 +208,86 @@ func (k *SupportKey) stateLocked() KeyState {
 	return KeyWaiting
 }
 
-// Begin implements Gate. Each call counts as an attempt until Done(true) says otherwise, so that parallel
-// guesses cannot exceed MaxKeyAttempts.
-func (k *SupportKey) Begin(ID) ([]byte, error) {
+// Begin implements Gate. Only wrong proofs count against the key; a source with MaxSourceFailures of them is
+// refused without counting, so one stranger cannot retire the key, and attempts under way are capped per source
+// and in all.
+func (k *SupportKey) Begin(_ ID, from net.Addr) ([]byte, func(Outcome), error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	switch k.stateLocked() {
 	case KeyUsed:
-		return nil, &protocol.Error{Code: protocol.KeyExpired, Detail: "support key already used"}
+		return nil, nil, &protocol.Error{Code: protocol.KeyExpired, Detail: "support key already used"}
 	case KeyRetired:
-		return nil, &protocol.Error{Code: protocol.TooManyAttempts, Detail: "support key retired after failed attempts"}
+		return nil, nil, &protocol.Error{Code: protocol.TooManyAttempts, Detail: "support key retired after failed attempts"}
 	case KeyExpired:
-		return nil, &protocol.Error{Code: protocol.KeyExpired, Detail: "support key expired"}
+		return nil, nil, &protocol.Error{Code: protocol.KeyExpired, Detail: "support key expired"}
 	}
-	k.failures++
-	return []byte(k.secret), nil
+	src := SourceOf(from)
+	sa := k.sources[src]
+	if sa == nil {
+		sa = &sourceAttempts{}
+		k.sources[src] = sa
+	}
+	switch {
+	case sa.failures >= MaxSourceFailures:
+		return nil, nil, &protocol.Error{Code: protocol.TooManyAttempts, Detail: "too many wrong keys from " + src}
+	case sa.inFlight >= MaxSourceInFlight || sa.failures+sa.inFlight >= MaxSourceFailures || k.inFlight >= MaxInFlight:
+		return nil, nil, &protocol.Error{Code: protocol.Busy, Detail: "too many attempts under way"}
+	}
+	sa.inFlight++
+	k.inFlight++
+	var once sync.Once
+	return []byte(k.secret), func(o Outcome) { once.Do(func() { k.done(sa, o) }) }, nil
 }
 
-// Done implements Gate.
-func (k *SupportKey) Done(ok bool) {
+func (k *SupportKey) done(sa *sourceAttempts, o Outcome) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if ok {
-		k.failures--
-		k.used = true
+	sa.inFlight--
+	k.inFlight--
+	if o == Failed {
+		sa.failures++
+		k.failures++
 	}
 	close(k.changed)
 	k.changed = make(chan struct{})
 }
+
+// Spend marks the key used: its customer has joined, and nobody else may.
+func (k *SupportKey) Spend() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.used {
+		k.used = true
+		close(k.changed)
+		k.changed = make(chan struct{})
+	}
+}
+
+// SourceOf names where an attempt comes from for the limits: the IP address (IPv4) or its /64 (IPv6) of a
+// network address, or its String for other kinds.
+func SourceOf(a net.Addr) string {
+	var ip net.IP
+	switch a := a.(type) {
+	case nil:
+		return ""
+	case *net.UDPAddr:
+		ip = a.IP
+	case *net.TCPAddr:
+		ip = a.IP
+	case sourceAddr:
+		return string(a)
+	default:
+		return a.String()
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return v4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
+// sourceAddr is a source named by a listener's caller (ServePath), as a net.Addr.
+type sourceAddr string
+
+func (s sourceAddr) Network() string { return "tandem-source" }
+func (s sourceAddr) String() string  { return string(s) }

@@ -37,8 +37,9 @@ func PathContext(fields ...string) []byte {
 // ServePath accepts one connection over pc and confirms it like those on the listener's own socket, with path
 // (from PathContext) bound into the confirmation; a confirmed connection comes out of Accept. It takes pc over:
 // pc is closed once the connection ends, when the confirmation fails, when nobody connects within 30 s, or when
-// the listener closes first.
-func (l *Listener) ServePath(pc net.PacketConn, path []byte) error {
+// the listener closes first. source names who is behind the path for the gate's limits on attempts (see
+// SourceOf); empty counts the path's remote address.
+func (l *Listener) ServePath(pc net.PacketConn, path []byte, source string) error {
 	tr := &quic.Transport{Conn: pc}
 	ql, err := tr.Listen(tlsConfig(l.id), quicConfig(l.idle))
 	if err != nil {
@@ -56,7 +57,11 @@ func (l *Listener) ServePath(pc net.PacketConn, path []byte) error {
 			closePath(tr, pc)
 			return
 		}
-		c, err := l.confirm(qc, path)
+		from := qc.RemoteAddr()
+		if source != "" {
+			from = sourceAddr(source)
+		}
+		c, err := l.confirm(qc, path, from)
 		if err != nil {
 			closeWith(qc, err)
 			closePath(tr, pc)

@@ -49,7 +49,7 @@ func pathHost(t *testing.T, key *SupportKey, pc net.PacketConn, ctx []byte) *Lis
 	if ln.Addr() != nil {
 		t.Fatalf("a listener without a socket has address %v", ln.Addr())
 	}
-	if err := ln.ServePath(pc, ctx); err != nil {
+	if err := ln.ServePath(pc, ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	return ln

@@ -125,7 +125,7 @@ func Listen(addr string, cfg ListenConfig) (*Listener, error) {
 		conns: make(chan *Conn), ctx: ctx, cancel: cancel}
 	if ql != nil {
 		l.wg.Add(1)
-		go l.acceptLoop(ql, nil)
+		go l.acceptLoop(ql)
 	}
 	return l, nil
 }
@@ -166,7 +166,7 @@ func (l *Listener) Close() error {
 
 // acceptLoop confirms the connections that ql accepts, with path as the path context, until the listener
 // closes or ql fails.
-func (l *Listener) acceptLoop(ql *quic.Listener, path []byte) {
+func (l *Listener) acceptLoop(ql *quic.Listener) {
 	defer l.wg.Done()
 	for {
 		qc, err := ql.Accept(l.ctx)
@@ -176,7 +176,7 @@ func (l *Listener) acceptLoop(ql *quic.Listener, path []byte) {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			c, err := l.confirm(qc, path)
+			c, err := l.confirm(qc, nil, qc.RemoteAddr())
 			if err != nil {
 				closeWith(qc, err)
 				if l.onFail != nil {
@@ -193,7 +193,9 @@ func (l *Listener) acceptLoop(ql *quic.Listener, path []byte) {
 	}
 }
 
-func (l *Listener) confirm(qc *quic.Conn, path []byte) (*Conn, error) {
+// confirm runs the key confirmation on a new connection; path is its PathContext (nil for a direct one), from
+// where it counts as coming from for the gate's limits.
+func (l *Listener) confirm(qc *quic.Conn, path []byte, from net.Addr) (*Conn, error) {
 	ctx, cancel := context.WithTimeout(l.ctx, ConfirmTimeout)
 	defer cancel()
 	peer, err := peerID(qc.ConnectionState().TLS.PeerCertificates)
@@ -211,7 +213,7 @@ func (l *Listener) confirm(qc *quic.Conn, path []byte) (*Conn, error) {
 	defer func() { _ = st.Close() }()
 	stopDeadline := setDeadline(ctx, st)
 	defer stopDeadline()
-	v, err := confirmListener(st, l.gate, peer, b, rand.Reader)
+	v, err := confirmListener(st, l.gate, peer, from, b, rand.Reader)
 	if err != nil {
 		err = remoteCause(qc, err)
 		closeWith(qc, err) // before the deferred stream close, so the dialer reads the reason, not an EOF
@@ -231,6 +233,8 @@ type DialConfig struct {
 	// PathContext is what DialPath's caller knows of the path (PathContext), the same bytes as the listener's
 	// ServePath; nil for Dial.
 	PathContext []byte
+	// LocalAddr is the UDP address Dial sends from (host or host:port); empty lets the system choose.
+	LocalAddr string
 }
 
 // Dial connects to a listener at the UDP address addr and confirms the secret.
@@ -238,7 +242,7 @@ func Dial(ctx context.Context, addr string, cfg DialConfig) (*Conn, error) {
 	if cfg.Identity == nil {
 		return nil, errors.New("transport: Dial needs an identity")
 	}
-	qc, err := quic.DialAddr(ctx, addr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
+	qc, err := dialQUIC(ctx, addr, cfg)
 	if err != nil {
 		return nil, &protocol.Error{Code: protocol.Unreachable, Detail: fmt.Sprintf("connecting to %s: %v", addr, err)}
 	}
@@ -248,6 +252,41 @@ func Dial(ctx context.Context, addr string, cfg DialConfig) (*Conn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// dialQUIC makes the QUIC connection of Dial, from cfg.LocalAddr when it is set.
+func dialQUIC(ctx context.Context, addr string, cfg DialConfig) (*quic.Conn, error) {
+	if cfg.LocalAddr == "" {
+		return quic.DialAddr(ctx, addr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
+	}
+	local := cfg.LocalAddr
+	if _, _, err := net.SplitHostPort(local); err != nil {
+		local = net.JoinHostPort(local, "0")
+	}
+	laddr, err := net.ResolveUDPAddr("udp", local)
+	if err != nil {
+		return nil, err
+	}
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	udp, err := net.ListenUDP("udp", laddr)
+	if err != nil {
+		return nil, err
+	}
+	tr := &quic.Transport{Conn: udp}
+	release := func() {
+		_ = tr.Close() // quic-go leaves a socket it did not open to its owner
+		_ = udp.Close()
+	}
+	qc, err := tr.Dial(ctx, raddr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
+	if err != nil {
+		release()
+		return nil, err
+	}
+	context.AfterFunc(qc.Context(), release)
+	return qc, nil
 }
 
 func dialConfirm(ctx context.Context, qc *quic.Conn, cfg DialConfig) (*Conn, error) {

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
+	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,9 +16,28 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport/cpace"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain checks that no goroutine outlives the tests. After many refused attempts at once, quic-go keeps a
+// closed listener's socket until the handshakes it had under way time out (its 5 s handshake idle timeout), so
+// the check allows that long and a margin.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		var err error
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			if err = goleak.Find(); err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // host is a listener on loopback with a support key, recording refused attempts.
 type host struct {
@@ -122,8 +144,13 @@ func TestRightKeyJoinsAndStreamsFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lc.Close(protocol.NoError, "")
+	// A confirmation does not spend the key: the listener's user does, once the joiner has introduced itself.
+	if h.key.State() != KeyWaiting {
+		t.Fatalf("key state %v after a confirmation, want waiting", h.key.State())
+	}
+	h.key.Spend()
 	if h.key.State() != KeyUsed {
-		t.Fatalf("key state %v after a join, want used", h.key.State())
+		t.Fatalf("key state %v after Spend, want used", h.key.State())
 	}
 	if dc.Version() != int(protocol.Version) || lc.Version() != int(protocol.Version) {
 		t.Fatalf("versions %d/%d", dc.Version(), lc.Version())
@@ -181,28 +208,78 @@ func TestWrongKeyRefusedBeforeAnyStream(t *testing.T) {
 	lc.Close(protocol.NoError, "")
 }
 
+// Wrong keys from MaxKeyAttempts sources retire the key; one source is refused after MaxSourceFailures without
+// using up the key for everyone else.
 func TestSixthAttemptRefused(t *testing.T) {
 	h := newHost(t, testKey(t))
 	wrong := "999999999"
 	if h.key.Key() == wrong {
 		wrong = "999999998"
 	}
-	for i := range MaxKeyAttempts {
-		_, err := dial(t, h.addr(), wrong)
+	for i := range MaxSourceFailures {
+		_, err := dialFrom(t, "127.0.0.2", h.addr(), wrong)
 		wantCode(t, err, protocol.WrongKey)
 		h.failures(t, i+1)
+	}
+	_, err := dialFrom(t, "127.0.0.2", h.addr(), h.key.Key())
+	wantCode(t, err, protocol.TooManyAttempts)
+	h.failures(t, MaxSourceFailures+1)
+	if h.key.State() != KeyWaiting {
+		t.Fatalf("state %v after one source's failures, want waiting", h.key.State())
+	}
+	for i := MaxSourceFailures; i < MaxKeyAttempts; i++ {
+		_, err := dialFrom(t, fmt.Sprintf("127.0.0.%d", 10+i), h.addr(), wrong)
+		wantCode(t, err, protocol.WrongKey)
+		h.failures(t, i+2)
 	}
 	if h.key.State() != KeyRetired {
 		t.Fatalf("state %v after %d failures, want retired", h.key.State(), MaxKeyAttempts)
 	}
 	// Even the right key is refused now, and told why.
-	_, err := dial(t, h.addr(), h.key.Key())
+	_, err = dial(t, h.addr(), h.key.Key())
 	wantCode(t, err, protocol.TooManyAttempts)
-	codes := h.failures(t, MaxKeyAttempts+1)
-	if codes[MaxKeyAttempts] != protocol.TooManyAttempts {
+	codes := h.failures(t, MaxKeyAttempts+2)
+	if codes[MaxKeyAttempts+1] != protocol.TooManyAttempts {
 		t.Fatalf("host saw %v", codes)
 	}
 	noAccept(t, h)
+}
+
+// dialFrom is dial from the loopback address local (any 127.x.y.z is this machine).
+func dialFrom(t *testing.T, local, addr, secret string) (*Conn, error) {
+	t.Helper()
+	id, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	return Dial(ctx, addr, DialConfig{Identity: id, Secret: []byte(secret), LocalAddr: local})
+}
+
+// quicFrom makes a QUIC connection with id's certificate from the loopback address local to addr; the test's
+// cleanup closes it.
+func quicFrom(t *testing.T, ctx context.Context, local, addr string, id *Identity) *quic.Conn {
+	t.Helper()
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(local)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &quic.Transport{Conn: udp}
+	t.Cleanup(func() {
+		_ = tr.Close()
+		_ = udp.Close()
+	})
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qc, err := tr.Dial(ctx, raddr, tlsConfig(id), quicConfig(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { qc.CloseWithError(0, "") })
+	return qc
 }
 
 func TestExpiredKeyRefused(t *testing.T) {
@@ -226,15 +303,17 @@ func TestExpiredKeyRefused(t *testing.T) {
 // confirmation itself: the tests below play a misbehaving dialer.
 func rawDial(t *testing.T, addr string) (*quic.Conn, *quic.Stream, binding) {
 	t.Helper()
+	return rawDialFrom(t, "127.0.0.1", addr)
+}
+
+// rawDialFrom is rawDial from the loopback address local.
+func rawDialFrom(t *testing.T, local, addr string) (*quic.Conn, *quic.Stream, binding) {
+	t.Helper()
 	id, err := NewIdentity()
 	if err != nil {
 		t.Fatal(err)
 	}
-	qc, err := quic.DialAddr(t.Context(), addr, tlsConfig(id), quicConfig(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { qc.CloseWithError(0, "") })
+	qc := quicFrom(t, t.Context(), local, addr, id)
 	peer, err := peerID(qc.ConnectionState().TLS.PeerCertificates)
 	if err != nil {
 		t.Fatal(err)
@@ -288,10 +367,7 @@ func TestReplayedTranscriptRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	lc.Close(protocol.NoError, "")
-	// Undo the success so that the key is waiting again, then replay everything on a fresh connection.
-	key.mu.Lock()
-	key.used = false
-	key.mu.Unlock()
+	// The key is still waiting (nobody spent it): replay everything on a fresh connection.
 	qc.CloseWithError(0, "")
 
 	qc2, st2, _ := rawDial(t, h.addr())
@@ -300,7 +376,7 @@ func TestReplayedTranscriptRefused(t *testing.T) {
 	if _, err := st2.Write(first); err != nil {
 		t.Fatal(err)
 	}
-	reply := make([]byte, 2+shareSize+tagSize)
+	reply := make([]byte, 2+shareSize)
 	if _, err := io.ReadFull(st2, reply); err != nil {
 		t.Fatal(err)
 	}
@@ -510,5 +586,82 @@ func TestUrgencyPutsPeopleBeforeFramesBeforeFiles(t *testing.T) {
 		if u := Urgency(k); u < 0 || u > 7 {
 			t.Errorf("%v: urgency %d outside quic-go's 0..7", k, u)
 		}
+	}
+}
+
+// Strangers who start attempts and stall (their key share sent, no proof) neither retire the key nor keep the
+// customer out: they made no guess. Once they hang up the key has no failure against it.
+func TestStalledStrangersCostNothing(t *testing.T) {
+	h := newHost(t, testKey(t))
+	var stalled []*quic.Conn
+	for i := range MaxKeyAttempts + 1 {
+		qc, st, b := rawDialFrom(t, fmt.Sprintf("127.0.0.%d", 20+i), h.addr())
+		ad := []byte{byte(protocol.MinVersion), byte(protocol.Version)}
+		_, ya, err := cpace.Start(cpace.Initiator, []byte("a guess"), b.ci, b.sid, ad, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Write(append(append([]byte(confirmMagic), ad...), ya...)); err != nil {
+			t.Fatal(err)
+		}
+		reply := make([]byte, 2+shareSize)
+		if _, err := io.ReadFull(st, reply); err != nil {
+			t.Fatalf("stranger %d: no key share back: %v", i, err)
+		}
+		stalled = append(stalled, qc)
+	}
+	c, err := dial(t, h.addr(), h.key.Key())
+	if err != nil {
+		t.Fatalf("the customer while %d strangers stall: %v", len(stalled), err)
+	}
+	c.Close(protocol.NoError, "")
+	lc, err := h.ln.Accept(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.Close(protocol.NoError, "")
+	for _, qc := range stalled {
+		qc.CloseWithError(0, "")
+	}
+	h.failures(t, len(stalled))
+	h.key.mu.Lock()
+	failures, inFlight := h.key.failures, h.key.inFlight
+	h.key.mu.Unlock()
+	if failures != 0 || inFlight != 0 {
+		t.Fatalf("after the stalled attempts: %d failures, %d under way; want none", failures, inFlight)
+	}
+}
+
+// Fifty dialers with wrong keys hammer the listener from one machine while the customer joins from another:
+// the customer gets in, and the key is not retired.
+func TestHammeringStrangerDoesNotKeepTheCustomerOut(t *testing.T) {
+	h := newHost(t, testKey(t))
+	wrong := "111111111"
+	if h.key.Key() == wrong {
+		wrong = "111111112"
+	}
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if c, err := dialFrom(t, "127.0.0.3", h.addr(), wrong); err == nil {
+				c.Close(protocol.NoError, "")
+				t.Error("a wrong key was accepted")
+			}
+		})
+	}
+	c, err := dial(t, h.addr(), h.key.Key())
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("the customer while a stranger hammers: %v", err)
+	}
+	c.Close(protocol.NoError, "")
+	if st := h.key.State(); st != KeyWaiting {
+		t.Fatalf("key %v, want waiting (the customer's program spends it)", st)
+	}
+	h.key.mu.Lock()
+	failures := h.key.failures
+	h.key.mu.Unlock()
+	if failures > MaxSourceFailures {
+		t.Fatalf("%d failures counted against the key from one source, want at most %d", failures, MaxSourceFailures)
 	}
 }

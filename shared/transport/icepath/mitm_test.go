@@ -47,7 +47,7 @@ func confirmOver(t *testing.T, customer, technician *Path) error {
 	bind := func(p *Path) []byte {
 		return transport.PathContext("4821", "mailbox", p.OffererUfrag(), p.AnswererUfrag())
 	}
-	if err := ln.ServePath(technician, bind(technician)); err != nil {
+	if err := ln.ServePath(technician, bind(technician), ""); err != nil {
 		t.Fatal(err)
 	}
 	id, err := transport.NewIdentity()
