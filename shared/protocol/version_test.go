@@ -61,7 +61,7 @@ func TestNegotiate(t *testing.T) {
 }
 
 func TestConstants(t *testing.T) {
-	if ALPN != "tandem/1" || Version != 1 || MinVersion != 1 {
+	if ALPN != "tandem/1" || Version != 2 || MinVersion != 2 {
 		t.Fatal("constants changed")
 	}
 	hello := &Hello{ProtocolVersion: Version, MinVersion: MinVersion, Role: RoleTechnician}
