@@ -428,14 +428,18 @@ func (t *toolbar) answer(g *session.Guest, req session.ConsentRequested, yes boo
 }
 
 // consentExpired closes the question nobody answered in time.
-func (t *toolbar) consentExpired(g *session.Guest, id uint64) {
-	a, ok := t.asks[id]
+// consentExpired closes a question that nobody answered in time, and says so; a withdrawn one (the screen
+// stopped reaching the technician, or they left) closes without a word, since the status says what happened.
+func (t *toolbar) consentExpired(g *session.Guest, e session.ConsentExpired) {
+	a, ok := t.asks[e.ID]
 	if !ok || t.guest != g {
 		return
 	}
-	delete(t.asks, id) // before Hide, whose callback then finds nothing to answer
+	delete(t.asks, e.ID) // before Hide, whose callback then finds nothing to answer
 	a.dlg.Hide()
-	t.expiredStatus(g, a.req)
+	if !e.Withdrawn {
+		t.expiredStatus(g, a.req)
+	}
 }
 
 func (t *toolbar) expiredStatus(g *session.Guest, req session.ConsentRequested) {

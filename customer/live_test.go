@@ -297,6 +297,29 @@ func TestExpiredRequestClosesTheDialog(t *testing.T) {
 	}
 }
 
+// Stopping sharing while the control question is on the screen withdraws it: the dialog closes, the status
+// says that sharing stopped (not that the question expired), the technician is told, and nothing is granted.
+func TestStoppingSharingWithdrawsTheControlQuestion(t *testing.T) {
+	s := joinLive(t, "en", options{consentTimeout: time.Minute})
+	waitHost(t, s.h, func(session.ScreenUpdated) bool { return true })
+	if err := s.h.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, "Alice asks to control your mouse and keyboard. Allow?")
+	test.Tap(s.stopBtn)
+	s.until(t, "the dialog to close", func() bool { return s.win.Canvas().Overlays().Top() == nil })
+	if want := lang.L("customer.sharing_stopped", map[string]any{"Name": "Alice"}); s.status.Text != want {
+		t.Fatalf("status %q, want %q", s.status.Text, want)
+	}
+	ans := waitHost(t, s.h, func(e session.ConsentAnswered) bool { return e.What == protocol.PermControl })
+	if ans.Granted || !ans.Withdrawn {
+		t.Fatalf("technician told %+v, want withdrawn", ans)
+	}
+	if s.guest.Controlled() || s.h.Controlling() || !s.takeBackBtn.Disabled() {
+		t.Fatal("control granted after the question was withdrawn")
+	}
+}
+
 func TestSessionEndingClosesTheQuestion(t *testing.T) {
 	s := joinLive(t, "en", options{})
 	if err := s.h.RequestControl(); err != nil {

@@ -349,7 +349,7 @@ func (t *toolbar) follow(g *session.Guest) {
 		case session.ConsentRequested:
 			t.opts.do(func() { t.consentRequested(g, e) })
 		case session.ConsentExpired:
-			t.opts.do(func() { t.consentExpired(g, e.ID) })
+			t.opts.do(func() { t.consentExpired(g, e) })
 		}
 	}
 }

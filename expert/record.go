@@ -79,6 +79,8 @@ func (r *recorder) event(host *session.Host, e session.Event) {
 			rec(store.EventConsentGiven, customerID, e.What, "")
 		case e.Expired:
 			rec(store.EventConsentExpired, 0, e.What, "")
+		case e.Withdrawn:
+			rec(store.EventConsentWithdrawn, 0, e.What, "")
 		default:
 			rec(store.EventConsentRefused, customerID, e.What, "")
 		}

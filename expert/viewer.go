@@ -306,6 +306,8 @@ func answerOf(e session.ConsentAnswered) ask {
 		return askGranted
 	case e.Expired:
 		return askExpired
+	case e.Withdrawn:
+		return askNone // the screen stopped reaching us, which the state line says: no note
 	}
 	return askRefused
 }

@@ -390,6 +390,26 @@ func TestViewerFrench(t *testing.T) {
 	})
 }
 
+// A control request that the customer's stopping of sharing withdraws leaves the viewer without a note (its
+// state line says that sharing stopped) and ready to ask again once the screen is back.
+func TestWithdrawnControlRequest(t *testing.T) {
+	h := testHome(t, "en")
+	c := joinSharingScreen(t, h, capture.NewPattern(), func(cfg *session.GuestConfig) { cfg.ConsentTimeout = time.Minute })
+	v := h.cur().view
+	test.Tap(v.controlBtn)
+	waitCustomer(t, c, func(e session.ConsentRequested) bool { return e.What == protocol.PermControl })
+	c.g.StopSharing()
+	if e := waitCustomer(t, c, func(session.ConsentExpired) bool { return true }); !e.Withdrawn {
+		t.Fatalf("customer told %+v", e)
+	}
+	h.loop.Until(t, 20*time.Second, "the withdrawn request", func() bool {
+		return v.controlAsk == askNone && !v.sharing && v.note == "" && v.status.Text == named("viewer.state.stopped")
+	})
+	if v.controlled {
+		t.Fatal("control after a withdrawn request")
+	}
+}
+
 // TestViewerRendering saves the viewer, in English and French, viewing and with sharing stopped, to
 // TMPDIR/viewer-*.png for people to look at, and checks that the picture is drawn.
 func TestViewerRendering(t *testing.T) {

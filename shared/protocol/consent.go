@@ -65,6 +65,9 @@ type ConsentAnswer struct {
 	Granted bool   `cbor:"2,keyasint,omitempty"`
 	// Expired says nobody answered in time (the request was withdrawn); Granted is then false.
 	Expired bool `cbor:"3,keyasint,omitempty"`
+	// Withdrawn says the request no longer made sense before it was answered (the customer's screen stopped
+	// reaching the technician, who asked for control of it); Granted is then false.
+	Withdrawn bool `cbor:"4,keyasint,omitempty"`
 }
 
 // Type implements Message.
@@ -75,8 +78,8 @@ func (m *ConsentAnswer) Validate() error {
 	if m.ID == 0 {
 		return invalidf("consent answer: no ID")
 	}
-	if m.Expired && m.Granted {
-		return invalidf("consent answer: granted and expired")
+	if m.Granted && (m.Expired || m.Withdrawn) {
+		return invalidf("consent answer: granted and expired or withdrawn")
 	}
 	return nil
 }

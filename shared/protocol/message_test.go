@@ -266,6 +266,7 @@ func TestInvalidMessages(t *testing.T) {
 		{"consent-request/no from", &ConsentRequest{ID: 1, What: PermView}, false},
 		{"consent-answer/no ID", &ConsentAnswer{Granted: true}, false},
 		{"consent-answer/granted and expired", &ConsentAnswer{ID: 1, Granted: true, Expired: true}, false},
+		{"consent-answer/granted and withdrawn", &ConsentAnswer{ID: 1, Granted: true, Withdrawn: true}, false},
 		{"consent-revoke/no what", &ConsentRevoke{}, false},
 		{"chat-message/no ID", &ChatMessage{From: 1, Text: "a"}, false},
 		{"chat-message/no from", &ChatMessage{ID: 1, Text: "a"}, false},

@@ -182,7 +182,7 @@ func (r *Report) view(f formatter) view {
 
 func eventClass(kind string) string {
 	switch store.EventKind(kind) {
-	case store.EventConsentRefused, store.EventConsentExpired:
+	case store.EventConsentRefused, store.EventConsentExpired, store.EventConsentWithdrawn:
 		return "warn"
 	case store.EventControlGranted, store.EventConsentGiven:
 		return "grant"
@@ -288,7 +288,8 @@ func (f formatter) event(e Event, role string, s Session) string {
 	switch store.EventKind(e.Kind) {
 	case store.EventJoined:
 		return w.T("event.joined", "Role", w.T("role."+role))
-	case store.EventConsentAsked, store.EventConsentGiven, store.EventConsentRefused, store.EventConsentExpired:
+	case store.EventConsentAsked, store.EventConsentGiven, store.EventConsentRefused, store.EventConsentExpired,
+		store.EventConsentWithdrawn:
 		return w.T("event."+e.Kind, "Permission", f.permission(e.Permission))
 	case store.EventMonitorChanged:
 		return w.T("event.monitor_changed", "Monitor", reveal(e.Detail, false))

@@ -268,7 +268,7 @@ func (g *Guest) Sharing() bool {
 	c := g.cur()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sharing
+	return c.st.sharing
 }
 
 // Viewed reports whether the screen is being sent to the technician now.
@@ -283,11 +283,11 @@ func (g *Guest) Controlled() bool {
 	c := g.cur()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.controlled
+	return c.st.controlled
 }
 
 // RevokeControl takes control back from the technician at once.
-func (g *Guest) RevokeControl() { g.cur().setControlled(false, true) }
+func (g *Guest) RevokeControl() { g.cur().releaseControl(true) }
 
 // Answer answers the question of a ConsentRequested event: yes starts sharing again or grants control.
 func (g *Guest) Answer(id uint64, yes bool) error {

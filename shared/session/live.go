@@ -42,12 +42,17 @@ type (
 		What protocol.Permission
 		From string // the technician's name
 	}
-	// ConsentExpired withdraws the question with that ID: nobody answered in time.
-	ConsentExpired struct{ ID uint64 }
-	// ConsentAnswered tells the technician the customer's answer (or that nobody answered: Expired).
+	// ConsentExpired withdraws the question with that ID: nobody answered in time, or (Withdrawn) it no longer
+	// makes sense: the screen stopped reaching the technician, or the technician left.
+	ConsentExpired struct {
+		ID        uint64
+		Withdrawn bool
+	}
+	// ConsentAnswered tells the technician the customer's answer, or that nobody answered (Expired), or that
+	// the question was withdrawn before an answer (Withdrawn: the screen stopped reaching this technician).
 	ConsentAnswered struct {
-		What             protocol.Permission
-		Granted, Expired bool
+		What                        protocol.Permission
+		Granted, Expired, Withdrawn bool
 	}
 	// SharingChanged says the customer's screen is (On) or is no longer sent to the technician. Paused says
 	// it is not sent because the technician stopped viewing, though the customer still allows it: the
@@ -98,18 +103,14 @@ type customer struct {
 	files   *transfer.Engine // this connection's file transfers
 	ctx     context.Context
 
-	mu         sync.Mutex
-	sharing    bool // the customer lets the technician see the screen (the technician may have paused viewing)
-	controlled bool
-	dropped    int
-	pending    map[uint64]pendingAsk
-	consent    *sender
-	workers    sync.WaitGroup
-}
+	turn sync.Mutex // held while sharing starts or stops, so that a start never follows a stop it raced with
 
-type pendingAsk struct {
-	what  protocol.Permission
-	timer *time.Timer
+	mu      sync.Mutex
+	st      consent                // what the technician may do, and the questions waiting
+	timers  map[uint64]*time.Timer // each waiting question's expiry
+	dropped int
+	consent *sender
+	workers sync.WaitGroup
 }
 
 // newCustomer makes the customer's half for a joined connection; prev, when set, is the half of the
@@ -120,13 +121,13 @@ func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig,
 	if timeout <= 0 {
 		timeout = DefaultConsentTimeout
 	}
-	c := &customer{g: g, l: l, you: you, inj: cfg.Input, timeout: timeout, pending: map[uint64]pendingAsk{}}
+	c := &customer{g: g, l: l, you: you, inj: cfg.Input, timeout: timeout, st: newConsent(cfg.Screen != nil),
+		timers: map[uint64]*time.Timer{}}
 	c.share = &screenShare{conn: l.conn, me: you, src: cfg.Screen, monitor: cfg.Monitor,
 		onSent: cfg.OnFrameSent, workers: &c.workers, onEnd: c.viewerLeft}
-	c.sharing = cfg.Screen != nil
 	if prev != nil {
 		prev.mu.Lock()
-		c.sharing, c.dropped = prev.sharing, prev.dropped
+		c.st.sharing, c.dropped = prev.st.sharing, prev.dropped
 		prev.mu.Unlock()
 		prev.share.mu.Lock()
 		c.share.monitor = prev.share.monitor
@@ -144,17 +145,22 @@ func (c *customer) start(ctx context.Context) {
 	c.ctx = ctx
 	c.workers.Go(func() { c.acceptStreams(ctx) })
 	c.workers.Go(func() { readDatagrams(ctx, c.l.conn, c.view) })
-	c.resume()
+	c.showScreen()
 }
 
 // stop waits for the workers after the connection has ended.
 func (c *customer) stop() {
 	c.mu.Lock()
-	for id, p := range c.pending {
-		p.timer.Stop()
-		delete(c.pending, id)
+	withdrawn, hadControl := c.st.end()
+	for id, tm := range c.timers {
+		tm.Stop()
+		delete(c.timers, id)
 	}
 	c.mu.Unlock()
+	c.withdraw(withdrawn, nil) // the technician left (or the connection dropped): their questions go
+	if hadControl {
+		c.g.ev.send(ControlChanged{Granted: false}) // Reconnecting says why; a grant does not survive it
+	}
 	c.share.stop()
 	c.files.Close()
 	c.workers.Wait()
@@ -174,7 +180,7 @@ func (c *customer) acceptStreams(ctx context.Context) {
 			if first {
 				c.consent = &sender{enc: protocol.NewEncoder(st, protocol.Consent)}
 			}
-			stopped := !c.sharing
+			stopped := !c.st.sharing
 			c.mu.Unlock()
 			if !first {
 				transport.Refuse(st, protocol.ProtocolViolation)
@@ -217,7 +223,7 @@ func (c *customer) readConsent(st *quic.Stream) {
 			c.ask(m)
 		case *protocol.ConsentRevoke:
 			if m.What == protocol.PermControl { // the technician gives control up
-				c.setControlled(false, false)
+				c.releaseControl(false)
 			}
 		}
 	}
@@ -225,33 +231,25 @@ func (c *customer) readConsent(st *quic.Stream) {
 
 // ask puts a technician's request to the customer, or answers it at once when there is nothing to ask.
 func (c *customer) ask(req *protocol.ConsentRequest) {
+	possible := req.What == protocol.PermView && c.share.has() || req.What == protocol.PermControl && c.inj != nil
 	c.mu.Lock()
-	switch {
-	case req.What == protocol.PermView && c.sharing:
-		c.mu.Unlock()
-		c.resume() // the technician paused viewing and looks again: allowed already
-		c.answerNow(req.ID, true)
-		return
-	case req.What == protocol.PermControl && c.controlled:
-		c.mu.Unlock()
-		c.answerNow(req.ID, true) // already so: nothing to ask
-		return
-	case req.What == protocol.PermView && !c.share.has(),
-		req.What == protocol.PermControl && (c.inj == nil || !c.sharing || !c.share.running()), // no control of an unseen screen
-		req.What != protocol.PermView && req.What != protocol.PermControl,
-		len(c.pending) >= 8:
-		c.mu.Unlock()
-		c.answerNow(req.ID, false) // cannot be done here (or a flood of requests)
-		return
+	verdict := c.st.ask(req.ID, req.What, possible)
+	if verdict == askCustomer {
+		id := req.ID
+		c.timers[id] = time.AfterFunc(c.timeout, func() { c.expire(id) })
 	}
-	if _, dup := c.pending[req.ID]; dup {
-		c.mu.Unlock()
-		return
-	}
-	id := req.ID
-	c.pending[id] = pendingAsk{what: req.What, timer: time.AfterFunc(c.timeout, func() { c.expire(id) })}
 	c.mu.Unlock()
-	c.g.ev.send(ConsentRequested{ID: id, What: req.What, From: c.l.peer.Name})
+	switch verdict {
+	case askCustomer:
+		c.g.ev.send(ConsentRequested{ID: req.ID, What: req.What, From: c.l.peer.Name})
+	case grantNow:
+		if req.What == protocol.PermView {
+			c.showScreen() // the technician paused viewing and looks again: allowed already
+		}
+		c.answerNow(req.ID, true)
+	case refuseNow:
+		c.answerNow(req.ID, false) // cannot be done here (or a flood of requests)
+	}
 }
 
 func (c *customer) answerNow(id uint64, yes bool) {
@@ -266,10 +264,18 @@ func (c *customer) consentSender() *sender {
 	return c.consent
 }
 
+// forget stops the timer of a question that is no longer waiting. The caller holds c.mu.
+func (c *customer) forget(id uint64) {
+	if tm, ok := c.timers[id]; ok {
+		tm.Stop()
+		delete(c.timers, id)
+	}
+}
+
 func (c *customer) expire(id uint64) {
 	c.mu.Lock()
-	_, ok := c.pending[id]
-	delete(c.pending, id)
+	ok := c.st.expire(id)
+	c.forget(id)
 	s := c.consent
 	c.mu.Unlock()
 	if !ok {
@@ -281,42 +287,64 @@ func (c *customer) expire(id uint64) {
 	}
 }
 
-// answer records the customer's answer to a pending request.
+// withdraw tells the customer's program, and the technician on s unless nil, that questions were withdrawn.
+func (c *customer) withdraw(ids []uint64, s *sender) {
+	for _, id := range ids {
+		c.mu.Lock()
+		c.forget(id)
+		c.mu.Unlock()
+		c.g.ev.send(ConsentExpired{ID: id, Withdrawn: true})
+		if s != nil {
+			_ = s.send(&protocol.ConsentAnswer{ID: id, Withdrawn: true})
+		}
+	}
+}
+
+// errWithdrawn is Guest.Answer's error for a question that was withdrawn or that ended before the answer.
+var errWithdrawn = &protocol.Error{Code: protocol.NotPermitted, Detail: "the question is no longer waiting"}
+
+// answer records the customer's answer to a pending request. The consent state decides, at this moment,
+// whether a yes can be granted: a yes to control of a screen that no longer reaches the technician is not.
 func (c *customer) answer(id uint64, yes bool) error {
 	c.mu.Lock()
-	p, ok := c.pending[id]
-	delete(c.pending, id)
+	what, granted, withdrawn, ok := c.st.answer(id, yes)
+	c.forget(id)
 	s := c.consent
 	c.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("no question %d is waiting for an answer", id)
+		return errWithdrawn
 	}
-	p.timer.Stop()
-	if yes {
-		switch p.what {
-		case protocol.PermView:
-			c.startSharing()
-		case protocol.PermControl:
-			c.setControlled(true, false)
-		}
+	switch {
+	case withdrawn:
+		c.g.ev.send(ConsentExpired{ID: id, Withdrawn: true})
+		_ = s.send(&protocol.ConsentAnswer{ID: id, Withdrawn: true})
+		return errWithdrawn
+	case granted && what == protocol.PermView:
+		c.showScreen()
+	case granted && what == protocol.PermControl:
+		c.g.ev.send(ControlChanged{Granted: true})
 	}
-	return s.send(&protocol.ConsentAnswer{ID: id, Granted: yes})
+	return s.send(&protocol.ConsentAnswer{ID: id, Granted: granted})
 }
 
-// setControlled changes the control grant; tell says whether to tell the technician (a revocation).
-func (c *customer) setControlled(on, tell bool) {
+// releaseControl ends the control grant, if any; tell says whether to tell the technician (a revocation).
+func (c *customer) releaseControl(tell bool) {
 	c.mu.Lock()
-	changed := c.controlled != on
-	c.controlled = on
+	had := c.st.release()
 	s := c.consent
 	c.mu.Unlock()
-	if !changed {
+	c.controlEnded(had, tell, s)
+}
+
+// controlEnded tells the customer's program (and the technician on s when tell) that control ended, if it had.
+func (c *customer) controlEnded(had, tell bool, s *sender) {
+	if !had {
 		return
 	}
 	if tell && s != nil {
 		_ = s.send(&protocol.ConsentRevoke{What: protocol.PermControl})
 	}
-	c.g.ev.send(ControlChanged{Granted: on})
+	c.g.ev.send(ControlChanged{Granted: false})
 }
 
 // readInput injects the technician's input while control is granted, and drops (and logs) everything else.
@@ -329,7 +357,7 @@ func (c *customer) readInput(st *quic.Stream) {
 			return
 		}
 		c.mu.Lock()
-		allowed := c.controlled && c.inj != nil
+		allowed := c.st.mayInject() && c.inj != nil // checked at each message: sharing and control both hold
 		if !allowed {
 			c.dropped++
 		}
@@ -385,61 +413,68 @@ func (c *customer) inject(m protocol.Message) error {
 // owns the source, last saw it).
 func (c *customer) mapper() (input.Mapper, error) { return c.share.mapper() }
 
-// startSharing lets the technician see the screen and starts sending it.
-func (c *customer) startSharing() {
-	if !c.share.has() {
+// showScreen starts sending the screen if the customer allows it, and records that it reaches the technician.
+func (c *customer) showScreen() {
+	c.turn.Lock()
+	defer c.turn.Unlock()
+	c.mu.Lock()
+	allowed := c.st.sharing
+	c.mu.Unlock()
+	if !allowed {
 		return
 	}
+	started := c.share.start(c.ctx)
 	c.mu.Lock()
-	c.sharing = true
+	if c.share.running() { // a loop that ended at once has told viewerLeft, after this lock
+		c.st.shown()
+	}
 	c.mu.Unlock()
-	if c.share.start(c.ctx) {
+	if started {
 		c.g.ev.send(SharingChanged{On: true})
 	}
 }
 
-// resume starts sending again after the technician paused viewing, if the customer still allows it.
-func (c *customer) resume() {
-	c.mu.Lock()
-	allowed := c.sharing
-	c.mu.Unlock()
-	if allowed && c.share.start(c.ctx) {
-		c.g.ev.send(SharingChanged{On: true})
-	}
-}
-
-// stopSharing stops sending the screen and withdraws the permission; control goes with it.
+// stopSharing stops sending the screen and withdraws the permission; control, and questions about it, go
+// with it.
 func (c *customer) stopSharing() {
+	c.turn.Lock()
+	defer c.turn.Unlock()
 	c.mu.Lock()
-	was := c.sharing
-	c.sharing = false
+	was := c.st.sharing
+	withdrawn, hadControl := c.st.stopSharing()
+	s := c.consent
 	c.mu.Unlock()
 	if c.share.stop() || was {
 		c.g.ev.send(SharingChanged{On: false})
 	}
-	if was {
+	c.withdraw(withdrawn, s)
+	if was && s != nil {
 		// The screen stream's end says it too, but there may be none yet (stopped before the first frame).
-		if s := c.consentSender(); s != nil {
-			_ = s.send(&protocol.ConsentRevoke{What: protocol.PermView})
-		}
+		_ = s.send(&protocol.ConsentRevoke{What: protocol.PermView})
 	}
-	c.setControlled(false, true)
+	c.controlEnded(hadControl, true, s)
 }
 
 // viewerLeft is called when the technician stopped viewing (or the screen stream failed): nothing is sent
-// until they look again, and control, which needs a seen screen, goes back to the customer.
+// until they look again, and control, which needs a seen screen, goes back to the customer with the questions
+// about it.
 func (c *customer) viewerLeft(bool) {
-	if c.l.conn.Err() != nil {
-		c.setControlled(false, false) // the connection dropped: Reconnecting says so; control does not survive it
+	lost := c.l.conn.Err() != nil
+	c.mu.Lock()
+	allowed := c.st.sharing
+	withdrawn, hadControl := c.st.unseen()
+	s := c.consent
+	c.mu.Unlock()
+	if lost { // the connection dropped: Reconnecting says so; nothing reaches the technician any more
+		c.withdraw(withdrawn, nil)
+		c.controlEnded(hadControl, false, nil)
 		return
 	}
-	c.mu.Lock()
-	allowed := c.sharing
-	c.mu.Unlock()
 	if allowed {
 		c.g.ev.send(SharingChanged{On: false, Paused: true})
 	}
-	c.setControlled(false, true)
+	c.withdraw(withdrawn, s)
+	c.controlEnded(hadControl, true, s)
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still alive.

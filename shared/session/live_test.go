@@ -24,12 +24,18 @@ type liveSession struct {
 
 func newLive(t *testing.T, src *capture.Pattern, monitor int) *liveSession {
 	t.Helper()
+	return newLiveAsking(t, src, monitor, 300*time.Millisecond)
+}
+
+// newLiveAsking is newLive with questions that wait timeout for the customer's answer.
+func newLiveAsking(t *testing.T, src *capture.Pattern, monitor int, timeout time.Duration) *liveSession {
+	t.Helper()
 	h := newTestHost(t)
 	rec := input.NewRecorder()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	g, err := Join(ctx, h.Link(), GuestConfig{Name: "Bob", Screen: src, Monitor: monitor, Input: rec,
-		ConsentTimeout: 300 * time.Millisecond})
+		ConsentTimeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,3 +338,71 @@ func TestStoppingBeforeTheFirstFrameIsToldToTheTechnician(t *testing.T) {
 type stuck struct{ *capture.Pattern }
 
 func (stuck) Capture(int, *codec.Frame) error { return errors.New("stuck") }
+
+// A question about control is withdrawn, on both sides, when its premise goes before the customer answers: the
+// customer stops sharing, the technician stops looking, or the technician leaves. A yes given afterwards (the
+// dialog was still on the screen) grants nothing, and input sent anyway is dropped (issue 19, finding 2).
+func TestControlQuestionWithdrawn(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cause  func(t *testing.T, s *liveSession)
+		hostUp bool // the technician is still there to be told
+	}{
+		{"customer stops sharing", func(_ *testing.T, s *liveSession) { s.g.StopSharing() }, true},
+		{"technician stops viewing", func(t *testing.T, s *liveSession) {
+			if err := s.h.StopViewing(); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"technician leaves", func(_ *testing.T, s *liveSession) { s.h.End() }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newLiveAsking(t, capture.NewPattern(), 0, time.Minute)
+			waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true }) // the technician sees the picture
+			if err := s.h.RequestControl(); err != nil {
+				t.Fatal(err)
+			}
+			ask := waitFor(t, s.g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermControl })
+			tc.cause(t, s)
+			if e := waitFor(t, s.g.Events(), func(ConsentExpired) bool { return true }); e.ID != ask.ID || !e.Withdrawn {
+				t.Fatalf("customer told %+v, want question %d withdrawn", e, ask.ID)
+			}
+			if tc.hostUp {
+				ans := waitFor(t, s.h.Events(), func(e ConsentAnswered) bool { return e.What == protocol.PermControl })
+				if ans.Granted || !ans.Withdrawn {
+					t.Fatalf("technician told %+v, want withdrawn", ans)
+				}
+			}
+			if err := s.g.Answer(ask.ID, true); protocol.CodeOf(err) != protocol.NotPermitted {
+				t.Fatalf("a yes to the withdrawn question: %v", err)
+			}
+			if s.g.Controlled() || s.h.Controlling() {
+				t.Fatal("control granted by a withdrawn question")
+			}
+			if tc.hostUp {
+				sendRaw(t, s.h, &protocol.Key{Name: "Return", Down: true})
+				waitDropped(t, s.g, 1)
+			}
+			if n := len(s.rec.Events()); n != 0 {
+				t.Fatalf("%d input events injected without control", n)
+			}
+		})
+	}
+}
+
+// Control held while the technician stops looking goes back to the customer: input needs a seen screen.
+func TestControlEndsWhenTheTechnicianStopsViewing(t *testing.T) {
+	s := newLive(t, capture.NewPattern(), 0)
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
+	s.grantControl(t)
+	if err := s.h.StopViewing(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return !e.Granted })
+	waitFor(t, s.g.Events(), func(e ControlChanged) bool { return !e.Granted })
+	sendRaw(t, s.h, &protocol.Text{Text: "unseen"})
+	waitDropped(t, s.g, 1)
+	if n := len(s.rec.Events()); n != 0 {
+		t.Fatalf("%d input events injected on an unseen screen", n)
+	}
+}

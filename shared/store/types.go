@@ -23,7 +23,7 @@ func (k Kind) Known() bool { return k == Attended || k == Unattended }
 type EventKind string
 
 // The event kinds. Consent events carry the permission asked for (Event.Permission); the actor is the
-// technician who asked (asked) or the customer who answered (given, refused); an expired request has no actor.
+// technician who asked (asked) or the customer who answered (given, refused); an expired or withdrawn request has no actor.
 const (
 	EventJoined             EventKind = "joined"               // a participant joined (Actor); Detail is their name
 	EventLeft               EventKind = "left"                 // a participant left (Actor)
@@ -31,6 +31,7 @@ const (
 	EventConsentGiven       EventKind = "consent_given"        // the customer said yes
 	EventConsentRefused     EventKind = "consent_refused"      // the customer said no
 	EventConsentExpired     EventKind = "consent_expired"      // nobody answered in time
+	EventConsentWithdrawn   EventKind = "consent_withdrawn"    // withdrawn before an answer: the screen stopped reaching the technician
 	EventControlGranted     EventKind = "control_granted"      // remote control started for Actor
 	EventControlRevoked     EventKind = "control_revoked"      // remote control ended (Actor took it back or gave it up)
 	EventSharingStarted     EventKind = "sharing_started"      // the customer's screen is shared
@@ -58,7 +59,7 @@ func RouteDetail(rendezvous string, relayed bool) string {
 // EventKinds returns every event kind this version defines, in a stable order.
 func EventKinds() []EventKind {
 	return []EventKind{EventJoined, EventLeft, EventConsentAsked, EventConsentGiven, EventConsentRefused,
-		EventConsentExpired, EventControlGranted, EventControlRevoked, EventSharingStarted, EventSharingStopped,
+		EventConsentExpired, EventConsentWithdrawn, EventControlGranted, EventControlRevoked, EventSharingStarted, EventSharingStopped,
 		EventMonitorChanged, EventTechSharingStarted, EventTechSharingStopped, EventEnded, EventConnected}
 }
 
@@ -72,9 +73,10 @@ func (k EventKind) Known() bool {
 	return false
 }
 
-// IsConsent reports whether k is one of the consent events (asked, given, refused, expired).
+// IsConsent reports whether k is one of the consent events (asked, given, refused, expired, withdrawn).
 func (k EventKind) IsConsent() bool {
-	return k == EventConsentAsked || k == EventConsentGiven || k == EventConsentRefused || k == EventConsentExpired
+	return k == EventConsentAsked || k == EventConsentGiven || k == EventConsentRefused || k == EventConsentExpired ||
+		k == EventConsentWithdrawn
 }
 
 // Direction says which way a file went, seen from this program.
