@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"log"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +16,10 @@ import (
 // File transfer runs one shared/transfer engine per connection on each side. A transfer that a dropped
 // connection interrupts resumes by itself once the connection is back: the sender offers again the files that
 // did not arrive, and the receiver takes such an offer into the folder it had chosen, where the engine finds the
-// partial files and continues from where they stop.
+// partial files and continues from where they stop. Only the same files resume without a question: same names,
+// sizes and modification times (and the engine checks the whole file's hash, the part already held included).
+// A re-offer of the same names that differs in anything else is asked again, and the partial files of the
+// interrupted transfer, which can no longer be resumed, are deleted.
 
 // offerTimeout bounds the opening of an offer's stream.
 const offerTimeout = 30 * time.Second
@@ -98,13 +102,20 @@ func (f Files) Space(id transfer.ID, dir string) (need, free uint64, err error) 
 // filesMemory is what a session side remembers of its transfers across reconnections.
 type filesMemory struct {
 	mu     sync.Mutex
-	dirs   map[transfer.ID]string // the folder each incoming transfer of this connection was accepted into
-	resend [][]string             // the source files of interrupted outgoing transfers that did not arrive
-	into   map[string]string      // the undelivered files of an interrupted incoming transfer → its folder
+	dirs   map[transfer.ID]string   // the folder each incoming transfer of this connection was accepted into
+	resend [][]string               // the source files of interrupted outgoing transfers that did not arrive
+	into   map[string]interruptedIn // the undelivered files of an interrupted incoming transfer (filesKey) → where
+}
+
+// interruptedIn is an interrupted incoming transfer, waiting for the sender's re-offer.
+type interruptedIn struct {
+	dir      string   // the folder it was accepted into
+	names    string   // namesKey of its files: a re-offer of these names that is not the same files replaces it
+	partials []string // the partial files kept for it
 }
 
 func newFilesMemory() *filesMemory {
-	return &filesMemory{dirs: map[transfer.ID]string{}, into: map[string]string{}}
+	return &filesMemory{dirs: map[transfer.ID]string{}, into: map[string]interruptedIn{}}
 }
 
 // interrupted reports whether a transfer ended because the connection went away (it may come back).
@@ -113,14 +124,51 @@ func interrupted(err error) bool {
 	return c == protocol.ConnectionLost || c == protocol.SessionEnded
 }
 
-// filesKey names a set of files by their names and sizes, in any order.
+// filesKey names a set of files by their names, sizes and modification times, in any order: an offer with the
+// same key is of the same files.
 func filesKey(files []transfer.File) string {
 	parts := make([]string, len(files))
 	for i, f := range files {
-		parts[i] = f.Name + "\x00" + strconv.FormatUint(f.Size, 10)
+		parts[i] = f.Name + "\x00" + strconv.FormatUint(f.Size, 10) + "\x00" + strconv.FormatInt(f.ModTime, 10)
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, "\x01")
+}
+
+// namesKey names a set of files by their names only, in any order.
+func namesKey(files []transfer.File) string {
+	parts := make([]string, len(files))
+	for i, f := range files {
+		parts[i] = f.Name
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "\x00")
+}
+
+// offered takes an incoming offer: it returns the folder to accept it into when it is the rest of an
+// interrupted transfer, and deletes the partial files of an interrupted transfer that the offer replaces (the
+// same names, other files).
+func (m *filesMemory) offered(files []transfer.File) (dir string, resumes bool) {
+	m.mu.Lock()
+	in, resumes := m.into[filesKey(files)]
+	delete(m.into, filesKey(files))
+	var stale []interruptedIn
+	if !resumes {
+		names := namesKey(files)
+		for k, old := range m.into {
+			if old.names == names {
+				stale = append(stale, old)
+				delete(m.into, k)
+			}
+		}
+	}
+	m.mu.Unlock()
+	for _, old := range stale {
+		if err := transfer.RemovePartials(old.dir, old.partials...); err != nil {
+			log.Printf("session: removing the partial files of a changed transfer: %v", err)
+		}
+	}
+	return in.dir, resumes
 }
 
 // newFiles starts the engine of one connection; its events go to ev, and what it interrupts is remembered in
@@ -136,10 +184,7 @@ func newFiles(l *link, ev *events, mem *filesMemory, dir string) *transfer.Engin
 				mem.mu.Unlock()
 			}
 		case transfer.OfferReceived:
-			mem.mu.Lock()
-			dir, resumes := mem.into[filesKey(te.Files)]
-			delete(mem.into, filesKey(te.Files))
-			mem.mu.Unlock()
+			dir, resumes := mem.offered(te.Files)
 			ev.send(FileTransfer{Event: te, Resumed: resumes})
 			if resumes { // the rest of a transfer the connection cut: where it was going before
 				_ = e.Accept(te.ID, dir)
@@ -162,13 +207,18 @@ func (m *filesMemory) remember(f transfer.Finished) {
 	if !interrupted(f.Err) {
 		return
 	}
-	var paths []string
+	var paths, partials []string
 	var files []transfer.File
+	sure := true // every file is known by its modification time: a re-offer can be told to be the same
 	for _, r := range f.Results {
 		if r.Err == nil || !interrupted(r.Err) {
 			continue // arrived, or failed for a reason of its own
 		}
 		files = append(files, r.File)
+		sure = sure && r.File.ModTime != 0
+		if r.Partial != "" {
+			partials = append(partials, r.Partial)
+		}
 		if !strings.Contains(r.File.Name, "/") && r.Path != "" {
 			paths = append(paths, r.Path) // a file inside a sent folder is not offered again on its own
 		}
@@ -176,8 +226,8 @@ func (m *filesMemory) remember(f transfer.Finished) {
 	switch {
 	case f.ID.Dir == transfer.Outgoing && len(paths) > 0:
 		m.resend = append(m.resend, paths)
-	case f.ID.Dir == transfer.Incoming && accepted && len(files) > 0:
-		m.into[filesKey(files)] = dir
+	case f.ID.Dir == transfer.Incoming && accepted && len(files) > 0 && sure:
+		m.into[filesKey(files)] = interruptedIn{dir: dir, names: namesKey(files), partials: partials}
 	}
 }
 

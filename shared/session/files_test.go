@@ -132,3 +132,74 @@ func TestTransferResumesAfterAReconnection(t *testing.T) {
 		t.Fatalf("the folder holds %d entries, want only the file", len(entries))
 	}
 }
+
+// A file that changed while the connection was down is a new offer: the customer is asked again instead of
+// the rest being taken by itself, and the partial file of the old one is deleted (issue 19, finding 3).
+func TestResumeAsksAgainForAChangedFile(t *testing.T) {
+	src, _ := testFile(t, "setup.exe", 64<<20) // before the session: the idle timeouts are short
+	_, other := testFile(t, "other", 64<<20)
+	s := newResumable(t, 600*time.Millisecond, 600*time.Millisecond, 20*time.Second)
+	go func() { // the technician's program reads its events (a full queue would hold the session up); they end with it
+		for range s.h.Events() { //nolint:revive // read and dropped
+		}
+	}()
+	if _, err := s.h.Files().Send(src); err != nil {
+		t.Fatal(err)
+	}
+	offer, _ := waitTransfer(t, s.g.Events(), func(transfer.OfferReceived, FileTransfer) bool { return true })
+	dir := t.TempDir()
+	if err := s.g.Files().Accept(offer.ID, dir); err != nil {
+		t.Fatal(err)
+	}
+	waitTransfer(t, s.g.Events(), func(p transfer.Progress, _ FileTransfer) bool { return p.Done > 0 })
+	s.relay.Cut(true)
+	first, _ := waitTransfer(t, s.g.Events(), func(transfer.Finished, FileTransfer) bool { return true })
+	if !interrupted(first.Err) || first.Results[0].Partial == "" {
+		t.Fatalf("the cut transfer ended with %v, partial %q", first.Err, first.Results[0].Partial)
+	}
+	if _, err := os.Stat(first.Results[0].Partial); err != nil {
+		t.Fatalf("the partial file kept for a resume: %v", err)
+	}
+
+	// Meanwhile the technician's file becomes another one of the same size.
+	if err := os.WriteFile(src, other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(src, later, later); err != nil {
+		t.Fatal(err)
+	}
+	s.relay.Cut(false)
+
+	again, ft := waitTransfer(t, s.g.Events(), func(transfer.OfferReceived, FileTransfer) bool { return true })
+	if ft.Resumed || again.Files[0].Name != "setup.exe" {
+		t.Fatalf("after the reconnection: %+v taken by itself (%v)", again, ft.Resumed)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the folder still holds %v after the changed offer", entries)
+	}
+	// Nothing is answered for the customer: the question is theirs.
+	select {
+	case e := <-s.g.Events():
+		if ft, ok := e.(FileTransfer); ok {
+			if ans, ok := ft.Event.(transfer.Answered); ok {
+				t.Fatalf("the changed file was answered without the customer: %+v", ans)
+			}
+		}
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := s.g.Files().Accept(again.ID, dir); err != nil {
+		t.Fatal(err)
+	}
+	done, _ := waitTransfer(t, s.g.Events(), func(e transfer.Finished, _ FileTransfer) bool { return e.ID == again.ID })
+	if done.Err != nil {
+		t.Fatalf("the new offer ended with %v", done.Err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "setup.exe"))
+	if err != nil || !bytes.Equal(got, other) {
+		t.Fatalf("the received file is not the new one (%v)", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("the folder holds %d entries, want only the file", len(entries))
+	}
+}

@@ -53,6 +53,9 @@ type File struct {
 	Name string
 	// Size is the file's length in bytes.
 	Size uint64
+	// ModTime is the file's modification time on the sender, in Unix nanoseconds (0 when the sender did not
+	// say). With the name and size it tells whether an offer is of the same file as an earlier one.
+	ModTime int64
 }
 
 // Result is the outcome of one file, the same on both sides (see the
@@ -66,6 +69,10 @@ type Result struct {
 	Path string
 	// SHA256 is the hex SHA-256 of the whole file when it arrived intact.
 	SHA256 string
+	// Partial is, on the receiving side of a file that did not arrive, the full path of the partial file kept
+	// so that a later offer of the same file resumes it (empty when none is kept). RemovePartials deletes it
+	// when that will not happen.
+	Partial string
 	// Err is nil when the file arrived intact, else a *protocol.Error whose
 	// Code says why not (Cancelled, Refused, DiskFull, IntegrityFailed,
 	// ReadFailed, WriteFailed, ProtocolViolation, ConnectionLost, …).

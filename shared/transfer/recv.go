@@ -101,7 +101,7 @@ func (e *Engine) readOffer(n uint64, st *quic.Stream) {
 	for i, fi := range offer.Files {
 		in.files[i] = &inFile{info: fi, name: SanitizeName(fi.Name)}
 		in.total += fi.Size
-		in.results[i] = Result{File: File{Index: i, Name: in.files[i].name, Size: fi.Size}}
+		in.results[i] = Result{File: File{Index: i, Name: in.files[i].name, Size: fi.Size, ModTime: fi.ModTime}}
 	}
 	e.mu.Lock()
 	others := make([]*incoming, 0, len(e.in))
@@ -890,6 +890,11 @@ func (in *incoming) settleLocked(i int, err error, rel string, sum []byte) {
 		res.SHA256 = hex.EncodeToString(sum)
 	} else {
 		res.Err = err
+		if in.root != nil && f.partial != "" {
+			if _, serr := in.root.Lstat(osPath(f.partial)); serr == nil {
+				res.Partial = filepath.Join(in.dir, filepath.FromSlash(f.partial)) // kept for a resume
+			}
+		}
 	}
 	in.results[i] = res
 	if in.state != offered {

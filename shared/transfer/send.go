@@ -137,7 +137,8 @@ func (e *Engine) Offer(ctx context.Context, paths ...string) (ID, error) {
 }
 
 func (o *outgoing) file(i int) File {
-	return File{Index: i, Name: o.files[i].info.Name, Size: o.files[i].info.Size}
+	info := o.files[i].info
+	return File{Index: i, Name: info.Name, Size: info.Size, ModTime: info.ModTime}
 }
 
 func (o *outgoing) fileList() []File {
