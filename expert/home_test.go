@@ -176,7 +176,7 @@ func TestWrongKeyAttemptIsShown(t *testing.T) {
 	if !ok || !strings.HasPrefix(r.From, "127.0.0.1:") {
 		t.Fatalf("want AttemptRefused from loopback, got %#v", r)
 	}
-	want := lang.L("expert.attempt_refused_from", map[string]any{"Reason": lang.L("error.wrong_key"), "From": r.From})
+	want := lang.L("expert.wrong_key_from", map[string]any{"From": r.From})
 	if h.cur().status.Text != want || !strings.Contains(want, r.From) {
 		t.Fatalf("status %q, want %q", h.cur().status.Text, want)
 	}

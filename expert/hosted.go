@@ -261,11 +261,7 @@ func (s *hosted) apply(e session.Event) {
 			}
 		}
 	case session.AttemptRefused:
-		if e.From != "" {
-			s.status.SetText(lang.L("expert.attempt_refused_from", map[string]any{"Reason": ui.ErrorText(e.Err), "From": e.From}))
-		} else {
-			s.status.SetText(lang.L("expert.attempt_refused", map[string]any{"Reason": ui.ErrorText(e.Err)}))
-		}
+		s.status.SetText(attemptText(e))
 	case session.KeyLost:
 		s.stopCountdown()
 		s.keyText.Color = theme.Color(theme.ColorNameDisabled)
@@ -352,4 +348,18 @@ func (s *hosted) viewerChanged() {
 	}
 	s.showViewer.Show()
 	enable(s.showViewer, s.view.win == nil)
+}
+
+// attemptText says, to the technician, that someone was refused and from where: a wrong key in words for them
+// (the error's own sentence speaks to the customer).
+func attemptText(e session.AttemptRefused) string {
+	args := map[string]any{"Reason": ui.ErrorText(e.Err), "From": e.From}
+	key := "expert.attempt_refused"
+	if protocol.CodeOf(e.Err) == protocol.WrongKey {
+		key = "expert.wrong_key"
+	}
+	if e.From != "" {
+		key += "_from"
+	}
+	return lang.L(key, args)
 }

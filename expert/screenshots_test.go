@@ -180,6 +180,17 @@ func (f *shotFlow) homeWaiting() {
 		return len(h.sessions) == 1 && s.key.Visible() && err == nil && strings.Contains(s.link.Text, "key=") &&
 			s.status.Text == lang.L("expert.waiting") && s.expiry.Text != "" && s.endSession.Visible()
 	})
+	// Someone elsewhere tries a wrong key: the card says so, and from where.
+	lk, err := session.ParseLink(s.link.Text)
+	f.fatalIf(err != nil, "the join link does not parse: %v", err)
+	wrong := "111111111"
+	if lk.Key == wrong {
+		wrong = "222222222"
+	}
+	f.fatalIf(protocol.CodeOf(guessFrom(f.t, "127.0.0.7", lk.Addr, wrong)) != protocol.WrongKey, "a wrong key was not refused")
+	f.take(h.win, "02b-home-attempt-refused", "a wrong key tried from 127.0.0.7", func() bool {
+		return strings.Contains(s.status.Text, "127.0.0.7:")
+	})
 }
 
 // bobJoins has Bob join a second session, sharing his screen, and shoots the home window with both sessions and
@@ -193,7 +204,7 @@ func (f *shotFlow) bobJoins() {
 	f.take(h.win, "03-home-two-sessions", "Bob's session beside the waiting one", func() bool {
 		return len(h.sessions) == 2 && bob != waiting && joined(h) && bob.title.Text == "Bob" && !bob.key.Visible() &&
 			strings.Contains(bob.status.Text, "Bob") && bob.showViewer.Visible() && waiting.key.Visible() &&
-			waiting.status.Text == lang.L("expert.waiting")
+			strings.Contains(waiting.status.Text, "127.0.0.7:") // the wrong key tried on it
 	})
 	test.Tap(waiting.endSession)
 	f.take(h.win, "04-home-end-confirm", "the End session question on the home window", func() bool {
