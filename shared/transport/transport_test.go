@@ -102,13 +102,7 @@ func testKey(t *testing.T) *SupportKey {
 
 func dial(t *testing.T, addr, secret string) (*Conn, error) {
 	t.Helper()
-	id, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	return Dial(ctx, addr, DialConfig{Identity: id, Secret: []byte(secret)})
+	return dialFrom(t, "", addr, secret)
 }
 
 // noAccept checks that the listener hands out no connection.
@@ -245,7 +239,7 @@ func TestSixthAttemptRefused(t *testing.T) {
 	noAccept(t, h)
 }
 
-// dialFrom is dial from the loopback address local (any 127.x.y.z is this machine).
+// dialFrom is dial from the loopback address local (any 127.x.y.z is this machine; "" lets the system choose).
 func dialFrom(t *testing.T, local, addr, secret string) (*Conn, error) {
 	t.Helper()
 	id, err := NewIdentity()
