@@ -89,7 +89,13 @@
 // the final hash differs and the file ends with IntegrityFailed. The
 // partial file of a file cancelled by a person is deleted at once. A kept
 // partial file that nothing has written for PartialMaxAge (a week) is
-// deleted the next time a transfer is received into its folder.
+// deleted the next time a transfer is received into its folder. Only a
+// regular file with a single name, owned by the user, is resumed: a link,
+// a file with another name (a hard link planted to a file outside the
+// folder) or another user's file is replaced by a new partial file, and the
+// same is checked again on the open file (on Windows, where only the open
+// file tells its links, such a file fails with WriteFailed), so that what
+// the name leads to is never written.
 // Each file is synced to the disk before it takes its final name.
 //
 // # Errors and limits

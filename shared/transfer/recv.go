@@ -387,7 +387,9 @@ func (in *incoming) plan(root *os.Root, abs string) uint64 {
 		f.partial = path.Join(parent, partialName(base, key))
 		f.resume, f.done = 0, 0
 		if f.canResume {
-			if fi, err := root.Lstat(osPath(f.partial)); err == nil && fi.Mode().IsRegular() &&
+			// A partial that is not plainly ours (a link, a file with other names or of another user) is
+			// not resumed: openPartial replaces it, so that nothing it leads to is written.
+			if fi, err := root.Lstat(osPath(f.partial)); err == nil && checkPartial(fi) == nil &&
 				fi.Size() > 0 && uint64(fi.Size()) <= f.info.Size {
 				f.resume = uint64(fi.Size())
 				f.done = f.resume
@@ -497,6 +499,7 @@ func (in *incoming) receiveFile(i int, f *inFile, st *quic.Stream) (sum []byte, 
 	h := sha256.New()
 	file, err := in.openPartial(f, h)
 	if err != nil {
+		_ = root.Remove(osPath(f.partial)) // a name it would not resume, or could not make: it goes too
 		return nil, "", err
 	}
 	keep := false
@@ -649,11 +652,14 @@ func readChunks(st *quic.Stream, rest uint64) (<-chan chunk, func(code func() pr
 }
 
 // openPartial opens the partial file of f: a new, empty one, or the one
-// being resumed, whose bytes it hashes into h.
+// being resumed, whose bytes it hashes into h. The one being resumed must
+// still be the file plan saw, and checkOpenPartial must accept it once open,
+// so that a link put in its place never leads the bytes elsewhere.
 func (in *incoming) openPartial(f *inFile, h hash.Hash) (*os.File, error) {
 	root, p := in.root, osPath(f.partial)
 	if f.resume == 0 {
-		_ = root.Remove(p) // a stale partial of ours, not resumable
+		// A stale partial of ours, or a name plan would not resume: removing a link leaves its target as it is.
+		_ = root.Remove(p)
 		file, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			return nil, fail(writeCode(err), err, "creating %s", f.partial)
@@ -664,7 +670,7 @@ func (in *incoming) openPartial(f *inFile, h hash.Hash) (*os.File, error) {
 	if err != nil || !fi.Mode().IsRegular() || uint64(fi.Size()) < f.resume { //nolint:gosec // sizes are not negative
 		return nil, fail(protocol.WriteFailed, err, "%s changed since the offer was accepted", f.partial)
 	}
-	file, err := root.OpenFile(p, os.O_RDWR, 0)
+	file, err := root.OpenFile(p, os.O_RDWR|partialOpenFlag, 0)
 	if err != nil {
 		return nil, fail(writeCode(err), err, "opening %s", f.partial)
 	}
@@ -676,6 +682,9 @@ func (in *incoming) openPartial(f *inFile, h hash.Hash) (*os.File, error) {
 	}()
 	if !osFileInfoSame(file, fi) {
 		return nil, fail(protocol.WriteFailed, nil, "%s changed since the offer was accepted", f.partial)
+	}
+	if err := checkOpenPartial(file); err != nil { // on the open file: no name can change it any more
+		return nil, fail(protocol.WriteFailed, err, "%s is not resumed", f.partial)
 	}
 	if _, err := io.Copy(h, io.NewSectionReader(file, 0, int64(f.resume))); err != nil { //nolint:gosec // ≤ MaxFileSize
 		return nil, fail(protocol.WriteFailed, err, "reading %s", f.partial)
