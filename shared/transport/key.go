@@ -224,23 +224,29 @@ func (k *SupportKey) Begin(_ ID, from net.Addr) ([]byte, func(Outcome), error) {
 	}
 	src := SourceOf(from)
 	sa := k.sources[src]
+	var seen sourceAttempts
+	if sa != nil {
+		seen = *sa
+	}
+	switch {
+	case seen.failures >= MaxSourceFailures:
+		return nil, nil, &protocol.Error{Code: protocol.TooManyAttempts, Detail: "too many wrong keys from " + src}
+	case seen.inFlight >= MaxSourceInFlight || seen.failures+seen.inFlight >= MaxSourceFailures || k.inFlight >= MaxInFlight:
+		return nil, nil, &protocol.Error{Code: protocol.Busy, Detail: "too many attempts under way"}
+	}
+	// Only sources with an attempt under way or a wrong proof are remembered: fewer than
+	// MaxKeyAttempts+MaxInFlight of them.
 	if sa == nil {
 		sa = &sourceAttempts{}
 		k.sources[src] = sa
 	}
-	switch {
-	case sa.failures >= MaxSourceFailures:
-		return nil, nil, &protocol.Error{Code: protocol.TooManyAttempts, Detail: "too many wrong keys from " + src}
-	case sa.inFlight >= MaxSourceInFlight || sa.failures+sa.inFlight >= MaxSourceFailures || k.inFlight >= MaxInFlight:
-		return nil, nil, &protocol.Error{Code: protocol.Busy, Detail: "too many attempts under way"}
-	}
 	sa.inFlight++
 	k.inFlight++
 	var once sync.Once
-	return []byte(k.secret), func(o Outcome) { once.Do(func() { k.done(sa, o) }) }, nil
+	return []byte(k.secret), func(o Outcome) { once.Do(func() { k.done(src, sa, o) }) }, nil
 }
 
-func (k *SupportKey) done(sa *sourceAttempts, o Outcome) {
+func (k *SupportKey) done(src string, sa *sourceAttempts, o Outcome) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	sa.inFlight--
@@ -248,6 +254,9 @@ func (k *SupportKey) done(sa *sourceAttempts, o Outcome) {
 	if o == Failed {
 		sa.failures++
 		k.failures++
+	}
+	if sa.inFlight == 0 && sa.failures == 0 {
+		delete(k.sources, src)
 	}
 	close(k.changed)
 	k.changed = make(chan struct{})
