@@ -86,7 +86,8 @@ type Nameplate struct {
 const (
 	defaultRequestTimeout = 10 * time.Second
 	claimsBuffer          = 16
-	defaultMaxClaims      = 5 // when the rendezvous does not say
+	defaultMaxClaims      = 5  // when the rendezvous does not say
+	maxClaimsCap          = 16 // whatever the rendezvous says: each claim is a mailbox held and an attempt at the key
 	maxPendingMailboxes   = 16
 	maxQueued             = 1024
 	maxDropped            = 1024
@@ -359,7 +360,7 @@ func (c *Client) Create(ctx context.Context) (*Nameplate, error) {
 	if old, ok := c.claims[r.Nameplate]; ok {
 		old.stop() // a nameplate of ours that lapsed and came back
 	}
-	left := r.MaxClaims
+	left := min(r.MaxClaims, maxClaimsCap)
 	if left <= 0 {
 		left = defaultMaxClaims
 	}

@@ -204,3 +204,25 @@ func TestRateLimits(t *testing.T) {
 		t.Fatalf("claim a minute later: %v", err)
 	}
 }
+
+// A rendezvous that announces more claims than an owner will take (a modified one, trying to let many guessers
+// in) gets no more than maxClaimsCap.
+func TestOwnerCapsTheClaims(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxClaims = maxClaimsCap + 10
+	cfg.ClaimsPerMinute = 1000
+	srv := startServer(t, cfg)
+	np, err := dial(t, srv.ClientURL()).Create(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimer := dial(t, srv.ClientURL())
+	for i := range maxClaimsCap {
+		if _, _, err := claimer.Claim(ctx(t), np.Name); err != nil {
+			t.Fatalf("claim %d of %d: %v", i+1, maxClaimsCap, err)
+		}
+	}
+	if _, _, err := claimer.Claim(ctx(t), np.Name); !errors.Is(err, ErrUnknownNameplate) {
+		t.Fatalf("claim %d: %v", maxClaimsCap+1, err)
+	}
+}

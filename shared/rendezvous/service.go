@@ -307,17 +307,9 @@ func (s *service) claim(ctx context.Context, q string, body []byte) (any, string
 // client counts them (it is the one a guesser would try keys against) and refuses those beyond MaxClaims, so a
 // claim writes nothing.
 func (s *service) owner(ctx context.Context, q, name string) (owner, code string) {
-	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.plates.Get(c, name) })
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-		return "", codeUnknown
-	}
-	if err != nil {
-		s.cfg.Log.Error("reading a nameplate", "err", err)
-		return "", codeInternal
-	}
-	var np nameplateEntry
-	if err := json.Unmarshal(e.Value(), &np); err != nil {
-		return "", codeInternal
+	np, _, code := s.readPlate(ctx, name)
+	if code != "" {
+		return "", code
 	}
 	if s.cfg.now().Unix() >= np.Expires {
 		return "", codeUnknown // the bucket's TTL removes it
@@ -347,24 +339,39 @@ func (s *service) release(ctx context.Context, p string, body []byte) (any, stri
 			return nil, codeInternal
 		}
 	}
-	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.plates.Get(c, req.Nameplate) })
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-		return nil, codeUnknown
+	np, rev, code := s.readPlate(ctx, req.Nameplate)
+	if code == "" && np.Owner != p {
+		code = codeUnknown
 	}
-	if err != nil {
-		return nil, codeInternal
+	if code != "" {
+		return nil, code
 	}
-	var np nameplateEntry
-	if err := json.Unmarshal(e.Value(), &np); err != nil || np.Owner != p {
-		return nil, codeUnknown
-	}
-	if err := s.deleteAt(ctx, req.Nameplate, e.Revision()); err != nil {
+	if err := s.deleteAt(ctx, req.Nameplate, rev); err != nil {
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 			return nil, codeUnknown // released meanwhile
 		}
 		return nil, codeInternal
 	}
 	return s.released(p, req.Nameplate)
+}
+
+// readPlate reads nameplate name and the revision it was read at, or the code of a reply: unknown when there
+// is no such nameplate, internal when the store fails or holds something else.
+func (s *service) readPlate(ctx context.Context, name string) (nameplateEntry, uint64, string) {
+	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.plates.Get(c, name) })
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return nameplateEntry{}, 0, codeUnknown
+	}
+	if err != nil {
+		s.cfg.Log.Error("reading a nameplate", "err", err)
+		return nameplateEntry{}, 0, codeInternal
+	}
+	var np nameplateEntry
+	if err := json.Unmarshal(e.Value(), &np); err != nil {
+		s.cfg.Log.Error("a nameplate that does not decode", "nameplate", name, "err", err)
+		return nameplateEntry{}, 0, codeInternal
+	}
+	return np, e.Revision(), ""
 }
 
 // deleteAt deletes nameplate name if its last revision is rev.
