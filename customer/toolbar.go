@@ -204,6 +204,11 @@ func (t *toolbar) join() {
 			t.changed(stateJoinFailed)
 			return
 		}
+		if lk.IsInvite() { // a technician's invitation to a colleague, pasted here by mistake
+			t.status.SetText(lang.L("customer.invite_link"))
+			t.changed(stateJoinFailed)
+			return
+		}
 		t.opts.addr, t.opts.rendezvous = lk.Addr, lk.Rendezvous
 	} else {
 		key, err := transport.ParseSupportKey(text)

@@ -153,6 +153,8 @@ func TestJoinErrorsAreSentences(t *testing.T) {
 		{"no technician there", gone.Link().Addr, gone.Link().Key,
 			lang.L("customer.join_failed", map[string]any{"Reason": lang.L("error.unreachable")})},
 		{"not a key", h.Link().Addr, "12345", lang.L("customer.bad_key")},
+		{"a colleague's invitation", "", "tandem://join?addr=" + h.Link().Addr + "&invite=abcdefghijklmnopqrstuvwxya",
+			lang.L("customer.invite_link")},
 		{"no address", "", "123 456 789", lang.L("customer.no_address")},
 		{"wrong key", h.Link().Addr, wrong,
 			lang.L("customer.join_failed", map[string]any{"Reason": lang.L("error.wrong_key")})},

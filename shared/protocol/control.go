@@ -313,6 +313,59 @@ func (m *ErrorMessage) Validate() error {
 func (m *ErrorMessage) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
 func (m *ErrorMessage) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }
 
+// InviteRequest asks the customer's program, on a technician's control
+// stream, to let a colleague of the technician join the session. The
+// customer is asked; InviteAnswer with the same ID answers.
+type InviteRequest struct {
+	ID uint64 `cbor:"1,keyasint,omitempty"` // non-zero, unique per sender
+}
+
+// Type implements Message.
+func (*InviteRequest) Type() MessageType { return TypeInviteRequest }
+
+// Validate implements Message.
+func (m *InviteRequest) Validate() error {
+	if m.ID == 0 {
+		return invalidf("invite request: no ID")
+	}
+	return nil
+}
+
+func (m *InviteRequest) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
+func (m *InviteRequest) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }
+
+// InviteAnswer answers the InviteRequest with the same ID. Granted, it
+// carries the join link the colleague uses (it holds a single-use
+// invitation token) and when the invitation expires; otherwise Code says
+// why not: Refused (the customer said no), Busy (the session has as many
+// technicians as it takes), Timeout (nobody answered), NotPermitted.
+type InviteAnswer struct {
+	ID      uint64 `cbor:"1,keyasint,omitempty"` // the request's ID
+	Granted bool   `cbor:"2,keyasint,omitempty"`
+	Link    string `cbor:"3,keyasint,omitempty"` // granted: the join link; single line, ≤ MaxLinkLen
+	Expires int64  `cbor:"4,keyasint,omitempty"` // granted: Unix time in seconds
+	Code    Code   `cbor:"5,keyasint,omitempty"` // refused: why
+}
+
+// Type implements Message.
+func (*InviteAnswer) Type() MessageType { return TypeInviteAnswer }
+
+// Validate implements Message.
+func (m *InviteAnswer) Validate() error {
+	switch {
+	case m.ID == 0:
+		return invalidf("invite answer: no ID")
+	case m.Granted && (m.Link == "" || m.Expires <= 0 || m.Code != NoError):
+		return invalidf("invite answer: granted without a link and an expiry, or with a code")
+	case !m.Granted && (m.Link != "" || m.Code == NoError):
+		return invalidf("invite answer: refused with a link, or without a code")
+	}
+	return checkText("invite answer: link", m.Link, MaxLinkLen, singleLine, false)
+}
+
+func (m *InviteAnswer) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
+func (m *InviteAnswer) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }
+
 // cborBody encodes a structured message body.
 func cborBody(m any) ([]byte, []byte, error) {
 	b, err := appendCBOR(nil, m)

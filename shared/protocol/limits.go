@@ -60,6 +60,8 @@ const (
 	MaxParticipants = 16
 	// MaxReasonLen bounds SessionEnd.Reason and ErrorMessage.Detail.
 	MaxReasonLen = 1024
+	// MaxLinkLen bounds a join link (InviteAnswer.Link): a rendezvous URL with its pin, and a token.
+	MaxLinkLen = 2048
 	// MaxMonitors bounds MonitorList.Monitors.
 	MaxMonitors = 16
 	// MaxMonitorSize bounds a monitor's width and height, in pixels.

@@ -37,7 +37,7 @@ func TestSamplesCoverEveryType(t *testing.T) {
 			t.Errorf("%v: limit %d over its kind's %d", typ, typ.MaxBody(), typ.Kind().MaxMessage())
 		}
 	}
-	if len(AllTypes()) != 26 {
+	if len(AllTypes()) != 28 {
 		t.Errorf("AllTypes: %d types", len(AllTypes()))
 	}
 }
@@ -267,6 +267,15 @@ func TestInvalidMessages(t *testing.T) {
 		{"consent-answer/no ID", &ConsentAnswer{Granted: true}, false},
 		{"consent-answer/granted and expired", &ConsentAnswer{ID: 1, Granted: true, Expired: true}, false},
 		{"consent-answer/granted and withdrawn", &ConsentAnswer{ID: 1, Granted: true, Withdrawn: true}, false},
+		{"invite-request/no ID", &InviteRequest{}, false},
+		{"invite-answer/no ID", &InviteAnswer{Code: Refused}, false},
+		{"invite-answer/granted without link", &InviteAnswer{ID: 1, Granted: true, Expires: 1}, false},
+		{"invite-answer/granted without expiry", &InviteAnswer{ID: 1, Granted: true, Link: "tandem://join"}, false},
+		{"invite-answer/granted with a code", &InviteAnswer{ID: 1, Granted: true, Link: "tandem://join", Expires: 1, Code: Busy}, false},
+		{"invite-answer/refused without code", &InviteAnswer{ID: 1}, false},
+		{"invite-answer/refused with link", &InviteAnswer{ID: 1, Code: Refused, Link: "tandem://join"}, false},
+		{"invite-answer/link too long", &InviteAnswer{ID: 1, Granted: true, Link: strings.Repeat("l", MaxLinkLen+1), Expires: 1}, false},
+		{"invite-answer/link with a line break", &InviteAnswer{ID: 1, Granted: true, Link: "tandem://join\n", Expires: 1}, false},
 		{"consent-revoke/no what", &ConsentRevoke{}, false},
 		{"chat-message/no ID", &ChatMessage{From: 1, Text: "a"}, false},
 		{"chat-message/no from", &ChatMessage{ID: 1, Text: "a"}, false},

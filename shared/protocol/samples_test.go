@@ -52,6 +52,11 @@ func samples() []sample {
 		{"session-end/full", &SessionEnd{Code: VersionMismatch, Reason: strings.Repeat("r", MaxReasonLen)}},
 		{"error/min", &ErrorMessage{}},
 		{"error/full", &ErrorMessage{Code: Code(1 << 61), Detail: "quelque chose a échoué"}},
+		{"invite-request", &InviteRequest{ID: 1}},
+		{"invite-answer/granted", &InviteAnswer{ID: 1 << 63, Granted: true, Link: "tandem://join?addr=192.0.2.7:4433&invite=" + strings.Repeat("a", 26), Expires: 1796500000}},
+		{"invite-answer/refused", &InviteAnswer{ID: 3, Code: Refused}},
+		{"invite-answer/long-link", &InviteAnswer{ID: 4, Granted: true, Link: strings.Repeat("l", MaxLinkLen), Expires: 1}},
+		{"consent-answer/withdrawn", &ConsentAnswer{ID: 8, Withdrawn: true}},
 
 		{"consent-request", &ConsentRequest{ID: 1, What: PermView, From: 2}},
 		{"consent-request/unknown-permission", &ConsentRequest{ID: 1 << 63, What: Permission(200), From: 16}},

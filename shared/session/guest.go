@@ -67,6 +67,9 @@ type Guest struct {
 // Join dials the technician named by link, confirms the key and exchanges Hellos. Errors are *protocol.Error
 // values (WrongKey, KeyExpired, TooManyAttempts, VersionMismatch, Unreachable, …) that a UI can translate.
 func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
+	if lk.IsInvite() {
+		return nil, errInviteLink
+	}
 	id, err := transport.NewIdentity()
 	if err != nil {
 		return nil, err
@@ -101,6 +104,9 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	go g.run()
 	return g, nil
 }
+
+// errInviteLink is Join's error for a colleague's invitation: it is for a technician's program.
+var errInviteLink = &protocol.Error{Code: protocol.NotPermitted, Detail: "a colleague's invitation is for Tandem Expert"}
 
 // connect dials the host, confirms secret (the support key, or the resume secret when resume names the session
 // to return to) and exchanges Hello and Welcome.

@@ -17,20 +17,29 @@ const LinkScheme = "tandem"
 var ErrBadLink = errors.New("not a Tandem join link")
 
 // Link is where to join and with which key: either the technician's own address (direct, for one network or a
-// technician with a public address), or the rendezvous through which both programs meet from anywhere.
+// technician with a public address), or the rendezvous through which both programs meet from anywhere. A link
+// with an Invite instead of a Key is a colleague's invitation into a running session: the address is then the
+// customer's program's.
 type Link struct {
 	Addr       string // host:port of the technician's Expert (UDP); empty with a rendezvous
 	Rendezvous string // URL of the rendezvous (tls://, wss://, nats://…, maybe with #sha256=pin); empty for direct
 	Key        string // nine digits; with a rendezvous, its nameplate then the secret (transport.SplitKey)
+	Invite     string // an invitation token (transport.ParseInviteToken), instead of Key
 }
 
-// String renders the link as tandem://join?addr=HOST:PORT&key=DIGITS, or tandem://join?rv=URL&key=DIGITS.
+// String renders the link as tandem://join?addr=HOST:PORT&key=DIGITS, tandem://join?rv=URL&key=DIGITS, or with
+// invite=TOKEN instead of the key.
 func (l Link) String() string {
-	if l.Rendezvous != "" {
-		return LinkScheme + "://join?rv=" + url.QueryEscape(l.Rendezvous) + "&key=" + l.Key
+	secret := "&key=" + l.Key
+	if l.Invite != "" {
+		secret = "&invite=" + l.Invite
 	}
-	// Addresses and keys need no escaping (host:port, [v6]:port, digits), and a person may read the link.
-	return LinkScheme + "://join?addr=" + l.Addr + "&key=" + l.Key
+	if l.Rendezvous != "" {
+		return LinkScheme + "://join?rv=" + url.QueryEscape(l.Rendezvous) + secret
+	}
+	// Addresses, keys and tokens need no escaping (host:port, [v6]:port, digits, base32), and a person may
+	// read the link.
+	return LinkScheme + "://join?addr=" + l.Addr + secret
 }
 
 // ParseLink reads a join link, tolerating the spaces and line breaks that copying from a chat adds.
@@ -41,22 +50,34 @@ func ParseLink(s string) (Link, error) {
 		return Link{}, ErrBadLink
 	}
 	q := u.Query()
-	key, err := transport.ParseSupportKey(q.Get("key"))
-	if err != nil {
+	var lk Link
+	if q.Has("invite") {
+		if q.Has("key") {
+			return Link{}, ErrBadLink
+		}
+		if lk.Invite, err = transport.ParseInviteToken(q.Get("invite")); err != nil {
+			return Link{}, ErrBadLink
+		}
+	} else if lk.Key, err = transport.ParseSupportKey(q.Get("key")); err != nil {
 		return Link{}, ErrBadLink
 	}
 	if rv := q.Get("rv"); rv != "" {
 		if err := rendezvous.CheckURL(rv); err != nil {
 			return Link{}, ErrBadLink
 		}
-		return Link{Rendezvous: rv, Key: key}, nil
+		lk.Rendezvous = rv
+		return lk, nil
 	}
 	host, port, err := net.SplitHostPort(q.Get("addr"))
 	if err != nil || host == "" || port == "" {
 		return Link{}, ErrBadLink
 	}
-	return Link{Addr: net.JoinHostPort(host, port), Key: key}, nil
+	lk.Addr = net.JoinHostPort(host, port)
+	return lk, nil
 }
+
+// IsInvite reports whether the link is a colleague's invitation rather than a customer's join link.
+func (l Link) IsInvite() bool { return l.Invite != "" }
 
 // LooksLikeLink reports whether s is meant as a join link rather than a key (so a UI can join at once).
 func LooksLikeLink(s string) bool {

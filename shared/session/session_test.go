@@ -141,13 +141,32 @@ func TestParseLink(t *testing.T) {
 		{"https://join?addr=192.0.2.1:4433&key=123456789", false},
 		{"tandem://other?addr=192.0.2.1:4433&key=123456789", false},
 		{"123 456 789", false},
+		{"tandem://join?addr=192.0.2.1:4433&invite=" + testToken, true},
+		{"tandem://join?addr=192.0.2.1:4433&invite=" + strings.ToUpper(testToken), true},
+		{"tandem://join?rv=tls%3A%2F%2Frv.example%3A4222&invite=" + testToken, true},
+		{"tandem://join?addr=192.0.2.1:4433&invite=" + testToken + "&key=123456789", false}, // which one?
+		{"tandem://join?addr=192.0.2.1:4433&invite=123456789", false},
+		{"tandem://join?addr=192.0.2.1:4433&invite=", false},
 	} {
-		_, err := ParseLink(tc.in)
+		lk, err := ParseLink(tc.in)
 		if (err == nil) != tc.ok {
 			t.Errorf("ParseLink(%q): %v", tc.in, err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if again, err := ParseLink(lk.String()); err != nil || again != lk {
+			t.Errorf("%q: %+v renders as %q, which reads back as %+v (%v)", tc.in, lk, lk.String(), again, err)
+		}
+		if lk.IsInvite() != strings.Contains(tc.in, "invite=") || lk.IsInvite() == (lk.Key != "") {
+			t.Errorf("%q: invite %q, key %q", tc.in, lk.Invite, lk.Key)
 		}
 	}
 }
+
+// testToken is an invitation token in the form transport.NewInviteGate draws.
+const testToken = "abcdefghijklmnopqrstuvwxyz"
 
 // A customer who mistypes has MaxSourceFailures tries; then their address is refused without using up the key,
 // which only strangers from other addresses retire. The technician hears of each attempt with where it came from.
