@@ -53,6 +53,7 @@ type Guest struct {
 	way     way                 // to the technician, for the first connection and every return
 	id      *transport.Identity // kept: a reconnection must come from the same certificate
 	welcome *protocol.Welcome   // the first Welcome (session ID, preferences, resume secret)
+	shots   *capturer           // the pictures of cfg.Screen for every connection, and the monitor shown; nil without a screen
 	ev      *events
 	chat    *chat.Room
 	files   *filesMemory
@@ -89,6 +90,9 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 		return nil, err
 	}
 	g := &Guest{cfg: cfg, way: wy, id: id, welcome: w, l: l, lifetime: newLifetime()}
+	if cfg.Screen != nil {
+		g.shots = newCapturer(cfg.Screen, cfg.Monitor)
+	}
 	g.ev = newEvents(g.ended)
 	g.files = newFilesMemory()
 	if g.chat, err = newRoom(w.You, g.participantName, g.ev); err != nil {

@@ -428,7 +428,7 @@ func (h *Host) ShareScreen(src capture.Source, monitor int) error {
 		t.own.mu.Unlock()
 		return errors.New("the screen is shared already")
 	}
-	t.own.src, t.own.monitor = src, monitor
+	t.own.src, t.own.shots = src, newCapturer(src, monitor)
 	t.own.mu.Unlock()
 	if t.own.start(t.ctx) {
 		h.ev.send(TechnicianScreenChanged{On: true})

@@ -114,8 +114,8 @@ type customer struct {
 }
 
 // newCustomer makes the customer's half for a joined connection; prev, when set, is the half of the
-// connection that dropped: the customer's choices (whether the screen may be seen, the monitor) carry over,
-// a control grant does not.
+// connection that dropped: the customer's choices (whether the screen may be seen) carry over, a control grant
+// does not. The pictures, and the monitor shown, are the session's (Guest.shots).
 func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig, prev *customer) *customer {
 	timeout := cfg.ConsentTimeout
 	if timeout <= 0 {
@@ -123,15 +123,12 @@ func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig,
 	}
 	c := &customer{g: g, l: l, you: you, inj: cfg.Input, timeout: timeout, st: newConsent(cfg.Screen != nil),
 		timers: map[uint64]*time.Timer{}}
-	c.share = &screenShare{conn: l.conn, me: you, src: cfg.Screen, monitor: cfg.Monitor,
+	c.share = &screenShare{conn: l.conn, me: you, src: cfg.Screen, shots: g.shots,
 		onSent: cfg.OnFrameSent, workers: &c.workers, onEnd: c.viewerLeft}
 	if prev != nil {
 		prev.mu.Lock()
 		c.st.sharing, c.dropped = prev.st.sharing, prev.dropped
 		prev.mu.Unlock()
-		prev.share.mu.Lock()
-		c.share.monitor = prev.share.monitor
-		prev.share.mu.Unlock()
 	}
 	c.files = newFiles(l, g.ev, g.files, cfg.FilesDir) // here, not in start: Guest.Files may reach it before
 	c.view = newScreenView(g.ev,

@@ -62,12 +62,12 @@ type screenShare struct {
 	workers *sync.WaitGroup
 	owns    bool // the source is closed when its loop ends (set a new one for the next start)
 
-	mu      sync.Mutex
-	src     capture.Source
-	monitor int             // capture index of the monitor shared
-	bounds  image.Rectangle // where it is on the virtual screen, as the loop last saw it
-	stopFn  context.CancelFunc
-	done    chan struct{} // closed when the last loop has returned: one loop owns src at a time
+	mu     sync.Mutex
+	src    capture.Source
+	shots  *capturer       // src's pictures and the monitor shown, shared with src's other viewers
+	bounds image.Rectangle // where the monitor is on the virtual screen, as the loop last saw it
+	stopFn context.CancelFunc
+	done   chan struct{} // closed when the last loop has returned: one loop owns src at a time
 }
 
 // has reports whether there is something to share.
@@ -156,6 +156,7 @@ func (s *screenShare) locate(src capture.Source) *protocol.MonitorList {
 		log.Printf("session: monitors: %v", err)
 		return nil
 	}
+	shown := s.pictures().shownMonitor()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	list := &protocol.MonitorList{}
@@ -163,7 +164,7 @@ func (s *screenShare) locate(src capture.Source) *protocol.MonitorList {
 		if len(list.Monitors) == protocol.MaxMonitors {
 			break
 		}
-		if m.Index == s.monitor {
+		if m.Index == shown {
 			s.bounds = m.Bounds
 			list.Current = monitorID(m.Index)
 		}
@@ -199,7 +200,7 @@ func monitorName(s string) string {
 	return s
 }
 
-// choose switches the loop to the monitor with that wire ID; it reports whether there is such a monitor.
+// choose shows the monitor with that wire ID, to every viewer; it reports whether there is such a monitor.
 func (s *screenShare) choose(src capture.Source, id uint32) bool {
 	mons, err := src.Monitors()
 	if err != nil {
@@ -207,13 +208,18 @@ func (s *screenShare) choose(src capture.Source, id uint32) bool {
 	}
 	for _, m := range mons {
 		if monitorID(m.Index) == id {
-			s.mu.Lock()
-			s.monitor = m.Index
-			s.mu.Unlock()
+			s.pictures().show(m.Index)
 			return true
 		}
 	}
 	return false
+}
+
+// pictures returns the capturer of the source shared.
+func (s *screenShare) pictures() *capturer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shots
 }
 
 // viewerMessages is what the viewer sends back on a screen stream.
@@ -258,11 +264,13 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 			return left(err)
 		}
 	}
-	var frames [2]codec.Frame
+	shots := s.pictures()
+	var prev *shot // the picture the encoder retains as the viewer's framebuffer
+	defer func() { shots.release(prev) }()
 	var pkt []byte
 	var seq uint64
 	inFlight := 0
-	for cur := 0; ; cur ^= 1 {
+	for {
 		for inFlight >= maxInFlight {
 			select {
 			case <-in.acks:
@@ -282,14 +290,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 			case <-in.gone:
 				return in.left
 			case id := <-in.choose:
-				if s.choose(src, id) {
-					enc.Reset()
-					if list := s.locate(src); list != nil {
-						if err := out.Encode(list); err != nil {
-							return left(err)
-						}
-					}
-				}
+				s.choose(src, id) // every viewer sees the next picture's generation change
 			default:
 				drained = true
 			}
@@ -297,27 +298,45 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		if ctx.Err() != nil {
 			return false
 		}
-		s.mu.Lock()
-		monitor := s.monitor
-		s.mu.Unlock()
-		captured := time.Now()
-		if err := src.Capture(monitor, &frames[cur]); err != nil {
+		var after time.Time
+		if prev != nil {
+			after = prev.at
+		}
+		cur, err := shots.grab(ctx, after)
+		if err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
 			log.Printf("session: capture: %v", err)
 			if !sleep(ctx, time.Second) {
 				return false
 			}
 			continue
 		}
-		if seq == 0 || frames[cur].Width != frames[cur^1].Width || frames[cur].Height != frames[cur^1].Height {
+		captured := cur.at
+		switch {
+		case prev != nil && cur.gen != prev.gen:
+			// Another monitor (chosen by this viewer or another): a key frame of it, and where it is.
+			enc.Reset()
+			if list := s.locate(src); list != nil {
+				if err := out.Encode(list); err != nil {
+					shots.release(cur)
+					return left(err)
+				}
+			}
+		case seq == 0 || cur.frame.Width != prev.frame.Width || cur.frame.Height != prev.frame.Height:
 			// The first frame, or the monitor changed size: where is it now?
 			if list := s.locate(src); list != nil && seq > 0 {
 				if err := out.Encode(list); err != nil {
+					shots.release(cur)
 					return left(err)
 				}
 			}
 		}
 		ptr.check(s)
-		pkt, err = enc.EncodeRetained(pkt[:0], frames[cur])
+		pkt, err = enc.EncodeRetained(pkt[:0], cur.frame)
+		shots.release(prev) // the encoder now retains cur instead
+		prev = cur
 		if err != nil {
 			log.Printf("session: encode: %v", err)
 			return false
