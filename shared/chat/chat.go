@@ -13,6 +13,16 @@
 // logged and its Received event handled, or at once if it is a duplicate. ChatAcks for IDs this side never
 // sent, or already acknowledged, are ignored.
 //
+// # Several participants
+//
+// A Room may run on several streams at once, one per peer (Attach with each peer's ID). A relaying Room
+// (Config.Relay: the customer's program, with several technicians) sends every message in its log to every
+// peer but the message's author, so that each technician sees the whole conversation, each message with its
+// author; a Room that does not relay sends only this side's messages. A ChatAck names the message's author
+// (protocol.ChatAck.From), and a Room remembers for each peer how far it has acknowledged the log, so that
+// a stream attached again for that peer (a reconnection) resends from there. A peer attached for the first
+// time receives the log kept so far: a colleague who joins late reads what was said.
+//
 // # Reconnect
 //
 // A message stays pending until its ChatAck arrives. When a stream is attached, every pending message is
@@ -100,11 +110,14 @@ type Received struct{ Message Message }
 // Delivered says the peer acknowledged one of this side's messages; Message has Delivered set.
 type Delivered struct{ Message Message }
 
-// LinkEnded says the attached stream stopped on its own (never after Detach or Close): Err is nil when the
-// peer finished the stream, a *protocol.Error when the peer broke the protocol (the stream was abandoned
-// with its code) or closed the stream or connection with a code, another error when the transport failed.
-// Pending messages wait for the next Attach.
-type LinkEnded struct{ Err error }
+// LinkEnded says the stream attached for Peer stopped on its own (never after Detach or Close): Err is nil
+// when the peer finished the stream, a *protocol.Error when the peer broke the protocol (the stream was
+// abandoned with its code) or closed the stream or connection with a code, another error when the transport
+// failed. Pending messages wait for the next Attach.
+type LinkEnded struct {
+	Peer protocol.ParticipantID
+	Err  error
+}
 
 func (Received) isEvent()  {}
 func (Delivered) isEvent() {}
@@ -124,6 +137,9 @@ type Config struct {
 	OnEvent func(Event)
 	// MaxHistory bounds the log; zero means DefaultMaxHistory.
 	MaxHistory int
+	// Relay makes the Room pass every participant's messages on to its other peers (the customer's program,
+	// which each technician reaches); without it only this side's messages are sent.
+	Relay bool
 }
 
 // key identifies a message across the session: its author and the author's ID for it.
@@ -138,6 +154,7 @@ type Room struct {
 	self    protocol.ParticipantID
 	names   func(protocol.ParticipantID) string
 	onEvent func(Event)
+	relay   bool
 
 	attachMu sync.Mutex // serialises Attach, Detach and Close
 
@@ -146,8 +163,9 @@ type Room struct {
 	seen    map[key]uint64 // every logged message → its sequence number in log
 	pending []uint64       // IDs of this side's messages not yet acknowledged, in send order (may hold stale ones)
 	nextID  uint64
-	link    *link
-	changed chan struct{} // closed and replaced when a message is delivered
+	links   map[protocol.ParticipantID]*link  // the attached streams, by the peer they serve
+	acked   map[protocol.ParticipantID]uint64 // per peer: the log up to this sequence number is acknowledged or theirs
+	changed chan struct{}                     // closed and replaced when a message is delivered
 	closed  bool
 	done    chan struct{} // closed by Close
 }
@@ -169,6 +187,9 @@ func New(cfg Config) (*Room, error) {
 		self:    cfg.Self,
 		names:   cfg.Names,
 		onEvent: cfg.OnEvent,
+		relay:   cfg.Relay,
+		links:   make(map[protocol.ParticipantID]*link),
+		acked:   make(map[protocol.ParticipantID]uint64),
 		log:     ring{max: maxHistory},
 		seen:    make(map[key]uint64),
 		nextID:  binary.BigEndian.Uint64(b[:])>>16 + 1, // 1..2^48: room for 2^63 more
@@ -215,12 +236,8 @@ func (r *Room) Send(text string) (Message, error) {
 	r.nextID++
 	r.addLocked(m)
 	r.pending = append(r.pending, m.ID)
-	l := r.link
+	r.pokeLocked(0)
 	r.mu.Unlock()
-
-	if l != nil {
-		l.poke()
-	}
 	return m, nil
 }
 
@@ -257,6 +274,15 @@ func (r *Room) trimPending() {
 	}
 	if i > 0 {
 		r.pending = append(r.pending[:0], r.pending[i:]...)
+	}
+}
+
+// pokeLocked wakes the writers of every link but the one serving except (0: none). Called with mu held.
+func (r *Room) pokeLocked(except protocol.ParticipantID) {
+	for p, l := range r.links {
+		if p != except || except == 0 {
+			l.poke()
+		}
 	}
 }
 
@@ -332,7 +358,7 @@ func (r *Room) RoundTrip(ctx context.Context, text string) (time.Duration, error
 func (r *Room) Close() {
 	r.attachMu.Lock()
 	defer r.attachMu.Unlock()
-	r.detach()
+	r.detachAll()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.closed {

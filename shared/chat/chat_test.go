@@ -501,8 +501,8 @@ func TestHistoryBound(t *testing.T) {
 		delivered bool
 	}{{1, false}, {3, true}, {3, false}, {4, false}} {
 		ev, ack, err := r.handle(customer, &protocol.ChatAck{ID: tc.id})
-		if _, ok := ev.(Delivered); err != nil || ack != 0 || ok != tc.delivered {
-			t.Fatalf("ack %d (#%d): %v, %d, %v", tc.id, i, ev, ack, err)
+		if _, ok := ev.(Delivered); err != nil || ack.ID != 0 || ok != tc.delivered {
+			t.Fatalf("ack %d (#%d): %v, %v, %v", tc.id, i, ev, ack, err)
 		}
 	}
 	if r.Pending() != 0 || len(r.pending) != 0 {

@@ -56,12 +56,12 @@ func FuzzReceive(f *testing.F) {
 			}
 			switch ev := ev.(type) {
 			case Received:
-				if ack != ev.Message.ID || ev.Message.From != customer {
-					t.Fatalf("received %+v, ack %d", ev.Message, ack)
+				if ack.ID != ev.Message.ID || ack.From != customer || ev.Message.From != customer {
+					t.Fatalf("received %+v, ack %+v", ev.Message, ack)
 				}
 			case Delivered:
-				if ack != 0 || !ev.Message.Outgoing || (ev.Message.ID != 1 && ev.Message.ID != 2) {
-					t.Fatalf("delivered %+v, ack %d", ev.Message, ack)
+				if ack.ID != 0 || !ev.Message.Outgoing || (ev.Message.ID != 1 && ev.Message.ID != 2) {
+					t.Fatalf("delivered %+v, ack %+v", ev.Message, ack)
 				}
 			}
 		}

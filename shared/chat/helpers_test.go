@@ -18,13 +18,17 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// The participants of the tests: the technician hosts (1), the customer joins (2).
+// The participants of the tests: the technician hosts (1), the customer joins (2), colleagues of the
+// technician join later (3, 4).
 const (
-	tech     protocol.ParticipantID = 1
-	customer protocol.ParticipantID = 2
+	tech       protocol.ParticipantID = 1
+	customer   protocol.ParticipantID = 2
+	colleague  protocol.ParticipantID = 3
+	colleague2 protocol.ParticipantID = 4
 )
 
-var names = map[protocol.ParticipantID]string{tech: "Tess (technician)", customer: "Carl <customer>"}
+var names = map[protocol.ParticipantID]string{tech: "Tess (technician)", customer: "Carl <customer>",
+	colleague: "Cora (colleague)", colleague2: "Dev (colleague)"}
 
 func nameOf(p protocol.ParticipantID) string { return names[p] }
 

@@ -3,7 +3,6 @@ package chat
 import (
 	"errors"
 	"io"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -38,8 +37,8 @@ func (r *Room) AttachQUIC(st *quic.Stream, peer protocol.ParticipantID) error {
 
 // Attach runs the Room on s, the chat stream of a connection to peer, until s fails, the peer finishes it,
 // or Detach or Close is called. Messages on s must come from peer; peer zero accepts any author but this
-// side (for a stream that relays several participants). A stream already attached is first detached. The
-// pending messages are sent first, in order.
+// side (the stream to a Room that relays several participants). A stream already attached for peer is first
+// detached; those of other peers go on. What peer has not acknowledged is sent first, in order.
 //
 // Attach returns ErrClosed after Close; the Room then does not take s, which the caller abandons.
 func (r *Room) Attach(s Stream, peer protocol.ParticipantID) error {
@@ -48,44 +47,69 @@ func (r *Room) Attach(s Stream, peer protocol.ParticipantID) error {
 	}
 	r.attachMu.Lock()
 	defer r.attachMu.Unlock()
-	r.detach()
+	r.detach(peer)
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return ErrClosed
 	}
-	l := &link{s: s, peer: peer, maxOwed: r.log.max,
+	from, known := r.acked[peer]
+	if !known {
+		from = r.log.base // a peer new to the Room reads the log kept so far
+	}
+	l := &link{s: s, peer: peer, maxOwed: r.log.max, next: from,
 		wake: make(chan struct{}, 1), drained: make(chan struct{}, 1), stop: make(chan struct{}),
 		writerDone: make(chan struct{}), done: make(chan struct{})}
-	r.link = l
+	r.acked[peer] = from
+	r.links[peer] = l
 	r.mu.Unlock()
 	go r.write(l)
 	go r.read(l)
-	l.poke() // the pending messages
+	l.poke() // what the peer has not acknowledged
 	return nil
 }
 
-// Detach stops using the attached stream, abandoning it with code protocol.Cancelled, and waits for the
+// Detach stops using every attached stream, abandoning them with code protocol.Cancelled, and waits for the
 // Room's goroutines; it does nothing when no stream is attached. Pending messages wait for the next Attach.
 // No LinkEnded event follows.
 func (r *Room) Detach() {
 	r.attachMu.Lock()
 	defer r.attachMu.Unlock()
-	r.detach()
+	r.detachAll()
+}
+
+// detachAll stops every link and waits for them. Called with attachMu held.
+func (r *Room) detachAll() {
+	r.mu.Lock()
+	peers := make([]protocol.ParticipantID, 0, len(r.links))
+	for p := range r.links {
+		peers = append(peers, p)
+	}
+	r.mu.Unlock()
+	for _, p := range peers {
+		r.detach(p)
+	}
+}
+
+// DetachPeer is Detach for the stream of one peer (a participant who left); the others go on.
+func (r *Room) DetachPeer(peer protocol.ParticipantID) {
+	r.attachMu.Lock()
+	defer r.attachMu.Unlock()
+	r.detach(peer)
 }
 
 // Attached reports whether a stream is attached and running.
 func (r *Room) Attached() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.link != nil
+	return len(r.links) > 0
 }
 
-// detach stops the current link, if any, and waits for it. Called with attachMu held.
-func (r *Room) detach() {
+// detach stops the link of peer, if any, and waits for it. Called with attachMu held.
+func (r *Room) detach(peer protocol.ParticipantID) {
 	r.mu.Lock()
-	l := r.link
-	r.link = nil
+	l := r.links[peer]
+	delete(r.links, peer)
 	r.mu.Unlock()
 	if l != nil {
 		l.end(nil, true)
@@ -101,7 +125,7 @@ type link struct {
 	maxOwed int
 
 	mu   sync.Mutex
-	owed []uint64 // IDs of received messages whose ChatAck is still to be written
+	owed []protocol.ChatAck // acknowledgements of received messages still to be written
 
 	wake    chan struct{} // cap 1: owed acks or pending messages for the writer
 	drained chan struct{} // cap 1: the writer took the owed acks
@@ -111,7 +135,7 @@ type link struct {
 	err   error // why the link ended (nil: the peer finished it, or local)
 	local bool  // ended by Detach or Close
 
-	sentUpTo uint64 // the writer's: the last of this side's IDs written on this stream
+	next uint64 // the writer's: the sequence number of the next log entry to consider for this stream
 
 	writerDone chan struct{}
 	done       chan struct{} // closed when both goroutines have returned
@@ -142,13 +166,13 @@ func (l *link) end(err error, local bool) {
 	})
 }
 
-// owe queues the acknowledgement of id for the writer, waiting while maxOwed are queued (the peer is not
+// owe queues the acknowledgement ack for the writer, waiting while maxOwed are queued (the peer is not
 // reading what this side writes). It returns false if the link stops first.
-func (l *link) owe(id uint64) bool {
+func (l *link) owe(ack protocol.ChatAck) bool {
 	for {
 		l.mu.Lock()
 		if len(l.owed) < l.maxOwed {
-			l.owed = append(l.owed, id)
+			l.owed = append(l.owed, ack)
 			l.mu.Unlock()
 			l.poke()
 			return true
@@ -163,7 +187,7 @@ func (l *link) owe(id uint64) bool {
 }
 
 // takeOwed returns the queued acknowledgements and empties the queue.
-func (l *link) takeOwed() []uint64 {
+func (l *link) takeOwed() []protocol.ChatAck {
 	l.mu.Lock()
 	owed := l.owed
 	l.owed = nil
@@ -195,7 +219,7 @@ func (r *Room) read(l *link) {
 		if ev != nil {
 			r.emit(ev)
 		}
-		if ack != 0 && !l.owe(ack) {
+		if ack.ID != 0 && !l.owe(ack) {
 			break
 		}
 	}
@@ -205,34 +229,35 @@ func (r *Room) read(l *link) {
 	l.end(err, false)
 	<-l.writerDone
 	r.mu.Lock()
-	if r.link == l {
-		r.link = nil
+	if r.links[l.peer] == l {
+		delete(r.links, l.peer)
 	}
 	r.mu.Unlock()
 	if !l.local {
-		r.emit(LinkEnded{Err: l.err})
+		r.emit(LinkEnded{Peer: l.peer, Err: l.err})
 	}
 }
 
-// handle takes one message from the peer of a link: the event to report, the ID to acknowledge (0: none),
-// or the protocol violation that ends the link.
-func (r *Room) handle(peer protocol.ParticipantID, m protocol.Message) (Event, uint64, error) {
+// handle takes one message from the peer of a link: the event to report, the acknowledgement to write (ID
+// 0: none), or the protocol violation that ends the link.
+func (r *Room) handle(peer protocol.ParticipantID, m protocol.Message) (Event, protocol.ChatAck, error) {
 	switch m := m.(type) {
 	case *protocol.ChatMessage:
 		if m.ID == 0 || m.From == 0 {
-			return nil, 0, violation("chat message: no ID or author")
+			return nil, protocol.ChatAck{}, violation("chat message: no ID or author")
 		}
 		if m.From == r.self {
-			return nil, 0, violation("chat message: from this side's participant ID")
+			return nil, protocol.ChatAck{}, violation("chat message: from this side's participant ID")
 		}
 		if peer != 0 && m.From != peer {
-			return nil, 0, violation("chat message: from participant " + strconv.FormatUint(uint64(m.From), 10) +
-				" on the stream of participant " + strconv.FormatUint(uint64(peer), 10))
+			return nil, protocol.ChatAck{}, violation("chat message: from participant " +
+				strconv.FormatUint(uint64(m.From), 10) + " on the stream of participant " + strconv.FormatUint(uint64(peer), 10))
 		}
 		text, err := incoming(m.Text)
 		if err != nil {
-			return nil, 0, err
+			return nil, protocol.ChatAck{}, err
 		}
+		ack := protocol.ChatAck{ID: m.ID, From: m.From}
 		k := key{m.From, m.ID}
 		name := r.name(m.From)
 		now := time.Now()
@@ -241,46 +266,56 @@ func (r *Room) handle(peer protocol.ParticipantID, m protocol.Message) (Event, u
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if _, dup := r.seen[k]; dup {
-			return nil, m.ID, nil // its ack was lost, or the peer misbehaves: acknowledge again
+			return nil, ack, nil // its ack was lost, or the peer misbehaves: acknowledge again
 		}
 		r.addLocked(msg)
-		return Received{Message: msg}, m.ID, nil
+		if r.relay {
+			r.pokeLocked(peer) // on to the other participants
+		}
+		return Received{Message: msg}, ack, nil
 
 	case *protocol.ChatAck:
+		from := m.From
+		if from == 0 {
+			from = r.self
+		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		msg := r.lookup(key{r.self, m.ID})
-		if msg == nil || msg.Delivered {
-			return nil, 0, nil // not ours, forgotten, or acknowledged already: ignored
+		seq, ok := r.seen[key{from, m.ID}]
+		if !ok {
+			return nil, protocol.ChatAck{}, nil // never logged, or forgotten: ignored
+		}
+		if seq >= r.acked[peer] {
+			r.acked[peer] = seq + 1 // the writer goes in log order, and the peer acknowledges in that order
+		}
+		msg := r.log.at(seq)
+		if from != r.self || msg.Delivered {
+			return nil, protocol.ChatAck{}, nil // another's, or acknowledged already
 		}
 		msg.Delivered, msg.DeliveredAt = true, time.Now()
 		r.trimPending()
 		close(r.changed)
 		r.changed = make(chan struct{})
-		return Delivered{Message: *msg}, 0, nil
+		return Delivered{Message: *msg}, protocol.ChatAck{}, nil
 	}
-	return nil, 0, nil // the chat decoder returns no other type
+	return nil, protocol.ChatAck{}, nil // the chat decoder returns no other type
 }
 
 // writeBatch bounds how many messages the writer takes at a time.
 const writeBatch = 64
 
-// unsent returns the pending messages not yet written on l, at most writeBatch, and marks them written.
+// unsent returns the log entries not yet written on l that its peer should have, at most writeBatch, and marks
+// them written: this side's messages, and with Relay every participant's but the peer's own.
 func (r *Room) unsent(l *link) []protocol.ChatMessage {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []protocol.ChatMessage
-	start, _ := slices.BinarySearch(r.pending, l.sentUpTo+1) // pending is in ID order
-	for _, id := range r.pending[start:] {
-		m := r.lookup(key{r.self, id})
-		if m == nil || m.Delivered {
+	for l.next = max(l.next, r.log.base); l.next < r.log.next() && len(out) < writeBatch; l.next++ {
+		m := r.log.at(l.next)
+		if m.From == l.peer || !r.relay && m.From != r.self {
 			continue
 		}
 		out = append(out, protocol.ChatMessage{ID: m.ID, From: m.From, SentAt: m.SentAt.UnixMilli(), Text: m.Text})
-		l.sentUpTo = id
-		if len(out) == writeBatch {
-			break
-		}
 	}
 	return out
 }
@@ -300,8 +335,8 @@ func (r *Room) write(l *link) {
 			if len(acks) == 0 && len(msgs) == 0 {
 				break
 			}
-			for _, id := range acks {
-				if err := enc.Encode(&protocol.ChatAck{ID: id}); err != nil {
+			for i := range acks {
+				if err := enc.Encode(&acks[i]); err != nil {
 					l.end(err, false)
 					return
 				}

@@ -31,6 +31,9 @@ func (r *ring) at(seq uint64) *Message {
 	return &r.buf[(r.start+int(seq-r.base))%len(r.buf)]
 }
 
+// next returns the sequence number the next message will get.
+func (r *ring) next() uint64 { return r.base + uint64(len(r.buf)) }
+
 // all returns a copy of the kept messages, oldest first.
 func (r *ring) all() []Message {
 	out := make([]Message, 0, len(r.buf))

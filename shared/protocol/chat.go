@@ -29,9 +29,13 @@ func (m *ChatMessage) Validate() error {
 func (m *ChatMessage) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
 func (m *ChatMessage) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }
 
-// ChatAck acknowledges the receipt of a ChatMessage.
+// ChatAck acknowledges the receipt of a ChatMessage. From names the
+// message's author, which matters where one side relays several
+// participants' messages (the customer's program, with several
+// technicians); zero says the receiver of the ack wrote it.
 type ChatAck struct {
-	ID uint64 `cbor:"1,keyasint,omitempty"` // the message's ID; non-zero
+	ID   uint64        `cbor:"1,keyasint,omitempty"` // the message's ID; non-zero
+	From ParticipantID `cbor:"3,keyasint,omitempty"` // the message's author; zero: the ack's receiver
 }
 
 // Type implements Message.

@@ -69,6 +69,7 @@ func samples() []sample {
 		{"chat-message/full", &ChatMessage{ID: 1<<64 - 1, From: 2, SentAt: 1767225600123, Text: "Bonjour !\r\nÇa va ?\tOui 👍"}},
 		{"chat-message/limit", &ChatMessage{ID: 5, From: 2, SentAt: 1, Text: strings.Repeat("é", MaxChatText/2)}},
 		{"chat-ack", &ChatAck{ID: 42}},
+		{"chat-ack/relayed", &ChatAck{ID: 43, From: 3}},
 
 		{"frame-packet/min", &FramePacket{Data: []byte{0}}},
 		{"frame-packet/full", &FramePacket{Seq: 1<<64 - 1, Data: bytes.Repeat([]byte{1, 2, 3, 4, 5}, 10000)}},
