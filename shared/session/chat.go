@@ -23,8 +23,8 @@ func (ChatReceived) isEvent()  {}
 func (ChatDelivered) isEvent() {}
 
 // newRoom makes a side's chat room, passing its events on as session events.
-func newRoom(self protocol.ParticipantID, names func(protocol.ParticipantID) string, ev *events) (*chat.Room, error) {
-	return chat.New(chat.Config{Self: self, Names: names, OnEvent: func(e chat.Event) {
+func newRoom(self protocol.ParticipantID, names func(protocol.ParticipantID) string, ev *events, relay bool) (*chat.Room, error) {
+	return chat.New(chat.Config{Self: self, Names: names, Relay: relay, OnEvent: func(e chat.Event) {
 		switch e := e.(type) {
 		case chat.Received:
 			ev.send(ChatReceived(e))

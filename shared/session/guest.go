@@ -45,6 +45,11 @@ type GuestConfig struct {
 	CtrlAltDel bool
 	// Path tunes the search for a path through a rendezvous (a link that names one).
 	Path PathOptions
+	// InviteListen is the UDP address an invitation listens on for the colleague (":0" if empty); tests use
+	// "127.0.0.1:0".
+	InviteListen string
+	// InviteAdvertise is the host an invitation's link names (this machine's address if empty).
+	InviteAdvertise string
 }
 
 // Guest is the customer's side of an attended session.
@@ -57,6 +62,8 @@ type Guest struct {
 	ev      *events
 	chat    *chat.Room
 	files   *filesMemory
+	people  people // everyone in the session
+	team    *team  // the colleagues the owner invites
 
 	mu       sync.Mutex // guards l, live and stopLive, which a reconnection replaces
 	l        *link
@@ -95,7 +102,10 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	}
 	g.ev = newEvents(g.ended)
 	g.files = newFilesMemory()
-	if g.chat, err = newRoom(w.You, g.participantName, g.ev); err != nil {
+	g.people.set(w.Participants)
+	g.team = newTeam(g)
+	l.handle = func(m protocol.Message) { g.team.control(l, m) }
+	if g.chat, err = newRoom(w.You, g.participantName, g.ev, true); err != nil {
 		_ = l.conn.Close(protocol.Internal, "")
 		wy.close()
 		return nil, err
@@ -203,15 +213,8 @@ func (g *Guest) Files() Files {
 // Chat returns the whole chat log, oldest first.
 func (g *Guest) Chat() []chat.Message { return g.chat.History() }
 
-// participantName names a participant in the chat log, from the first Welcome.
-func (g *Guest) participantName(id protocol.ParticipantID) string {
-	for _, p := range g.welcome.Participants {
-		if p.ID == id {
-			return p.Name
-		}
-	}
-	return ""
-}
+// participantName names a participant in the chat log.
+func (g *Guest) participantName(id protocol.ParticipantID) string { return g.people.name(id) }
 
 // cur returns the customer's half of the current connection.
 func (g *Guest) cur() *customer {
@@ -262,6 +265,7 @@ func (g *Guest) run() {
 			g.ev.send(Ended{Err: rerr})
 			return
 		}
+		nl.handle = func(m protocol.Message) { g.team.control(nl, m) }
 		nc := newCustomer(g, nl, w.You, g.cfg, c)
 		ctx, cancel := context.WithCancel(context.Background())
 		g.mu.Lock()

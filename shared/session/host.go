@@ -55,25 +55,28 @@ type HostConfig struct {
 // Host is the technician's side of an attended session: it waits for the customer with a support key.
 type Host struct {
 	cfg   HostConfig
+	me    protocol.ParticipantID // this technician's participant ID: TechnicianID for the session's owner
 	key   *transport.SupportKey
 	meet  *meeting // the rendezvous's nameplate and paths; nil for a direct link
 	gate  *hostGate
 	ln    *transport.Listener
 	conns chan *transport.Conn // confirmed connections: the customer joining, later returning
 	// Set by the first welcome, read by the session's goroutine only.
-	sid      protocol.SessionID
-	secret   []byte
-	customer transport.ID // the customer's certificate: a return must come from it
-	link     Link
-	ev       *events
-	fails    chan transport.Attempt
-	live     *technician // set once the customer has joined, before Joined is sent
-	chat     *chat.Room
-	files    *filesMemory
-	peerMu   sync.Mutex
-	peer     string             // the customer's name, for the chat log
-	session  protocol.SessionID // h.sid, for SessionID
-	lifeMu   sync.Mutex
+	sid        protocol.SessionID
+	secret     []byte
+	customer   transport.ID // the customer's certificate: a return must come from it
+	link       Link
+	ev         *events
+	fails      chan transport.Attempt
+	live       *technician // set once the customer has joined, before Joined is sent
+	chat       *chat.Room
+	files      *filesMemory
+	peerMu     sync.Mutex
+	peer       string             // the customer's name, for the chat log
+	session    protocol.SessionID // h.sid, for SessionID
+	people     people             // everyone in the session, as the customer's program announces them
+	lifeMu     sync.Mutex
+	nextInvite uint64 // the last InviteRequest's ID
 	lifetime
 }
 
@@ -112,11 +115,11 @@ func NewHost(cfg HostConfig) (*Host, error) {
 
 func newHost(cfg HostConfig, id *transport.Identity, key *transport.SupportKey, meet *meeting) (*Host, error) {
 	var err error
-	h := &Host{meet: meet, cfg: cfg, key: key, gate: &hostGate{key: key}, conns: make(chan *transport.Conn),
+	h := &Host{meet: meet, cfg: cfg, me: TechnicianID, key: key, gate: &hostGate{key: key}, conns: make(chan *transport.Conn),
 		fails: make(chan transport.Attempt, 8), lifetime: newLifetime()}
 	h.ev = newEvents(h.ended)
 	h.files = newFilesMemory()
-	h.chat, err = newRoom(TechnicianID, h.participantName, h.ev)
+	h.chat, err = newRoom(TechnicianID, h.participantName, h.ev, false)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +169,12 @@ func (h *Host) Route() Route {
 }
 
 // ExpiresAt returns when the key expires if nobody joins.
-func (h *Host) ExpiresAt() time.Time { return h.key.ExpiresAt() }
+func (h *Host) ExpiresAt() time.Time {
+	if h.key == nil {
+		return time.Time{} // a colleague's session has no key
+	}
+	return h.key.ExpiresAt()
+}
 
 // Events returns the session's events; the channel closes after Ended.
 func (h *Host) Events() <-chan Event { return h.ev.ch }
@@ -198,6 +206,7 @@ func (h *Host) run() {
 	}
 	for first := true; ; first = false {
 		ctx, cancel := context.WithCancel(context.Background())
+		l.handle = h.control
 		t := newTechnician(h, l)
 		t.start(ctx, func() {
 			h.lifeMu.Lock()
@@ -484,8 +493,11 @@ func (h *Host) Chat() []chat.Message { return h.chat.History() }
 
 // participantName names a participant in the chat log.
 func (h *Host) participantName(id protocol.ParticipantID) string {
-	if id == TechnicianID {
+	if id == h.me {
 		return h.cfg.Name
+	}
+	if n := h.people.name(id); n != "" || id != CustomerID {
+		return n
 	}
 	h.peerMu.Lock()
 	defer h.peerMu.Unlock()

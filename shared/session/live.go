@@ -96,6 +96,7 @@ type customer struct {
 	g       *Guest
 	l       *link                  // the connection this half serves; a reconnection makes a new customer
 	you     protocol.ParticipantID // the customer's participant ID
+	tech    protocol.ParticipantID // the participant ID of the technician at the other end
 	inj     input.Injector
 	timeout time.Duration
 	share   *screenShare     // the customer's screen, to the technician
@@ -121,7 +122,7 @@ func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig,
 	if timeout <= 0 {
 		timeout = DefaultConsentTimeout
 	}
-	c := &customer{g: g, l: l, you: you, inj: cfg.Input, timeout: timeout, st: newConsent(cfg.Screen != nil),
+	c := &customer{g: g, l: l, you: you, tech: TechnicianID, inj: cfg.Input, timeout: timeout, st: newConsent(cfg.Screen != nil),
 		timers: map[uint64]*time.Timer{}}
 	c.share = &screenShare{conn: l.conn, me: you, src: cfg.Screen, shots: g.shots,
 		onSent: cfg.OnFrameSent, workers: &c.workers, onEnd: c.viewerLeft}
@@ -193,7 +194,7 @@ func (c *customer) acceptStreams(ctx context.Context) {
 		case protocol.File:
 			c.files.HandleStream(h, st)
 		case protocol.Chat:
-			if c.g.chat.AttachQUIC(st, TechnicianID) != nil {
+			if c.g.chat.AttachQUIC(st, c.tech) != nil {
 				transport.Refuse(st, protocol.SessionEnded)
 			}
 		case protocol.Screen:

@@ -72,6 +72,18 @@ type link struct {
 	peer Peer
 	// resume is, on the host, the session the peer's Hello says it returns to (zero for a first join).
 	resume protocol.SessionID
+	// handle, when set before the session runs, receives the control messages other than SessionEnd that
+	// watch reads (an invitation, its answer); it must not block for long.
+	handle func(protocol.Message)
+
+	sendMu sync.Mutex // serialises writes to the control stream once the session runs
+}
+
+// send writes m on the control stream; several goroutines may.
+func (l *link) send(m protocol.Message) error {
+	l.sendMu.Lock()
+	defer l.sendMu.Unlock()
+	return l.enc.Encode(m)
 }
 
 func hello(name string, role protocol.Role) *protocol.Hello {
@@ -134,7 +146,9 @@ func (l *link) watch(local <-chan struct{}) error {
 			_ = l.conn.Close(protocol.SessionEnded, "")
 			return &protocol.Error{Code: code, Detail: end.Reason}
 		}
-		// Other control messages belong to later features; a known message is not an error.
+		if l.handle != nil {
+			l.handle(m)
+		}
 	}
 }
 
@@ -191,7 +205,7 @@ func (lt *lifetime) End() {
 
 // end tells the peer the session is over and closes the connection.
 func (l *link) end() {
-	_ = l.enc.Encode(&protocol.SessionEnd{Code: protocol.SessionEnded})
+	_ = l.send(&protocol.SessionEnd{Code: protocol.SessionEnded})
 	_ = l.conn.Close(protocol.SessionEnded, "session ended")
 }
 

@@ -49,7 +49,7 @@ func newTechnician(h *Host, l *link) *technician {
 				h.ev.send(SharingChanged{On: false, Paused: left})
 			}
 		})
-	t.own = &screenShare{conn: l.conn, me: TechnicianID, workers: &t.workers, owns: true,
+	t.own = &screenShare{conn: l.conn, me: h.me, workers: &t.workers, owns: true,
 		onEnd: func(left bool) { h.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) }}
 	return t
 }
@@ -72,7 +72,7 @@ func (t *technician) start(ctx context.Context, announce func()) {
 		t.workers.Go(func() { t.readConsent(st) })
 	}
 	if st, err := t.l.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Chat}); err == nil {
-		if t.h.chat.AttachQUIC(st, CustomerID) != nil {
+		if t.h.chat.AttachQUIC(st, 0) != nil { // 0: the customer's program relays the other technicians' messages
 			transport.Refuse(st, protocol.SessionEnded)
 		}
 	}
@@ -104,7 +104,7 @@ func (t *technician) acceptStreams(ctx context.Context) {
 			t.files.HandleStream(h, st)
 			continue
 		}
-		if h.Kind != protocol.Screen || h.Sharer == TechnicianID {
+		if h.Kind != protocol.Screen || h.Sharer == t.h.me {
 			transport.Refuse(st, protocol.UnknownStream)
 			continue
 		}
@@ -177,7 +177,7 @@ func (t *technician) request(what protocol.Permission) error {
 	if s == nil {
 		return ErrEnded
 	}
-	return s.send(&protocol.ConsentRequest{ID: id, What: what, From: 1})
+	return s.send(&protocol.ConsentRequest{ID: id, What: what, From: t.h.me})
 }
 
 // sendInput sends one input message while the customer grants control.

@@ -1,0 +1,457 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport"
+)
+
+// Several technicians in one session (work in progress, issue 14). The customer's program is the hub: each
+// technician has a connection of their own to it, and nothing passes from one technician to another but
+// through the customer's engine, which applies the customer's consent to each.
+//
+// The technician who started the session (the owner, participant 1) invites a colleague: InviteRequest on
+// the owner's control stream; the customer is asked (InviteRequested, Guest.AnswerInvite); on Yes the
+// customer's program mints a single-use invitation (transport.NewInviteGate), listens for the colleague on a
+// socket of its own and answers with the join link (InviteAnswer, the owner's InviteAnswered). The colleague's
+// Expert joins with it (JoinColleague): it dials the customer's program, confirms the token, says Hello as a
+// technician and is welcomed with a participant ID of its own (3, 4, 5) and a resume secret; from there the
+// connection carries the same streams as the owner's, served by a customer half of its own on the customer's
+// side. Chat is relayed by the customer's room; pictures are captured once for every viewer.
+
+// MaxTechnicians is how many technicians a session takes, its owner included.
+const MaxTechnicians = 4
+
+// Events of invitations.
+type (
+	// InviteRequested asks the customer whether the technician From may invite a colleague; answer with
+	// Guest.AnswerInvite. ConsentExpired with the same ID withdraws it.
+	InviteRequested struct {
+		ID   uint64
+		From string
+	}
+	// InviteAnswered tells the technician who asked: Granted with the Link to give the colleague (valid
+	// until Expires, once), or Err saying why not (Refused, Busy, Timeout).
+	InviteAnswered struct {
+		Granted bool
+		Link    Link
+		Expires time.Time
+		Err     error
+	}
+	// ColleagueJoined says a technician joined the session with an invitation (on the customer's side, and on
+	// every technician's).
+	ColleagueJoined struct {
+		ID   protocol.ParticipantID
+		Peer Peer
+	}
+)
+
+func (InviteRequested) isEvent() {}
+func (InviteAnswered) isEvent()  {}
+func (ColleagueJoined) isEvent() {}
+
+// Invite asks the customer's program to let a colleague join; InviteAnswered follows.
+func (h *Host) Invite() error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	h.lifeMu.Lock()
+	h.nextInvite++
+	id := h.nextInvite
+	h.lifeMu.Unlock()
+	return t.l.send(&protocol.InviteRequest{ID: id})
+}
+
+// control handles the control messages of a technician's link beyond the session's end.
+func (h *Host) control(m protocol.Message) {
+	switch m := m.(type) {
+	case *protocol.InviteAnswer:
+		a := InviteAnswered{Granted: m.Granted}
+		if m.Granted {
+			lk, err := ParseLink(m.Link)
+			if err != nil || !lk.IsInvite() {
+				a = InviteAnswered{Err: &protocol.Error{Code: protocol.ProtocolViolation, Detail: "an invitation that is no join link"}}
+				break
+			}
+			a.Link, a.Expires = lk, time.Unix(m.Expires, 0)
+		} else {
+			a.Err = &protocol.Error{Code: m.Code}
+		}
+		h.ev.send(a)
+	case *protocol.Participants:
+		h.people.set(m.List)
+	}
+}
+
+// people is a side's list of the session's participants, from its Welcome and the hub's announcements.
+type people struct {
+	mu   sync.Mutex
+	list []protocol.Participant
+}
+
+func (p *people) set(list []protocol.Participant) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.list = append([]protocol.Participant(nil), list...)
+}
+
+func (p *people) name(id protocol.ParticipantID) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, x := range p.list {
+		if x.ID == id {
+			return x.Name
+		}
+	}
+	return ""
+}
+
+// team is the customer's side of several technicians: the questions about invitations, and the colleagues.
+type team struct {
+	g *Guest
+
+	mu      sync.Mutex
+	asks    map[uint64]*inviteAsk // questions put to the customer, by the ID ConsentRequested-like events carry
+	nextAsk uint64
+	members map[protocol.ParticipantID]*member
+	nextID  protocol.ParticipantID
+}
+
+// inviteAsk is a technician's request waiting for the customer's answer.
+type inviteAsk struct {
+	l     *link // the asker's connection
+	id    uint64
+	timer *time.Timer
+}
+
+func newTeam(g *Guest) *team {
+	return &team{g: g, asks: map[uint64]*inviteAsk{}, members: map[protocol.ParticipantID]*member{}, nextID: 3}
+}
+
+// control handles the control messages of a technician's connection l on the customer's side.
+func (tm *team) control(l *link, m protocol.Message) {
+	req, ok := m.(*protocol.InviteRequest)
+	if !ok {
+		return
+	}
+	tm.mu.Lock()
+	if len(tm.members)+1 >= MaxTechnicians {
+		tm.mu.Unlock()
+		_ = l.send(&protocol.InviteAnswer{ID: req.ID, Code: protocol.Busy})
+		return
+	}
+	tm.nextAsk++
+	q := tm.nextAsk
+	a := &inviteAsk{l: l, id: req.ID}
+	a.timer = time.AfterFunc(tm.g.consentTimeout(), func() { tm.expire(q) })
+	tm.asks[q] = a
+	tm.mu.Unlock()
+	tm.g.ev.send(InviteRequested{ID: q, From: l.peer.Name})
+}
+
+func (tm *team) expire(q uint64) {
+	tm.mu.Lock()
+	a, ok := tm.asks[q]
+	delete(tm.asks, q)
+	tm.mu.Unlock()
+	if !ok {
+		return
+	}
+	tm.g.ev.send(ConsentExpired{ID: q})
+	_ = a.l.send(&protocol.InviteAnswer{ID: a.id, Code: protocol.Timeout})
+}
+
+// answer takes the customer's answer to invitation question q: on yes, an invitation is made and its link
+// sent to the technician who asked.
+func (tm *team) answer(q uint64, yes bool) error {
+	tm.mu.Lock()
+	a, ok := tm.asks[q]
+	delete(tm.asks, q)
+	full := len(tm.members)+1 >= MaxTechnicians
+	tm.mu.Unlock()
+	if !ok {
+		return errWithdrawn
+	}
+	a.timer.Stop()
+	switch {
+	case !yes:
+		return a.l.send(&protocol.InviteAnswer{ID: a.id, Code: protocol.Refused})
+	case full:
+		return a.l.send(&protocol.InviteAnswer{ID: a.id, Code: protocol.Busy})
+	}
+	m, err := tm.invite()
+	if err != nil {
+		_ = a.l.send(&protocol.InviteAnswer{ID: a.id, Code: protocol.Internal})
+		return err
+	}
+	return a.l.send(&protocol.InviteAnswer{ID: a.id, Granted: true, Link: m.link.String(),
+		Expires: m.gate.key.ExpiresAt().Unix()})
+}
+
+// member is one colleague's place in the session: the invitation's listener, then the colleague's connection.
+type member struct {
+	tm   *team
+	id   protocol.ParticipantID
+	gate *hostGate
+	ln   *transport.Listener
+	link Link // the invitation
+
+	mu   sync.Mutex
+	l    *link
+	live *customer
+}
+
+// invite makes an invitation: a participant ID, a token, and a listener for the colleague.
+func (tm *team) invite() (*member, error) {
+	g := tm.g
+	key, err := transport.NewInviteGate(0)
+	if err != nil {
+		return nil, err
+	}
+	id, err := transport.NewIdentity()
+	if err != nil {
+		return nil, err
+	}
+	gate := &hostGate{key: key}
+	listen := g.cfg.InviteListen
+	if listen == "" {
+		listen = ":0"
+	}
+	ln, err := transport.Listen(listen, transport.ListenConfig{Identity: id, Gate: gate,
+		IdleTimeout: g.cfg.IdleTimeout})
+	if err != nil {
+		return nil, err
+	}
+	adv := g.cfg.InviteAdvertise
+	if adv == "" {
+		adv = advertisedAddr()
+	}
+	port := ln.Addr().(*net.UDPAddr).Port
+	tm.mu.Lock()
+	m := &member{tm: tm, id: tm.nextID, gate: gate, ln: ln,
+		link: Link{Addr: net.JoinHostPort(adv, strconv.Itoa(port)), Invite: key.Key()}}
+	tm.nextID++
+	tm.members[m.id] = m
+	tm.mu.Unlock()
+	g.wg.Add(1)
+	go m.run()
+	return m, nil
+}
+
+// run waits for the colleague, then serves their connection until they leave or the session ends.
+func (m *member) run() {
+	g := m.tm.g
+	defer g.wg.Done()
+	defer func() { _ = m.ln.Close() }()
+	ctx, cancel := context.WithDeadline(context.Background(), m.gate.key.ExpiresAt())
+	var c *transport.Conn
+	accepted := make(chan *transport.Conn, 1)
+	var accepting sync.WaitGroup
+	defer accepting.Wait()
+	defer cancel()
+	accepting.Go(func() {
+		conn, err := m.ln.Accept(ctx)
+		if err == nil {
+			accepted <- conn
+		}
+		close(accepted)
+	})
+	select {
+	case <-g.ended:
+		return
+	case c = <-accepted:
+		if c == nil {
+			return // the invitation expired unused
+		}
+	}
+	l, err := m.admit(c)
+	if err != nil {
+		return
+	}
+	h := newCustomer(g, l, CustomerID, g.cfg, nil)
+	h.tech = m.id
+	m.mu.Lock()
+	m.l, m.live = l, h
+	m.mu.Unlock()
+	liveCtx, stopLive := context.WithCancel(context.Background())
+	h.start(liveCtx)
+	g.ev.send(ColleagueJoined{ID: m.id, Peer: l.peer})
+	l.handle = func(msg protocol.Message) { m.tm.control(l, msg) }
+	_ = l.serve(g.ended)
+	stopLive()
+	h.stop()
+	g.chat.DetachPeer(m.id)
+}
+
+// admit greets the colleague on c and welcomes them.
+func (m *member) admit(c *transport.Conn) (*link, error) {
+	g := m.tm.g
+	ctx, cancel := context.WithTimeout(context.Background(), HelloTimeout)
+	defer cancel()
+	hdr, st, err := c.AcceptStream(ctx)
+	if err != nil {
+		_ = c.Close(protocol.Timeout, "no hello")
+		return nil, err
+	}
+	l := &link{conn: c, ctl: st, enc: protocol.NewEncoder(st, protocol.Control), dec: protocol.NewDecoder(st, protocol.Control)}
+	if hdr.Kind != protocol.Control {
+		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "first stream is not control"})
+	}
+	local := hello(g.cfg.Name, protocol.RoleCustomer)
+	if err := l.readHello(local); err != nil {
+		return nil, l.fail(err)
+	}
+	if l.peer.Role != protocol.RoleTechnician || !l.resume.IsZero() {
+		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "not a colleague joining"})
+	}
+	secret, err := newResumeSecret()
+	if err != nil {
+		return nil, l.fail(err)
+	}
+	list := m.tm.participants(m.id, l.peer.Name)
+	w := &protocol.Welcome{Version: uint(c.Version()), SessionID: g.welcome.SessionID, You: m.id,
+		Participants: list, ResumeSecret: secret}
+	if err := l.send(local); err != nil {
+		return nil, l.fail(err)
+	}
+	if err := l.send(w); err != nil {
+		return nil, l.fail(err)
+	}
+	m.gate.key.Spend()
+	m.gate.allowReturn(secret, c.PeerID())
+	m.tm.announce(list)
+	return l, nil
+}
+
+// participants lists everyone in the session, with the colleague id about to join as name.
+func (tm *team) participants(id protocol.ParticipantID, name string) []protocol.Participant {
+	g := tm.g
+	list := append([]protocol.Participant(nil), g.welcome.Participants...)
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	for _, m := range tm.members {
+		m.mu.Lock()
+		if m.l != nil {
+			list = append(list, protocol.Participant{ID: m.id, Name: m.l.peer.Name, Role: protocol.RoleTechnician})
+		}
+		m.mu.Unlock()
+	}
+	return append(list, protocol.Participant{ID: id, Name: name, Role: protocol.RoleTechnician})
+}
+
+// announce tells every technician who is in the session.
+func (tm *team) announce(list []protocol.Participant) {
+	g := tm.g
+	g.people.set(list)
+	msg := &protocol.Participants{List: list}
+	g.mu.Lock()
+	owner := g.l
+	g.mu.Unlock()
+	_ = owner.send(msg)
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	for _, m := range tm.members {
+		m.mu.Lock()
+		if m.l != nil {
+			_ = m.l.send(msg)
+		}
+		m.mu.Unlock()
+	}
+}
+
+// AnswerInvite answers the question of an InviteRequested event.
+func (g *Guest) AnswerInvite(id uint64, yes bool) error {
+	select {
+	case <-g.ended:
+		return ErrEnded
+	default:
+	}
+	return g.team.answer(id, yes)
+}
+
+func (g *Guest) consentTimeout() time.Duration {
+	if g.cfg.ConsentTimeout > 0 {
+		return g.cfg.ConsentTimeout
+	}
+	return DefaultConsentTimeout
+}
+
+// JoinColleague joins a running session with a colleague's invitation (a Link with Invite set): it dials the
+// customer's program, confirms the token, and is welcomed as a technician of the session.
+func JoinColleague(ctx context.Context, lk Link, cfg HostConfig) (*Host, error) {
+	if !lk.IsInvite() {
+		return nil, fmt.Errorf("session: not an invitation: %w", ErrBadLink)
+	}
+	id, err := transport.NewIdentity()
+	if err != nil {
+		return nil, err
+	}
+	c, err := transport.Dial(ctx, lk.Addr, transport.DialConfig{Identity: id, Secret: []byte(lk.Invite),
+		IdleTimeout: cfg.IdleTimeout})
+	if err != nil {
+		return nil, err
+	}
+	hctx, cancel := context.WithTimeout(ctx, HelloTimeout)
+	defer cancel()
+	stop := context.AfterFunc(hctx, func() { _ = c.Close(protocol.Timeout, "no welcome") })
+	defer stop()
+	st, err := c.OpenStream(hctx, protocol.StreamHeader{Kind: protocol.Control})
+	if err != nil {
+		_ = c.Close(protocol.Internal, "")
+		return nil, err
+	}
+	l := &link{conn: c, ctl: st, enc: protocol.NewEncoder(st, protocol.Control), dec: protocol.NewDecoder(st, protocol.Control)}
+	local := hello(cfg.Name, protocol.RoleTechnician)
+	if err := l.send(local); err != nil {
+		return nil, l.fail(err)
+	}
+	if err := l.readHello(local); err != nil {
+		return nil, l.fail(l.cause(err))
+	}
+	msg, err := l.dec.Decode()
+	if err != nil {
+		return nil, l.fail(l.cause(err))
+	}
+	w, ok := msg.(*protocol.Welcome)
+	if !ok {
+		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: fmt.Sprintf("expected welcome, got %v", msg.Type())})
+	}
+	h := &Host{cfg: cfg, me: w.You, sid: w.SessionID, session: w.SessionID, lifetime: newLifetime()}
+	h.people.set(w.Participants)
+	h.ev = newEvents(h.ended)
+	h.files = newFilesMemory()
+	if h.chat, err = newRoom(w.You, h.participantName, h.ev, false); err != nil {
+		return nil, l.fail(err)
+	}
+	h.wg.Add(1)
+	go h.runColleague(l)
+	return h, nil
+}
+
+// runColleague runs a colleague's session on l until it ends.
+func (h *Host) runColleague(l *link) {
+	defer h.wg.Done()
+	defer h.ev.close()
+	defer h.chat.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l.handle = h.control
+	t := newTechnician(h, l)
+	t.start(ctx, func() {
+		h.lifeMu.Lock()
+		h.live = t
+		h.lifeMu.Unlock()
+		h.ev.send(Joined{Peer: l.peer})
+	})
+	err := l.serve(h.ended)
+	cancel()
+	t.stop()
+	h.ev.send(Ended{Err: err})
+}

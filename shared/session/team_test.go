@@ -1,0 +1,110 @@
+package session
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/protocol"
+)
+
+// newTeamSession is a technician and a customer sharing a synthetic screen, the customer's program able to
+// take colleagues on loopback.
+func newTeamSession(t *testing.T) *liveSession {
+	t.Helper()
+	h := newTestHost(t)
+	rec := input.NewRecorder()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	g, err := Join(ctx, h.Link(), GuestConfig{Name: "Bob", Screen: capture.NewPattern(), Input: rec,
+		ConsentTimeout: time.Minute, InviteListen: "127.0.0.1:0", InviteAdvertise: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	waitFor(t, h.Events(), func(Joined) bool { return true })
+	return &liveSession{h: h, g: g, rec: rec}
+}
+
+// invite has the owner ask for an invitation and the customer answer yes; it returns the link.
+func (s *liveSession) invite(t *testing.T) Link {
+	t.Helper()
+	if err := s.h.Invite(); err != nil {
+		t.Fatal(err)
+	}
+	q := waitFor(t, s.g.Events(), func(InviteRequested) bool { return true })
+	if q.From != "Alice (support)" {
+		t.Fatalf("the customer is asked by %q", q.From)
+	}
+	if err := s.g.AnswerInvite(q.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	a := waitFor(t, s.h.Events(), func(InviteAnswered) bool { return true })
+	if !a.Granted || !a.Link.IsInvite() || time.Until(a.Expires) < 9*time.Minute {
+		t.Fatalf("invitation %+v", a)
+	}
+	return a.Link
+}
+
+func joinColleague(t *testing.T, lk Link, name string) (*Host, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	c, err := JoinColleague(ctx, lk, HostConfig{Name: name})
+	if err == nil {
+		t.Cleanup(c.End)
+	}
+	return c, err
+}
+
+// The owner invites a colleague with the customer's Yes; the colleague joins with the link alone, sees the
+// customer's screen, and chats with everyone; the link works once; a No is told to the owner.
+func TestColleagueJoinsWithAnInvitation(t *testing.T) {
+	s := newTeamSession(t)
+	lk := s.invite(t)
+	cora, err := joinColleague(t, lk, "Cora")
+	if err != nil {
+		t.Fatalf("the colleague with the invitation: %v", err)
+	}
+	joined := waitFor(t, s.g.Events(), func(ColleagueJoined) bool { return true })
+	if joined.ID != 3 || joined.Peer.Name != "Cora" {
+		t.Fatalf("the customer saw %+v join", joined)
+	}
+	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true }) // the same picture as the owner's
+
+	if _, err := cora.SendChat("Cora here"); err != nil {
+		t.Fatal(err)
+	}
+	for _, side := range []<-chan Event{s.h.Events(), s.g.Events()} {
+		got := waitFor(t, side, func(ChatReceived) bool { return true })
+		if got.Message.Text != "Cora here" || got.Message.From != 3 || got.Message.Name != "Cora" {
+			t.Fatalf("received %+v", got.Message)
+		}
+	}
+	if _, err := s.h.SendChat("welcome, Cora"); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitFor(t, cora.Events(), func(ChatReceived) bool { return true }); got.Message.From != TechnicianID ||
+		got.Message.Name != "Alice (support)" {
+		t.Fatalf("Cora received %+v", got.Message)
+	}
+
+	// The link was for one colleague.
+	if _, err := joinColleague(t, lk, "Mallory"); protocol.CodeOf(err) != protocol.NotPermitted {
+		t.Fatalf("the invitation again: %v", err)
+	}
+
+	// The customer may say no.
+	if err := s.h.Invite(); err != nil {
+		t.Fatal(err)
+	}
+	q := waitFor(t, s.g.Events(), func(InviteRequested) bool { return true })
+	if err := s.g.AnswerInvite(q.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if a := waitFor(t, s.h.Events(), func(InviteAnswered) bool { return true }); a.Granted || protocol.CodeOf(a.Err) != protocol.Refused {
+		t.Fatalf("after No: %+v", a)
+	}
+}
