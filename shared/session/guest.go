@@ -290,35 +290,78 @@ func (g *Guest) Viewed() bool { return g.cur().share.running() }
 
 // StopSharing stops screen sharing at once: nothing more of the screen leaves the computer until the customer
 // says Yes to a technician's request. Control, if granted, is taken back with it.
-func (g *Guest) StopSharing() { g.cur().stopSharing() }
+func (g *Guest) StopSharing() {
+	for _, c := range g.halves() {
+		c.stopSharing()
+	}
+}
 
 // Controlled reports whether the technician has control.
 func (g *Guest) Controlled() bool {
-	c := g.cur()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.st.controlled
+	for _, c := range g.halves() {
+		c.mu.Lock()
+		controlled := c.st.controlled
+		c.mu.Unlock()
+		if controlled {
+			return true
+		}
+	}
+	return false
 }
 
-// RevokeControl takes control back from the technician at once.
-func (g *Guest) RevokeControl() { g.cur().releaseControl(true) }
+// RevokeControl takes control back from the technician who has it, at once.
+func (g *Guest) RevokeControl() {
+	for _, c := range g.halves() {
+		c.releaseControl(true)
+	}
+}
 
-// Answer answers the question of a ConsentRequested event: yes starts sharing again or grants control.
+// controlGranted makes sure only c's technician controls: the one who had control loses it, and is told.
+func (g *Guest) controlGranted(c *customer) {
+	for _, o := range g.halves() {
+		if o != c {
+			o.releaseControl(true)
+		}
+	}
+}
+
+// Answer answers the question of a ConsentRequested event: yes starts sharing again for the technician who
+// asked, or grants them control (which the technician who had it loses).
 func (g *Guest) Answer(id uint64, yes bool) error {
 	select {
 	case <-g.ended:
 		return ErrEnded
 	default:
 	}
-	return g.cur().answer(id, yes)
+	tech, local := questionOf(id)
+	c := g.half(tech)
+	if c == nil {
+		return errWithdrawn
+	}
+	return c.answer(local, yes)
 }
 
-// DroppedInput returns how many input messages arrived without a control grant and were dropped.
+// half returns the customer's half serving technician tech, nil when they are not connected.
+func (g *Guest) half(tech protocol.ParticipantID) *customer {
+	if tech == TechnicianID {
+		return g.cur()
+	}
+	return g.team.half(tech)
+}
+
+// halves returns the customer's halves of every technician connected.
+func (g *Guest) halves() []*customer { return append([]*customer{g.cur()}, g.team.halves()...) }
+
+// DroppedInput returns how many input messages arrived without a control grant and were dropped, from every
+// technician.
 func (g *Guest) DroppedInput() int {
-	c := g.cur()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.dropped
+	n := 0
+	for _, c := range g.halves() {
+		c.mu.Lock()
+		n += c.dropped
+		c.mu.Unlock()
+	}
+	return n
 }
 
 // TechnicianScreen calls fn with the customer's copy of the technician's screen, while the technician shares

@@ -227,8 +227,24 @@ func (c *customer) readConsent(st *quic.Stream) {
 	}
 }
 
+// Questions from several technicians reach the customer's program under one numbering: a question's ID is its
+// technician's participant ID in the top byte and the technician's own request ID below (which must fit).
+const questionBits = 56
+
+// question is the ID under which the customer's program sees this technician's request id.
+func (c *customer) question(id uint64) uint64 { return uint64(c.tech)<<questionBits | id }
+
+// questionOf splits a question's ID into its technician and the technician's request ID.
+func questionOf(q uint64) (protocol.ParticipantID, uint64) {
+	return protocol.ParticipantID(q >> questionBits), q & (1<<questionBits - 1)
+}
+
 // ask puts a technician's request to the customer, or answers it at once when there is nothing to ask.
 func (c *customer) ask(req *protocol.ConsentRequest) {
+	if req.ID>>questionBits != 0 { // an ID this side cannot tell apart from another technician's
+		c.answerNow(req.ID, false)
+		return
+	}
 	possible := req.What == protocol.PermView && c.share.has() || req.What == protocol.PermControl && c.inj != nil
 	c.mu.Lock()
 	verdict := c.st.ask(req.ID, req.What, possible)
@@ -239,7 +255,7 @@ func (c *customer) ask(req *protocol.ConsentRequest) {
 	c.mu.Unlock()
 	switch verdict {
 	case askCustomer:
-		c.g.ev.send(ConsentRequested{ID: req.ID, What: req.What, From: c.l.peer.Name})
+		c.g.ev.send(ConsentRequested{ID: c.question(req.ID), What: req.What, From: c.l.peer.Name})
 	case grantNow:
 		if req.What == protocol.PermView {
 			c.showScreen() // the technician paused viewing and looks again: allowed already
@@ -279,7 +295,7 @@ func (c *customer) expire(id uint64) {
 	if !ok {
 		return
 	}
-	c.g.ev.send(ConsentExpired{ID: id})
+	c.g.ev.send(ConsentExpired{ID: c.question(id)})
 	if s != nil {
 		_ = s.send(&protocol.ConsentAnswer{ID: id, Expired: true})
 	}
@@ -291,7 +307,7 @@ func (c *customer) withdraw(ids []uint64, s *sender) {
 		c.mu.Lock()
 		c.forget(id)
 		c.mu.Unlock()
-		c.g.ev.send(ConsentExpired{ID: id, Withdrawn: true})
+		c.g.ev.send(ConsentExpired{ID: c.question(id), Withdrawn: true})
 		if s != nil {
 			_ = s.send(&protocol.ConsentAnswer{ID: id, Withdrawn: true})
 		}
@@ -305,6 +321,12 @@ var errWithdrawn = &protocol.Error{Code: protocol.NotPermitted, Detail: "the que
 // whether a yes can be granted: a yes to control of a screen that no longer reaches the technician is not.
 func (c *customer) answer(id uint64, yes bool) error {
 	c.mu.Lock()
+	asked := c.st.pending[id]
+	c.mu.Unlock()
+	if yes && asked == protocol.PermControl {
+		c.g.controlGranted(c) // control moves: whoever had it loses it before this technician gets it
+	}
+	c.mu.Lock()
 	what, granted, withdrawn, ok := c.st.answer(id, yes)
 	c.forget(id)
 	s := c.consent
@@ -314,7 +336,7 @@ func (c *customer) answer(id uint64, yes bool) error {
 	}
 	switch {
 	case withdrawn:
-		c.g.ev.send(ConsentExpired{ID: id, Withdrawn: true})
+		c.g.ev.send(ConsentExpired{ID: c.question(id), Withdrawn: true})
 		_ = s.send(&protocol.ConsentAnswer{ID: id, Withdrawn: true})
 		return errWithdrawn
 	case granted && what == protocol.PermView:

@@ -366,6 +366,34 @@ func (tm *team) announce(list []protocol.Participant) {
 	}
 }
 
+// half returns the customer's half serving colleague id, nil when they are not connected.
+func (tm *team) half(id protocol.ParticipantID) *customer {
+	tm.mu.Lock()
+	m := tm.members[id]
+	tm.mu.Unlock()
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.live
+}
+
+// halves returns the customer's halves of the colleagues connected.
+func (tm *team) halves() []*customer {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	var out []*customer
+	for _, m := range tm.members {
+		m.mu.Lock()
+		if m.live != nil {
+			out = append(out, m.live)
+		}
+		m.mu.Unlock()
+	}
+	return out
+}
+
 // AnswerInvite answers the question of an InviteRequested event.
 func (g *Guest) AnswerInvite(id uint64, yes bool) error {
 	select {

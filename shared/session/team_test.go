@@ -108,3 +108,76 @@ func TestColleagueJoinsWithAnInvitation(t *testing.T) {
 		t.Fatalf("after No: %+v", a)
 	}
 }
+
+// Control is one technician's at a time, moved only by the customer's Yes; stopping sharing stops it for
+// every technician, and each must then ask again, for themselves.
+func TestControlAndSharingWithAColleague(t *testing.T) {
+	s := newTeamSession(t)
+	cora, err := joinColleague(t, s.invite(t), "Cora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true })
+	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
+
+	grant := func(who *Host, name string) {
+		t.Helper()
+		if err := who.RequestControl(); err != nil {
+			t.Fatal(err)
+		}
+		q := waitFor(t, s.g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermControl })
+		if q.From != name {
+			t.Fatalf("the question is from %q, want %q", q.From, name)
+		}
+		if err := s.g.Answer(q.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, who.Events(), func(e ControlChanged) bool { return e.Granted })
+	}
+	grant(cora, "Cora")
+	if !cora.Controlling() || s.h.Controlling() {
+		t.Fatal("control is not Cora's alone")
+	}
+	grant(s.h, "Alice (support)")
+	waitFor(t, cora.Events(), func(e ControlChanged) bool { return !e.Granted })
+	if cora.Controlling() || !s.h.Controlling() {
+		t.Fatal("control did not move to Alice")
+	}
+	sendRaw(t, cora, &protocol.Text{Text: "not mine any more"})
+	waitDropped(t, s.g, 1)
+	if err := s.h.SendInput(&protocol.Text{Text: "Alice types"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if got, err := s.rec.Wait(ctx, 1); err != nil || got[0].Text != "Alice types" {
+		t.Fatalf("injected %v (%v)", got, err)
+	}
+
+	s.g.StopSharing()
+	for _, who := range []*Host{s.h, cora} {
+		waitFor(t, who.Events(), func(e SharingChanged) bool { return !e.On && !e.Paused })
+	}
+	for deadline := time.Now().Add(20 * time.Second); s.h.Controlling(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Alice kept control after sharing stopped")
+		}
+	}
+	if err := cora.RequestView(); err != nil {
+		t.Fatal(err)
+	}
+	q := waitFor(t, s.g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermView })
+	if q.From != "Cora" {
+		t.Fatalf("the view question is from %q", q.From)
+	}
+	if err := s.g.Answer(q.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cora.Events(), func(e SharingChanged) bool { return e.On })
+	if err := s.h.RequestView(); err != nil { // Cora's Yes was hers: Alice is asked for too
+		t.Fatal(err)
+	}
+	if q := waitFor(t, s.g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermView }); q.From != "Alice (support)" {
+		t.Fatalf("the view question is from %q", q.From)
+	}
+}
