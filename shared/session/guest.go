@@ -225,6 +225,7 @@ func (g *Guest) cur() *customer {
 
 func (g *Guest) run() {
 	defer g.wg.Done()
+	defer g.team.end() // the session is over for the colleagues too
 	defer g.way.close()
 	defer g.ev.close()
 	defer g.chat.Close()

@@ -44,17 +44,24 @@ type (
 		Expires time.Time
 		Err     error
 	}
-	// ColleagueJoined says a technician joined the session with an invitation (on the customer's side, and on
-	// every technician's).
+	// ColleagueJoined says, on the customer's side, that a technician joined the session with an invitation.
 	ColleagueJoined struct {
 		ID   protocol.ParticipantID
 		Peer Peer
+	}
+	// ColleagueLeft says, on the customer's side, that a colleague is no longer in the session: Err is nil
+	// when they ended it, else why their connection ended.
+	ColleagueLeft struct {
+		ID   protocol.ParticipantID
+		Name string
+		Err  error
 	}
 )
 
 func (InviteRequested) isEvent() {}
 func (InviteAnswered) isEvent()  {}
 func (ColleagueJoined) isEvent() {}
+func (ColleagueLeft) isEvent()   {}
 
 // Invite asks the customer's program to let a colleague join; InviteAnswered follows.
 func (h *Host) Invite() error {
@@ -122,6 +129,8 @@ type team struct {
 	nextAsk uint64
 	members map[protocol.ParticipantID]*member
 	nextID  protocol.ParticipantID
+	ended   chan struct{} // closed when the customer's session is over: every colleague's ends with it
+	endOnce sync.Once
 }
 
 // inviteAsk is a technician's request waiting for the customer's answer.
@@ -132,7 +141,32 @@ type inviteAsk struct {
 }
 
 func newTeam(g *Guest) *team {
-	return &team{g: g, asks: map[uint64]*inviteAsk{}, members: map[protocol.ParticipantID]*member{}, nextID: 3}
+	return &team{g: g, asks: map[uint64]*inviteAsk{}, members: map[protocol.ParticipantID]*member{}, nextID: 3,
+		ended: make(chan struct{})}
+}
+
+// end ends every colleague's part of the session: the customer's session is over.
+func (tm *team) end() {
+	tm.endOnce.Do(func() { close(tm.ended) })
+	tm.mu.Lock()
+	asks := tm.asks
+	tm.asks = map[uint64]*inviteAsk{}
+	tm.mu.Unlock()
+	for _, a := range asks {
+		a.timer.Stop()
+	}
+}
+
+// remove takes a colleague who left out of the session, and tells the others.
+func (tm *team) remove(m *member, name string, err error) {
+	tm.mu.Lock()
+	delete(tm.members, m.id)
+	tm.mu.Unlock()
+	if name == "" {
+		return // an invitation nobody used
+	}
+	tm.announce(tm.participants(0, ""))
+	tm.g.ev.send(ColleagueLeft{ID: m.id, Name: name, Err: err})
 }
 
 // control handles the control messages of a technician's connection l on the customer's side.
@@ -264,15 +298,18 @@ func (m *member) run() {
 		close(accepted)
 	})
 	select {
-	case <-g.ended:
+	case <-m.tm.ended:
+		m.tm.remove(m, "", nil)
 		return
 	case c = <-accepted:
 		if c == nil {
-			return // the invitation expired unused
+			m.tm.remove(m, "", nil) // the invitation expired unused
+			return
 		}
 	}
 	l, err := m.admit(c)
 	if err != nil {
+		m.tm.remove(m, "", nil)
 		return
 	}
 	h := newCustomer(g, l, CustomerID, g.cfg, nil)
@@ -284,10 +321,17 @@ func (m *member) run() {
 	h.start(liveCtx)
 	g.ev.send(ColleagueJoined{ID: m.id, Peer: l.peer})
 	l.handle = func(msg protocol.Message) { m.tm.control(l, msg) }
-	_ = l.serve(g.ended)
+	err = l.serve(m.tm.ended)
 	stopLive()
 	h.stop()
 	g.chat.DetachPeer(m.id)
+	m.mu.Lock()
+	m.l, m.live = nil, nil
+	m.mu.Unlock()
+	if protocol.CodeOf(err) == protocol.SessionEnded {
+		err = nil // the colleague left
+	}
+	m.tm.remove(m, l.peer.Name, err)
 }
 
 // admit greets the colleague on c and welcomes them.
@@ -330,7 +374,7 @@ func (m *member) admit(c *transport.Conn) (*link, error) {
 	return l, nil
 }
 
-// participants lists everyone in the session, with the colleague id about to join as name.
+// participants lists everyone in the session, with the colleague id about to join as name (id 0: none).
 func (tm *team) participants(id protocol.ParticipantID, name string) []protocol.Participant {
 	g := tm.g
 	list := append([]protocol.Participant(nil), g.welcome.Participants...)
@@ -342,6 +386,9 @@ func (tm *team) participants(id protocol.ParticipantID, name string) []protocol.
 			list = append(list, protocol.Participant{ID: m.id, Name: m.l.peer.Name, Role: protocol.RoleTechnician})
 		}
 		m.mu.Unlock()
+	}
+	if id == 0 {
+		return list
 	}
 	return append(list, protocol.Participant{ID: id, Name: name, Role: protocol.RoleTechnician})
 }

@@ -181,3 +181,49 @@ func TestControlAndSharingWithAColleague(t *testing.T) {
 		t.Fatalf("the view question is from %q", q.From)
 	}
 }
+
+// A colleague who leaves is gone for the customer, and their place is free; the customer's End ends every
+// technician's session; at most MaxTechnicians take part, a further invitation is refused as Busy.
+func TestColleaguesLeaveAndEnd(t *testing.T) {
+	s := newTeamSession(t)
+	var colleagues []*Host
+	for i, name := range []string{"Cora", "Dev", "Eve"} {
+		c, err := joinColleague(t, s.invite(t), name)
+		if err != nil {
+			t.Fatalf("colleague %d: %v", i+1, err)
+		}
+		colleagues = append(colleagues, c)
+		if j := waitFor(t, s.g.Events(), func(ColleagueJoined) bool { return true }); j.Peer.Name != name {
+			t.Fatalf("joined: %+v", j)
+		}
+	}
+	if err := s.h.Invite(); err != nil {
+		t.Fatal(err)
+	}
+	if a := waitFor(t, s.h.Events(), func(InviteAnswered) bool { return true }); protocol.CodeOf(a.Err) != protocol.Busy {
+		t.Fatalf("a fifth technician: %+v", a)
+	}
+
+	colleagues[1].End() // Dev leaves
+	if left := waitFor(t, s.g.Events(), func(ColleagueLeft) bool { return true }); left.Name != "Dev" || left.Err != nil {
+		t.Fatalf("left: %+v", left)
+	}
+	if _, err := colleagues[0].SendChat("still here"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.h.Events(), func(e ChatReceived) bool { return e.Message.Text == "still here" })
+	lk := s.invite(t) // Dev's place is free again
+	if _, err := joinColleague(t, lk, "Dev again"); err != nil {
+		t.Fatal(err)
+	}
+
+	s.g.End()
+	for _, c := range []*Host{colleagues[0], colleagues[2]} {
+		if e := waitFor(t, c.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
+			t.Fatalf("a colleague's session ended with %v", e.Err)
+		}
+	}
+	if e := waitFor(t, s.h.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
+		t.Fatalf("the owner's session ended with %v", e.Err)
+	}
+}
