@@ -46,6 +46,7 @@ const (
 	WriteFailed       Code = 23 // a received file could not be written (permission denied, I/O error)
 	NoRendezvous      Code = 24 // the rendezvous could not be reached or would not serve (local only: never sent)
 	NoPath            Code = 25 // no way through the networks was found, not even relayed (local only: never sent)
+	Removed           Code = 26 // the customer removed this technician from the session; the others stay
 )
 
 // codeTable is the one table of codes: the name shown in logs and the i18n
@@ -77,6 +78,7 @@ var codeTable = [...]struct{ name, key string }{
 	WriteFailed:       {"write failed", "error.write_failed"},
 	NoRendezvous:      {"rendezvous unreachable", "error.no_rendezvous"},
 	NoPath:            {"no path", "error.no_path"},
+	Removed:           {"removed", "error.removed"},
 }
 
 // UnknownCodeKey is the i18n key MessageKey returns for a code this version

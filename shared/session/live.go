@@ -56,10 +56,18 @@ type (
 	}
 	// SharingChanged says the customer's screen is (On) or is no longer sent to the technician. Paused says
 	// it is not sent because the technician stopped viewing, though the customer still allows it: the
-	// technician's next RequestView resumes it without asking the customer again.
-	SharingChanged struct{ On, Paused bool }
-	// ControlChanged says the technician has (Granted) or no longer has control.
-	ControlChanged struct{ Granted bool }
+	// technician's next RequestView resumes it without asking the customer again. On the customer's side,
+	// Tech says which technician it is about (TechnicianID for the one who started the session); it is zero on
+	// a technician's side.
+	SharingChanged struct {
+		On, Paused bool
+		Tech       protocol.ParticipantID
+	}
+	// ControlChanged says the technician has (Granted) or no longer has control; Tech as in SharingChanged.
+	ControlChanged struct {
+		Granted bool
+		Tech    protocol.ParticipantID
+	}
 	// ScreenUpdated says the technician's copy of the customer's screen changed in those regions; read it
 	// with Host.Screen. Seq is the frame's number on this screen stream, Bytes its size on the wire.
 	ScreenUpdated struct {
@@ -157,7 +165,7 @@ func (c *customer) stop() {
 	c.mu.Unlock()
 	c.withdraw(withdrawn, nil) // the technician left (or the connection dropped): their questions go
 	if hadControl {
-		c.g.ev.send(ControlChanged{Granted: false}) // Reconnecting says why; a grant does not survive it
+		c.g.ev.send(ControlChanged{Granted: false, Tech: c.tech}) // Reconnecting says why; a grant does not survive it
 	}
 	c.share.stop()
 	c.files.Close()
@@ -342,7 +350,7 @@ func (c *customer) answer(id uint64, yes bool) error {
 	case granted && what == protocol.PermView:
 		c.showScreen()
 	case granted && what == protocol.PermControl:
-		c.g.ev.send(ControlChanged{Granted: true})
+		c.g.ev.send(ControlChanged{Granted: true, Tech: c.tech})
 	}
 	return s.send(&protocol.ConsentAnswer{ID: id, Granted: granted})
 }
@@ -364,7 +372,7 @@ func (c *customer) controlEnded(had, tell bool, s *sender) {
 	if tell && s != nil {
 		_ = s.send(&protocol.ConsentRevoke{What: protocol.PermControl})
 	}
-	c.g.ev.send(ControlChanged{Granted: false})
+	c.g.ev.send(ControlChanged{Granted: false, Tech: c.tech})
 }
 
 // readInput injects the technician's input while control is granted, and drops (and logs) everything else.
@@ -450,7 +458,7 @@ func (c *customer) showScreen() {
 	}
 	c.mu.Unlock()
 	if started {
-		c.g.ev.send(SharingChanged{On: true})
+		c.g.ev.send(SharingChanged{On: true, Tech: c.tech})
 	}
 }
 
@@ -465,7 +473,7 @@ func (c *customer) stopSharing() {
 	s := c.consent
 	c.mu.Unlock()
 	if c.share.stop() || was {
-		c.g.ev.send(SharingChanged{On: false})
+		c.g.ev.send(SharingChanged{On: false, Tech: c.tech})
 	}
 	c.withdraw(withdrawn, s)
 	if was && s != nil {
@@ -491,7 +499,7 @@ func (c *customer) viewerLeft(bool) {
 		return
 	}
 	if allowed {
-		c.g.ev.send(SharingChanged{On: false, Paused: true})
+		c.g.ev.send(SharingChanged{On: false, Paused: true, Tech: c.tech})
 	}
 	c.withdraw(withdrawn, s)
 	c.controlEnded(hadControl, true, s)

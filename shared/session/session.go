@@ -204,9 +204,12 @@ func (lt *lifetime) End() {
 }
 
 // end tells the peer the session is over and closes the connection.
-func (l *link) end() {
-	_ = l.send(&protocol.SessionEnd{Code: protocol.SessionEnded})
-	_ = l.conn.Close(protocol.SessionEnded, "session ended")
+func (l *link) end() { l.endWith(protocol.SessionEnded) }
+
+// endWith tells the peer why the session is over for them and closes the connection with that code.
+func (l *link) endWith(code protocol.Code) {
+	_ = l.send(&protocol.SessionEnd{Code: code})
+	_ = l.conn.Close(code, code.String())
 }
 
 // events is an owned event stream: the session's goroutines and the actions a UI calls send, and the channel

@@ -1,9 +1,11 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -50,18 +52,29 @@ type (
 		Peer Peer
 	}
 	// ColleagueLeft says, on the customer's side, that a colleague is no longer in the session: Err is nil
-	// when they ended it, else why their connection ended.
+	// when they ended it, else why their connection ended (code Removed when the customer removed them).
 	ColleagueLeft struct {
 		ID   protocol.ParticipantID
 		Name string
 		Err  error
 	}
+	// ParticipantsChanged says, on a technician's side, who is in the session now (the customer's program
+	// announces it when someone joins or leaves).
+	ParticipantsChanged struct{ List []protocol.Participant }
 )
 
-func (InviteRequested) isEvent() {}
-func (InviteAnswered) isEvent()  {}
-func (ColleagueJoined) isEvent() {}
-func (ColleagueLeft) isEvent()   {}
+func (InviteRequested) isEvent()     {}
+func (InviteAnswered) isEvent()      {}
+func (ColleagueJoined) isEvent()     {}
+func (ColleagueLeft) isEvent()       {}
+func (ParticipantsChanged) isEvent() {}
+
+// Me returns this technician's participant ID: TechnicianID for the one who started the session, 3 and up for
+// colleagues who joined with an invitation.
+func (h *Host) Me() protocol.ParticipantID { return h.me }
+
+// Participants returns who is in the session, as the customer's program last said.
+func (h *Host) Participants() []protocol.Participant { return h.people.get() }
 
 // Invite asks the customer's program to let a colleague join; InviteAnswered follows.
 func (h *Host) Invite() error {
@@ -94,6 +107,7 @@ func (h *Host) control(m protocol.Message) {
 		h.ev.send(a)
 	case *protocol.Participants:
 		h.people.set(m.List)
+		h.ev.send(ParticipantsChanged{List: h.people.get()})
 	}
 }
 
@@ -107,6 +121,12 @@ func (p *people) set(list []protocol.Participant) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.list = append([]protocol.Participant(nil), list...)
+}
+
+func (p *people) get() []protocol.Participant {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]protocol.Participant(nil), p.list...)
 }
 
 func (p *people) name(id protocol.ParticipantID) string {
@@ -237,9 +257,10 @@ type member struct {
 	ln   *transport.Listener
 	link Link // the invitation
 
-	mu   sync.Mutex
-	l    *link
-	live *customer
+	mu      sync.Mutex
+	l       *link
+	live    *customer
+	removed bool // the customer removed this colleague
 }
 
 // invite makes an invitation: a participant ID, a token, and a listener for the colleague.
@@ -327,8 +348,12 @@ func (m *member) run() {
 	g.chat.DetachPeer(m.id)
 	m.mu.Lock()
 	m.l, m.live = nil, nil
+	removed := m.removed
 	m.mu.Unlock()
-	if protocol.CodeOf(err) == protocol.SessionEnded {
+	switch {
+	case removed:
+		err = &protocol.Error{Code: protocol.Removed}
+	case protocol.CodeOf(err) == protocol.SessionEnded:
 		err = nil // the colleague left
 	}
 	m.tm.remove(m, l.peer.Name, err)
@@ -387,10 +412,11 @@ func (tm *team) participants(id protocol.ParticipantID, name string) []protocol.
 		}
 		m.mu.Unlock()
 	}
-	if id == 0 {
-		return list
+	if id != 0 {
+		list = append(list, protocol.Participant{ID: id, Name: name, Role: protocol.RoleTechnician})
 	}
-	return append(list, protocol.Participant{ID: id, Name: name, Role: protocol.RoleTechnician})
+	slices.SortFunc(list, func(a, b protocol.Participant) int { return cmp.Compare(a.ID, b.ID) })
+	return list
 }
 
 // announce tells every technician who is in the session.
@@ -437,6 +463,40 @@ func (tm *team) halves() []*customer {
 			out = append(out, m.live)
 		}
 		m.mu.Unlock()
+	}
+	return out
+}
+
+// RemoveTechnician cuts colleague id off the session (they are told: code Removed); the others stay.
+// ColleagueLeft follows. The technician who started the session cannot be removed this way: End ends it.
+func (g *Guest) RemoveTechnician(id protocol.ParticipantID) error {
+	g.team.mu.Lock()
+	m := g.team.members[id]
+	g.team.mu.Unlock()
+	if m == nil {
+		return errNoTechnician
+	}
+	m.mu.Lock()
+	l := m.l
+	m.removed = l != nil
+	m.mu.Unlock()
+	if l == nil {
+		return errNoTechnician
+	}
+	l.endWith(protocol.Removed)
+	return nil
+}
+
+// errNoTechnician is returned for a technician who is not (or no longer) in the session.
+var errNoTechnician = &protocol.Error{Code: protocol.NotPermitted, Detail: "no such technician in the session"}
+
+// Technicians returns the technicians in the session, the one who started it first.
+func (g *Guest) Technicians() []protocol.Participant {
+	var out []protocol.Participant
+	for _, p := range g.team.participants(0, "") {
+		if p.Role == protocol.RoleTechnician {
+			out = append(out, p)
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,4 +227,72 @@ func TestColleaguesLeaveAndEnd(t *testing.T) {
 	if e := waitFor(t, s.h.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
 		t.Fatalf("the owner's session ended with %v", e.Err)
 	}
+}
+
+// The customer removes a colleague: that technician is cut off with a sentence that says so, loses control,
+// and every other technician stays and hears who is left.
+func TestCustomerRemovesAColleague(t *testing.T) {
+	s := newTeamSession(t)
+	cora, err := joinColleague(t, s.invite(t), "Cora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.g.Events(), func(ColleagueJoined) bool { return true })
+	dev, err := joinColleague(t, s.invite(t), "Dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dj := waitFor(t, s.g.Events(), func(ColleagueJoined) bool { return true })
+	if names := participantNames(s.g.Technicians()); names != "Alice (support),Cora,Dev" {
+		t.Fatalf("the customer's list of technicians: %s", names)
+	}
+	if err := cora.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	q := waitFor(t, s.g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermControl })
+	if err := s.g.Answer(q.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if c := waitFor(t, s.g.Events(), func(e ControlChanged) bool { return e.Granted }); c.Tech != 3 {
+		t.Fatalf("the customer is told control went to %d", c.Tech)
+	}
+
+	if err := s.g.RemoveTechnician(3); err != nil {
+		t.Fatal(err)
+	}
+	if e := waitFor(t, cora.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.Removed {
+		t.Fatalf("Cora's session ended with %v", e.Err)
+	}
+	if c := waitFor(t, s.g.Events(), func(ControlChanged) bool { return true }); c.Granted || c.Tech != 3 {
+		t.Fatalf("after removal: %+v", c)
+	}
+	if left := waitFor(t, s.g.Events(), func(ColleagueLeft) bool { return true }); left.Name != "Cora" ||
+		protocol.CodeOf(left.Err) != protocol.Removed {
+		t.Fatalf("left: %+v", left)
+	}
+	if s.g.Controlled() {
+		t.Fatal("the removed technician still controls")
+	}
+	waitFor(t, s.h.Events(), func(e ParticipantsChanged) bool { return participantNames(e.List) == "Alice (support),Bob,Dev" })
+	if _, err := dev.SendChat("Dev stays"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.h.Events(), func(e ChatReceived) bool { return e.Message.Text == "Dev stays" })
+	if err := s.g.RemoveTechnician(3); protocol.CodeOf(err) != protocol.NotPermitted {
+		t.Fatalf("removing Cora twice: %v", err)
+	}
+	if err := s.g.RemoveTechnician(TechnicianID); protocol.CodeOf(err) != protocol.NotPermitted {
+		t.Fatalf("removing the owner: %v", err)
+	}
+	if dj.ID != dev.Me() {
+		t.Fatalf("Dev is %d to the customer, %d to himself", dj.ID, dev.Me())
+	}
+}
+
+func participantNames(list []protocol.Participant) string {
+	var names []string
+	for _, p := range list {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ",")
 }
