@@ -43,12 +43,16 @@ type live struct {
 	controlled   bool
 	revoking     bool            // the customer asked to take control back
 	asks         map[uint64]*ask // questions on screen, by request ID
+
+	techs    map[protocol.ParticipantID]*techState // every technician in the session, by participant ID
+	techList *fyne.Container                       // their names, states and Remove buttons, with colleagues
 }
 
 // ask is a technician's request on screen.
 type ask struct {
-	req session.ConsentRequested
-	dlg *dialog.ConfirmDialog
+	req    session.ConsentRequested
+	invite bool // a question about inviting a colleague (req.What unset)
+	dlg    *dialog.ConfirmDialog
 }
 
 // takeBackShortcut takes control back from the technician while the toolbar has the keyboard focus. Ctrl+Shift+T
@@ -67,6 +71,8 @@ func shortcutText() string {
 func (t *toolbar) buildLive() {
 	t.asks = map[uint64]*ask{}
 	t.indicator = newBanner()
+	t.techList = container.NewVBox()
+	t.techList.Hide()
 	t.indicator.Hide()
 
 	t.stopBtn = widget.NewButtonWithIcon(lang.L("customer.stop_sharing"), theme.VisibilityOffIcon(), t.stopSharing)
@@ -131,8 +137,9 @@ func controlReason(err error) string {
 // startLive shows the live controls for a session that has just started.
 func (t *toolbar) startLive(g *session.Guest, techName string) {
 	t.techName = techName
-	t.sharing = g.Sharing()
-	t.controlled = g.Controlled()
+	t.techs = map[protocol.ParticipantID]*techState{session.TechnicianID: {
+		id: session.TechnicianID, name: techName, sharing: g.Sharing(), controlled: g.Controlled()}}
+	t.sumUp()
 	t.indicator.Show()
 	t.stopBtn.Show()
 	t.takeBackBtn.Show()
@@ -150,6 +157,8 @@ func (t *toolbar) stopLive() {
 		a.dlg.Hide()
 	}
 	t.sharing, t.paused, t.controlled, t.revoking, t.reconnecting = false, false, false, false, false
+	t.techs = nil
+	t.showTechnicians()
 	t.closeTechScreen()
 	t.indicator.Hide()
 	t.stopBtn.Hide()
@@ -164,6 +173,14 @@ func (t *toolbar) stopLive() {
 // showLive brings the indicator and the buttons in line with what the technician can do.
 func (t *toolbar) showLive() {
 	args := map[string]any{"Name": t.techName}
+	switch {
+	case t.controlled:
+		args["Name"] = t.techNames(func(s *techState) bool { return s.controlled })
+	case t.sharing:
+		args["Name"] = t.techNames(func(s *techState) bool { return s.sharing })
+	case t.paused:
+		args["Name"] = t.techNames(func(s *techState) bool { return s.paused })
+	}
 	var text string
 	var bg, fg fyne.ThemeColorName
 	var icon fyne.Resource
@@ -185,6 +202,7 @@ func (t *toolbar) showLive() {
 			theme.ColorNameForeground, theme.VisibilityOffIcon()
 	}
 	t.indicator.set(bg, fg, icon, text)
+	t.showTechnicians()
 	if t.sharing {
 		t.chat.SetNote(lang.L("customer.chat_note", args))
 	} else {
@@ -283,13 +301,18 @@ func (t *toolbar) takeBack() {
 }
 
 func (t *toolbar) sharingChanged(g *session.Guest, e session.SharingChanged) {
-	if t.guest != g || t.sharing == e.On && t.paused == e.Paused {
+	if t.guest != g {
 		return
 	}
-	stopped := (t.sharing || t.paused) && !e.On && !e.Paused
-	t.sharing, t.paused = e.On, e.Paused
-	if stopped {
-		t.status.SetText(lang.L("customer.sharing_stopped", map[string]any{"Name": t.techName}))
+	st := t.techState(e.Tech)
+	if st.sharing == e.On && st.paused == e.Paused {
+		return
+	}
+	was := t.sharing || t.paused
+	st.sharing, st.paused = e.On, e.Paused
+	t.sumUp()
+	if was && !t.sharing && !t.paused {
+		t.status.SetText(lang.L("customer.sharing_stopped", map[string]any{"Name": t.techNames(nil)}))
 	}
 	t.showLive()
 }
@@ -355,20 +378,27 @@ func (t *toolbar) stopButtons() []*widget.Button {
 	return []*widget.Button{t.stopBtn}
 }
 
-func (t *toolbar) controlChanged(g *session.Guest, granted bool) {
-	if t.guest != g || t.controlled == granted {
+func (t *toolbar) controlChanged(g *session.Guest, e session.ControlChanged) {
+	if t.guest != g {
 		return
 	}
-	t.controlled = granted
-	args := map[string]any{"Name": t.techName}
+	st := t.techState(e.Tech)
+	if st.controlled == e.Granted {
+		return
+	}
+	st.controlled = e.Granted
+	t.sumUp()
+	args := map[string]any{"Name": st.name}
 	switch {
-	case granted:
+	case e.Granted:
 	case t.revoking:
 		t.status.SetText(lang.L("customer.control_taken_back", args))
-	case t.sharing: // the technician gave it back (stopping sharing says so itself)
+	case st.sharing: // the technician gave it back (stopping sharing says so itself)
 		t.status.SetText(lang.L("customer.control_released", args))
 	}
-	t.revoking = false
+	if !t.controlled {
+		t.revoking = false
+	}
 	t.showLive()
 }
 
@@ -380,11 +410,10 @@ func (t *toolbar) consentRequested(g *session.Guest, req session.ConsentRequeste
 	if _, dup := t.asks[req.ID]; dup {
 		return
 	}
-	name := req.From
-	if name == "" {
-		name = lang.L("app.unnamed")
+	if req.From == "" {
+		req.From = lang.L("app.unnamed")
 	}
-	args := map[string]any{"Name": name, "Shortcut": shortcutText()}
+	args := map[string]any{"Name": req.From, "Shortcut": shortcutText()}
 	var title, question string
 	switch req.What {
 	case protocol.PermView:
@@ -408,7 +437,7 @@ func (t *toolbar) answer(g *session.Guest, req session.ConsentRequested, yes boo
 		return
 	}
 	delete(t.asks, req.ID)
-	args := map[string]any{"Name": t.techName, "Shortcut": shortcutText()}
+	args := map[string]any{"Name": req.From, "Shortcut": shortcutText()}
 	switch {
 	case req.What == protocol.PermView && yes:
 		t.status.SetText(lang.L("customer.view_allowed", args))
@@ -437,7 +466,11 @@ func (t *toolbar) consentExpired(g *session.Guest, e session.ConsentExpired) {
 	}
 	delete(t.asks, e.ID) // before Hide, whose callback then finds nothing to answer
 	a.dlg.Hide()
-	if !e.Withdrawn {
+	switch {
+	case e.Withdrawn:
+	case a.invite:
+		t.status.SetText(lang.L("customer.invite_expired", map[string]any{"Name": a.req.From}))
+	default:
 		t.expiredStatus(g, a.req)
 	}
 }
@@ -446,7 +479,7 @@ func (t *toolbar) expiredStatus(g *session.Guest, req session.ConsentRequested) 
 	if t.guest != g {
 		return
 	}
-	args := map[string]any{"Name": t.techName}
+	args := map[string]any{"Name": req.From}
 	if req.What == protocol.PermControl {
 		t.status.SetText(lang.L("customer.control_expired", args))
 	} else {

@@ -56,6 +56,9 @@ type options struct {
 	idleTimeout time.Duration
 	// install is how the program was installed: what it removes when the technician asks (install.go).
 	install installation
+	// inviteListen and inviteAdvertise are where a colleague of the technician joins with an invitation, and
+	// the address their link names (the engine's defaults if empty; tests keep them on loopback).
+	inviteListen, inviteAdvertise string
 	// tray, if set, installs the tray menu instead of the desktop's system tray (tests look at the menu).
 	tray func(*fyne.Menu)
 }
@@ -170,6 +173,7 @@ func (t *toolbar) build() {
 		container.NewBorder(nil, nil, title, ver),
 		t.about,
 		t.indicator,
+		t.techList,
 		widget.NewSeparator(),
 		t.form,
 		container.NewHBox(t.stopBtn, t.takeBackBtn, t.chatBtn),
@@ -239,7 +243,8 @@ func (t *toolbar) join() {
 		defer close(done)
 		g, err := session.Join(ctx, lk, session.GuestConfig{Name: name, Screen: t.opts.screen,
 			Monitor: t.opts.monitor, Input: t.opts.injector, ConsentTimeout: t.opts.consentTimeout,
-			IdleTimeout: t.opts.idleTimeout, CtrlAltDel: input.PassesCtrlAltDel(), Path: t.opts.path})
+			IdleTimeout: t.opts.idleTimeout, CtrlAltDel: input.PassesCtrlAltDel(), Path: t.opts.path,
+			InviteListen: t.opts.inviteListen, InviteAdvertise: t.opts.inviteAdvertise})
 		t.opts.do(func() { t.joined(ctx, g, err) })
 	}()
 }
@@ -350,11 +355,17 @@ func (t *toolbar) follow(g *session.Guest) {
 		case session.SharingChanged:
 			t.opts.do(func() { t.sharingChanged(g, e) })
 		case session.ControlChanged:
-			t.opts.do(func() { t.controlChanged(g, e.Granted) })
+			t.opts.do(func() { t.controlChanged(g, e) })
 		case session.ConsentRequested:
 			t.opts.do(func() { t.consentRequested(g, e) })
 		case session.ConsentExpired:
 			t.opts.do(func() { t.consentExpired(g, e) })
+		case session.InviteRequested:
+			t.opts.do(func() { t.inviteRequested(g, e) })
+		case session.ColleagueJoined:
+			t.opts.do(func() { t.colleagueJoined(g, e) })
+		case session.ColleagueLeft:
+			t.opts.do(func() { t.colleagueLeft(g, e) })
 		}
 	}
 }

@@ -55,6 +55,7 @@ type home struct {
 	gate *ui.Gate // in front of opts.do; closed at shutdown
 
 	newSession *widget.Button
+	joinBtn    *widget.Button  // Join a colleague's session
 	status     *widget.Label   // what concerns no one session: no session yet, cannot listen, no history
 	list       *fyne.Container // the sessions' cards, newest first
 	sessions   []*hosted       // newest first; touched on the UI goroutine only
@@ -95,6 +96,7 @@ func (h *home) build() {
 
 	h.newSession = widget.NewButtonWithIcon(lang.L("expert.new_session"), theme.ContentAddIcon(), h.startSession)
 	h.newSession.Importance = widget.HighImportance
+	h.joinBtn = widget.NewButtonWithIcon(lang.L("expert.colleague_open"), theme.LoginIcon(), h.askJoinColleague)
 	h.historyBtn = widget.NewButtonWithIcon(lang.L("history.open"), theme.HistoryIcon(), h.openHistory)
 	h.prefsBtn = widget.NewButtonWithIcon(lang.L("prefs.open"), theme.SettingsIcon(), h.openPrefs)
 	if h.opts.store == nil {
@@ -111,7 +113,7 @@ func (h *home) build() {
 		container.NewBorder(nil, nil, title, ver),
 		about,
 		widget.NewSeparator(),
-		container.NewHBox(h.newSession, layout.NewSpacer(), h.historyBtn, h.prefsBtn),
+		container.NewHBox(h.newSession, h.joinBtn, layout.NewSpacer(), h.historyBtn, h.prefsBtn),
 		h.status,
 	)
 	h.win.SetContent(container.NewPadded(container.NewBorder(top, nil, nil, nil, container.NewVScroll(h.list))))

@@ -33,6 +33,12 @@ type shown struct {
 // testHome builds the real home window on a test app, its UI callbacks run by the test goroutine.
 func testHome(t *testing.T, language string) *shown {
 	t.Helper()
+	return testHomeAs(t, language, "Alice")
+}
+
+// testHomeAs is testHome for the technician name.
+func testHomeAs(t *testing.T, language, name string) *shown {
+	t.Helper()
 	if err := i18n.Register(language); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +47,7 @@ func testHome(t *testing.T, language string) *shown {
 	}
 	s := &shown{loop: uitest.NewLoop()}
 	s.home = newHome(test.NewTempApp(t), options{do: s.loop.Do, listen: "127.0.0.1:0", advertise: "127.0.0.1",
-		name: "Alice", onEvent: func(e session.Event) { s.events = append(s.events, e) },
+		name: name, onEvent: func(e session.Event) { s.events = append(s.events, e) },
 		capture: func() (capture.Source, error) { return capture.NewPattern(image.Rect(0, 0, 200, 100)), nil },
 		store:   testStore(t)})
 	t.Cleanup(s.shutdown)

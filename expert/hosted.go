@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"time"
@@ -47,7 +48,8 @@ type hosted struct {
 	showViewer *widget.Button
 	newKey     *widget.Button // after the key was lost, before anyone joined
 	endSession *widget.Button
-	closeBtn   *widget.Button // takes an ended session's card away
+	closeBtn   *widget.Button     // takes an ended session's card away
+	joinCancel context.CancelFunc // stops joining a colleague's session; nil when not joining
 }
 
 func newHosted(h *home, n int) *hosted {
@@ -132,6 +134,17 @@ func (s *hosted) start() error {
 	s.status.SetText(lang.L("expert.waiting"))
 	s.route.Hide()
 	s.startCountdown(host)
+	s.begin(host)
+	if h.opts.onLink != nil {
+		h.opts.onLink(lk)
+	}
+	return nil
+}
+
+// begin follows the session of host: its events, its actions' worker and its history.
+func (s *hosted) begin(host *session.Host) {
+	h := s.home
+	s.host = host
 	following := make(chan struct{})
 	s.following = following
 	work := newWorker()
@@ -143,10 +156,6 @@ func (s *hosted) start() error {
 		defer work.close() // the session is over: its actions would fail anyway
 		s.follow(host, rec)
 	}()
-	if h.opts.onLink != nil {
-		h.opts.onLink(lk)
-	}
-	return nil
 }
 
 // startCountdown shows the time left on the key, once a second, until stopCountdown.
@@ -246,7 +255,8 @@ func (s *hosted) apply(e session.Event) {
 		s.viewerChanged()
 	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged, session.MonitorsChanged,
 		session.PointerMoved, session.TechnicianScreenChanged, session.Reconnecting, session.Reconnected,
-		session.ChatReceived, session.ChatDelivered, session.FileTransfer:
+		session.ChatReceived, session.ChatDelivered, session.FileTransfer, session.InviteAnswered,
+		session.ParticipantsChanged:
 		if s.view != nil {
 			s.view.apply(e)
 			switch e.(type) {
@@ -298,10 +308,16 @@ func (s *hosted) apply(e session.Event) {
 }
 
 func (s *hosted) confirmEnd() {
+	if s.cancelJoin() {
+		return
+	}
 	if s.host == nil {
 		return
 	}
 	question := lang.L("expert.end_question")
+	if s.host.Me() != session.TechnicianID {
+		question = lang.L("viewer.leave_question", map[string]any{"Name": s.title.Text})
+	}
 	if s.view == nil {
 		question = lang.L("expert.end_waiting_question") // nobody has joined: only the key is lost
 	}
@@ -323,6 +339,7 @@ func (s *hosted) endNow() {
 
 // stop ends the session without waiting (a new key, a card taken away); its late news is ignored.
 func (s *hosted) stop() {
+	s.cancelJoin()
 	s.stopCountdown()
 	if host := s.host; host != nil {
 		s.host, s.work = nil, nil
@@ -332,12 +349,27 @@ func (s *hosted) stop() {
 
 // shutdown ends the session and waits for the goroutine that follows it, for a window that closes.
 func (s *hosted) shutdown() {
+	s.cancelJoin()
 	s.stopCountdown()
 	if s.host != nil {
 		s.host.End()
 		<-s.following // the events channel has closed; opts.do never blocks, so this returns
 		s.host, s.work = nil, nil
 	}
+}
+
+// cancelJoin stops joining a colleague's session, if the card is joining one, and says so.
+func (s *hosted) cancelJoin() bool {
+	if s.joinCancel == nil {
+		return false
+	}
+	s.joinCancel()
+	s.joinCancel = nil
+	s.ended = true
+	s.endSession.Hide()
+	s.closeBtn.Show()
+	s.status.SetText(lang.L("expert.colleague_cancelled"))
+	return true
 }
 
 // viewerChanged updates Show viewer: shown while a customer is in session, enabled while the viewer is closed.

@@ -94,6 +94,7 @@ type viewer struct {
 	endBtn     *widget.Button
 	status     *widget.Label
 	route      *widget.Label // how the connection goes: direct, or relayed through the rendezvous
+	team                     // colleagues in the session and invitations (team.go)
 }
 
 func newViewer(s *hosted, host *session.Host, peer session.Peer) *viewer {
@@ -142,9 +143,13 @@ func (v *viewer) open() {
 	v.chat.Hidden = !v.chatOpen
 	v.endBtn = widget.NewButtonWithIcon(lang.L("viewer.end_session"), theme.CancelIcon(), v.confirmEnd)
 	v.endBtn.Importance = widget.DangerImportance
+	if v.colleague() {
+		v.endBtn.SetText(lang.L("viewer.leave_session"))
+	}
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	v.route = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	v.buildTeam()
 
 	bar := container.NewHBox(v.viewBtn, v.controlBtn, v.cadBtn, v.shareBtn, v.chatBtn, v.filesBtn, layout.NewSpacer(),
 		v.monitorSel, v.fitBtn, v.fullBtn)
@@ -154,7 +159,7 @@ func (v *viewer) open() {
 		container.NewVBox(container.NewPadded(bar), widget.NewSeparator()))
 	bottom := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
 		container.NewVBox(widget.NewSeparator(), container.NewPadded(container.NewBorder(nil, nil, nil,
-			container.NewHBox(v.route, v.reportBtn, v.endBtn), v.status))))
+			container.NewHBox(v.route, v.inviteBtn, v.reportBtn, v.endBtn), container.NewVBox(v.status, v.teamLbl)))))
 	w.SetPadded(false) // the picture runs to the window's edges; the bars have their own padding
 	v.side = container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)), container.NewPadded(v.chat))
 	v.side.Hidden = !v.chatOpen // hidden whole, so that its padding takes no room from the picture
@@ -188,6 +193,7 @@ func (v *viewer) forget() {
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
 	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.cadBtn, v.endBtn, v.status, v.route = nil, nil, nil, nil, nil, nil, nil, nil
 	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn, v.filesBtn, v.side = nil, nil, nil, nil, nil, nil, nil
+	v.inviteBtn, v.teamLbl = nil, nil
 }
 
 // close closes the window, if open.
@@ -283,6 +289,8 @@ func (v *viewer) apply(e session.Event) {
 				v.note = ""
 			}
 		}
+	case session.InviteAnswered, session.ParticipantsChanged:
+		v.applyTeam(e)
 	case session.ControlChanged:
 		v.controlled = e.Granted
 		switch {
@@ -489,6 +497,7 @@ func (v *viewer) refresh() {
 		v.cadBtn.Hide()
 	}
 	enable(v.endBtn, !v.ended)
+	v.refreshTeam()
 
 	enable(v.reportBtn, v.home.opts.store != nil && !v.rec.session().IsZero())
 }
@@ -762,7 +771,11 @@ func (v *viewer) confirmEnd() {
 	if v.ended || v.win == nil {
 		return
 	}
-	d := dialog.NewConfirm(lang.L("viewer.end_title"), lang.L("viewer.end_question", v.args()), func(yes bool) {
+	title, question := lang.L("viewer.end_title"), lang.L("viewer.end_question", v.args())
+	if v.colleague() {
+		title, question = lang.L("viewer.leave_title"), lang.L("viewer.leave_question", v.args())
+	}
+	d := dialog.NewConfirm(title, question, func(yes bool) {
 		if yes && v.s.host == v.host {
 			v.s.endNow()
 		}

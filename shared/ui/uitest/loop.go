@@ -99,6 +99,18 @@ func FindLabel(o fyne.CanvasObject, text string) *widget.Label {
 	return l
 }
 
+// FindLabelFunc returns the first label in o's tree that ok accepts, or nil.
+func FindLabelFunc(o fyne.CanvasObject, ok func(*widget.Label) bool) *widget.Label {
+	l, _ := find(o, ok)
+	return l
+}
+
+// FindEntry returns the first text entry in o's tree (a dialog's content, say), or nil.
+func FindEntry(o fyne.CanvasObject) *widget.Entry {
+	e, _ := find(o, func(*widget.Entry) bool { return true })
+	return e
+}
+
 // find returns the first object of type T in o's tree (containers and widgets' renderers) that ok accepts.
 func find[T fyne.CanvasObject](o fyne.CanvasObject, ok func(T) bool) (T, bool) {
 	if t, is := o.(T); is && ok(t) {

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/ui/uitest"
+)
+
+// teamOptions keep a colleague's connection on loopback and the questions open for a minute.
+func teamOptions() options {
+	return options{inviteListen: "127.0.0.1:0", inviteAdvertise: "127.0.0.1", consentTimeout: time.Minute}
+}
+
+// inviteAnswered has Alice ask to invite a colleague and the customer answer with the dialog's button; it
+// returns what Alice is told.
+func (s *inSession) inviteAnswered(t *testing.T, button string) session.InviteAnswered {
+	t.Helper()
+	if err := s.h.Invite(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, lang.L("customer.invite_question", map[string]any{"Name": "Alice"}))
+	uitest.Answer(t, s.win, lang.L(button))
+	return waitHost(t, s.h, func(session.InviteAnswered) bool { return true })
+}
+
+// colleague joins the toolbar's session with an invitation the customer allowed.
+func (s *inSession) colleague(t *testing.T, name string) *session.Host {
+	t.Helper()
+	a := s.inviteAnswered(t, "Yes")
+	if !a.Granted {
+		t.Fatalf("invitation: %+v", a)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	c, err := session.JoinColleague(ctx, a.Link, session.HostConfig{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.End)
+	return c
+}
+
+// The customer is asked before a colleague may join; No is told to the technician; a colleague who joins is
+// listed with what they may do and a Remove button, control moves between technicians with the customer's Yes
+// and the indicator names who has it; Remove, confirmed, cuts that colleague off and the other stays.
+func TestColleaguesInTheToolbar(t *testing.T) {
+	s := joinLive(t, "en", teamOptions())
+	if s.techList.Visible() {
+		t.Fatal("a list of technicians with one technician")
+	}
+	if a := s.inviteAnswered(t, "No"); a.Granted || protocol.CodeOf(a.Err) != protocol.Refused {
+		t.Fatalf("after No: %+v", a)
+	}
+	if want := lang.L("customer.invite_refused", map[string]any{"Name": "Alice"}); s.status.Text != want {
+		t.Fatalf("status %q, want %q", s.status.Text, want)
+	}
+
+	cora := s.colleague(t, "Cora")
+	s.until(t, "Cora in the list", func() bool {
+		return s.techList.Visible() && uitest.FindLabel(s.techList, "Cora") != nil
+	})
+	if s.status.Text != lang.L("customer.tech_joined", map[string]any{"Name": "Cora"}) {
+		t.Fatalf("status %q", s.status.Text)
+	}
+	waitHost(t, cora, func(session.ScreenUpdated) bool { return true })
+	s.untilIndicator(t, lang.L("customer.viewing", map[string]any{"Name": "Alice, Cora"}))
+
+	// Control goes to Cora with a Yes, then back to Alice with another.
+	if err := cora.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, lang.L("customer.control_question", map[string]any{"Name": "Cora", "Shortcut": shortcutText()}))
+	uitest.Answer(t, s.win, lang.L("Yes"))
+	s.untilIndicator(t, lang.L("customer.controlling", map[string]any{"Name": "Cora"}))
+	s.grantControl(t)
+	waitHost(t, cora, func(e session.ControlChanged) bool { return !e.Granted })
+
+	// Remove Cora, with a confirmation.
+	rm := uitest.FindButton(s.techList, lang.L("customer.remove_tech"))
+	if rm == nil {
+		t.Fatal("no Remove button for Cora")
+	}
+	test.Tap(rm)
+	uitest.Answer(t, s.win, lang.L("customer.remove_tech"))
+	if e := waitHost(t, cora, func(session.Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.Removed {
+		t.Fatalf("Cora's session ended with %v", e.Err)
+	}
+	s.until(t, "Cora gone from the toolbar", func() bool {
+		return !s.techList.Visible() && s.status.Text == lang.L("customer.tech_removed", map[string]any{"Name": "Cora"})
+	})
+	s.untilIndicator(t, lang.L("customer.controlling", map[string]any{"Name": "Alice"}))
+	if s.guest == nil {
+		t.Fatal("removing a colleague ended the customer's session")
+	}
+}
