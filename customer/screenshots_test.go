@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"image"
 	"os"
 	"path/filepath"
@@ -39,6 +40,7 @@ func TestScreenshots(t *testing.T) {
 			t.Run("relayed", func(t *testing.T) { shootRelayed(t, language) })
 			t.Run("reconnecting", func(t *testing.T) { shootReconnecting(t, language) })
 			t.Run("uninstall", func(t *testing.T) { shootUninstall(t, language) })
+			t.Run("colleagues", func(t *testing.T) { shootColleagues(t, language) })
 		})
 	}
 }
@@ -469,4 +471,44 @@ func writeFile(t *testing.T, name string, size int) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// shootColleagues shows the question before Alice may invite a colleague, the toolbar with Alice and her
+// colleague Cora listed (Cora in control, with Remove), and the question that Remove asks.
+func shootColleagues(t *testing.T, language string) {
+	h := technician(t)
+	opts := teamOptions()
+	opts.name = "Bob"
+	c := newCamera(t, language, h, opts)
+	c.joinWithLink(t)
+	if err := h.Invite(); err != nil {
+		t.Fatal(err)
+	}
+	c.untilDialog(t, tr("customer.invite_question"))
+	c.take(t, c.win, "18-invite-question")
+	uitest.Answer(t, c.win, lang.L("Yes"))
+	a := waitHost(t, h, func(session.InviteAnswered) bool { return true })
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	cora, err := session.JoinColleague(ctx, a.Link, session.HostConfig{Name: "Cora"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cora.End)
+	waitHost(t, cora, func(session.Joined) bool { return true })
+	if err := cora.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	c.untilDialog(t, lang.L("customer.control_question", map[string]any{"Name": "Cora", "Shortcut": shortcutText()}))
+	uitest.Answer(t, c.win, lang.L("Yes"))
+	c.untilIndicator(t, lang.L("customer.controlling", map[string]any{"Name": "Cora"}))
+	c.take(t, c.win, "19-two-technicians")
+	test.Tap(uitest.FindButton(c.techList, lang.L("customer.remove_tech")))
+	c.untilDialog(t, lang.L("customer.remove_question", map[string]any{"Name": "Cora"}))
+	c.take(t, c.win, "20-remove-confirm")
+	uitest.Answer(t, c.win, lang.L("customer.remove_tech"))
+	c.until(t, "Cora removed", func() bool {
+		return c.status.Text == lang.L("customer.tech_removed", map[string]any{"Name": "Cora"}) && !c.techList.Visible()
+	})
+	c.take(t, c.win, "21-technician-removed")
 }

@@ -72,6 +72,7 @@ func TestScreenshots(t *testing.T) {
 			f.afterwards()
 			f.reconnecting() // a session of its own, through a relay that can cut the connection
 			f.throughRendezvous()
+			f.colleagues()
 		})
 	}
 }
@@ -438,4 +439,46 @@ func (f *shotFlow) throughRendezvous() {
 	f.take(h.win, "20-home-relayed", "the session card to say the session is relayed", func() bool {
 		return s.route.Visible() && s.route.Text == want
 	})
+}
+
+// colleagues has Alice invite a colleague, Cora, into a new session with Bob: it shoots the invitation with its
+// link, Cora's Join a colleague's session with the link pasted, Cora's viewer and Alice's, each naming the
+// other, and Cora's card once Bob has removed her.
+func (f *shotFlow) colleagues() {
+	t, h := f.t, f.h
+	h.prefs.Rendezvous, h.opts.path = "", session.PathOptions{}
+	c := joinSharingScreen(t, h, capture.NewPattern(customerScreen), inviting)
+	alice := h.cur().view
+	link := inviteColleague(t, h, c) // closes the invitation window once checked: open it again for the picture
+	test.Tap(alice.inviteBtn)
+	q := waitCustomer(t, c, func(session.InviteRequested) bool { return true })
+	f.fatalIf(c.g.AnswerInvite(q.ID, true) != nil, "the customer could not answer")
+	f.take(alice.win, "21-viewer-invitation", "the invitation with its link", func() bool {
+		top := alice.win.Canvas().Overlays().Top()
+		_, ok := findLink(top)
+		return top != nil && ok
+	})
+	uitest.Answer(t, alice.win, lang.L("viewer.invitation_close"))
+
+	cora := testHomeAs(t, f.lang, "Cora")
+	cora.app.Settings().SetTheme(theme.DefaultTheme())
+	test.Tap(cora.joinBtn)
+	entry := uitest.FindEntry(cora.win.Canvas().Overlays().Top())
+	f.fatalIf(entry == nil, "no field for the invitation")
+	cora.win.Canvas().Focus(entry)
+	test.Type(entry, link)
+	f.takeAsIs(cora.win, "22-home-join-colleague")
+	uitest.Answer(t, cora.win, lang.L("expert.colleague_join"))
+	s := cora.cur()
+	cora.loop.Until(t, shotTimeout, "Cora's viewer with the customer's screen", func() bool {
+		return s.view != nil && s.view.win != nil && s.view.painted && s.view.teamLbl.Visible()
+	})
+	f.takeAsIs(s.view.win, "23-viewer-colleague")
+	f.take(alice.win, "24-viewer-with-colleague", "Alice's viewer naming Cora", func() bool {
+		return alice.teamLbl.Visible() && strings.Contains(alice.teamLbl.Text, "Cora")
+	})
+	joined := waitCustomer(t, c, func(session.ColleagueJoined) bool { return true })
+	f.fatalIf(c.g.RemoveTechnician(joined.ID) != nil, "the customer could not remove Cora")
+	cora.loop.Until(t, shotTimeout, "Cora's card to say she was removed", func() bool { return s.ended })
+	f.takeAsIs(cora.win, "25-home-colleague-removed")
 }
