@@ -50,8 +50,10 @@ bench: bench-codec bench-live bench-transfer bench-reach ## all benchmarks
 bench-codec: ## the frame codec on the recordings of ../shared/corpus
 	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $(CORPUS)/*.frames.zst
 
-bench-live: ## a live loopback session at 1080p from the corpus (and from the real display when there is one)
+bench-live: ## a live loopback session at 1080p from the corpus, with one and four technicians (and from the real display when there is one)
 	GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s $(CORPUS)/web-scroll.frames.zst
+	GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s -techs 1 $(CORPUS)/web-scroll.frames.zst
+	GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s -techs 4 $(CORPUS)/web-scroll.frames.zst
 	@if [ -n "$$DISPLAY" ]; then GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s -x11 -animate $(CORPUS)/web-scroll.frames.zst; fi
 
 bench-transfer: ## a 1 GiB file over a live loopback session: MB/s, and chat and input latency idle and during it

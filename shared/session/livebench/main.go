@@ -2,7 +2,11 @@
 // real QUIC in this process) and prints what the technician gets: frames per second, capture-to-decoded
 // latency, bytes per second and CPU per frame.
 //
-//	go run ./shared/session/livebench [-d 10s] [-json] [-reach direct|relayed] [-x11 [-animate FILE.frames.zst]] [FILE.frames.zst]
+//	go run ./shared/session/livebench [-d 10s] [-json] [-reach direct|relayed | -techs N] [-x11 [-animate FILE.frames.zst]] [FILE.frames.zst]
+//
+// With -techs N, N technicians (the one who started the session and N-1 colleagues it invited) view the
+// screen from a child process, and it prints each one's frames per second and the customer's own CPU per
+// captured frame.
 //
 // With -reach, the two engines meet through a rendezvous engine (NATS, TURN) on loopback in this process and the
 // session runs over the ICE path it finds: direct, or through its TURN relay.
@@ -20,6 +24,7 @@ import (
 	"log"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -51,7 +56,15 @@ func main() {
 	paintRec := flag.String("paint", "", "(internal) play this recording on $DISPLAY until stopped")
 	paintFPS := flag.Int("paint-fps", 30, "frames per second of -animate")
 	reach := flag.String("reach", "", "meet through a loopback rendezvous: direct or relayed (default: a direct link)")
+	techs := flag.Int("techs", 0, "this many technicians view the screen, in a child process (1 to 4): the customer's CPU alone is measured")
+	techniciansOf := flag.Int("technicians", 0, "(internal) be the technicians' process of -techs")
 	flag.Parse()
+	if *techniciansOf > 0 {
+		if err := technicians(*techniciansOf, *dur, os.Stdout); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *paintRec != "" {
 		if err := paint(*paintRec, *paintFPS); err != nil {
 			log.Fatal(err)
@@ -83,6 +96,28 @@ func main() {
 	}
 	if err != nil {
 		fatal(err)
+	}
+	if *techs > 0 {
+		if *techs > session.MaxTechnicians || *reach != "" {
+			fatal(fmt.Errorf("-techs: 1 to %d, without -reach", session.MaxTechnicians))
+		}
+		res, err := runTeam(src, *techs, *dur)
+		if err != nil {
+			fatal(err)
+		}
+		res.Source = name
+		if *asJSON {
+			_ = json.NewEncoder(os.Stdout).Encode(res)
+			return
+		}
+		fps := make([]string, len(res.FPS))
+		for i, f := range res.FPS {
+			fps[i] = fmt.Sprintf("%.1f", f)
+		}
+		fmt.Printf("%s, %d technician(s): %s fps each; %d frames captured in %.1f s (%.1f fps); customer CPU %.1f ms "+
+			"per captured frame (capture %.1f ms)\n", res.Source, res.Technicians, strings.Join(fps, " / "),
+			res.Captured, res.Seconds, res.CapturedFPS, res.CustomerCPUMs, res.CaptureMsPerFrm)
+		return
 	}
 	var way *meeting
 	if *reach != "" {
