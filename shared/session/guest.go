@@ -50,6 +50,8 @@ type GuestConfig struct {
 	InviteListen string
 	// InviteAdvertise is the host an invitation's link names (this machine's address if empty).
 	InviteAdvertise string
+	// InviteLifetime is how long an invitation waits for its colleague (transport.InviteLifetime if 0).
+	InviteLifetime time.Duration
 }
 
 // Guest is the customer's side of an attended session.

@@ -167,8 +167,8 @@ func newTeam(g *Guest) *team {
 
 // end ends every colleague's part of the session: the customer's session is over.
 func (tm *team) end() {
-	tm.endOnce.Do(func() { close(tm.ended) })
 	tm.mu.Lock()
+	tm.endOnce.Do(func() { close(tm.ended) })
 	asks := tm.asks
 	tm.asks = map[uint64]*inviteAsk{}
 	tm.mu.Unlock()
@@ -266,7 +266,7 @@ type member struct {
 // invite makes an invitation: a participant ID, a token, and a listener for the colleague.
 func (tm *team) invite() (*member, error) {
 	g := tm.g
-	key, err := transport.NewInviteGate(0)
+	key, err := transport.NewInviteGate(g.cfg.InviteLifetime)
 	if err != nil {
 		return nil, err
 	}
@@ -290,12 +290,21 @@ func (tm *team) invite() (*member, error) {
 	}
 	port := ln.Addr().(*net.UDPAddr).Port
 	tm.mu.Lock()
+	select {
+	case <-tm.ended: // the session ended as the customer said yes
+		tm.mu.Unlock()
+		_ = ln.Close()
+		return nil, ErrEnded
+	default:
+	}
 	m := &member{tm: tm, id: tm.nextID, gate: gate, ln: ln,
 		link: Link{Addr: net.JoinHostPort(adv, strconv.Itoa(port)), Invite: key.Key()}}
 	tm.nextID++
 	tm.members[m.id] = m
-	tm.mu.Unlock()
+	// Under tm.mu, before end closes tm.ended: Guest.run, which calls end, still holds the wait group then, so
+	// this Add never races the final Wait.
 	g.wg.Add(1)
+	tm.mu.Unlock()
 	go m.run()
 	return m, nil
 }

@@ -43,7 +43,8 @@ func (s *liveSession) invite(t *testing.T) Link {
 		t.Fatal(err)
 	}
 	a := waitFor(t, s.h.Events(), func(InviteAnswered) bool { return true })
-	if !a.Granted || !a.Link.IsInvite() || time.Until(a.Expires) < 9*time.Minute {
+	longEnough := time.Until(a.Expires) > 9*time.Minute || s.g.cfg.InviteLifetime > 0 // a test's shorter one
+	if !a.Granted || !a.Link.IsInvite() || !longEnough {
 		t.Fatalf("invitation %+v", a)
 	}
 	return a.Link
@@ -295,4 +296,30 @@ func participantNames(list []protocol.Participant) string {
 		names = append(names, p.Name)
 	}
 	return strings.Join(names, ",")
+}
+
+// An invitation nobody used in time is refused, and its place is free again.
+func TestExpiredInvitation(t *testing.T) {
+	h := newTestHost(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	g, err := Join(ctx, h.Link(), GuestConfig{Name: "Bob", Screen: capture.NewPattern(), ConsentTimeout: time.Minute,
+		InviteListen: "127.0.0.1:0", InviteAdvertise: "127.0.0.1", InviteLifetime: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	waitFor(t, h.Events(), func(Joined) bool { return true })
+	s := &liveSession{h: h, g: g}
+	lk := s.invite(t)
+	time.Sleep(time.Second) // the invitation's 300 ms, and some
+	dctx, dcancel := context.WithTimeout(t.Context(), 3*time.Second)
+	defer dcancel()
+	if c, err := JoinColleague(dctx, lk, HostConfig{Name: "Late"}); err == nil {
+		c.End()
+		t.Fatal("an expired invitation let a colleague in")
+	}
+	if _, err := joinColleague(t, s.invite(t), "Cora"); err != nil {
+		t.Fatalf("a new invitation after the expired one: %v", err)
+	}
 }
