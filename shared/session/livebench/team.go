@@ -65,7 +65,7 @@ func runTeam(src capture.Source, n int, dur time.Duration) (teamResult, error) {
 				return rest, nil
 			}
 		}
-		return "", fmt.Errorf("the technicians' process ended before %q: %v", prefix, lines.Err())
+		return "", fmt.Errorf("the technicians' process ended before %q: %w", prefix, lines.Err())
 	}
 	link, err := next("LINK ")
 	if err != nil {
@@ -150,7 +150,7 @@ func technicians(n int, dur time.Duration, stdout io.Writer) error {
 			return err
 		}
 		if !answer.Granted {
-			return fmt.Errorf("invitation %d: %v", i, answer.Err)
+			return fmt.Errorf("invitation %d: %w", i, answer.Err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		c, err := session.JoinColleague(ctx, answer.Link, session.HostConfig{Name: fmt.Sprintf("tech %d", i)})
