@@ -29,34 +29,92 @@ const offerTimeout = 30 * time.Second
 // Finished). Names in them are safe to display as plain text. Resumed marks an OfferReceived that the session
 // accepted by itself: the rest of a transfer that a dropped connection interrupted, into the same folder (no
 // question to ask).
+//
+// On the customer's side, Tech says which technician the transfer is with (TechnicianID for the one who started
+// the session), and a colleague's transfer IDs carry the colleague's participant ID in their top bits (see
+// Guest.FilesWith); on a technician's side Tech is zero.
 type FileTransfer struct {
 	Event   transfer.Event
 	Resumed bool
+	Tech    protocol.ParticipantID
 }
 
 func (FileTransfer) isEvent() {}
 
-// Files are the file-transfer actions of a session side, on its current connection.
+// Files are the file-transfer actions of a session side, on its current connection(s).
 type Files struct {
-	engine func() (*transfer.Engine, error)
+	tech   protocol.ParticipantID                                      // whom Send offers to (customer's side)
+	engine func(tech protocol.ParticipantID) (*transfer.Engine, error) // the engine of the connection with tech
 }
 
 // Send offers files and folders (a folder's files go with their paths under it) to the other side, which
 // accepts into a folder of its choice or declines.
 func (f Files) Send(paths ...string) (transfer.ID, error) {
-	e, err := f.engine()
+	e, err := f.engine(f.tech)
 	if err != nil {
 		return transfer.ID{}, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), offerTimeout)
 	defer cancel()
-	return e.Offer(ctx, paths...)
+	id, err := e.Offer(ctx, paths...)
+	return tagID(id, f.tech), err
+}
+
+// transferOf returns the engine a transfer ID belongs to and the ID within it.
+func (f Files) transferOf(id transfer.ID) (*transfer.Engine, transfer.ID, error) {
+	tech, n := questionOf(id.N) // the same split as questions' IDs
+	if tech == 0 {
+		tech = TechnicianID
+	}
+	e, err := f.engine(tech)
+	return e, transfer.ID{Dir: id.Dir, N: n}, err
+}
+
+// tagID marks a colleague's transfer ID with their participant ID; the owner's (and a technician's) stay as
+// the engine numbers them.
+func tagID(id transfer.ID, tech protocol.ParticipantID) transfer.ID {
+	if tech == 0 || tech == TechnicianID {
+		return id
+	}
+	id.N |= uint64(tech) << questionBits
+	return id
+}
+
+// tagEvent marks the transfer ID an engine event carries, as tagID.
+func tagEvent(te transfer.Event, tech protocol.ParticipantID) transfer.Event {
+	if tech == 0 || tech == TechnicianID {
+		return te
+	}
+	switch e := te.(type) {
+	case transfer.OfferSent:
+		e.ID = tagID(e.ID, tech)
+		return e
+	case transfer.OfferReceived:
+		e.ID = tagID(e.ID, tech)
+		return e
+	case transfer.Answered:
+		e.ID = tagID(e.ID, tech)
+		return e
+	case transfer.Progress:
+		e.ID = tagID(e.ID, tech)
+		return e
+	case transfer.FileCompleted:
+		e.ID = tagID(e.ID, tech)
+		return e
+	case transfer.FileFailed:
+		e.ID = tagID(e.ID, tech)
+		return e
+	case transfer.Finished:
+		e.ID = tagID(e.ID, tech)
+		return e
+	}
+	return te
 }
 
 // Accept takes an offer into dir. It fails with DiskFull when dir has not room enough (the offer stays open
 // for another folder).
 func (f Files) Accept(id transfer.ID, dir string) error {
-	e, err := f.engine()
+	e, id, err := f.transferOf(id)
 	if err != nil {
 		return err
 	}
@@ -65,7 +123,7 @@ func (f Files) Accept(id transfer.ID, dir string) error {
 
 // Decline refuses an offer.
 func (f Files) Decline(id transfer.ID) error {
-	e, err := f.engine()
+	e, id, err := f.transferOf(id)
 	if err != nil {
 		return err
 	}
@@ -74,7 +132,7 @@ func (f Files) Decline(id transfer.ID) error {
 
 // Cancel stops a transfer, either way and at any stage; both sides are told.
 func (f Files) Cancel(id transfer.ID) error {
-	e, err := f.engine()
+	e, id, err := f.transferOf(id)
 	if err != nil {
 		return err
 	}
@@ -83,7 +141,7 @@ func (f Files) Cancel(id transfer.ID) error {
 
 // CancelFile stops one file of a transfer; the others go on.
 func (f Files) CancelFile(id transfer.ID, index int) error {
-	e, err := f.engine()
+	e, id, err := f.transferOf(id)
 	if err != nil {
 		return err
 	}
@@ -92,7 +150,7 @@ func (f Files) CancelFile(id transfer.ID, index int) error {
 
 // Space returns the bytes an offer needs and those free in dir, for a folder picker.
 func (f Files) Space(id transfer.ID, dir string) (need, free uint64, err error) {
-	e, err := f.engine()
+	e, id, err := f.transferOf(id)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -173,7 +231,7 @@ func (m *filesMemory) offered(files []transfer.File) (dir string, resumes bool) 
 
 // newFiles starts the engine of one connection; its events go to ev, and what it interrupts is remembered in
 // mem so that resume can take it up on the next connection.
-func newFiles(l *link, ev *events, mem *filesMemory, dir string) *transfer.Engine {
+func newFiles(l *link, ev *events, mem *filesMemory, dir string, tech protocol.ParticipantID) *transfer.Engine {
 	var e *transfer.Engine
 	e = transfer.New(l.conn, transfer.Config{DefaultDir: dir, OnEvent: func(te transfer.Event) {
 		switch te := te.(type) {
@@ -185,7 +243,7 @@ func newFiles(l *link, ev *events, mem *filesMemory, dir string) *transfer.Engin
 			}
 		case transfer.OfferReceived:
 			dir, resumes := mem.offered(te.Files)
-			ev.send(FileTransfer{Event: te, Resumed: resumes})
+			ev.send(FileTransfer{Event: tagEvent(te, tech), Resumed: resumes, Tech: tech})
 			if resumes { // the rest of a transfer the connection cut: where it was going before
 				_ = e.Accept(te.ID, dir)
 			}
@@ -193,7 +251,7 @@ func newFiles(l *link, ev *events, mem *filesMemory, dir string) *transfer.Engin
 		case transfer.Finished:
 			mem.remember(te)
 		}
-		ev.send(FileTransfer{Event: te})
+		ev.send(FileTransfer{Event: tagEvent(te, tech), Tech: tech})
 	}})
 	return e
 }

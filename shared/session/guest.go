@@ -112,7 +112,7 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 		wy.close()
 		return nil, err
 	}
-	g.live = newCustomer(g, l, w.You, cfg, nil)
+	g.live = newCustomer(g, l, w.You, TechnicianID, cfg, nil)
 	var liveCtx context.Context
 	liveCtx, g.stopLive = context.WithCancel(context.Background())
 	g.live.start(liveCtx) // before Join returns, so that StopSharing can never come first
@@ -200,15 +200,25 @@ func (g *Guest) Events() <-chan Event { return g.ev.ch }
 // after the session.
 func (g *Guest) SendChat(text string) (chat.Message, error) { return g.chat.Send(text) }
 
-// Files returns the file-transfer actions (on the connection of the moment).
-func (g *Guest) Files() Files {
-	return Files{engine: func() (*transfer.Engine, error) {
+// Files returns the file-transfer actions with the technician who started the session (on the connection of
+// the moment). Actions on a transfer ID reach the technician the transfer is with, whoever that is.
+func (g *Guest) Files() Files { return g.FilesWith(TechnicianID) }
+
+// FilesWith returns the file-transfer actions with technician tech: Send offers files to them. The IDs of a
+// colleague's transfers carry the colleague's participant ID (FileTransfer.Tech says it too), so that they
+// never mix with another technician's.
+func (g *Guest) FilesWith(tech protocol.ParticipantID) Files {
+	return Files{tech: tech, engine: func(tech protocol.ParticipantID) (*transfer.Engine, error) {
 		select {
 		case <-g.ended:
 			return nil, ErrEnded
 		default:
 		}
-		return g.cur().files, nil
+		c := g.half(tech)
+		if c == nil {
+			return nil, errNoTechnician
+		}
+		return c.files, nil
 	}}
 }
 
@@ -269,7 +279,7 @@ func (g *Guest) run() {
 			return
 		}
 		nl.handle = func(m protocol.Message) { g.team.control(nl, m) }
-		nc := newCustomer(g, nl, w.You, g.cfg, c)
+		nc := newCustomer(g, nl, w.You, TechnicianID, g.cfg, c)
 		ctx, cancel := context.WithCancel(context.Background())
 		g.mu.Lock()
 		g.l, g.live, g.stopLive = nl, nc, cancel

@@ -472,7 +472,7 @@ func (h *Host) SendChat(text string) (chat.Message, error) { return h.chat.Send(
 
 // Files returns the file-transfer actions (on the connection of the moment).
 func (h *Host) Files() Files {
-	return Files{engine: func() (*transfer.Engine, error) {
+	return Files{engine: func(protocol.ParticipantID) (*transfer.Engine, error) {
 		t, err := h.tech()
 		if err != nil {
 			return nil, err

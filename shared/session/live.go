@@ -125,12 +125,14 @@ type customer struct {
 // newCustomer makes the customer's half for a joined connection; prev, when set, is the half of the
 // connection that dropped: the customer's choices (whether the screen may be seen) carry over, a control grant
 // does not. The pictures, and the monitor shown, are the session's (Guest.shots).
-func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig, prev *customer) *customer {
+// newCustomer makes the customer's half of technician tech's connection l (TechnicianID: the one who started the
+// session, whose half prev was before a reconnection).
+func newCustomer(g *Guest, l *link, you, tech protocol.ParticipantID, cfg GuestConfig, prev *customer) *customer {
 	timeout := cfg.ConsentTimeout
 	if timeout <= 0 {
 		timeout = DefaultConsentTimeout
 	}
-	c := &customer{g: g, l: l, you: you, tech: TechnicianID, inj: cfg.Input, timeout: timeout, st: newConsent(cfg.Screen != nil),
+	c := &customer{g: g, l: l, you: you, tech: tech, inj: cfg.Input, timeout: timeout, st: newConsent(cfg.Screen != nil),
 		timers: map[uint64]*time.Timer{}}
 	c.share = &screenShare{conn: l.conn, me: you, src: cfg.Screen, shots: g.shots,
 		onSent: cfg.OnFrameSent, workers: &c.workers, onEnd: c.viewerLeft}
@@ -139,7 +141,11 @@ func newCustomer(g *Guest, l *link, you protocol.ParticipantID, cfg GuestConfig,
 		c.st.sharing, c.dropped = prev.st.sharing, prev.dropped
 		prev.mu.Unlock()
 	}
-	c.files = newFiles(l, g.ev, g.files, cfg.FilesDir) // here, not in start: Guest.Files may reach it before
+	mem := g.files
+	if tech != TechnicianID {
+		mem = newFilesMemory() // a colleague's transfers do not resume (no reconnection) nor mix with the owner's
+	}
+	c.files = newFiles(l, g.ev, mem, cfg.FilesDir, tech) // here, not in start: Guest.Files may reach it before
 	c.view = newScreenView(g.ev,
 		func() { g.ev.send(TechnicianScreenChanged{On: true}) },
 		func(left bool) { g.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) })

@@ -342,8 +342,7 @@ func (m *member) run() {
 		m.tm.remove(m, "", nil)
 		return
 	}
-	h := newCustomer(g, l, CustomerID, g.cfg, nil)
-	h.tech = m.id
+	h := newCustomer(g, l, CustomerID, m.id, g.cfg, nil)
 	m.mu.Lock()
 	m.l, m.live = l, h
 	m.mu.Unlock()

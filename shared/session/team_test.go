@@ -1,7 +1,10 @@
 package session
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +12,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transfer"
 )
 
 // newTeamSession is a technician and a customer sharing a synthetic screen, the customer's program able to
@@ -321,5 +325,72 @@ func TestExpiredInvitation(t *testing.T) {
 	}
 	if _, err := joinColleague(t, s.invite(t), "Cora"); err != nil {
 		t.Fatalf("a new invitation after the expired one: %v", err)
+	}
+}
+
+// A file the customer sends to one technician reaches only that one; a colleague's file reaches the
+// customer, whose answer goes to that colleague's transfer though its number may be the owner's too.
+func TestFilesWithAColleague(t *testing.T) {
+	s := newTeamSession(t)
+	cora, err := joinColleague(t, s.invite(t), "Cora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := waitFor(t, s.g.Events(), func(ColleagueJoined) bool { return true })
+
+	src, data := testFile(t, "for-cora.txt", 10<<10)
+	id, err := s.g.FilesWith(joined.ID).Send(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, _ := waitTransfer(t, cora.Events(), func(transfer.OfferReceived, FileTransfer) bool { return true })
+	dir := t.TempDir()
+	if err := cora.Files().Accept(offer.ID, dir); err != nil {
+		t.Fatal(err)
+	}
+	if fin, ft := waitTransfer(t, s.g.Events(), func(e transfer.Finished, _ FileTransfer) bool { return e.ID == id }); fin.Err != nil || ft.Tech != joined.ID {
+		t.Fatalf("the customer's transfer to Cora: %v, with %d", fin.Err, ft.Tech)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "for-cora.txt")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Cora received %d bytes (%v)", len(got), err)
+	}
+
+	// The owner's first transfer has the same number in its engine as Cora's: the IDs still differ.
+	src2, data2 := testFile(t, "from-alice.txt", 5<<10)
+	if _, err := s.h.Files().Send(src2); err != nil {
+		t.Fatal(err)
+	}
+	src3, data3 := testFile(t, "from-cora.txt", 7<<10)
+	if _, err := cora.Files().Send(src3); err != nil {
+		t.Fatal(err)
+	}
+	offers := map[string]transfer.OfferReceived{}
+	techs := map[string]protocol.ParticipantID{}
+	for len(offers) < 2 {
+		o, ft := waitTransfer(t, s.g.Events(), func(transfer.OfferReceived, FileTransfer) bool { return true })
+		offers[o.Files[0].Name], techs[o.Files[0].Name] = o, ft.Tech
+	}
+	if offers["from-alice.txt"].ID == offers["from-cora.txt"].ID || techs["from-alice.txt"] != TechnicianID ||
+		techs["from-cora.txt"] != joined.ID {
+		t.Fatalf("offers %+v from %v", offers, techs)
+	}
+	into := t.TempDir()
+	for _, name := range []string{"from-cora.txt", "from-alice.txt"} {
+		if err := s.g.Files().Accept(offers[name].ID, into); err != nil {
+			t.Fatalf("accepting %s: %v", name, err)
+		}
+	}
+	done := map[transfer.ID]error{}
+	for len(done) < 2 {
+		fin, _ := waitTransfer(t, s.g.Events(), func(transfer.Finished, FileTransfer) bool { return true })
+		done[fin.ID] = fin.Err
+	}
+	for name, want := range map[string][]byte{"from-alice.txt": data2, "from-cora.txt": data3} {
+		if err, ok := done[offers[name].ID]; !ok || err != nil {
+			t.Fatalf("%s: finished %v, %v", name, ok, err)
+		}
+		if got, err := os.ReadFile(filepath.Join(into, name)); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: %d bytes (%v)", name, len(got), err)
+		}
 	}
 }

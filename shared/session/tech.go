@@ -66,7 +66,7 @@ func (t *technician) start(ctx context.Context, announce func()) {
 		t.consent = &sender{enc: protocol.NewEncoder(st, protocol.Consent)}
 		t.mu.Unlock()
 	}
-	t.files = newFiles(t.l, t.h.ev, t.h.files, t.h.cfg.FilesDir)
+	t.files = newFiles(t.l, t.h.ev, t.h.files, t.h.cfg.FilesDir, 0)
 	announce()
 	if err == nil {
 		t.workers.Go(func() { t.readConsent(st) })
