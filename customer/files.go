@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/ui"
@@ -53,16 +54,24 @@ func (t *toolbar) stopFiles() {
 // filesMenu shows the File transfer menu under the button b of canvas c (the toolbar's, or the technician's
 // screen window's) and returns it: Send files to the technician while a session runs, and Display status.
 func (t *toolbar) filesMenu(c fyne.Canvas, b *widget.Button) *fyne.Menu {
-	send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": t.techName}), t.pickFile)
-	send.Disabled = t.guest == nil
+	var items []*fyne.MenuItem
+	techs := t.sortedTechs()
+	if len(techs) == 0 { // no session: the entry says what it would do, greyed out
+		techs = []*techState{{id: session.TechnicianID, name: t.techName}}
+	}
+	for _, st := range techs { // one entry per technician: Send files to Alice, Send files to Cora
+		send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": st.name}), func() { t.pickFile(st.id) })
+		send.Disabled = t.guest == nil
+		items = append(items, send)
+	}
 	status := fyne.NewMenuItem(lang.L("transfers.display_status"), t.showTransfers)
-	menu := fyne.NewMenu("", send, status)
+	menu := fyne.NewMenu("", append(items, status)...)
 	ui.ShowMenuUnder(c, b, menu)
 	return menu
 }
 
-// pickFile asks for a file to send to the technician.
-func (t *toolbar) pickFile() {
+// pickFile asks for a file to send to technician tech.
+func (t *toolbar) pickFile(tech protocol.ParticipantID) {
 	if t.guest == nil {
 		return
 	}
@@ -72,21 +81,21 @@ func (t *toolbar) pickFile() {
 		}
 		path := r.URI().Path()
 		_ = r.Close()
-		t.sendFile(path)
+		t.sendFile(tech, path)
 	}, t.win)
 	d.Show()
 }
 
-// sendFile offers files or folders, in one transfer, to the technician and shows the status window. Several
+// sendFile offers files or folders, in one transfer, to technician tech and shows the status window. Several
 // files at once come from a drop on the toolbar (the file picker gives one).
-func (t *toolbar) sendFile(paths ...string) {
+func (t *toolbar) sendFile(tech protocol.ParticipantID, paths ...string) {
 	g := t.guest
 	if g == nil || len(paths) == 0 {
 		return
 	}
 	t.showTransfers()
 	t.act(func() {
-		if _, err := g.Files().Send(paths...); err != nil {
+		if _, err := g.FilesWith(tech).Send(paths...); err != nil {
 			t.opts.do(func() {
 				if t.guest == g {
 					t.status.SetText(lang.L("transfers.send_failed", map[string]any{"Reason": ui.ErrorText(err)}))
@@ -96,8 +105,11 @@ func (t *toolbar) sendFile(paths ...string) {
 	})
 }
 
-// dropped sends what was dropped on the toolbar to the technician, in one transfer (nothing outside a session).
-func (t *toolbar) dropped(uris []fyne.URI) { t.sendFile(ui.DroppedPaths(uris)...) }
+// dropped sends what was dropped on the toolbar to the technician who started the session, in one transfer
+// (nothing outside a session).
+func (t *toolbar) dropped(uris []fyne.URI) {
+	t.sendFile(session.TechnicianID, ui.DroppedPaths(uris)...)
+}
 
 // showTransfers opens the status window.
 func (t *toolbar) showTransfers() {
@@ -126,11 +138,12 @@ func (t *toolbar) fileEvent(g *session.Guest, e session.FileTransfer) {
 	if t.guest != g || t.files.list == nil {
 		return
 	}
-	t.files.list.Apply(e.Event)
+	name := t.techState(e.Tech).name
+	t.files.list.ApplyWith(e.Event, name)
 	switch te := e.Event.(type) {
 	case transfer.OfferReceived:
 		if !e.Resumed {
-			t.askOffer(g, te)
+			t.askOffer(g, te, name)
 		}
 	case transfer.Answered, transfer.Finished:
 		if d, ok := t.files.offers[te.Transfer()]; ok {
@@ -140,15 +153,15 @@ func (t *toolbar) fileEvent(g *session.Guest, e session.FileTransfer) {
 	}
 }
 
-// askOffer asks the customer whether to take the technician's files, then where to put them.
-func (t *toolbar) askOffer(g *session.Guest, o transfer.OfferReceived) {
+// askOffer asks the customer whether to take the files of the technician named name, then where to put them.
+func (t *toolbar) askOffer(g *session.Guest, o transfer.OfferReceived, name string) {
 	what := ""
 	if len(o.Files) == 1 {
 		what = o.Files[0].Name
 	} else {
 		what = lang.L("transfers.files", map[string]any{"Count": len(o.Files)})
 	}
-	question := lang.L("transfers.offer_question", map[string]any{"Name": t.techName, "What": what, "Size": ui.Bytes(o.Total)})
+	question := lang.L("transfers.offer_question", map[string]any{"Name": name, "What": what, "Size": ui.Bytes(o.Total)})
 	d := dialog.NewConfirm(lang.L("transfers.offer_title"), question, func(yes bool) {
 		if _, open := t.files.offers[o.ID]; !open {
 			return // withdrawn meanwhile

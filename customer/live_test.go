@@ -627,7 +627,7 @@ func TestFilesBothWaysFromTheToolbar(t *testing.T) {
 	if err := os.WriteFile(src, []byte("the printer said E-42"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.sendFile(src)
+	s.sendFile(session.TechnicianID, src)
 	offer := waitHost(t, s.h, func(e session.FileTransfer) bool {
 		_, ok := e.Event.(transfer.OfferReceived)
 		return ok

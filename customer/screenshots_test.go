@@ -305,7 +305,7 @@ func (c *camera) shootFiles(t *testing.T) {
 	c.pickFolder(t, t.TempDir())
 
 	journal := writeFile(t, "printer-log.txt", 4_812)
-	c.sendFile(journal) // what the file picker of Send files to Alice… does with the file chosen
+	c.sendFile(session.TechnicianID, journal) // what the file picker of Send files to Alice… does with the file chosen
 	offer := waitHost(t, c.h, func(e session.FileTransfer) bool {
 		_, ok := e.Event.(transfer.OfferReceived)
 		return ok

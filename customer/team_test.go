@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
 
@@ -81,6 +84,58 @@ func TestColleaguesInTheToolbar(t *testing.T) {
 	s.untilIndicator(t, lang.L("customer.controlling", map[string]any{"Name": "Cora"}))
 	s.grantControl(t)
 	waitHost(t, cora, func(e session.ControlChanged) bool { return !e.Granted })
+
+	// Files: Send files to each technician, and Cora's files asked about in her name.
+	menu := s.filesMenu(s.win.Canvas(), s.files.menuBtn)
+	if len(menu.Items) != 3 || menu.Items[0].Label != "Send files to Alice…" || menu.Items[1].Label != "Send files to Cora…" {
+		t.Fatalf("File transfer menu: %+v", menu.Items)
+	}
+	s.win.Canvas().Overlays().Top().Hide()
+	menu.Items[1].Action()
+	if s.win.Canvas().Overlays().Top() == nil {
+		t.Fatal("Send files to Cora… opens no file picker")
+	}
+	s.win.Canvas().Overlays().Top().Hide()
+	src := filepath.Join(t.TempDir(), "for-cora.txt")
+	if err := os.WriteFile(src, []byte("E-42"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.sendFile(3, src) // what the picker of Send files to Cora… does with the file chosen
+	offer := waitHost(t, cora, func(e session.FileTransfer) bool {
+		_, ok := e.Event.(transfer.OfferReceived)
+		return ok
+	}).Event.(transfer.OfferReceived)
+	if err := cora.Files().Accept(offer.ID, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	s.until(t, "the status window to name Cora", func() bool {
+		return uitest.FindLabel(s.files.list, lang.L("transfers.to", map[string]any{"What": "for-cora.txt",
+			"Name": "Cora", "Size": "4 B"})) != nil
+	})
+	logFile := filepath.Join(t.TempDir(), "cora.log")
+	if err := os.WriteFile(logFile, []byte("from Cora"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cora.Files().Send(logFile); err != nil {
+		t.Fatal(err)
+	}
+	s.untilDialog(t, lang.L("transfers.offer_question", map[string]any{"Name": "Cora", "What": "cora.log", "Size": "9 B"}))
+	uitest.Answer(t, s.win, lang.L("Yes"))
+	var in transfer.ID
+	for _, id := range s.files.list.IDs() {
+		if id.Dir == transfer.Incoming {
+			in = id
+		}
+	}
+	s.win.Canvas().Overlays().Top().Hide() // the folder picker: what it does with the folder chosen follows
+	mine := t.TempDir()
+	s.acceptOffer(s.guest, in, mine)
+	s.until(t, "Cora's file to arrive", func() bool {
+		return s.files.list.State(in) == lang.L("transfers.completed", map[string]any{"Count": 1})
+	})
+	if got, err := os.ReadFile(filepath.Join(mine, "cora.log")); err != nil || string(got) != "from Cora" {
+		t.Fatalf("the customer got %q (%v)", got, err)
+	}
 
 	// Remove Cora, with a confirmation.
 	rm := uitest.FindButton(s.techList, lang.L("customer.remove_tech"))

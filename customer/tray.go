@@ -5,6 +5,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/ui"
 )
 
@@ -45,7 +46,7 @@ func (t *toolbar) buildTray() {
 	tr.send = fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": ""}), func() {
 		t.win.Show()
 		t.win.RequestFocus()
-		t.pickFile()
+		t.pickFile(session.TechnicianID) // the tray names the technician who started the session
 	})
 	tr.status = fyne.NewMenuItem(lang.L("transfers.display_status"), t.showTransfers)
 	tr.endIt = fyne.NewMenuItem(lang.L("customer.end_session"), func() {

@@ -30,6 +30,7 @@ type TransferList struct {
 }
 
 type transferRow struct {
+	peer   string // whom the transfer is with
 	title  *widget.Label
 	bar    *widget.ProgressBar
 	detail *widget.Label
@@ -90,12 +91,12 @@ func (l *TransferList) CancelButton(id transfer.ID) *widget.Button {
 }
 
 // row returns the row of a transfer, adding it (titled from its files) if new.
-func (l *TransferList) row(id transfer.ID, files []transfer.File, total uint64) *transferRow {
+func (l *TransferList) row(id transfer.ID, files []transfer.File, total uint64, peer string) *transferRow {
 	if r := l.rows[id]; r != nil {
 		return r
 	}
-	r := &transferRow{total: total}
-	r.title = widget.NewLabelWithStyle(transferTitle(id, files, total, l.peer), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r := &transferRow{total: total, peer: peer}
+	r.title = widget.NewLabelWithStyle(transferTitle(id, files, total, peer), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	r.title.Truncation = fyne.TextTruncateEllipsis
 	r.bar = widget.NewProgressBar()
 	r.detail = widget.NewLabel("")
@@ -112,20 +113,23 @@ func (l *TransferList) row(id transfer.ID, files []transfer.File, total uint64) 
 	return r
 }
 
-// Apply takes a transfer event into the list.
-func (l *TransferList) Apply(e transfer.Event) {
+// Apply takes a transfer event with the list's peer into the list.
+func (l *TransferList) Apply(e transfer.Event) { l.ApplyWith(e, l.peer) }
+
+// ApplyWith takes a transfer event into the list, the transfer being with peer (one of several technicians).
+func (l *TransferList) ApplyWith(e transfer.Event, peer string) {
 	switch e := e.(type) {
 	case transfer.OfferSent:
-		l.row(e.ID, e.Files, e.Total).detail.SetText(lang.L("transfers.waiting_answer", map[string]any{"Name": l.peer}))
+		l.row(e.ID, e.Files, e.Total, peer).detail.SetText(lang.L("transfers.waiting_answer", map[string]any{"Name": peer}))
 	case transfer.OfferReceived:
-		l.row(e.ID, e.Files, e.Total).detail.SetText(lang.L("transfers.waiting_you"))
+		l.row(e.ID, e.Files, e.Total, peer).detail.SetText(lang.L("transfers.waiting_you"))
 	case transfer.Answered:
-		r := l.row(e.ID, nil, 0)
+		r := l.row(e.ID, nil, 0, peer)
 		if e.Accepted {
 			r.detail.SetText(lang.L("transfers.starting"))
 		}
 	case transfer.Progress:
-		r := l.row(e.ID, nil, e.Total)
+		r := l.row(e.ID, nil, e.Total, peer)
 		if e.Total > 0 {
 			r.bar.SetValue(float64(e.Done) / float64(e.Total))
 		}
@@ -136,7 +140,7 @@ func (l *TransferList) Apply(e transfer.Event) {
 		args := map[string]any{"Done": Bytes(e.Done), "Total": Bytes(e.Total), "Rate": rate, "Left": Duration(e.Left)}
 		r.detail.SetText(lang.L("transfers.progress", args))
 	case transfer.Finished:
-		r := l.row(e.ID, nil, 0)
+		r := l.row(e.ID, nil, 0, peer)
 		r.done = true
 		r.cancel.Disable()
 		switch {
