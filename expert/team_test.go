@@ -106,6 +106,23 @@ func TestInviteAColleagueAndJoin(t *testing.T) {
 	alice.loop.Until(t, 20*time.Second, "Alice's viewer to list Cora", alsoHere(alice, "Cora"))
 	cora.loop.Until(t, 20*time.Second, "Cora's viewer to list Alice", alsoHere(cora, "Alice"))
 
+	// Control goes to Cora, then to Alice: Cora's viewer says where it went.
+	askControl := func(h *shown) {
+		t.Helper()
+		test.Tap(h.cur().view.controlBtn)
+		q := waitCustomer(t, c, func(e session.ConsentRequested) bool { return e.What == protocol.PermControl })
+		if err := c.g.Answer(q.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		h.loop.Until(t, 20*time.Second, "control granted", func() bool { return h.cur().view.controlled })
+	}
+	askControl(cora)
+	askControl(alice)
+	moved := lang.L("viewer.note.control_moved", map[string]any{"Name": "Bob", "To": "Alice"})
+	cora.loop.Until(t, 20*time.Second, "Cora's viewer to say control went to Alice", func() bool {
+		return !s.view.controlled && strings.HasSuffix(s.view.status.Text, moved)
+	})
+
 	// The link was for one colleague.
 	dave := testHomeAs(t, "en", "Dave")
 	joinWithLink(t, dave, link)

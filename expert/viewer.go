@@ -296,6 +296,8 @@ func (v *viewer) apply(e session.Event) {
 		switch {
 		case e.Granted:
 			v.note = ""
+		case e.Moved:
+			v.note = lang.L("viewer.note.control_moved", map[string]any{"Name": v.name, "To": displayName(e.MovedTo)})
 		case v.releasing:
 			v.note = lang.L("viewer.note.control_released", v.args())
 		case v.sharing:

@@ -89,9 +89,11 @@ func (m *ConsentAnswer) decodeBody(b []byte) error           { return unmarshalC
 
 // ConsentRevoke withdraws a permission granted before (the customer
 // stopped sharing, took control back, …), or, from a technician, gives it
-// up.
+// up. To, from the customer, says that control moved to that other
+// technician of the session (the customer said yes to their request).
 type ConsentRevoke struct {
-	What Permission `cbor:"1,keyasint,omitempty"` // non-zero
+	What Permission    `cbor:"1,keyasint,omitempty"` // non-zero
+	To   ParticipantID `cbor:"2,keyasint,omitempty"`
 }
 
 // Type implements Message.

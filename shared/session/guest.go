@@ -333,7 +333,7 @@ func (g *Guest) RevokeControl() {
 func (g *Guest) controlGranted(c *customer) {
 	for _, o := range g.halves() {
 		if o != c {
-			o.releaseControl(true)
+			o.releaseControlTo(true, c.tech)
 		}
 	}
 }

@@ -63,10 +63,14 @@ type (
 		On, Paused bool
 		Tech       protocol.ParticipantID
 	}
-	// ControlChanged says the technician has (Granted) or no longer has control; Tech as in SharingChanged.
+	// ControlChanged says the technician has (Granted) or no longer has control; Tech as in SharingChanged. On a
+	// technician's side, Moved says that it ended because the customer gave control to a colleague, named
+	// MovedTo (which may be empty: a colleague without a name).
 	ControlChanged struct {
 		Granted bool
 		Tech    protocol.ParticipantID
+		Moved   bool
+		MovedTo string
 	}
 	// ScreenUpdated says the technician's copy of the customer's screen changed in those regions; read it
 	// with Host.Screen. Seq is the frame's number on this screen stream, Bytes its size on the wire.
@@ -362,21 +366,27 @@ func (c *customer) answer(id uint64, yes bool) error {
 }
 
 // releaseControl ends the control grant, if any; tell says whether to tell the technician (a revocation).
-func (c *customer) releaseControl(tell bool) {
+func (c *customer) releaseControl(tell bool) { c.releaseControlTo(tell, 0) }
+
+// releaseControlTo is releaseControl when control moves to technician to (0: it does not).
+func (c *customer) releaseControlTo(tell bool, to protocol.ParticipantID) {
 	c.mu.Lock()
 	had := c.st.release()
 	s := c.consent
 	c.mu.Unlock()
-	c.controlEnded(had, tell, s)
+	c.controlEndedTo(had, tell, s, to)
 }
 
 // controlEnded tells the customer's program (and the technician on s when tell) that control ended, if it had.
-func (c *customer) controlEnded(had, tell bool, s *sender) {
+func (c *customer) controlEnded(had, tell bool, s *sender) { c.controlEndedTo(had, tell, s, 0) }
+
+// controlEndedTo is controlEnded, saying to the technician that control moved to technician to (0: it did not).
+func (c *customer) controlEndedTo(had, tell bool, s *sender, to protocol.ParticipantID) {
 	if !had {
 		return
 	}
 	if tell && s != nil {
-		_ = s.send(&protocol.ConsentRevoke{What: protocol.PermControl})
+		_ = s.send(&protocol.ConsentRevoke{What: protocol.PermControl, To: to})
 	}
 	c.g.ev.send(ControlChanged{Granted: false, Tech: c.tech})
 }

@@ -145,7 +145,9 @@ func TestControlAndSharingWithAColleague(t *testing.T) {
 		t.Fatal("control is not Cora's alone")
 	}
 	grant(s.h, "Alice (support)")
-	waitFor(t, cora.Events(), func(e ControlChanged) bool { return !e.Granted })
+	if c := waitFor(t, cora.Events(), func(e ControlChanged) bool { return !e.Granted }); !c.Moved || c.MovedTo != "Alice (support)" {
+		t.Fatalf("Cora is told %+v", c)
+	}
 	if cora.Controlling() || !s.h.Controlling() {
 		t.Fatal("control did not move to Alice")
 	}

@@ -143,7 +143,7 @@ func (t *technician) readConsent(st *quic.Stream) {
 		case *protocol.ConsentRevoke:
 			switch m.What {
 			case protocol.PermControl:
-				t.loseControl()
+				t.loseControlTo(m.To)
 			case protocol.PermView:
 				if !t.view.flowing() { // stopped before its screen stream arrived: say so (else its end does)
 					t.h.ev.send(SharingChanged{On: false})
@@ -153,13 +153,20 @@ func (t *technician) readConsent(st *quic.Stream) {
 	}
 }
 
-func (t *technician) loseControl() bool {
+func (t *technician) loseControl() bool { return t.loseControlTo(0) }
+
+// loseControlTo ends this technician's control, which moved to colleague to (0: it did not move).
+func (t *technician) loseControlTo(to protocol.ParticipantID) bool {
 	t.mu.Lock()
 	was := t.controlled
 	t.controlled = false
 	t.mu.Unlock()
 	if was {
-		t.h.ev.send(ControlChanged{Granted: false})
+		e := ControlChanged{Granted: false}
+		if to != 0 {
+			e.Moved, e.MovedTo = true, t.h.participantName(to)
+		}
+		t.h.ev.send(e)
 	}
 	return was
 }
