@@ -27,13 +27,22 @@ type recorder struct {
 
 	mu       sync.Mutex
 	id       protocol.SessionID // zero until the customer joined
+	me       protocol.ParticipantID
+	others   map[protocol.ParticipantID]bool // the other technicians in the session now
 	customer string
 	sharing  bool
 	monitor  uint32
 }
 
 func newRecorder(st *store.Store, techName string) *recorder {
-	return &recorder{st: st, tech: techName}
+	return &recorder{st: st, tech: techName, me: technicianID, others: map[protocol.ParticipantID]bool{}}
+}
+
+// self returns this technician's participant ID in the session: technicianID unless they joined as a colleague.
+func (r *recorder) self() protocol.ParticipantID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.me
 }
 
 // session returns the session's ID, zero before the customer joined or without a store.
@@ -64,6 +73,7 @@ func (r *recorder) event(host *session.Host, e session.Event) {
 	if id.IsZero() || r.st == nil {
 		return
 	}
+	me := r.self()
 	rec := func(k store.EventKind, actor protocol.ParticipantID, perm protocol.Permission, detail string) {
 		r.do(string(k), func(ctx context.Context) error {
 			return r.st.RecordEvent(ctx, id, store.Event{Kind: k, Actor: actor, Permission: perm, Detail: detail})
@@ -93,13 +103,13 @@ func (r *recorder) event(host *session.Host, e session.Event) {
 		case changed && e.On:
 			rec(store.EventSharingStarted, customerID, 0, "")
 		case changed && e.Paused:
-			rec(store.EventSharingStopped, technicianID, 0, "paused by the technician")
+			rec(store.EventSharingStopped, me, 0, "paused by the technician")
 		case changed:
 			rec(store.EventSharingStopped, customerID, 0, "")
 		}
 	case session.ControlChanged:
 		if e.Granted {
-			rec(store.EventControlGranted, technicianID, 0, "")
+			rec(store.EventControlGranted, me, 0, "")
 		} else {
 			rec(store.EventControlRevoked, 0, 0, "")
 		}
@@ -111,17 +121,17 @@ func (r *recorder) event(host *session.Host, e session.Event) {
 		if changed {
 			for i, m := range e.Monitors {
 				if m.ID == e.Current {
-					rec(store.EventMonitorChanged, technicianID, 0, monitorDetail(i+1, m))
+					rec(store.EventMonitorChanged, me, 0, monitorDetail(i+1, m))
 				}
 			}
 		}
 	case session.TechnicianScreenChanged:
 		if e.On {
-			rec(store.EventTechSharingStarted, technicianID, 0, "")
+			rec(store.EventTechSharingStarted, me, 0, "")
 		} else if e.ClosedByCustomer {
 			rec(store.EventTechSharingStopped, customerID, 0, "closed by the customer")
 		} else {
-			rec(store.EventTechSharingStopped, technicianID, 0, "")
+			rec(store.EventTechSharingStopped, me, 0, "")
 		}
 	case session.ChatReceived:
 		m := e.Message
@@ -142,12 +152,14 @@ func (r *recorder) event(host *session.Host, e session.Event) {
 		})
 	case session.FileTransfer:
 		r.transferEvent(id, e)
+	case session.ParticipantsChanged:
+		r.participants(id, e.List)
 	case session.Ended:
 		var by protocol.ParticipantID
 		code := protocol.CodeOf(e.Err)
 		switch {
 		case e.Err == nil:
-			by, code = technicianID, protocol.SessionEnded
+			by, code = me, protocol.SessionEnded
 		case code == protocol.SessionEnded:
 			by = customerID
 		}
@@ -158,14 +170,15 @@ func (r *recorder) event(host *session.Host, e session.Event) {
 func (r *recorder) joined(host *session.Host, e session.Joined) {
 	id := host.SessionID()
 	r.mu.Lock()
-	r.id, r.customer = id, e.Peer.Name
+	r.id, r.customer, r.me = id, e.Peer.Name, host.Me()
 	r.mu.Unlock()
+	defer r.participants(id, host.Participants()) // a colleague finds others already there
 	r.do("start", func(ctx context.Context) error {
 		if err := r.st.StartSession(ctx, store.SessionStart{ID: id, Kind: store.Attended, CustomerName: e.Peer.Name,
 			TechnicianName: r.tech}); err != nil {
 			return err
 		}
-		if err := r.st.Join(ctx, id, store.Participant{ID: technicianID, Name: r.tech, Role: protocol.RoleTechnician}); err != nil {
+		if err := r.st.Join(ctx, id, store.Participant{ID: host.Me(), Name: r.tech, Role: protocol.RoleTechnician}); err != nil {
 			return err
 		}
 		if err := r.st.Join(ctx, id, store.Participant{ID: customerID, Name: e.Peer.Name, Role: protocol.RoleCustomer}); err != nil {
@@ -176,11 +189,43 @@ func (r *recorder) joined(host *session.Host, e session.Joined) {
 	})
 }
 
+// participants records the other technicians who joined or left since the last list.
+func (r *recorder) participants(id protocol.SessionID, list []protocol.Participant) {
+	r.mu.Lock()
+	now := map[protocol.ParticipantID]bool{}
+	var joined []protocol.Participant
+	for _, p := range list {
+		if p.Role != protocol.RoleTechnician || p.ID == r.me {
+			continue
+		}
+		now[p.ID] = true
+		if !r.others[p.ID] {
+			joined = append(joined, p)
+		}
+	}
+	var left []protocol.ParticipantID
+	for p := range r.others {
+		if !now[p] {
+			left = append(left, p)
+		}
+	}
+	r.others = now
+	r.mu.Unlock()
+	for _, p := range joined {
+		r.do("colleague joined", func(ctx context.Context) error {
+			return r.st.Join(ctx, id, store.Participant{ID: p.ID, Name: p.Name, Role: protocol.RoleTechnician})
+		})
+	}
+	for _, p := range left {
+		r.do("colleague left", func(ctx context.Context) error { return r.st.Leave(ctx, id, p, time.Time{}) })
+	}
+}
+
 // asked records a request the technician made.
 func (r *recorder) asked(what protocol.Permission) {
 	if id := r.session(); !id.IsZero() {
 		r.do("consent asked", func(ctx context.Context) error {
-			return r.st.RecordEvent(ctx, id, store.Event{Kind: store.EventConsentAsked, Actor: technicianID, Permission: what})
+			return r.st.RecordEvent(ctx, id, store.Event{Kind: store.EventConsentAsked, Actor: r.self(), Permission: what})
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/store"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
 
@@ -145,6 +147,31 @@ func TestInviteAColleagueAndJoin(t *testing.T) {
 	if alice.cur().view.ended || !alice.cur().view.sharing {
 		t.Fatal("Alice's session did not go on")
 	}
+
+	// Both histories list the technicians: Cora's join and departure in Alice's, Alice in Cora's.
+	alice.loop.Until(t, 20*time.Second, "Alice's history to hold Cora's departure", func() bool {
+		ps := participantsOf(t, alice)
+		return len(ps) == 3 && ps[2].Name == "Cora" && ps[2].ID == joined.ID && !ps[2].Joined.IsZero() && !ps[2].Left.IsZero()
+	})
+	ps := participantsOf(t, cora)
+	names := map[protocol.ParticipantID]string{}
+	for _, p := range ps {
+		names[p.ID] = p.Name
+	}
+	if names[joined.ID] != "Cora" || names[session.TechnicianID] != "Alice" || names[session.CustomerID] != "Bob" {
+		t.Fatalf("Cora's history lists %v", names)
+	}
+}
+
+// participantsOf returns the participants that h's history holds for its newest session.
+func participantsOf(t *testing.T, h *shown) []store.Participant {
+	t.Helper()
+	id := h.cur().rec.session()
+	s, err := h.opts.store.LoadSession(context.Background(), id)
+	if err != nil {
+		return nil
+	}
+	return s.Participants
 }
 
 // A refused invitation says so in the viewer, and Invite a colleague can be pressed again.
