@@ -173,14 +173,7 @@ func (t *toolbar) stopLive() {
 // showLive brings the indicator and the buttons in line with what the technician can do.
 func (t *toolbar) showLive() {
 	args := map[string]any{"Name": t.techName}
-	switch {
-	case t.controlled:
-		args["Name"] = t.techNames(func(s *techState) bool { return s.controlled })
-	case t.sharing:
-		args["Name"] = t.techNames(func(s *techState) bool { return s.sharing })
-	case t.paused:
-		args["Name"] = t.techNames(func(s *techState) bool { return s.paused })
-	}
+	viewers, nv := t.techNames(func(s *techState) bool { return s.sharing })
 	var text string
 	var bg, fg fyne.ThemeColorName
 	var icon fyne.Resource
@@ -189,13 +182,15 @@ func (t *toolbar) showLive() {
 		text, bg, fg, icon = lang.L("customer.reconnecting", args), theme.ColorNameDisabledButton,
 			theme.ColorNameForeground, theme.ViewRefreshIcon()
 	case t.controlled:
+		args["Name"], _ = t.techNames(func(s *techState) bool { return s.controlled })
 		text, bg, fg, icon = lang.L("customer.controlling", args), theme.ColorNameError,
 			theme.ColorNameForegroundOnError, theme.ComputerIcon()
 	case t.sharing:
-		text, bg, fg, icon = lang.L("customer.viewing", args), theme.ColorNameWarning,
+		text, bg, fg, icon = sayNames("customer.viewing", viewers, nv, nil), theme.ColorNameWarning,
 			theme.ColorNameForegroundOnWarning, theme.VisibilityIcon()
 	case t.paused:
-		text, bg, fg, icon = lang.L("customer.paused", args), theme.ColorNameDisabledButton,
+		paused, np := t.techNames(func(s *techState) bool { return s.paused })
+		text, bg, fg, icon = sayNames("customer.paused", paused, np, nil), theme.ColorNameDisabledButton,
 			theme.ColorNameForeground, theme.VisibilityOffIcon()
 	default:
 		text, bg, fg, icon = lang.L("customer.not_shared"), theme.ColorNameDisabledButton,
@@ -204,7 +199,7 @@ func (t *toolbar) showLive() {
 	t.indicator.set(bg, fg, icon, text)
 	t.showTechnicians()
 	if t.sharing {
-		t.chat.SetNote(lang.L("customer.chat_note", args))
+		t.chat.SetNote(sayNames("customer.chat_note", viewers, nv, nil))
 	} else {
 		t.chat.SetNote("")
 	}
@@ -312,7 +307,8 @@ func (t *toolbar) sharingChanged(g *session.Guest, e session.SharingChanged) {
 	st.sharing, st.paused = e.On, e.Paused
 	t.sumUp()
 	if was && !t.sharing && !t.paused {
-		t.status.SetText(lang.L("customer.sharing_stopped", map[string]any{"Name": t.techNames(nil)}))
+		names, n := t.techNames(nil)
+		t.status.SetText(sayNames("customer.sharing_stopped", names, n, nil))
 	}
 	t.showLive()
 }

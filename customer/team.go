@@ -57,18 +57,37 @@ func (t *toolbar) sumUp() {
 }
 
 // techNames names the technicians for whom keep is true (all of them when keep is nil), the one who started
-// the session first; the technician's name when there is none.
-func (t *toolbar) techNames(keep func(*techState) bool) string {
+// the session first, as a sentence lists them ("Alice, Cora and Dave"), and says how many they are; the
+// technician's name when there is none.
+func (t *toolbar) techNames(keep func(*techState) bool) (string, int) {
 	var names []string
 	for _, st := range t.sortedTechs() {
 		if keep == nil || keep(st) {
 			names = append(names, st.name)
 		}
 	}
-	if len(names) == 0 {
-		return t.techName
+	switch len(names) {
+	case 0:
+		return t.techName, 1
+	case 1:
+		return names[0], 1
 	}
-	return strings.Join(names, ", ")
+	last := len(names) - 1
+	return lang.L("customer.names_and", map[string]any{"Names": strings.Join(names[:last], ", "),
+		"Last": names[last]}), len(names)
+}
+
+// sayNames is the message key with the technicians' names as Name: key itself for one technician, key_many
+// (a plural sentence) for several.
+func sayNames(key, names string, n int, args map[string]any) string {
+	if args == nil {
+		args = map[string]any{}
+	}
+	args["Name"] = names
+	if n > 1 {
+		key += "_many"
+	}
+	return lang.L(key, args)
 }
 
 func (t *toolbar) sortedTechs() []*techState {

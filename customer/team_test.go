@@ -73,7 +73,7 @@ func TestColleaguesInTheToolbar(t *testing.T) {
 		t.Fatalf("status %q", s.status.Text)
 	}
 	waitHost(t, cora, func(session.ScreenUpdated) bool { return true })
-	s.untilIndicator(t, lang.L("customer.viewing", map[string]any{"Name": "Alice, Cora"}))
+	s.untilIndicator(t, "Alice and Cora are viewing your screen")
 
 	// Control goes to Cora with a Yes, then back to Alice with another.
 	if err := cora.RequestControl(); err != nil {

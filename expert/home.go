@@ -24,7 +24,8 @@ type options struct {
 	// do runs a function on the UI goroutine without waiting: fyne.Do, or a test's loop.
 	do                      func(func())
 	listen, advertise, name string
-	// onLink, if set, is called with every new join link (the demo hands it to the customer).
+	// onLink, if set, is called with every new join link and every invitation for a colleague (the demo hands
+	// them on).
 	onLink func(session.Link)
 	// onEvent, if set, is called on the UI goroutine after the windows have shown a session event (the
 	// headless demo takes its screenshot on Joined; tests wait on it). ScreenUpdated events are not passed on:

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/lang"
 
 	"github.com/tandem-remote/tandem/i18n"
 	"github.com/tandem-remote/tandem/shared/rendezvous"
@@ -30,7 +31,8 @@ func main() {
 	flag.BoolVar(&opts.path.Loopback, "rendezvous-loopback", false, "let paths through the rendezvous use loopback addresses (a demo on one machine)")
 	language := flag.String("lang", "", "language: en or fr (default: the system's)")
 	newSession := flag.Bool("new-session", false, "start a session at once")
-	linkFile := flag.String("link-file", "", "write each new join link to this file (for the demo)")
+	join := flag.String("join", "", "join a colleague's session at once with the invitation link they sent (tandem://join?…&invite=…)")
+	linkFile := flag.String("link-file", "", "write each new join link, and each invitation for a colleague, to this file (for the demo)")
 	shot := flag.String("screenshot", "", "once the customer's screen shows, save the viewer window to this PNG file (for headless runs)")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
@@ -90,7 +92,14 @@ func main() {
 			}
 		}
 	}
-	if *newSession || *shot != "" {
+	switch {
+	case *join != "":
+		lk, err := session.ParseLink(*join)
+		if err != nil || !lk.IsInvite() {
+			log.Fatal(lang.L("expert.colleague_bad_link"))
+		}
+		h.joinColleague(lk)
+	case *newSession || *shot != "":
 		h.startSession()
 	}
 	ui.QuitOnSignal(a)

@@ -114,6 +114,9 @@ func (v *viewer) showInvitation(e session.InviteAnswered) {
 	d.Show()
 	v.home.app.Clipboard().SetContent(text) // most technicians paste it at once
 	copied.SetText(lang.L("viewer.invitation_copied"))
+	if v.home.opts.onLink != nil {
+		v.home.opts.onLink(e.Link)
+	}
 }
 
 // refreshTeam shows the other technicians and the invitation's state.
@@ -125,7 +128,7 @@ func (v *viewer) refreshTeam() {
 		}
 	}
 	var lines []string
-	if len(others) > 0 {
+	if len(others) > 0 && !v.ended {
 		lines = append(lines, lang.L("viewer.also_here", map[string]any{"Names": strings.Join(others, ", ")}))
 	}
 	if v.inviteNote != "" {

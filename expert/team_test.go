@@ -141,6 +141,9 @@ func TestInviteAColleagueAndJoin(t *testing.T) {
 	cora.loop.Until(t, 20*time.Second, "Cora's card to say she was removed", func() bool {
 		return s.ended && strings.Contains(s.status.Text, lang.L(protocol.Removed.MessageKey()))
 	})
+	if s.view.teamLbl.Visible() {
+		t.Fatalf("after the end Cora's viewer still says %q", s.view.teamLbl.Text)
+	}
 	alice.loop.Until(t, 20*time.Second, "Alice's viewer to list nobody else", func() bool {
 		return !alice.cur().view.teamLbl.Visible()
 	})
