@@ -26,6 +26,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport/relay"
+	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
 
@@ -654,12 +655,7 @@ func TestFilesBothWaysFromTheToolbar(t *testing.T) {
 	}
 	s.untilDialog(t, lang.L("transfers.offer_question", map[string]any{"Name": "Alice", "What": "driver.zip", "Size": "5 B"}))
 	uitest.Answer(t, s.win, lang.L("Yes"))
-	var in transfer.ID
-	for _, id := range s.files.list.IDs() {
-		if id.Dir == transfer.Incoming {
-			in = id
-		}
-	}
+	in := incoming(s.files.list)
 	mine := t.TempDir()
 	s.acceptOffer(s.guest, in, mine) // the folder the customer picked
 	s.until(t, "the technician's file to arrive", func() bool {
@@ -730,4 +726,15 @@ func TestDroppedFilesGoToTheTechnicianTogether(t *testing.T) {
 	if s.files.listWin == nil {
 		t.Fatal("the status window did not open")
 	}
+}
+
+// incoming returns the transfer the status window lists as coming in (the last one when there are several).
+func incoming(l *ui.TransferList) transfer.ID {
+	var in transfer.ID
+	for _, id := range l.IDs() {
+		if id.Dir == transfer.Incoming {
+			in = id
+		}
+	}
+	return in
 }

@@ -331,12 +331,7 @@ func (c *camera) pickFolder(t *testing.T, dir string) {
 		t.Fatal("accepting the offer opened no folder dialog")
 	}
 	top.Hide()
-	var in transfer.ID
-	for _, id := range c.files.list.IDs() {
-		if id.Dir == transfer.Incoming {
-			in = id
-		}
-	}
+	in := incoming(c.files.list)
 	c.acceptOffer(c.guest, in, dir)
 	c.until(t, "the technician's file to arrive", func() bool {
 		return c.files.list.State(in) == lang.L("transfers.completed", map[string]any{"Count": 1})

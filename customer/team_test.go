@@ -121,12 +121,7 @@ func TestColleaguesInTheToolbar(t *testing.T) {
 	}
 	s.untilDialog(t, lang.L("transfers.offer_question", map[string]any{"Name": "Cora", "What": "cora.log", "Size": "9 B"}))
 	uitest.Answer(t, s.win, lang.L("Yes"))
-	var in transfer.ID
-	for _, id := range s.files.list.IDs() {
-		if id.Dir == transfer.Incoming {
-			in = id
-		}
-	}
+	in := incoming(s.files.list)
 	s.win.Canvas().Overlays().Top().Hide() // the folder picker: what it does with the folder chosen follows
 	mine := t.TempDir()
 	s.acceptOffer(s.guest, in, mine)
