@@ -209,7 +209,8 @@ func (s *hosted) joinColleague(lk session.Link) {
 	go func() {
 		defer cancel()
 		host, err := session.JoinColleague(ctx, lk, session.HostConfig{Name: h.prefs.Name,
-			Preferences: protocol.Preferences{UninstallAtEnd: h.prefs.UninstallAtEnd}, IdleTimeout: h.opts.idleTimeout})
+			Preferences: protocol.Preferences{UninstallAtEnd: h.prefs.UninstallAtEnd}, IdleTimeout: h.opts.idleTimeout,
+			Path: h.opts.path})
 		h.opts.do(func() {
 			if s.joinCancel == nil { // the card was closed or ended meanwhile
 				if host != nil {

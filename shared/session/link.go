@@ -25,14 +25,18 @@ type Link struct {
 	Rendezvous string // URL of the rendezvous (tls://, wss://, nats://…, maybe with #sha256=pin); empty for direct
 	Key        string // nine digits; with a rendezvous, its nameplate then the secret (transport.SplitKey)
 	Invite     string // an invitation token (transport.ParseInviteToken), instead of Key
+	Nameplate  string // with Invite and Rendezvous: the nameplate the customer's program holds for the colleague
 }
 
 // String renders the link as tandem://join?addr=HOST:PORT&key=DIGITS, tandem://join?rv=URL&key=DIGITS, or with
-// invite=TOKEN instead of the key.
+// invite=TOKEN instead of the key (and, with a rendezvous, plate=NAMEPLATE).
 func (l Link) String() string {
 	secret := "&key=" + l.Key
 	if l.Invite != "" {
 		secret = "&invite=" + l.Invite
+		if l.Nameplate != "" {
+			secret += "&plate=" + l.Nameplate
+		}
 	}
 	if l.Rendezvous != "" {
 		return LinkScheme + "://join?rv=" + url.QueryEscape(l.Rendezvous) + secret
@@ -66,7 +70,17 @@ func ParseLink(s string) (Link, error) {
 			return Link{}, ErrBadLink
 		}
 		lk.Rendezvous = rv
+		if lk.Invite != "" { // an invitation through a rendezvous names its nameplate
+			plate := q.Get("plate")
+			if len(plate) != transport.NameplateDigits || strings.Trim(plate, "0123456789") != "" {
+				return Link{}, ErrBadLink
+			}
+			lk.Nameplate = plate
+		}
 		return lk, nil
+	}
+	if q.Has("plate") {
+		return Link{}, ErrBadLink
 	}
 	host, port, err := net.SplitHostPort(q.Get("addr"))
 	if err != nil || host == "" || port == "" {

@@ -162,8 +162,11 @@ func TestParseLink(t *testing.T) {
 		{"123 456 789", false},
 		{"tandem://join?addr=192.0.2.1:4433&invite=" + testToken, true},
 		{"tandem://join?addr=192.0.2.1:4433&invite=" + strings.ToUpper(testToken), true},
-		{"tandem://join?rv=tls%3A%2F%2Frv.example%3A4222&invite=" + testToken, true},
-		{"tandem://join?addr=192.0.2.1:4433&invite=" + testToken + "&key=123456789", false}, // which one?
+		{"tandem://join?rv=tls%3A%2F%2Frv.example%3A4222&invite=" + testToken + "&plate=0042", true},
+		{"tandem://join?rv=tls%3A%2F%2Frv.example%3A4222&invite=" + testToken, false},               // which nameplate?
+		{"tandem://join?rv=tls%3A%2F%2Frv.example%3A4222&invite=" + testToken + "&plate=42", false}, // four digits
+		{"tandem://join?addr=192.0.2.1:4433&invite=" + testToken + "&plate=0042", false},            // direct: none
+		{"tandem://join?addr=192.0.2.1:4433&invite=" + testToken + "&key=123456789", false},         // which one?
 		{"tandem://join?addr=192.0.2.1:4433&invite=123456789", false},
 		{"tandem://join?addr=192.0.2.1:4433&invite=", false},
 	} {

@@ -255,7 +255,8 @@ type member struct {
 	id   protocol.ParticipantID
 	gate *hostGate
 	ln   *transport.Listener
-	link Link // the invitation
+	meet *meeting // the invitation's nameplate at the rendezvous the session met through; nil for a direct one
+	link Link     // the invitation
 
 	mu      sync.Mutex
 	l       *link
@@ -275,30 +276,48 @@ func (tm *team) invite() (*member, error) {
 		return nil, err
 	}
 	gate := &hostGate{key: key}
+	var meet *meeting
 	listen := g.cfg.InviteListen
-	if listen == "" {
+	switch url := g.way.rendezvous(); {
+	case url != "": // the colleague meets this program where the technician did, from anywhere
+		if meet, err = openMeeting(url, g.cfg.Path); err != nil {
+			return nil, err
+		}
+		listen = "" // only the paths that the meeting finds
+	case listen == "":
 		listen = ":0"
 	}
 	ln, err := transport.Listen(listen, transport.ListenConfig{Identity: id, Gate: gate,
 		IdleTimeout: g.cfg.IdleTimeout})
 	if err != nil {
+		if meet != nil {
+			meet.close()
+		}
 		return nil, err
 	}
-	adv := g.cfg.InviteAdvertise
-	if adv == "" {
-		adv = advertisedAddr()
+	lk := Link{Invite: key.Key()}
+	if meet != nil {
+		meet.start(ln)
+		lk.Rendezvous, lk.Nameplate = meet.url, meet.nameplate.Name
+	} else {
+		adv := g.cfg.InviteAdvertise
+		if adv == "" {
+			adv = advertisedAddr()
+		}
+		lk.Addr = net.JoinHostPort(adv, strconv.Itoa(ln.Addr().(*net.UDPAddr).Port))
 	}
-	port := ln.Addr().(*net.UDPAddr).Port
 	tm.mu.Lock()
 	select {
 	case <-tm.ended: // the session ended as the customer said yes
 		tm.mu.Unlock()
+		if meet != nil {
+			meet.close()
+		}
 		_ = ln.Close()
 		return nil, ErrEnded
 	default:
 	}
-	m := &member{tm: tm, id: tm.nextID, gate: gate, ln: ln,
-		link: Link{Addr: net.JoinHostPort(adv, strconv.Itoa(port)), Invite: key.Key()}}
+	m := &member{tm: tm, id: tm.nextID, gate: gate, ln: ln, meet: meet, link: lk}
 	tm.nextID++
 	tm.members[m.id] = m
 	// Under tm.mu, before end closes tm.ended: Guest.run, which calls end, still holds the wait group then, so
@@ -314,6 +333,9 @@ func (m *member) run() {
 	g := m.tm.g
 	defer g.wg.Done()
 	defer func() { _ = m.ln.Close() }()
+	if m.meet != nil {
+		defer m.meet.close() // before the listener: it hands the listener paths
+	}
 	ctx, cancel := context.WithDeadline(context.Background(), m.gate.key.ExpiresAt())
 	var c *transport.Conn
 	accepted := make(chan *transport.Conn, 1)
@@ -385,6 +407,7 @@ func (m *member) admit(c *transport.Conn) (*link, error) {
 	if err := l.readHello(local); err != nil {
 		return nil, l.fail(err)
 	}
+	l.peer.Route = routeOf(c, g.way.rendezvous())
 	if l.peer.Role != protocol.RoleTechnician || !l.resume.IsZero() {
 		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "not a colleague joining"})
 	}
@@ -402,6 +425,9 @@ func (m *member) admit(c *transport.Conn) (*link, error) {
 		return nil, l.fail(err)
 	}
 	m.gate.key.Spend()
+	if m.meet != nil {
+		m.meet.release() // the invitation is spent: its nameplate goes back
+	}
 	m.gate.allowReturn(secret, c.PeerID())
 	m.tm.announce(list)
 	return l, nil
@@ -536,8 +562,19 @@ func JoinColleague(ctx context.Context, lk Link, cfg HostConfig) (*Host, error) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := transport.Dial(ctx, lk.Addr, transport.DialConfig{Identity: id, Secret: []byte(lk.Invite),
-		IdleTimeout: cfg.IdleTimeout})
+	var wy way = directWay{addr: lk.Addr}
+	if lk.Rendezvous != "" {
+		if wy, err = claim(ctx, lk.Rendezvous, lk.Nameplate, cfg.Path); err != nil {
+			return nil, err
+		}
+	}
+	joined := false
+	defer func() {
+		if !joined {
+			wy.close()
+		}
+	}()
+	c, err := wy.dial(ctx, transport.DialConfig{Identity: id, Secret: []byte(lk.Invite), IdleTimeout: cfg.IdleTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -558,6 +595,7 @@ func JoinColleague(ctx context.Context, lk Link, cfg HostConfig) (*Host, error) 
 	if err := l.readHello(local); err != nil {
 		return nil, l.fail(l.cause(err))
 	}
+	l.peer.Route = routeOf(c, wy.rendezvous())
 	msg, err := l.dec.Decode()
 	if err != nil {
 		return nil, l.fail(l.cause(err))
@@ -574,13 +612,15 @@ func JoinColleague(ctx context.Context, lk Link, cfg HostConfig) (*Host, error) 
 		return nil, l.fail(err)
 	}
 	h.wg.Add(1)
-	go h.runColleague(l)
+	joined = true
+	go h.runColleague(l, wy)
 	return h, nil
 }
 
-// runColleague runs a colleague's session on l until it ends.
-func (h *Host) runColleague(l *link) {
+// runColleague runs a colleague's session on l, reached by wy, until it ends.
+func (h *Host) runColleague(l *link, wy way) {
 	defer h.wg.Done()
+	defer wy.close()
 	defer h.ev.close()
 	defer h.chat.Close()
 	ctx, cancel := context.WithCancel(context.Background())

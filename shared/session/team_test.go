@@ -12,7 +12,9 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/transfer"
+	"github.com/tandem-remote/tandem/shared/transport"
 )
 
 // newTeamSession is a technician and a customer sharing a synthetic screen, the customer's program able to
@@ -394,5 +396,49 @@ func TestFilesWithAColleague(t *testing.T) {
 		if got, err := os.ReadFile(filepath.Join(into, name)); err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%s: %d bytes (%v)", name, len(got), err)
 		}
+	}
+}
+
+// A session met through a rendezvous invites through it too: the link names the rendezvous and a nameplate
+// of its own, and the colleague joins from anywhere the technician could, over a path it finds (relayed here).
+func TestInvitationThroughTheRendezvous(t *testing.T) {
+	srv := rendezvoustest.Start(t)
+	h := meetingHost(t, srv.ClientURL(), 0)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	g, err := Join(ctx, h.Link(), GuestConfig{Name: "Bob", Screen: capture.NewPattern(), ConsentTimeout: time.Minute,
+		Path: PathOptions{Loopback: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	waitFor(t, h.Events(), func(Joined) bool { return true })
+	s := &liveSession{h: h, g: g}
+	lk := s.invite(t)
+	if lk.Rendezvous != srv.ClientURL() || lk.Addr != "" || len(lk.Nameplate) != transport.NameplateDigits {
+		t.Fatalf("invitation %+v does not go through the rendezvous", lk)
+	}
+	if back, err := ParseLink(lk.String()); err != nil || back != lk {
+		t.Fatalf("invitation %q round-trips to %+v, %v", lk, back, err)
+	}
+	jctx, jcancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer jcancel()
+	cora, err := JoinColleague(jctx, lk, HostConfig{Name: "Cora", Path: PathOptions{Loopback: true, RelayOnly: true}})
+	if err != nil {
+		t.Fatalf("the colleague through the rendezvous: %v", err)
+	}
+	t.Cleanup(cora.End)
+	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true })
+	if r := cora.Route(); !r.Relayed || r.Rendezvous == "" {
+		t.Fatalf("Cora's route %+v", r)
+	}
+	waitFor(t, g.Events(), func(ColleagueJoined) bool { return true })
+
+	// Used once: the nameplate went back to the rendezvous.
+	again, aCancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer aCancel()
+	if c, err := JoinColleague(again, lk, HostConfig{Name: "Mallory", Path: PathOptions{Loopback: true}}); err == nil {
+		c.End()
+		t.Fatal("the invitation let a second colleague in")
 	}
 }
