@@ -47,6 +47,7 @@ const (
 	NoRendezvous      Code = 24 // the rendezvous could not be reached or would not serve (local only: never sent)
 	NoPath            Code = 25 // no way through the networks was found, not even relayed (local only: never sent)
 	Removed           Code = 26 // the customer removed this technician from the session; the others stay
+	HandedOver        Code = 27 // the technician who led the session left it to the other technicians
 )
 
 // codeTable is the one table of codes: the name shown in logs and the i18n
@@ -79,6 +80,7 @@ var codeTable = [...]struct{ name, key string }{
 	NoRendezvous:      {"rendezvous unreachable", "error.no_rendezvous"},
 	NoPath:            {"no path", "error.no_path"},
 	Removed:           {"removed", "error.removed"},
+	HandedOver:        {"handed over", "error.handed_over"},
 }
 
 // UnknownCodeKey is the i18n key MessageKey returns for a code this version

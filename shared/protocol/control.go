@@ -249,9 +249,12 @@ func (m *Welcome) decodeBody(b []byte) error {
 }
 
 // Participants is the host's announcement of everyone in the session, sent
-// whenever someone joins or leaves.
+// whenever someone joins or leaves. Owner is the technician who leads the
+// session (whose End ends it for everyone): the one who started it (zero
+// means that, participant 1) until they hand it over.
 type Participants struct {
-	List []Participant `cbor:"1,keyasint,omitempty"` // 1..MaxParticipants, unique IDs
+	List  []Participant `cbor:"1,keyasint,omitempty"` // 1..MaxParticipants, unique IDs
+	Owner ParticipantID `cbor:"2,keyasint,omitempty"`
 }
 
 // Type implements Message.

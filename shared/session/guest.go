@@ -265,6 +265,14 @@ func (g *Guest) run() {
 		err := l.serve(g.ended)
 		stop()
 		c.stop()
+		if protocol.CodeOf(err) == protocol.HandedOver {
+			if g.team.handOver(TechnicianID, l.peer.Name) { // the session goes on with the colleagues
+				g.chat.DetachPeer(TechnicianID)
+				g.ev.send(Ended{Err: g.team.wait(g.ended)})
+				return
+			}
+			err = &protocol.Error{Code: protocol.SessionEnded, Detail: "left, and nobody to hand the session to"}
+		}
 		if !lost(err) || len(g.welcome.ResumeSecret) == 0 {
 			g.ev.send(Ended{Err: err})
 			return
@@ -357,13 +365,35 @@ func (g *Guest) Answer(id uint64, yes bool) error {
 // half returns the customer's half serving technician tech, nil when they are not connected.
 func (g *Guest) half(tech protocol.ParticipantID) *customer {
 	if tech == TechnicianID {
+		if g.handedOver() {
+			return nil
+		}
 		return g.cur()
 	}
 	return g.team.half(tech)
 }
 
 // halves returns the customer's halves of every technician connected.
-func (g *Guest) halves() []*customer { return append([]*customer{g.cur()}, g.team.halves()...) }
+func (g *Guest) halves() []*customer {
+	if g.handedOver() {
+		return g.team.halves()
+	}
+	return append([]*customer{g.cur()}, g.team.halves()...)
+}
+
+// handedOver reports whether the technician who started the session left it to a colleague.
+func (g *Guest) handedOver() bool {
+	g.team.mu.Lock()
+	defer g.team.mu.Unlock()
+	return g.team.handed
+}
+
+// Leader returns the technician who leads the session: the one who started it, until they hand it over.
+func (g *Guest) Leader() protocol.ParticipantID {
+	g.team.mu.Lock()
+	defer g.team.mu.Unlock()
+	return g.team.owner
+}
 
 // DroppedInput returns how many input messages arrived without a control grant and were dropped, from every
 // technician.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandem-remote/tandem/shared/capture"
@@ -75,6 +76,7 @@ type Host struct {
 	peer       string             // the customer's name, for the chat log
 	session    protocol.SessionID // h.sid, for SessionID
 	people     people             // everyone in the session, as the customer's program announces them
+	left       atomic.Bool        // Leave was called: the session goes on without this technician
 	lifeMu     sync.Mutex
 	nextInvite uint64 // the last InviteRequest's ID
 	lifetime
@@ -232,7 +234,7 @@ func (h *Host) run() {
 			next, err = h.waitForReturn()
 		}
 		if next == nil {
-			h.ev.send(Ended{Err: err})
+			h.ev.send(Ended{Err: err, Left: err == nil && h.left.Load()})
 			return
 		}
 		l = next

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -55,8 +56,12 @@ type AttemptRefused struct {
 type KeyLost struct{ Err error }
 
 // Ended says the session is over. Err is nil when this side ended it, otherwise a *protocol.Error saying why
-// (SessionEnded when the peer ended it, ConnectionLost when the network went away).
-type Ended struct{ Err error }
+// (SessionEnded when the peer ended it, ConnectionLost when the network went away). Left, with a nil Err, says
+// that this technician left a session that goes on with the other technicians (Host.Leave).
+type Ended struct {
+	Err  error
+	Left bool
+}
 
 func (Joined) isEvent()         {}
 func (AttemptRefused) isEvent() {}
@@ -75,6 +80,9 @@ type link struct {
 	// handle, when set before the session runs, receives the control messages other than SessionEnd that
 	// watch reads (an invitation, its answer); it must not block for long.
 	handle func(protocol.Message)
+	// leaving, when set before the session ends here, is the code end sends instead of SessionEnded (HandedOver:
+	// a technician who leads the session leaves it to the others).
+	leaving atomic.Int64
 
 	sendMu sync.Mutex // serialises writes to the control stream once the session runs
 }
@@ -199,12 +207,22 @@ func newLifetime() lifetime { return lifetime{ended: make(chan struct{})} }
 // End ends the session: the peer (if any) is told and cut off at once, and a support key stops working. It is
 // safe to call more than once and from any goroutine; it returns when the session has stopped.
 func (lt *lifetime) End() {
-	lt.once.Do(func() { close(lt.ended) })
+	lt.stop()
 	lt.wg.Wait()
 }
 
-// end tells the peer the session is over and closes the connection.
-func (l *link) end() { l.endWith(protocol.SessionEnded) }
+// stop ends the session without waiting for it to stop (from one of its own goroutines).
+func (lt *lifetime) stop() { lt.once.Do(func() { close(lt.ended) }) }
+
+// end tells the peer the session is over (or that this side leaves it, with the code in leaving) and closes
+// the connection.
+func (l *link) end() {
+	code := protocol.SessionEnded
+	if c := protocol.Code(l.leaving.Load()); c != 0 {
+		code = c
+	}
+	l.endWith(code)
+}
 
 // endWith tells the peer why the session is over for them and closes the connection with that code.
 func (l *link) endWith(code protocol.Code) {

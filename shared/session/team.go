@@ -58,9 +58,18 @@ type (
 		Name string
 		Err  error
 	}
-	// ParticipantsChanged says, on a technician's side, who is in the session now (the customer's program
-	// announces it when someone joins or leaves).
-	ParticipantsChanged struct{ List []protocol.Participant }
+	// ParticipantsChanged says, on a technician's side, who is in the session now and who leads it (the
+	// customer's program announces it when someone joins or leaves, or the lead is handed over).
+	ParticipantsChanged struct {
+		List  []protocol.Participant
+		Owner protocol.ParticipantID
+	}
+	// HandedOver says, on the customer's side, that the technician who led the session (From) left it to a
+	// colleague who stays (To, participant ID ToID), who now leads it.
+	HandedOver struct {
+		From, To     string
+		FromID, ToID protocol.ParticipantID
+	}
 )
 
 func (InviteRequested) isEvent()     {}
@@ -68,6 +77,7 @@ func (InviteAnswered) isEvent()      {}
 func (ColleagueJoined) isEvent()     {}
 func (ColleagueLeft) isEvent()       {}
 func (ParticipantsChanged) isEvent() {}
+func (HandedOver) isEvent()          {}
 
 // Me returns this technician's participant ID: TechnicianID for the one who started the session, 3 and up for
 // colleagues who joined with an invitation.
@@ -75,6 +85,33 @@ func (h *Host) Me() protocol.ParticipantID { return h.me }
 
 // Participants returns who is in the session, as the customer's program last said.
 func (h *Host) Participants() []protocol.Participant { return h.people.get() }
+
+// Owner returns the technician who leads the session: the one who started it until they hand it over.
+func (h *Host) Owner() protocol.ParticipantID { return h.people.leader() }
+
+// Leave leaves the session: a technician who leads it hands it over to a colleague who stays (who then leads
+// it), another technician just goes; the session goes on with the others. With no other technician it ends the
+// session, as End does. Ended{Left: true} follows when the session went on.
+func (h *Host) Leave() {
+	t, err := h.tech()
+	if err != nil {
+		h.End()
+		return
+	}
+	others := false
+	for _, p := range h.people.get() {
+		others = others || p.Role == protocol.RoleTechnician && p.ID != h.me
+	}
+	if !others {
+		h.End()
+		return
+	}
+	h.left.Store(true)
+	if h.people.leader() == h.me {
+		t.l.leaving.Store(int64(protocol.HandedOver))
+	}
+	h.End()
+}
 
 // Invite asks the customer's program to let a colleague join; InviteAnswered follows.
 func (h *Host) Invite() error {
@@ -107,14 +144,33 @@ func (h *Host) control(m protocol.Message) {
 		h.ev.send(a)
 	case *protocol.Participants:
 		h.people.set(m.List)
-		h.ev.send(ParticipantsChanged{List: h.people.get()})
+		h.people.setLeader(m.Owner)
+		h.ev.send(ParticipantsChanged{List: h.people.get(), Owner: h.people.leader()})
 	}
 }
 
-// people is a side's list of the session's participants, from its Welcome and the hub's announcements.
+// people is a side's list of the session's participants, from its Welcome and the hub's announcements, and who
+// leads the session.
 type people struct {
-	mu   sync.Mutex
-	list []protocol.Participant
+	mu    sync.Mutex
+	list  []protocol.Participant
+	owner protocol.ParticipantID // zero: the one who started it
+}
+
+func (p *people) setLeader(id protocol.ParticipantID) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.owner = id
+}
+
+// leader returns who leads the session.
+func (p *people) leader() protocol.ParticipantID {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.owner == 0 {
+		return TechnicianID
+	}
+	return p.owner
 }
 
 func (p *people) set(list []protocol.Participant) {
@@ -149,7 +205,11 @@ type team struct {
 	nextAsk uint64
 	members map[protocol.ParticipantID]*member
 	nextID  protocol.ParticipantID
-	ended   chan struct{} // closed when the customer's session is over: every colleague's ends with it
+	owner   protocol.ParticipantID // who leads the session: TechnicianID until handed over
+	handed  bool                   // the technician who started the session left it to a colleague
+	changed chan struct{}          // a colleague left (for wait)
+	why     error                  // why the colleague who leads ended the session for everyone
+	ended   chan struct{}          // closed when the customer's session is over: every colleague's ends with it
 	endOnce sync.Once
 }
 
@@ -162,7 +222,7 @@ type inviteAsk struct {
 
 func newTeam(g *Guest) *team {
 	return &team{g: g, asks: map[uint64]*inviteAsk{}, members: map[protocol.ParticipantID]*member{}, nextID: 3,
-		ended: make(chan struct{})}
+		owner: TechnicianID, changed: make(chan struct{}, 1), ended: make(chan struct{})}
 }
 
 // end ends every colleague's part of the session: the customer's session is over.
@@ -177,11 +237,83 @@ func (tm *team) end() {
 	}
 }
 
+// technicians counts the technicians in the session (invitations waiting for their colleague included).
+// Call with tm.mu held.
+func (tm *team) technicians() int {
+	if tm.handed {
+		return len(tm.members)
+	}
+	return len(tm.members) + 1
+}
+
+// leads reports whether colleague id leads the session (the one who started it handed it to them).
+func (tm *team) leads(id protocol.ParticipantID) bool {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return tm.owner == id
+}
+
+// handOver gives the lead to the colleague who joined first of those connected, if any, after the technician
+// who led (from, named fromName) left it to them; the customer and every technician are told.
+func (tm *team) handOver(from protocol.ParticipantID, fromName string) bool {
+	tm.mu.Lock()
+	var next *member
+	var name string
+	for _, m := range tm.members {
+		m.mu.Lock()
+		if m.l != nil && (next == nil || m.id < next.id) {
+			next, name = m, m.l.peer.Name
+		}
+		m.mu.Unlock()
+	}
+	if next == nil {
+		tm.mu.Unlock()
+		return false
+	}
+	tm.owner, tm.handed = next.id, true
+	tm.mu.Unlock()
+	tm.g.ev.send(HandedOver{From: fromName, FromID: from, To: name, ToID: next.id})
+	tm.announce(tm.participants(0, ""))
+	return true
+}
+
+// finish ends the session for everyone: the technician who leads it ended it.
+func (tm *team) finish() {
+	tm.mu.Lock()
+	tm.why = &protocol.Error{Code: protocol.SessionEnded, Detail: "the technician who leads the session ended it"}
+	tm.mu.Unlock()
+	tm.g.stop()
+}
+
+// wait waits, once the session is in the colleagues' hands, until it ends here (nil) or the last of them has
+// left (SessionEnded).
+func (tm *team) wait(ended <-chan struct{}) error {
+	for {
+		tm.mu.Lock()
+		n := len(tm.members)
+		tm.mu.Unlock()
+		if n == 0 {
+			return &protocol.Error{Code: protocol.SessionEnded, Detail: "the last technician left"}
+		}
+		select {
+		case <-ended:
+			tm.mu.Lock()
+			defer tm.mu.Unlock()
+			return tm.why // nil: the customer ended it
+		case <-tm.changed:
+		}
+	}
+}
+
 // remove takes a colleague who left out of the session, and tells the others.
 func (tm *team) remove(m *member, name string, err error) {
 	tm.mu.Lock()
 	delete(tm.members, m.id)
 	tm.mu.Unlock()
+	select {
+	case tm.changed <- struct{}{}:
+	default:
+	}
 	if name == "" {
 		return // an invitation nobody used
 	}
@@ -196,7 +328,7 @@ func (tm *team) control(l *link, m protocol.Message) {
 		return
 	}
 	tm.mu.Lock()
-	if len(tm.members)+1 >= MaxTechnicians {
+	if tm.technicians() >= MaxTechnicians {
 		tm.mu.Unlock()
 		_ = l.send(&protocol.InviteAnswer{ID: req.ID, Code: protocol.Busy})
 		return
@@ -228,7 +360,7 @@ func (tm *team) answer(q uint64, yes bool) error {
 	tm.mu.Lock()
 	a, ok := tm.asks[q]
 	delete(tm.asks, q)
-	full := len(tm.members)+1 >= MaxTechnicians
+	full := tm.technicians() >= MaxTechnicians
 	tm.mu.Unlock()
 	if !ok {
 		return errWithdrawn
@@ -380,13 +512,24 @@ func (m *member) run() {
 	m.l, m.live = nil, nil
 	removed := m.removed
 	m.mu.Unlock()
+	code := protocol.CodeOf(err)
 	switch {
 	case removed:
 		err = &protocol.Error{Code: protocol.Removed}
-	case protocol.CodeOf(err) == protocol.SessionEnded:
+	case code == protocol.SessionEnded || code == protocol.HandedOver:
 		err = nil // the colleague left
 	}
+	leader := m.tm.leads(m.id)
 	m.tm.remove(m, l.peer.Name, err)
+	switch {
+	case !leader || removed:
+	case code == protocol.HandedOver: // the colleague who led leaves it to the next
+		if !m.tm.handOver(m.id, l.peer.Name) {
+			m.tm.finish()
+		}
+	case code == protocol.SessionEnded: // the colleague who leads ended it for everyone
+		m.tm.finish()
+	}
 }
 
 // admit greets the colleague on c and welcomes them.
@@ -436,9 +579,14 @@ func (m *member) admit(c *transport.Conn) (*link, error) {
 // participants lists everyone in the session, with the colleague id about to join as name (id 0: none).
 func (tm *team) participants(id protocol.ParticipantID, name string) []protocol.Participant {
 	g := tm.g
-	list := append([]protocol.Participant(nil), g.welcome.Participants...)
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
+	var list []protocol.Participant
+	for _, p := range g.welcome.Participants {
+		if !tm.handed || p.ID != TechnicianID {
+			list = append(list, p)
+		}
+	}
 	for _, m := range tm.members {
 		m.mu.Lock()
 		if m.l != nil {
@@ -457,13 +605,15 @@ func (tm *team) participants(id protocol.ParticipantID, name string) []protocol.
 func (tm *team) announce(list []protocol.Participant) {
 	g := tm.g
 	g.people.set(list)
-	msg := &protocol.Participants{List: list}
-	g.mu.Lock()
-	owner := g.l
-	g.mu.Unlock()
-	_ = owner.send(msg)
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
+	msg := &protocol.Participants{List: list, Owner: tm.owner}
+	if !tm.handed {
+		g.mu.Lock()
+		first := g.l
+		g.mu.Unlock()
+		_ = first.send(msg)
+	}
 	for _, m := range tm.members {
 		m.mu.Lock()
 		if m.l != nil {
@@ -636,5 +786,5 @@ func (h *Host) runColleague(l *link, wy way) {
 	err := l.serve(h.ended)
 	cancel()
 	t.stop()
-	h.ev.send(Ended{Err: err})
+	h.ev.send(Ended{Err: err, Left: err == nil && h.left.Load()})
 }

@@ -442,3 +442,76 @@ func TestInvitationThroughTheRendezvous(t *testing.T) {
 		t.Fatal("the invitation let a second colleague in")
 	}
 }
+
+// The technician who started the session hands it over and leaves: the colleague who joined first leads it,
+// the others stay with the screen and the chat; the new lead's End ends it for everyone, the customer included.
+func TestOwnerHandsOverAndLeaves(t *testing.T) {
+	s := newTeamSession(t)
+	cora, err := joinColleague(t, s.invite(t), "Cora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.g.Events(), func(ColleagueJoined) bool { return true })
+	dev, err := joinColleague(t, s.invite(t), "Dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.g.Events(), func(ColleagueJoined) bool { return true })
+	waitFor(t, dev.Events(), func(ScreenUpdated) bool { return true })
+
+	s.h.Leave()
+	if e := waitFor(t, s.h.Events(), func(Ended) bool { return true }); e.Err != nil || !e.Left {
+		t.Fatalf("Alice's side: %+v", e)
+	}
+	if h := waitFor(t, s.g.Events(), func(HandedOver) bool { return true }); h.From != "Alice (support)" ||
+		h.To != "Cora" || h.ToID != cora.Me() || h.FromID != TechnicianID {
+		t.Fatalf("the customer is told %+v", h)
+	}
+	waitFor(t, cora.Events(), func(e ParticipantsChanged) bool { return e.Owner == cora.Me() })
+	if names := participantNames(s.g.Technicians()); names != "Cora,Dev" || s.g.Leader() != cora.Me() {
+		t.Fatalf("technicians %s, led by %d", names, s.g.Leader())
+	}
+	// The session goes on: the screen still flows, chat still reaches everyone, control still needs a Yes.
+	waitFor(t, dev.Events(), func(ScreenUpdated) bool { return true })
+	if _, err := s.g.SendChat("still here"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Host{cora, dev} {
+		waitFor(t, c.Events(), func(e ChatReceived) bool { return e.Message.Text == "still here" })
+	}
+	if err := dev.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	q := waitFor(t, s.g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermControl })
+	if err := s.g.Answer(q.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, dev.Events(), func(e ControlChanged) bool { return e.Granted })
+
+	cora.End() // the lead ends it for everyone
+	if e := waitFor(t, dev.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
+		t.Fatalf("Dev's session ended with %v", e.Err)
+	}
+	if e := waitFor(t, s.g.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
+		t.Fatalf("the customer's session ended with %v", e.Err)
+	}
+}
+
+// A colleague who leads hands over in turn; when the last technician leaves, the customer's session ends.
+func TestLastTechnicianLeaving(t *testing.T) {
+	s := newTeamSession(t)
+	cora, err := joinColleague(t, s.invite(t), "Cora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true })
+	s.h.Leave()
+	waitFor(t, cora.Events(), func(e ParticipantsChanged) bool { return e.Owner == cora.Me() })
+	cora.Leave() // nobody else: this ends it
+	if e := waitFor(t, cora.Events(), func(Ended) bool { return true }); e.Err != nil || e.Left {
+		t.Fatalf("Cora's side: %+v", e)
+	}
+	if e := waitFor(t, s.g.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
+		t.Fatalf("the customer's session ended with %v", e.Err)
+	}
+}
