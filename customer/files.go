@@ -57,7 +57,7 @@ func (t *toolbar) filesMenu(c fyne.Canvas, b *widget.Button) *fyne.Menu {
 	var items []*fyne.MenuItem
 	techs := t.sortedTechs()
 	if len(techs) == 0 { // no session: the entry says what it would do, greyed out
-		techs = []*techState{{id: session.TechnicianID, name: t.techName}}
+		techs = []*techState{{id: t.leader, name: t.techName}}
 	}
 	for _, st := range techs { // one entry per technician: Send files to Alice, Send files to Cora
 		send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": st.name}), func() { t.pickFile(st.id) })
@@ -105,10 +105,10 @@ func (t *toolbar) sendFile(tech protocol.ParticipantID, paths ...string) {
 	})
 }
 
-// dropped sends what was dropped on the toolbar to the technician who started the session, in one transfer
+// dropped sends what was dropped on the toolbar to the technician who leads the session, in one transfer
 // (nothing outside a session).
 func (t *toolbar) dropped(uris []fyne.URI) {
-	t.sendFile(session.TechnicianID, ui.DroppedPaths(uris)...)
+	t.sendFile(t.leader, ui.DroppedPaths(uris)...)
 }
 
 // showTransfers opens the status window.

@@ -45,6 +45,7 @@ type live struct {
 	asks         map[uint64]*ask // questions on screen, by request ID
 
 	techs    map[protocol.ParticipantID]*techState // every technician in the session, by participant ID
+	leader   protocol.ParticipantID                // who leads the session: the one who started it, or a colleague
 	techList *fyne.Container                       // their names, states and Remove buttons, with colleagues
 }
 
@@ -137,6 +138,7 @@ func controlReason(err error) string {
 // startLive shows the live controls for a session that has just started.
 func (t *toolbar) startLive(g *session.Guest, techName string) {
 	t.techName = techName
+	t.leader = session.TechnicianID
 	t.techs = map[protocol.ParticipantID]*techState{session.TechnicianID: {
 		id: session.TechnicianID, name: techName, sharing: g.Sharing(), controlled: g.Controlled()}}
 	t.sumUp()

@@ -120,12 +120,14 @@ func (t *toolbar) showTechnicians() {
 		}
 		name := widget.NewLabelWithStyle(st.name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		var end fyne.CanvasObject
-		if st.id != session.TechnicianID {
+		if st.id != t.leader {
 			rm := widget.NewButtonWithIcon(lang.L("customer.remove_tech"), theme.ContentRemoveIcon(),
 				func() { t.confirmRemove(st.id) })
 			end = rm
-		} else {
+		} else if st.id == session.TechnicianID {
 			end = widget.NewLabel(lang.L("customer.tech_owner"))
+		} else {
+			end = widget.NewLabel(lang.L("customer.tech_leads"))
 		}
 		t.techList.Add(container.NewBorder(nil, nil, name, end, widget.NewLabel(state)))
 	}
@@ -228,5 +230,23 @@ func (t *toolbar) colleagueLeft(g *session.Guest, e session.ColleagueLeft) {
 		args["Reason"] = ui.ErrorText(e.Err)
 		t.status.SetText(lang.L("customer.tech_lost", args))
 	}
+	t.showLive()
+}
+
+// handedOver shows that the technician who led the session left it to a colleague, who now leads it.
+func (t *toolbar) handedOver(g *session.Guest, e session.HandedOver) {
+	if t.guest != g {
+		return
+	}
+	from := e.From
+	if st := t.techs[e.FromID]; st != nil {
+		from = st.name
+	}
+	delete(t.techs, e.FromID)
+	t.leader = e.ToID
+	t.techName = t.techState(e.ToID).name
+	t.sumUp()
+	t.status.SetText(lang.L("customer.handed_over", map[string]any{"From": from, "To": t.techName}))
+	log.Printf("session: %s left the session to %s", from, t.techName)
 	t.showLive()
 }

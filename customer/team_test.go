@@ -150,3 +150,25 @@ func TestColleaguesInTheToolbar(t *testing.T) {
 		t.Fatal("removing a colleague ended the customer's session")
 	}
 }
+
+// Alice leaves the session to Cora: the toolbar says so and shows Cora alone, leading; Cora's End ends it.
+func TestHandOverInTheToolbar(t *testing.T) {
+	s := joinLive(t, "en", teamOptions())
+	cora := s.colleague(t, "Cora")
+	s.until(t, "Cora in the list", func() bool { return uitest.FindLabel(s.techList, "Cora") != nil })
+	s.h.Leave()
+	s.until(t, "the hand-over said", func() bool {
+		return s.status.Text == lang.L("customer.handed_over", map[string]any{"From": "Alice", "To": "Cora"})
+	})
+	s.untilIndicator(t, lang.L("customer.viewing", map[string]any{"Name": "Cora"}))
+	if s.techList.Visible() || s.leader != cora.Me() {
+		t.Fatalf("after the hand-over: list shown %v, leader %d", s.techList.Visible(), s.leader)
+	}
+	menu := s.filesMenu(s.win.Canvas(), s.files.menuBtn)
+	if menu.Items[0].Label != "Send files to Cora…" {
+		t.Fatalf("File transfer menu: %+v", menu.Items)
+	}
+	s.win.Canvas().Overlays().Top().Hide()
+	cora.End()
+	s.waitState(t, stateEnded)
+}

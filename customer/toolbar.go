@@ -366,6 +366,8 @@ func (t *toolbar) follow(g *session.Guest) {
 			t.opts.do(func() { t.colleagueJoined(g, e) })
 		case session.ColleagueLeft:
 			t.opts.do(func() { t.colleagueLeft(g, e) })
+		case session.HandedOver:
+			t.opts.do(func() { t.handedOver(g, e) })
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/lang"
 
-	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/ui"
 )
 
@@ -46,7 +45,7 @@ func (t *toolbar) buildTray() {
 	tr.send = fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": ""}), func() {
 		t.win.Show()
 		t.win.RequestFocus()
-		t.pickFile(session.TechnicianID) // the tray names the technician who started the session
+		t.pickFile(t.leader) // the tray names the technician who leads the session
 	})
 	tr.status = fyne.NewMenuItem(lang.L("transfers.display_status"), t.showTransfers)
 	tr.endIt = fyne.NewMenuItem(lang.L("customer.end_session"), func() {

@@ -289,9 +289,12 @@ func (s *hosted) apply(e session.Event) {
 		s.endSession.Hide()
 		s.closeBtn.Show()
 		if s.view != nil {
+			s.view.left = e.Left
 			s.view.end(e.Err)
 		}
-		if e.Err == nil {
+		if e.Left {
+			s.status.SetText(lang.L("viewer.state.left"))
+		} else if e.Err == nil {
 			s.status.SetText(lang.L("expert.ended_by_you"))
 		} else {
 			s.status.SetText(lang.L("expert.ended", map[string]any{"Reason": ui.ErrorText(e.Err)}))
@@ -314,18 +317,15 @@ func (s *hosted) confirmEnd() {
 	if s.host == nil {
 		return
 	}
-	question := lang.L("expert.end_question")
-	if s.host.Me() != session.TechnicianID {
-		question = lang.L("viewer.leave_question", map[string]any{"Name": s.title.Text})
+	if s.view != nil && !s.view.ended { // in session: leave, hand over or end, as the viewer asks
+		s.view.confirmEndOn(s.home.win)
+		return
 	}
-	if s.view == nil {
-		question = lang.L("expert.end_waiting_question") // nobody has joined: only the key is lost
-	}
-	d := dialog.NewConfirm(lang.L("expert.end_title"), question, func(yes bool) {
+	d := dialog.NewConfirm(lang.L("expert.end_title"), lang.L("expert.end_waiting_question"), func(yes bool) {
 		if yes {
 			s.endNow()
 		}
-	}, s.home.win)
+	}, s.home.win) // nobody has joined: only the key is lost
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }
@@ -334,6 +334,14 @@ func (s *hosted) confirmEnd() {
 func (s *hosted) endNow() {
 	if host := s.host; host != nil {
 		go host.End() // End waits for the session's goroutines, which may be waiting on fyne.Do
+	}
+}
+
+// leaveNow leaves the session, handing it over if this technician leads it; the Ended event updates the
+// windows.
+func (s *hosted) leaveNow() {
+	if host := s.host; host != nil {
+		go host.Leave()
 	}
 }
 

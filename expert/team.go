@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -28,13 +29,17 @@ type team struct {
 	inviteNote string                 // the outcome of the last invitation, when it was not a link
 	inviteDlg  dialog.Dialog          // the last invitation link shown, while open
 
+	leader   protocol.ParticipantID // who leads the session, as last announced
+	leadNote string                 // said once the lead came to this technician
+	left     bool                   // this technician left the session, which went on without them
+
 	inviteBtn *widget.Button
 	teamLbl   *widget.Label
 }
 
 func (v *viewer) buildTeam() {
 	if v.people == nil {
-		v.people = v.host.Participants()
+		v.people, v.leader = v.host.Participants(), v.host.Owner()
 	}
 	v.inviteBtn = widget.NewButtonWithIcon(lang.L("viewer.invite"), theme.AccountIcon(), v.invite)
 	v.teamLbl = widget.NewLabel("")
@@ -42,9 +47,80 @@ func (v *viewer) buildTeam() {
 	v.teamLbl.Hide()
 }
 
-// colleague reports whether this technician joined with a colleague's invitation (rather than started the
-// session): their End session leaves it, and the others go on.
-func (v *viewer) colleague() bool { return v.host.Me() != session.TechnicianID }
+// leads reports whether this technician leads the session (started it, or had it handed over): their End
+// session can end it for everyone; another technician's only leaves it.
+func (v *viewer) leads() bool { return v.leader == 0 || v.leader == v.host.Me() }
+
+// nextLead names the colleague who would lead the session if this technician left it ("" when alone): the one
+// who joined first, as the customer's program chooses.
+func (v *viewer) nextLead() string {
+	var next *protocol.Participant
+	for i, p := range v.people {
+		if p.Role == protocol.RoleTechnician && p.ID != v.host.Me() && (next == nil || p.ID < next.ID) {
+			next = &v.people[i]
+		}
+	}
+	if next == nil {
+		return ""
+	}
+	return displayName(next.Name)
+}
+
+// confirmEndOn asks, over w, how to end: a technician who leads the session with colleagues present leaves it
+// to them or ends it for everyone; one who does not lead leaves it; alone, they end it.
+func (v *viewer) confirmEndOn(w fyne.Window) {
+	host := v.host
+	act := func(leave bool) {
+		if v.s.host != host || v.ended {
+			return
+		}
+		if leave {
+			v.s.leaveNow()
+		} else {
+			v.s.endNow()
+		}
+	}
+	next := v.nextLead()
+	switch {
+	case !v.leads():
+		d := dialog.NewConfirm(lang.L("viewer.leave_title"), lang.L("viewer.leave_question", v.args()),
+			func(yes bool) {
+				if yes {
+					act(true)
+				}
+			}, w)
+		d.SetConfirmImportance(widget.DangerImportance)
+		d.Show()
+	case next != "":
+		args := map[string]any{"Name": v.name, "To": next}
+		var d *dialog.CustomDialog
+		handOver := widget.NewButtonWithIcon(lang.L("viewer.hand_over", args), theme.LogoutIcon(), func() {
+			d.Hide()
+			act(true)
+		})
+		handOver.Importance = widget.HighImportance
+		endAll := widget.NewButtonWithIcon(lang.L("viewer.end_for_everyone"), theme.CancelIcon(), func() {
+			d.Hide()
+			act(false)
+		})
+		endAll.Importance = widget.DangerImportance
+		text := widget.NewLabel(lang.L("viewer.end_or_leave_question", args))
+		text.Wrapping = fyne.TextWrapWord
+		d = dialog.NewCustomWithoutButtons(lang.L("viewer.end_or_leave_title"), container.NewVBox(text,
+			container.NewHBox(layout.NewSpacer(), widget.NewButton(lang.L("Cancel"), func() { d.Hide() }), endAll,
+				handOver, layout.NewSpacer())), w)
+		d.Resize(fyne.NewSize(560, 0).Max(d.MinSize()))
+		d.Show()
+	default:
+		d := dialog.NewConfirm(lang.L("viewer.end_title"), lang.L("viewer.end_question", v.args()), func(yes bool) {
+			if yes {
+				act(false)
+			}
+		}, w)
+		d.SetConfirmImportance(widget.DangerImportance)
+		d.Show()
+	}
+}
 
 // invite asks the customer to let a colleague join.
 func (v *viewer) invite() {
@@ -63,7 +139,16 @@ func (v *viewer) invite() {
 func (v *viewer) applyTeam(e session.Event) {
 	switch e := e.(type) {
 	case session.ParticipantsChanged:
-		v.people = e.List
+		if e.Owner == v.host.Me() && v.leader != e.Owner { // the lead came to this technician
+			from := ""
+			for _, p := range v.people {
+				if p.ID == v.leader || v.leader == 0 && p.ID == session.TechnicianID {
+					from = displayName(p.Name)
+				}
+			}
+			v.leadNote = lang.L("viewer.note.you_lead", map[string]any{"From": from})
+		}
+		v.people, v.leader = e.List, e.Owner
 	case session.InviteAnswered:
 		v.inviting = false
 		if !e.Granted {
@@ -131,6 +216,9 @@ func (v *viewer) refreshTeam() {
 	if len(others) > 0 && !v.ended {
 		lines = append(lines, lang.L("viewer.also_here", map[string]any{"Names": strings.Join(others, ", ")}))
 	}
+	if v.leadNote != "" && !v.ended {
+		lines = append(lines, v.leadNote)
+	}
 	if v.inviteNote != "" {
 		lines = append(lines, v.inviteNote)
 	}
@@ -144,6 +232,14 @@ func (v *viewer) refreshTeam() {
 		}
 	}
 	enable(v.inviteBtn, !v.ended && !v.inviting && !v.reconnecting && full < session.MaxTechnicians)
+	end := lang.L("viewer.end_session")
+	if !v.leads() {
+		end = lang.L("viewer.leave_session")
+	}
+	v.endBtn.SetText(end)
+	if !v.s.ended {
+		v.s.endSession.SetText(end) // the session's card on the home window says the same
+	}
 }
 
 // askJoinColleague asks for the invitation a colleague sent, then joins their session.

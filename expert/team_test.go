@@ -207,3 +207,44 @@ func TestJoinAColleagueWithAWrongLink(t *testing.T) {
 		t.Fatal("a card for a wrong link")
 	}
 }
+
+// Alice, who leads, leaves the session to Cora from End session; Cora's viewer says she now leads, and her End
+// session ends it for everyone, the customer included.
+func TestHandOverFromTheViewer(t *testing.T) {
+	alice := testHome(t, "en")
+	c := joinSharingScreen(t, alice, capture.NewPattern(), inviting)
+	link := inviteColleague(t, alice, c)
+	cora := testHomeAs(t, "en", "Cora")
+	joinWithLink(t, cora, link)
+	s := cora.cur()
+	cora.loop.Until(t, 20*time.Second, "Cora's viewer", func() bool { return s.view != nil && s.view.win != nil && s.view.painted })
+	v := alice.cur().view
+	alice.loop.Until(t, 20*time.Second, "Alice's viewer to list Cora", func() bool { return v.nextLead() == "Cora" })
+
+	test.Tap(v.endBtn)
+	top := v.win.Canvas().Overlays().Top()
+	if top == nil || uitest.FindLabel(top, lang.L("viewer.end_or_leave_question", map[string]any{"Name": "Bob", "To": "Cora"})) == nil {
+		t.Fatal("End session did not offer to leave the session to Cora")
+	}
+	test.Tap(uitest.FindButton(top, lang.L("viewer.hand_over", map[string]any{"To": "Cora"})))
+	alice.loop.Until(t, 20*time.Second, "Alice's viewer to say she left", func() bool {
+		return v.ended && v.status.Text == lang.L("viewer.state.left")
+	})
+	h := waitCustomer(t, c, func(session.HandedOver) bool { return true })
+	if h.To != "Cora" {
+		t.Fatalf("the customer is told %+v", h)
+	}
+	youLead := lang.L("viewer.note.you_lead", map[string]any{"From": "Alice"})
+	cora.loop.Until(t, 20*time.Second, "Cora's viewer to say she leads", func() bool {
+		return strings.Contains(s.view.teamLbl.Text, youLead) && s.view.endBtn.Text == lang.L("viewer.end_session")
+	})
+	if !s.view.sharing {
+		t.Fatal("Cora no longer sees the screen")
+	}
+
+	test.Tap(s.view.endBtn) // alone now: the plain question
+	uitest.Answer(t, s.view.win, lang.L("Yes"))
+	if e := waitCustomer(t, c, func(session.Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
+		t.Fatalf("the customer's session ended with %v", e.Err)
+	}
+}

@@ -143,9 +143,6 @@ func (v *viewer) open() {
 	v.chat.Hidden = !v.chatOpen
 	v.endBtn = widget.NewButtonWithIcon(lang.L("viewer.end_session"), theme.CancelIcon(), v.confirmEnd)
 	v.endBtn.Importance = widget.DangerImportance
-	if v.colleague() {
-		v.endBtn.SetText(lang.L("viewer.leave_session"))
-	}
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	v.route = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
@@ -339,7 +336,9 @@ func (v *viewer) args() map[string]any { return map[string]any{"Name": v.name} }
 func (v *viewer) stateText() (line, over string) {
 	switch {
 	case v.ended:
-		if v.endErr == nil {
+		if v.left {
+			line = lang.L("viewer.state.left")
+		} else if v.endErr == nil {
 			line = lang.L("viewer.state.ended_by_you")
 		} else {
 			line = lang.L("viewer.state.ended", map[string]any{"Reason": ui.ErrorText(v.endErr)})
@@ -773,17 +772,7 @@ func (v *viewer) confirmEnd() {
 	if v.ended || v.win == nil {
 		return
 	}
-	title, question := lang.L("viewer.end_title"), lang.L("viewer.end_question", v.args())
-	if v.colleague() {
-		title, question = lang.L("viewer.leave_title"), lang.L("viewer.leave_question", v.args())
-	}
-	d := dialog.NewConfirm(title, question, func(yes bool) {
-		if yes && v.s.host == v.host {
-			v.s.endNow()
-		}
-	}, v.win)
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	v.confirmEndOn(v.win)
 }
 
 // banner lays its objects (a wrapped label) out centred, at most 560 units wide, as high as their text needs.

@@ -522,8 +522,8 @@ func (m *member) run() {
 	leader := m.tm.leads(m.id)
 	m.tm.remove(m, l.peer.Name, err)
 	switch {
-	case !leader || removed:
-	case code == protocol.HandedOver: // the colleague who led leaves it to the next
+	case !leader:
+	case removed || code == protocol.HandedOver: // the colleague who led is gone: the next leads
 		if !m.tm.handOver(m.id, l.peer.Name) {
 			m.tm.finish()
 		}

@@ -35,6 +35,23 @@ func newTeamSession(t *testing.T) *liveSession {
 	return &liveSession{h: h, g: g, rec: rec}
 }
 
+// invite2 has technician who ask for an invitation and the customer answer yes; it returns the link.
+func (s *liveSession) invite2(t *testing.T, who *Host) Link {
+	t.Helper()
+	if err := who.Invite(); err != nil {
+		t.Fatal(err)
+	}
+	q := waitFor(t, s.g.Events(), func(InviteRequested) bool { return true })
+	if err := s.g.AnswerInvite(q.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	a := waitFor(t, who.Events(), func(InviteAnswered) bool { return true })
+	if !a.Granted {
+		t.Fatalf("invitation %+v", a)
+	}
+	return a.Link
+}
+
 // invite has the owner ask for an invitation and the customer answer yes; it returns the link.
 func (s *liveSession) invite(t *testing.T) Link {
 	t.Helper()
@@ -497,7 +514,8 @@ func TestOwnerHandsOverAndLeaves(t *testing.T) {
 	}
 }
 
-// A colleague who leads hands over in turn; when the last technician leaves, the customer's session ends.
+// The lead goes on to the next colleague when the one who has it is removed; when the last technician leaves,
+// the customer's session ends.
 func TestLastTechnicianLeaving(t *testing.T) {
 	s := newTeamSession(t)
 	cora, err := joinColleague(t, s.invite(t), "Cora")
@@ -507,9 +525,22 @@ func TestLastTechnicianLeaving(t *testing.T) {
 	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true })
 	s.h.Leave()
 	waitFor(t, cora.Events(), func(e ParticipantsChanged) bool { return e.Owner == cora.Me() })
-	cora.Leave() // nobody else: this ends it
-	if e := waitFor(t, cora.Events(), func(Ended) bool { return true }); e.Err != nil || e.Left {
-		t.Fatalf("Cora's side: %+v", e)
+	dev, err := joinColleague(t, s.invite2(t, cora), "Dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, dev.Events(), func(ScreenUpdated) bool { return true })
+	removedID := cora.Me()
+	if err := s.g.RemoveTechnician(removedID); err != nil { // the customer removes the lead: Dev leads
+		t.Fatal(err)
+	}
+	if h := waitFor(t, s.g.Events(), func(HandedOver) bool { return true }); h.ToID != dev.Me() || h.FromID != removedID {
+		t.Fatalf("after removing the lead: %+v", h)
+	}
+	waitFor(t, dev.Events(), func(e ParticipantsChanged) bool { return e.Owner == dev.Me() })
+	dev.Leave() // nobody else: this ends it
+	if e := waitFor(t, dev.Events(), func(Ended) bool { return true }); e.Err != nil || e.Left {
+		t.Fatalf("Dev's side: %+v", e)
 	}
 	if e := waitFor(t, s.g.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
 		t.Fatalf("the customer's session ended with %v", e.Err)
