@@ -506,4 +506,24 @@ func shootColleagues(t *testing.T, language string) {
 		return c.status.Text == lang.L("customer.tech_removed", map[string]any{"Name": "Cora"}) && !c.techList.Visible()
 	})
 	c.take(t, c.win, "21-technician-removed")
+
+	// Alice invites Dave, then leaves the session to him.
+	if err := h.Invite(); err != nil {
+		t.Fatal(err)
+	}
+	c.untilDialog(t, tr("customer.invite_question"))
+	uitest.Answer(t, c.win, lang.L("Yes"))
+	a = waitHost(t, h, func(session.InviteAnswered) bool { return true })
+	dave, err := session.JoinColleague(ctx, a.Link, session.HostConfig{Name: "Dave"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dave.End)
+	c.until(t, "Dave in the list", func() bool { return uitest.FindLabel(c.techList, "Dave") != nil })
+	h.Leave()
+	c.until(t, "the hand-over said", func() bool {
+		return c.status.Text == lang.L("customer.handed_over", map[string]any{"From": "Alice", "To": "Dave"})
+	})
+	c.untilIndicator(t, lang.L("customer.viewing", map[string]any{"Name": "Dave"}))
+	c.take(t, c.win, "22-handed-over")
 }

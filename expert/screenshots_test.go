@@ -481,4 +481,25 @@ func (f *shotFlow) colleagues() {
 	f.fatalIf(c.g.RemoveTechnician(joined.ID) != nil, "the customer could not remove Cora")
 	cora.loop.Until(t, shotTimeout, "Cora's card to say she was removed", func() bool { return s.ended })
 	f.takeAsIs(cora.win, "25-home-colleague-removed")
+
+	// Dave joins; Alice leaves the session to him.
+	h.loop.Until(t, shotTimeout, "Alice's viewer to name nobody else", func() bool { return !alice.teamLbl.Visible() })
+	link = inviteColleague(t, h, c)
+	dave := testHomeAs(t, f.lang, "Dave")
+	dave.app.Settings().SetTheme(theme.DefaultTheme())
+	joinWithLink(t, dave, link)
+	d := dave.cur()
+	dave.loop.Until(t, shotTimeout, "Dave's viewer", func() bool { return d.view != nil && d.view.win != nil && d.view.painted })
+	h.loop.Until(t, shotTimeout, "Alice's viewer to name Dave", func() bool { return alice.nextLead() == "Dave" })
+	test.Tap(alice.endBtn)
+	f.take(alice.win, "26-viewer-leave-or-end", "the question to leave or end", func() bool {
+		top := alice.win.Canvas().Overlays().Top()
+		return top != nil && uitest.FindButton(top, lang.L("viewer.hand_over", map[string]any{"To": "Dave"})) != nil
+	})
+	test.Tap(uitest.FindButton(alice.win.Canvas().Overlays().Top(), lang.L("viewer.hand_over", map[string]any{"To": "Dave"})))
+	youLead := lang.L("viewer.note.you_lead", map[string]any{"From": "Alice"})
+	dave.loop.Until(t, shotTimeout, "Dave's viewer to say he leads", func() bool {
+		return strings.Contains(d.view.teamLbl.Text, youLead)
+	})
+	f.takeAsIs(d.view.win, "27-viewer-colleague-leads")
 }

@@ -196,6 +196,11 @@ func (v *viewer) showInvitation(e session.InviteAnswered) {
 	d := dialog.NewCustom(lang.L("viewer.invitation_title"), lang.L("viewer.invitation_close"), content, v.win)
 	d.Resize(fyne.NewSize(560, 0).Max(d.MinSize()))
 	v.inviteDlg = d
+	d.SetOnClosed(func() {
+		if v.inviteDlg == d {
+			v.inviteDlg = nil
+		}
+	})
 	d.Show()
 	v.home.app.Clipboard().SetContent(text) // most technicians paste it at once
 	copied.SetText(lang.L("viewer.invitation_copied"))

@@ -49,7 +49,7 @@ func inviteColleague(t *testing.T, h *shown, c *customerSide) string {
 		t.Fatalf("the invitation window shows %q (%v)", link, err)
 	}
 	test.Tap(uitest.FindButton(top, lang.L("viewer.invitation_copy")))
-	if got := fyne.CurrentApp().Clipboard().Content(); got != link {
+	if got := h.app.Clipboard().Content(); got != link {
 		t.Fatalf("Copy link copied %q, the window shows %q", got, link)
 	}
 	uitest.Answer(t, v.win, lang.L("viewer.invitation_close"))
