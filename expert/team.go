@@ -107,7 +107,7 @@ func (v *viewer) confirmEndOn(w fyne.Window) {
 		text := widget.NewLabel(lang.L("viewer.end_or_leave_question", args))
 		text.Wrapping = fyne.TextWrapWord
 		d = dialog.NewCustomWithoutButtons(lang.L("viewer.end_or_leave_title"), container.NewVBox(text,
-			container.NewHBox(layout.NewSpacer(), widget.NewButton(lang.L("Cancel"), func() { d.Hide() }), endAll,
+			container.NewHBox(layout.NewSpacer(), widget.NewButton(lang.L("viewer.cancel"), func() { d.Hide() }), endAll,
 				handOver, layout.NewSpacer())), w)
 		d.Resize(fyne.NewSize(560, 0).Max(d.MinSize()))
 		d.Show()
