@@ -36,7 +36,7 @@ func newTeamSession(t *testing.T) *liveSession {
 }
 
 // invite2 has technician who ask for an invitation and the customer answer yes; it returns the link.
-func (s *liveSession) invite2(t *testing.T, who *Host) Link {
+func (s *liveSession) inviteBy(t *testing.T, who *Host) Link {
 	t.Helper()
 	if err := who.Invite(); err != nil {
 		t.Fatal(err)
@@ -250,9 +250,7 @@ func TestColleaguesLeaveAndEnd(t *testing.T) {
 			t.Fatalf("a colleague's session ended with %v", e.Err)
 		}
 	}
-	if e := waitFor(t, s.h.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
-		t.Fatalf("the owner's session ended with %v", e.Err)
-	}
+	waitEnded(t, s.h.Events(), protocol.SessionEnded, "the owner's session")
 }
 
 // The customer removes a colleague: that technician is cut off with a sentence that says so, loses control,
@@ -286,9 +284,7 @@ func TestCustomerRemovesAColleague(t *testing.T) {
 	if err := s.g.RemoveTechnician(3); err != nil {
 		t.Fatal(err)
 	}
-	if e := waitFor(t, cora.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.Removed {
-		t.Fatalf("Cora's session ended with %v", e.Err)
-	}
+	waitEnded(t, cora.Events(), protocol.Removed, "Cora's session")
 	if c := waitFor(t, s.g.Events(), func(ControlChanged) bool { return true }); c.Granted || c.Tech != 3 {
 		t.Fatalf("after removal: %+v", c)
 	}
@@ -506,12 +502,8 @@ func TestOwnerHandsOverAndLeaves(t *testing.T) {
 	waitFor(t, dev.Events(), func(e ControlChanged) bool { return e.Granted })
 
 	cora.End() // the lead ends it for everyone
-	if e := waitFor(t, dev.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
-		t.Fatalf("Dev's session ended with %v", e.Err)
-	}
-	if e := waitFor(t, s.g.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
-		t.Fatalf("the customer's session ended with %v", e.Err)
-	}
+	waitEnded(t, dev.Events(), protocol.SessionEnded, "Dev's session")
+	waitEnded(t, s.g.Events(), protocol.SessionEnded, "the customer's session")
 }
 
 // The lead goes on to the next colleague when the one who has it is removed; when the last technician leaves,
@@ -525,7 +517,7 @@ func TestLastTechnicianLeaving(t *testing.T) {
 	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true })
 	s.h.Leave()
 	waitFor(t, cora.Events(), func(e ParticipantsChanged) bool { return e.Owner == cora.Me() })
-	dev, err := joinColleague(t, s.invite2(t, cora), "Dev")
+	dev, err := joinColleague(t, s.inviteBy(t, cora), "Dev")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,7 +534,13 @@ func TestLastTechnicianLeaving(t *testing.T) {
 	if e := waitFor(t, dev.Events(), func(Ended) bool { return true }); e.Err != nil || e.Left {
 		t.Fatalf("Dev's side: %+v", e)
 	}
-	if e := waitFor(t, s.g.Events(), func(Ended) bool { return true }); protocol.CodeOf(e.Err) != protocol.SessionEnded {
-		t.Fatalf("the customer's session ended with %v", e.Err)
+	waitEnded(t, s.g.Events(), protocol.SessionEnded, "the customer's session")
+}
+
+// waitEnded waits for the Ended event on events and fails unless its code is code; what names whose session.
+func waitEnded(t *testing.T, events <-chan Event, code protocol.Code, what string) {
+	t.Helper()
+	if e := waitFor(t, events, func(Ended) bool { return true }); protocol.CodeOf(e.Err) != code {
+		t.Fatalf("%s ended with %v", what, e.Err)
 	}
 }
