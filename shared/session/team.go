@@ -209,6 +209,7 @@ type team struct {
 	handed  bool                   // the technician who started the session left it to a colleague
 	changed chan struct{}          // a colleague left (for wait)
 	why     error                  // why the colleague who leads ended the session for everyone
+	annMu   sync.Mutex             // serialises announcements
 	ended   chan struct{}          // closed when the customer's session is over: every colleague's ends with it
 	endOnce sync.Once
 }
@@ -604,22 +605,27 @@ func (tm *team) participants(id protocol.ParticipantID, name string) []protocol.
 // announce tells every technician who is in the session.
 func (tm *team) announce(list []protocol.Participant) {
 	g := tm.g
+	tm.annMu.Lock() // one announcement at a time, so that none overtakes a newer one
+	defer tm.annMu.Unlock()
 	g.people.set(list)
 	tm.mu.Lock()
-	defer tm.mu.Unlock()
 	msg := &protocol.Participants{List: list, Owner: tm.owner}
+	var to []*link
 	if !tm.handed {
 		g.mu.Lock()
-		first := g.l
+		to = append(to, g.l)
 		g.mu.Unlock()
-		_ = first.send(msg)
 	}
 	for _, m := range tm.members {
 		m.mu.Lock()
 		if m.l != nil {
-			_ = m.l.send(msg)
+			to = append(to, m.l)
 		}
 		m.mu.Unlock()
+	}
+	tm.mu.Unlock()
+	for _, l := range to { // without the team's lock: a technician slow to read holds up nobody's questions
+		_ = l.send(msg)
 	}
 }
 
