@@ -35,11 +35,11 @@ type live struct {
 	chatBtn     *widget.Button // shows or hides the chat pane
 	chat        *ui.ChatPane   // hidden until the customer or a message opens it; keeps the log while hidden
 
-	techName     string      // the technician's name as shown
-	sharing      bool        // as the engine last said
-	paused       bool        // the technician stopped viewing; the customer still allows it
-	reconnecting bool        // the connection dropped; the session is trying to get it back
-	tech         *techScreen // the technician's screen, while they share it
+	techName     string                                 // the technician's name as shown
+	sharing      bool                                   // as the engine last said
+	paused       bool                                   // the technician stopped viewing; the customer still allows it
+	reconnecting bool                                   // the connection dropped; the session is trying to get it back
+	screens      map[protocol.ParticipantID]*techScreen // each technician's screen, while they share it
 	controlled   bool
 	revoking     bool            // the customer asked to take control back
 	asks         map[uint64]*ask // questions on screen, by request ID
@@ -161,7 +161,7 @@ func (t *toolbar) stopLive() {
 	t.sharing, t.paused, t.controlled, t.revoking, t.reconnecting = false, false, false, false, false
 	t.techs = nil
 	t.showTechnicians()
-	t.closeTechScreen()
+	t.closeTechScreens()
 	t.indicator.Hide()
 	t.stopBtn.Hide()
 	t.takeBackBtn.Hide()
@@ -370,10 +370,11 @@ func (t *toolbar) reconnectingChanged(g *session.Guest, on bool) {
 
 // stopButtons are the Stop screen sharing buttons: the toolbar's, and the technician's screen window's.
 func (t *toolbar) stopButtons() []*widget.Button {
-	if t.tech != nil {
-		return []*widget.Button{t.stopBtn, t.tech.stop}
+	bs := []*widget.Button{t.stopBtn}
+	for _, ts := range t.screens {
+		bs = append(bs, ts.stop)
 	}
-	return []*widget.Button{t.stopBtn}
+	return bs
 }
 
 func (t *toolbar) controlChanged(g *session.Guest, e session.ControlChanged) {

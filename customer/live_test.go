@@ -490,13 +490,13 @@ func TestTechnicianScreenWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.until(t, "the technician's screen window with a picture", func() bool {
-		if s.tech == nil {
+		if s.screenOf(0) == nil {
 			return false
 		}
-		w, h := s.tech.screen.FrameSize()
+		w, h := s.screenOf(0).screen.FrameSize()
 		return w == 200 && h == 100
 	})
-	ts := s.tech
+	ts := s.screenOf(0)
 	if want := "Écran de Alice — Tandem"; ts.win.Title() != want {
 		t.Fatalf("window title %q, want %q", ts.win.Title(), want)
 	}
@@ -504,7 +504,7 @@ func TestTechnicianScreenWindow(t *testing.T) {
 	if ts.screen.OnInput != nil {
 		t.Fatal("the technician's screen window forwards input")
 	}
-	if s.tech.stop.Text != lang.L("customer.stop_sharing") || s.tech.stop.Disabled() {
+	if s.screenOf(0).stop.Text != lang.L("customer.stop_sharing") || s.screenOf(0).stop.Disabled() {
 		t.Fatal("the window's Stop screen sharing is missing or off")
 	}
 	// Its Chat and File transfers buttons open the toolbar's.
@@ -524,16 +524,16 @@ func TestTechnicianScreenWindow(t *testing.T) {
 	// Closing it tells the technician; the session goes on.
 	ts.win.Close()
 	waitHost(t, s.h, func(e session.TechnicianScreenChanged) bool { return !e.On && e.ClosedByCustomer })
-	if s.tech != nil || s.guest == nil {
+	if s.screenOf(0) != nil || s.guest == nil {
 		t.Fatal("closing the technician's screen ended more than the window")
 	}
 	// Shared again, then stopped by the technician: the window goes away by itself.
 	if err := s.h.ShareScreen(capture.NewPattern(), 0); err != nil {
 		t.Fatal(err)
 	}
-	s.until(t, "the window again", func() bool { return s.tech != nil })
+	s.until(t, "the window again", func() bool { return s.screenOf(0) != nil })
 	s.h.StopSharingScreen()
-	s.until(t, "the window to close", func() bool { return s.tech == nil })
+	s.until(t, "the window to close", func() bool { return s.screenOf(0) == nil })
 	if s.guest == nil {
 		t.Fatal("the session ended with the technician's screen sharing")
 	}

@@ -343,18 +343,18 @@ func (c *camera) shootTechScreen(t *testing.T) {
 	t.Helper()
 	technicianDoes(t, c.h, func() error { return c.h.ShareScreen(capture.NewPattern(image.Rect(0, 0, 1280, 800)), 0) })
 	c.until(t, "the technician's screen window with a picture", func() bool {
-		if c.tech == nil {
+		if c.screenOf(0) == nil {
 			return false
 		}
-		w, h := c.tech.screen.FrameSize()
+		w, h := c.screenOf(0).screen.FrameSize()
 		return w == 1280 && h == 800
 	})
-	if want := tr("customer.tech_screen_title"); c.tech.win.Title() != want {
-		t.Fatalf("window title %q, want %q", c.tech.win.Title(), want)
+	if want := tr("customer.tech_screen_title"); c.screenOf(0).win.Title() != want {
+		t.Fatalf("window title %q, want %q", c.screenOf(0).win.Title(), want)
 	}
-	c.take(t, c.tech.win, "12-technician-screen")
+	c.take(t, c.screenOf(0).win, "12-technician-screen")
 	technicianDoes(t, c.h, func() error { c.h.StopSharingScreen(); return nil })
-	c.until(t, "the technician's screen window to close", func() bool { return c.tech == nil })
+	c.until(t, "the technician's screen window to close", func() bool { return c.screenOf(0) == nil })
 }
 
 // technicianDoes runs one of the technician's actions that reports an event on the caller's goroutine, reading

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
@@ -171,4 +173,37 @@ func TestHandOverInTheToolbar(t *testing.T) {
 	s.win.Canvas().Overlays().Top().Hide()
 	cora.End()
 	s.waitState(t, stateEnded)
+}
+
+// Alice and Cora both share their screens: each opens its own window, named for its technician; Cora's stop
+// closes hers only.
+func TestEachTechniciansScreenInItsOwnWindow(t *testing.T) {
+	s := joinLive(t, "en", teamOptions())
+	cora := s.colleague(t, "Cora")
+	waitHost(t, cora, func(session.Joined) bool { return true })
+	if err := s.h.ShareScreen(capture.NewPattern(image.Rect(0, 0, 200, 100)), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := cora.ShareScreen(capture.NewPattern(image.Rect(0, 0, 320, 240)), 0); err != nil {
+		t.Fatal(err)
+	}
+	size := func(id protocol.ParticipantID) (int, int) {
+		if ts := s.screenOf(id); ts != nil {
+			return ts.screen.FrameSize()
+		}
+		return 0, 0
+	}
+	s.until(t, "both technicians' screens, each in its window", func() bool {
+		aw, _ := size(session.TechnicianID)
+		cw, _ := size(cora.Me())
+		return aw == 200 && cw == 320
+	})
+	if got := s.screenOf(cora.Me()).win.Title(); got != lang.L("customer.tech_screen_title", map[string]any{"Name": "Cora"}) {
+		t.Fatalf("Cora's window is titled %q", got)
+	}
+	cora.StopSharingScreen()
+	s.until(t, "Cora's window to close", func() bool { return s.screenOf(cora.Me()) == nil })
+	if s.screenOf(session.TechnicianID) == nil {
+		t.Fatal("Alice's window closed with Cora's")
+	}
 }

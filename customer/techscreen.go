@@ -8,16 +8,19 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/shared/codec"
+	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/ui"
 )
 
-// techScreen is the window that shows the technician's screen while (and only while) they share it. The customer
-// only sees it: nothing typed or clicked in it reaches the technician's computer. Closing it stops the stream
-// (the technician is told); the session goes on. Its fields belong to the UI goroutine.
+// techScreen is the window that shows a technician's screen while (and only while) they share it; each
+// technician who shares has one. The customer only sees it: nothing typed or clicked in it reaches the
+// technician's computer. Closing it stops the stream (the technician is told); the session goes on. Its fields
+// belong to the UI goroutine.
 type techScreen struct {
 	t      *toolbar
 	g      *session.Guest
+	sharer protocol.ParticipantID
 	win    fyne.Window
 	screen *ui.RemoteScreen
 	stop   *widget.Button // the toolbar's Stop screen sharing, at hand
@@ -26,21 +29,28 @@ type techScreen struct {
 	note   *widget.Label
 }
 
-// techScreenChanged opens or closes the window as the technician starts or stops sharing their screen.
-func (t *toolbar) techScreenChanged(g *session.Guest, on bool) {
+// techScreenChanged opens or closes a technician's window as they start or stop sharing their screen.
+func (t *toolbar) techScreenChanged(g *session.Guest, e session.TechnicianScreenChanged) {
 	if t.guest != g {
 		return
 	}
-	if !on {
-		t.closeTechScreen()
+	sharer := e.Sharer
+	if sharer == 0 {
+		sharer = session.TechnicianID
+	}
+	if !e.On {
+		t.closeTechScreen(sharer)
 		return
 	}
-	if t.tech != nil {
+	if t.screens[sharer] != nil {
 		return
 	}
-	ts := &techScreen{t: t, g: g}
-	t.tech = ts
-	args := map[string]any{"Name": t.techName}
+	ts := &techScreen{t: t, g: g, sharer: sharer}
+	if t.screens == nil {
+		t.screens = map[protocol.ParticipantID]*techScreen{}
+	}
+	t.screens[sharer] = ts
+	args := map[string]any{"Name": t.techState(sharer).name}
 	ts.win = t.app.NewWindow(lang.L("customer.tech_screen_title", args))
 	ts.screen = ui.NewRemoteScreen() // never given control: it only shows
 	ts.stop = widget.NewButtonWithIcon(lang.L("customer.stop_sharing"), theme.VisibilityOffIcon(), t.stopSharing)
@@ -58,9 +68,9 @@ func (t *toolbar) techScreenChanged(g *session.Guest, on bool) {
 	ts.win.SetContent(container.NewBorder(nil, container.NewPadded(bar), nil, nil, ts.screen))
 	ts.win.Resize(fyne.NewSize(960, 640))
 	ts.win.SetOnClosed(func() {
-		if t.tech == ts { // closed by the customer, not by the end of the sharing
-			t.tech = nil
-			t.act(func() { g.CloseTechnicianScreen() })
+		if t.screens[sharer] == ts { // closed by the customer, not by the end of the sharing
+			delete(t.screens, sharer)
+			t.act(func() { g.CloseTechnicianScreen(sharer) })
 		}
 	})
 	ts.paint(nil)
@@ -68,20 +78,36 @@ func (t *toolbar) techScreenChanged(g *session.Guest, on bool) {
 	ts.win.Show()
 }
 
-// closeTechScreen closes the window, if open, without telling the technician (their sharing has ended).
-func (t *toolbar) closeTechScreen() {
-	if ts := t.tech; ts != nil {
-		t.tech = nil
+// closeTechScreen closes the window of technician sharer's screen, if open, without telling them (their
+// sharing has ended).
+func (t *toolbar) closeTechScreen(sharer protocol.ParticipantID) {
+	if ts := t.screens[sharer]; ts != nil {
+		delete(t.screens, sharer)
 		ts.win.Close()
+	}
+}
+
+// closeTechScreens closes every technician's screen window (the session is over).
+func (t *toolbar) closeTechScreens() {
+	for id := range t.screens {
+		t.closeTechScreen(id)
 	}
 }
 
 // paint copies the changed regions (nil: all) of the technician's screen to the window.
 func (ts *techScreen) paint(changed []codec.Rect) {
-	ts.g.TechnicianScreen(func(f codec.Frame) { ts.screen.SetFrame(f, changed) })
+	ts.g.TechnicianScreen(ts.sharer, func(f codec.Frame) { ts.screen.SetFrame(f, changed) })
 }
 
 // pointer moves the technician's pointer in the window.
 func (ts *techScreen) pointer(e session.PointerMoved) {
 	ts.screen.SetPointer(e.X, e.Y, e.Visible, e.Shape)
+}
+
+// screenOf returns the window of technician sharer's screen (0: the one who started the session), nil if none.
+func (t *toolbar) screenOf(sharer protocol.ParticipantID) *techScreen {
+	if sharer == 0 {
+		sharer = session.TechnicianID
+	}
+	return t.screens[sharer]
 }

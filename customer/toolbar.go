@@ -316,24 +316,29 @@ func (t *toolbar) setJoining(on bool) {
 // follow turns the session's events into UI changes; it ends with the session. The technician's screen updates
 // (up to one a frame) are coalesced into one repaint at a time.
 func (t *toolbar) follow(g *session.Guest) {
-	var paints ui.PaintQueue
+	paints := map[protocol.ParticipantID]*ui.PaintQueue{} // one per technician's screen; this goroutine's
 	for e := range g.Events() {
 		switch e := e.(type) {
 		case session.Ended:
 			t.opts.do(func() { t.ended(g, e.Err) })
 		case session.ScreenUpdated:
-			if paints.Add(e.Changed) {
+			q := paints[e.Sharer]
+			if q == nil {
+				q = &ui.PaintQueue{}
+				paints[e.Sharer] = q
+			}
+			if q.Add(e.Changed) {
 				t.opts.do(func() {
-					changed := paints.Take()
-					if t.guest == g && t.tech != nil {
-						t.tech.paint(changed)
+					changed := q.Take()
+					if ts := t.screenOf(e.Sharer); t.guest == g && ts != nil {
+						ts.paint(changed)
 					}
 				})
 			}
 		case session.PointerMoved:
 			t.opts.do(func() {
-				if t.guest == g && t.tech != nil {
-					t.tech.pointer(e)
+				if ts := t.screenOf(e.Sharer); t.guest == g && ts != nil {
+					ts.pointer(e)
 				}
 			})
 		case session.FileTransfer:
@@ -351,7 +356,7 @@ func (t *toolbar) follow(g *session.Guest) {
 		case session.Reconnected:
 			t.opts.do(func() { t.reconnectingChanged(g, false) })
 		case session.TechnicianScreenChanged:
-			t.opts.do(func() { t.techScreenChanged(g, e.On) })
+			t.opts.do(func() { t.techScreenChanged(g, e) })
 		case session.SharingChanged:
 			t.opts.do(func() { t.sharingChanged(g, e) })
 		case session.ControlChanged:

@@ -515,9 +515,9 @@ func TestViewerMonitorsStopStartViewingAndShareMyScreen(t *testing.T) {
 			v.status.Text == named("viewer.state.viewing")+" "+named("viewer.note.own_screen_on")
 	})
 	waitCustomer(t, c, func(e session.ScreenUpdated) bool {
-		return c.g.TechnicianScreen(func(f codec.Frame) {})
+		return c.g.TechnicianScreen(session.TechnicianID, func(f codec.Frame) {})
 	})
-	c.g.CloseTechnicianScreen()
+	c.g.CloseTechnicianScreen(session.TechnicianID)
 	h.loop.Until(t, 20*time.Second, "the viewer to say the customer closed it", func() bool {
 		return v.shareBtn.Text == lang.L("viewer.share_screen") && !v.shareBtn.Disabled() &&
 			v.status.Text == named("viewer.state.viewing")+" "+named("viewer.note.own_screen_closed")

@@ -407,22 +407,36 @@ func (g *Guest) DroppedInput() int {
 	return n
 }
 
-// TechnicianScreen calls fn with the customer's copy of the technician's screen, while the technician shares
-// it (the frame is only valid during the call). It reports false when there is no picture.
-func (g *Guest) TechnicianScreen(fn func(codec.Frame)) bool {
-	c := g.cur()
-	if !c.view.flowing() {
+// TechnicianScreen calls fn with the customer's copy of the screen of technician tech, while they share it (the
+// frame is only valid during the call). It reports false when there is no picture.
+func (g *Guest) TechnicianScreen(tech protocol.ParticipantID, fn func(codec.Frame)) bool {
+	c := g.half(tech)
+	if c == nil || !c.view.flowing() {
 		return false
 	}
 	return c.view.screen(fn)
 }
 
-// CloseTechnicianScreen stops receiving the technician's screen (the customer closed its window); the
+// CloseTechnicianScreen stops receiving the screen of technician tech (the customer closed its window); the
 // technician is told and may share again. It reports whether the screen was shown.
-func (g *Guest) CloseTechnicianScreen() bool { return g.cur().view.leave() }
+func (g *Guest) CloseTechnicianScreen(tech protocol.ParticipantID) bool {
+	c := g.half(tech)
+	return c != nil && c.view.leave()
+}
 
-// TechnicianMonitors returns the technician's monitors as last announced.
-func (g *Guest) TechnicianMonitors() MonitorsChanged { return g.cur().view.monitorsNow() }
+// TechnicianMonitors returns the monitors of technician tech as last announced.
+func (g *Guest) TechnicianMonitors(tech protocol.ParticipantID) MonitorsChanged {
+	if c := g.half(tech); c != nil {
+		return c.view.monitorsNow()
+	}
+	return MonitorsChanged{}
+}
 
-// SelectTechnicianMonitor asks the technician's program to show another of their monitors.
-func (g *Guest) SelectTechnicianMonitor(id uint32) error { return g.cur().view.selectMonitor(id) }
+// SelectTechnicianMonitor asks technician tech to show another of their monitors.
+func (g *Guest) SelectTechnicianMonitor(tech protocol.ParticipantID, id uint32) error {
+	c := g.half(tech)
+	if c == nil {
+		return errNoTechnician
+	}
+	return c.view.selectMonitor(id)
+}

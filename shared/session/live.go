@@ -78,6 +78,7 @@ type (
 		Changed []codec.Rect
 		Seq     uint64
 		Bytes   int
+		Sharer  protocol.ParticipantID // on the customer's side: the technician whose screen it is
 	}
 )
 
@@ -151,8 +152,9 @@ func newCustomer(g *Guest, l *link, you, tech protocol.ParticipantID, cfg GuestC
 	}
 	c.files = newFiles(l, g.ev, mem, cfg.FilesDir, tech) // here, not in start: Guest.Files may reach it before
 	c.view = newScreenView(g.ev,
-		func() { g.ev.send(TechnicianScreenChanged{On: true}) },
-		func(left bool) { g.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) })
+		func() { g.ev.send(TechnicianScreenChanged{On: true, Sharer: tech}) },
+		func(left bool) { g.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left, Sharer: tech}) })
+	c.view.sharer = tech
 	return c
 }
 

@@ -36,6 +36,7 @@ type (
 	MonitorsChanged struct {
 		Monitors []protocol.Monitor
 		Current  uint32
+		Sharer   protocol.ParticipantID // on the customer's side: the technician whose screen it is
 	}
 	// PointerMoved is where the sharer's pointer is on the viewed monitor, in frame pixels, and its shape;
 	// Visible is false while the pointer is on another monitor.
@@ -43,10 +44,15 @@ type (
 		X, Y    int
 		Visible bool
 		Shape   protocol.CursorShape
+		Sharer  protocol.ParticipantID // on the customer's side: the technician whose screen it is
 	}
 	// TechnicianScreenChanged says the technician's screen is (On) or is no longer shared with the customer.
-	// ClosedByCustomer says the customer closed it (Guest.CloseTechnicianScreen).
-	TechnicianScreenChanged struct{ On, ClosedByCustomer bool }
+	// ClosedByCustomer says the customer closed it (Guest.CloseTechnicianScreen). On the customer's side, Sharer
+	// says which technician's screen it is.
+	TechnicianScreenChanged struct {
+		On, ClosedByCustomer bool
+		Sharer               protocol.ParticipantID
+	}
 )
 
 func (MonitorsChanged) isEvent()         {}
@@ -459,6 +465,7 @@ func cursorShape(name string) protocol.CursorShape {
 // screenView shows the peer's screen: one screen stream at a time, decoded into a framebuffer.
 type screenView struct {
 	ev      *events
+	sharer  protocol.ParticipantID // whose screen, for the events (customer's side; zero on a technician's)
 	onStart func()
 	onEnd   func(left bool) // the stream ended; left: because this side left it
 
@@ -514,7 +521,7 @@ read:
 		}
 		switch m := m.(type) {
 		case *protocol.MonitorList:
-			mc := MonitorsChanged{Monitors: m.Monitors, Current: m.Current}
+			mc := MonitorsChanged{Monitors: m.Monitors, Current: m.Current, Sharer: v.sharer}
 			v.mu.Lock()
 			v.monitors = mc
 			v.mu.Unlock()
@@ -552,7 +559,7 @@ func (v *screenView) frame(pkt *protocol.FramePacket) bool {
 		return false
 	}
 	if err == nil && len(changed) > 0 {
-		v.ev.send(ScreenUpdated{Changed: changed, Seq: pkt.Seq, Bytes: len(pkt.Data)})
+		v.ev.send(ScreenUpdated{Changed: changed, Seq: pkt.Seq, Bytes: len(pkt.Data), Sharer: v.sharer})
 	}
 	return true
 }
@@ -618,7 +625,7 @@ func (v *screenView) selectMonitor(id uint32) error {
 
 // cursor takes a pointer datagram; repeated positions are not passed on.
 func (v *screenView) cursor(c *protocol.Cursor) {
-	p := PointerMoved{X: int(c.X), Y: int(c.Y), Visible: c.Visible, Shape: c.Shape}
+	p := PointerMoved{X: int(c.X), Y: int(c.Y), Visible: c.Visible, Shape: c.Shape, Sharer: v.sharer}
 	v.mu.Lock()
 	same := p == v.pointer
 	v.pointer = p

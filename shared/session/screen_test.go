@@ -177,7 +177,7 @@ func TestPointerTravelsApartFromFrames(t *testing.T) {
 func TestTechnicianSharesTheirScreenBack(t *testing.T) {
 	s := newLive(t, capture.NewPattern(), 0)
 	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
-	if s.g.TechnicianScreen(func(codec.Frame) {}) {
+	if s.g.TechnicianScreen(TechnicianID, func(codec.Frame) {}) {
 		t.Fatal("a technician's screen before they share it")
 	}
 	own := capture.NewPattern(image.Rect(0, 0, 200, 100))
@@ -191,21 +191,21 @@ func TestTechnicianSharesTheirScreenBack(t *testing.T) {
 	waitFor(t, s.g.Events(), func(e TechnicianScreenChanged) bool { return e.On })
 	waitFor(t, s.g.Events(), func(ScreenUpdated) bool {
 		seq := -1
-		s.g.TechnicianScreen(func(f codec.Frame) {
+		s.g.TechnicianScreen(TechnicianID, func(f codec.Frame) {
 			if f.Width == 200 && f.Height == 100 {
 				seq = monitorPatternSeq(f, 0)
 			}
 		})
 		return seq >= 0
 	})
-	if s.g.TechnicianMonitors().Current != 1 {
-		t.Fatalf("technician's monitors %+v", s.g.TechnicianMonitors())
+	if s.g.TechnicianMonitors(TechnicianID).Current != 1 {
+		t.Fatalf("technician's monitors %+v", s.g.TechnicianMonitors(TechnicianID))
 	}
 	// The customer's screen still flows the other way.
 	waitFor(t, s.h.Events(), func(ScreenUpdated) bool { return true })
 
 	// The customer closes the window: the technician is told, the capture stops and its source is closed.
-	if !s.g.CloseTechnicianScreen() {
+	if !s.g.CloseTechnicianScreen(TechnicianID) {
 		t.Fatal("CloseTechnicianScreen found nothing to close")
 	}
 	waitFor(t, s.g.Events(), func(e TechnicianScreenChanged) bool { return !e.On && e.ClosedByCustomer })
