@@ -164,7 +164,7 @@ func TestPointerTravelsApartFromFrames(t *testing.T) {
 	}
 	src.at <- capture.Pointer{Pos: image.Pt(330, 12), Shape: "hand2"}
 	p := waitFor(t, s.g.Events(), func(e PointerMoved) bool { return e.Shape == protocol.CursorPointer })
-	if p != (PointerMoved{X: 10, Y: 12, Visible: true, Shape: protocol.CursorPointer}) {
+	if p != (PointerMoved{X: 10, Y: 12, Visible: true, Shape: protocol.CursorPointer, Sharer: TechnicianID}) {
 		t.Fatalf("pointer %+v, want at 10,12 on the shared monitor", p)
 	}
 	src.at <- capture.Pointer{Pos: image.Pt(5, 5)}
