@@ -203,8 +203,12 @@ func (t *toolbar) colleagueJoined(g *session.Guest, e session.ColleagueJoined) {
 	if st.name == "" {
 		st.name = lang.L("app.unnamed")
 	}
-	t.status.SetText(lang.L("customer.tech_joined", map[string]any{"Name": st.name}))
-	log.Printf("session: colleague %s joined: %s", st.name, e.Peer.Route)
+	if e.Returned {
+		t.status.SetText(lang.L("customer.tech_back", map[string]any{"Name": st.name}))
+	} else {
+		t.status.SetText(lang.L("customer.tech_joined", map[string]any{"Name": st.name}))
+	}
+	log.Printf("session: colleague %s joined (returned %v): %s", st.name, e.Returned, e.Peer.Route)
 	t.showLive()
 	t.fitWindow()
 }

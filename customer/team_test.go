@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
+	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
 
@@ -206,4 +207,31 @@ func TestEachTechniciansScreenInItsOwnWindow(t *testing.T) {
 	if s.screenOf(session.TechnicianID) == nil {
 		t.Fatal("Alice's window closed with Cora's")
 	}
+}
+
+// A colleague whose connection drops comes back by themselves: the toolbar says so and still lists them.
+func TestColleagueBackInTheToolbar(t *testing.T) {
+	opts := teamOptions()
+	opts.idleTimeout = 600 * time.Millisecond
+	s := joinLive(t, "en", opts)
+	a := s.inviteAnswered(t, "Yes")
+	path := relay.New(t, a.Link.Addr)
+	lk := a.Link
+	lk.Addr = path.Addr()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	cora, err := session.JoinColleague(ctx, lk, session.HostConfig{Name: "Cora", IdleTimeout: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cora.End)
+	s.until(t, "Cora in the list", func() bool { return uitest.FindLabel(s.techList, "Cora") != nil })
+	path.Cut(true)
+	waitHost(t, cora, func(session.Reconnecting) bool { return true })
+	path.Cut(false)
+	waitHost(t, cora, func(session.Reconnected) bool { return true })
+	s.until(t, "the toolbar to say Cora is back", func() bool {
+		return s.status.Text == lang.L("customer.tech_back", map[string]any{"Name": "Cora"}) &&
+			uitest.FindLabel(s.techList, "Cora") != nil
+	})
 }

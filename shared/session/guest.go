@@ -128,7 +128,18 @@ var errInviteLink = &protocol.Error{Code: protocol.NotPermitted, Detail: "a coll
 // to return to) and exchanges Hello and Welcome.
 func connect(ctx context.Context, wy way, id *transport.Identity, secret []byte, cfg GuestConfig,
 	resume protocol.SessionID) (*link, *protocol.Welcome, error) {
-	c, err := wy.dial(ctx, transport.DialConfig{Identity: id, Secret: secret, IdleTimeout: cfg.IdleTimeout})
+	local := hello(cfg.Name, protocol.RoleCustomer)
+	if cfg.CtrlAltDel && cfg.Input != nil {
+		local.Capabilities = append(local.Capabilities, protocol.CapCtrlAltDel)
+	}
+	return connectAs(ctx, wy, id, secret, local, cfg.IdleTimeout, resume)
+}
+
+// connectAs is connect for any participant: it dials with secret, says the Hello local (with resume set) and
+// reads the Welcome.
+func connectAs(ctx context.Context, wy way, id *transport.Identity, secret []byte, local *protocol.Hello,
+	idle time.Duration, resume protocol.SessionID) (*link, *protocol.Welcome, error) {
+	c, err := wy.dial(ctx, transport.DialConfig{Identity: id, Secret: secret, IdleTimeout: idle})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -142,11 +153,7 @@ func connect(ctx context.Context, wy way, id *transport.Identity, secret []byte,
 		return nil, nil, err
 	}
 	l := &link{conn: c, ctl: st, enc: protocol.NewEncoder(st, protocol.Control), dec: protocol.NewDecoder(st, protocol.Control)}
-	local := hello(cfg.Name, protocol.RoleCustomer)
 	local.Resume = resume
-	if cfg.CtrlAltDel && cfg.Input != nil {
-		local.Capabilities = append(local.Capabilities, protocol.CapCtrlAltDel)
-	}
 	if err := l.enc.Encode(local); err != nil {
 		return nil, nil, l.fail(err)
 	}

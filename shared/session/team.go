@@ -48,8 +48,9 @@ type (
 	}
 	// ColleagueJoined says, on the customer's side, that a technician joined the session with an invitation.
 	ColleagueJoined struct {
-		ID   protocol.ParticipantID
-		Peer Peer
+		ID       protocol.ParticipantID
+		Peer     Peer
+		Returned bool // back after their connection dropped
 	}
 	// ColleagueLeft says, on the customer's side, that a colleague is no longer in the session: Err is nil
 	// when they ended it, else why their connection ended (code Removed when the customer removed them).
@@ -391,6 +392,8 @@ type member struct {
 	meet *meeting // the invitation's nameplate at the rendezvous the session met through; nil for a direct one
 	link Link     // the invitation
 
+	secret []byte // the colleague's resume secret, once joined (the run goroutine's)
+
 	mu      sync.Mutex
 	l       *link
 	live    *customer
@@ -492,27 +495,40 @@ func (m *member) run() {
 			return
 		}
 	}
-	l, err := m.admit(c)
+	l, err := m.admit(c, false)
 	if err != nil {
 		m.tm.remove(m, "", nil)
 		return
 	}
-	h := newCustomer(g, l, CustomerID, m.id, g.cfg, nil)
-	m.mu.Lock()
-	m.l, m.live = l, h
-	m.mu.Unlock()
-	liveCtx, stopLive := context.WithCancel(context.Background())
-	h.start(liveCtx)
-	g.ev.send(ColleagueJoined{ID: m.id, Peer: l.peer})
-	l.handle = func(msg protocol.Message) { m.tm.control(l, msg) }
-	err = l.serve(m.tm.ended)
-	stopLive()
-	h.stop()
-	g.chat.DetachPeer(m.id)
-	m.mu.Lock()
-	m.l, m.live = nil, nil
-	removed := m.removed
-	m.mu.Unlock()
+	var removed bool
+	var prev *customer // the half of the connection that dropped: the customer's choices carry over
+	for first := true; ; first = false {
+		h := newCustomer(g, l, CustomerID, m.id, g.cfg, prev)
+		prev = h
+		m.mu.Lock()
+		m.l, m.live = l, h
+		m.mu.Unlock()
+		liveCtx, stopLive := context.WithCancel(context.Background())
+		h.start(liveCtx)
+		g.ev.send(ColleagueJoined{ID: m.id, Peer: l.peer, Returned: !first})
+		l.handle = func(msg protocol.Message) { m.tm.control(l, msg) }
+		err = l.serve(m.tm.ended)
+		stopLive()
+		h.stop()
+		g.chat.DetachPeer(m.id)
+		m.mu.Lock()
+		m.l, m.live = nil, nil
+		removed = m.removed
+		m.mu.Unlock()
+		if removed || !lost(err) {
+			break
+		}
+		nl := m.awaitReturn() // the connection dropped: the colleague may come back
+		if nl == nil {
+			break
+		}
+		l = nl
+	}
 	code := protocol.CodeOf(err)
 	switch {
 	case removed:
@@ -524,7 +540,7 @@ func (m *member) run() {
 	m.tm.remove(m, l.peer.Name, err)
 	switch {
 	case !leader:
-	case removed || code == protocol.HandedOver: // the colleague who led is gone: the next leads
+	case removed || code == protocol.HandedOver || lost(err): // the colleague who led is gone: the next leads
 		if !m.tm.handOver(m.id, l.peer.Name) {
 			m.tm.finish()
 		}
@@ -534,7 +550,7 @@ func (m *member) run() {
 }
 
 // admit greets the colleague on c and welcomes them.
-func (m *member) admit(c *transport.Conn) (*link, error) {
+func (m *member) admit(c *transport.Conn, returning bool) (*link, error) {
 	g := m.tm.g
 	ctx, cancel := context.WithTimeout(context.Background(), HelloTimeout)
 	defer cancel()
@@ -552,12 +568,18 @@ func (m *member) admit(c *transport.Conn) (*link, error) {
 		return nil, l.fail(err)
 	}
 	l.peer.Route = routeOf(c, g.way.rendezvous())
-	if l.peer.Role != protocol.RoleTechnician || !l.resume.IsZero() {
-		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "not a colleague joining"})
+	switch {
+	case l.peer.Role != protocol.RoleTechnician:
+		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "not a technician"})
+	case returning && l.resume != g.welcome.SessionID, !returning && !l.resume.IsZero():
+		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: "not this colleague's place in the session"})
 	}
-	secret, err := newResumeSecret()
-	if err != nil {
-		return nil, l.fail(err)
+	secret := m.secret
+	if !returning {
+		var err error
+		if secret, err = newResumeSecret(); err != nil {
+			return nil, l.fail(err)
+		}
 	}
 	list := m.tm.participants(m.id, l.peer.Name)
 	w := &protocol.Welcome{Version: uint(c.Version()), SessionID: g.welcome.SessionID, You: m.id,
@@ -568,13 +590,47 @@ func (m *member) admit(c *transport.Conn) (*link, error) {
 	if err := l.send(w); err != nil {
 		return nil, l.fail(err)
 	}
-	m.gate.key.Spend()
-	if m.meet != nil {
-		m.meet.release() // the invitation is spent: its nameplate goes back
+	if !returning {
+		m.gate.key.Spend()
+		if m.meet != nil {
+			m.meet.release() // the invitation is spent: its nameplate goes back
+		}
+		m.secret = secret
+		m.gate.allowReturn(secret, c.PeerID())
 	}
-	m.gate.allowReturn(secret, c.PeerID())
 	m.tm.announce(list)
 	return l, nil
+}
+
+// awaitReturn waits, after the colleague's connection dropped, for them to come back within the reconnect
+// window (or until the session ends); it returns their new connection, nil if they did not come back.
+func (m *member) awaitReturn() *link {
+	g := m.tm.g
+	window := g.cfg.ReconnectWindow
+	if window <= 0 {
+		window = DefaultReconnectWindow
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), window)
+	defer cancel()
+	var watching sync.WaitGroup
+	defer watching.Wait()
+	defer cancel()
+	watching.Go(func() {
+		select {
+		case <-m.tm.ended:
+			cancel()
+		case <-ctx.Done():
+		}
+	})
+	for {
+		c, err := m.ln.Accept(ctx)
+		if err != nil {
+			return nil
+		}
+		if l, err := m.admit(c, true); err == nil {
+			return l
+		}
+	}
 }
 
 // participants lists everyone in the session, with the colleague id about to join as name (id 0: none).
@@ -730,35 +786,10 @@ func JoinColleague(ctx context.Context, lk Link, cfg HostConfig) (*Host, error) 
 			wy.close()
 		}
 	}()
-	c, err := wy.dial(ctx, transport.DialConfig{Identity: id, Secret: []byte(lk.Invite), IdleTimeout: cfg.IdleTimeout})
+	l, w, err := connectAs(ctx, wy, id, []byte(lk.Invite), hello(cfg.Name, protocol.RoleTechnician), cfg.IdleTimeout,
+		protocol.SessionID{})
 	if err != nil {
 		return nil, err
-	}
-	hctx, cancel := context.WithTimeout(ctx, HelloTimeout)
-	defer cancel()
-	stop := context.AfterFunc(hctx, func() { _ = c.Close(protocol.Timeout, "no welcome") })
-	defer stop()
-	st, err := c.OpenStream(hctx, protocol.StreamHeader{Kind: protocol.Control})
-	if err != nil {
-		_ = c.Close(protocol.Internal, "")
-		return nil, err
-	}
-	l := &link{conn: c, ctl: st, enc: protocol.NewEncoder(st, protocol.Control), dec: protocol.NewDecoder(st, protocol.Control)}
-	local := hello(cfg.Name, protocol.RoleTechnician)
-	if err := l.send(local); err != nil {
-		return nil, l.fail(err)
-	}
-	if err := l.readHello(local); err != nil {
-		return nil, l.fail(l.cause(err))
-	}
-	l.peer.Route = routeOf(c, wy.rendezvous())
-	msg, err := l.dec.Decode()
-	if err != nil {
-		return nil, l.fail(l.cause(err))
-	}
-	w, ok := msg.(*protocol.Welcome)
-	if !ok {
-		return nil, l.fail(&protocol.Error{Code: protocol.ProtocolViolation, Detail: fmt.Sprintf("expected welcome, got %v", msg.Type())})
 	}
 	h := &Host{cfg: cfg, me: w.You, sid: w.SessionID, session: w.SessionID, lifetime: newLifetime()}
 	h.people.set(w.Participants)
@@ -769,28 +800,90 @@ func JoinColleague(ctx context.Context, lk Link, cfg HostConfig) (*Host, error) 
 	}
 	h.wg.Add(1)
 	joined = true
-	go h.runColleague(l, wy)
+	go h.runColleague(l, &colleagueWay{way: wy, id: id, secret: w.ResumeSecret})
 	return h, nil
 }
 
-// runColleague runs a colleague's session on l, reached by wy, until it ends.
-func (h *Host) runColleague(l *link, wy way) {
+// colleagueWay is how a colleague's program reaches the customer's, and gets back after a drop.
+type colleagueWay struct {
+	way
+	id     *transport.Identity
+	secret []byte // the Welcome's resume secret
+}
+
+// redial tries to get back into the session until the reconnect window closes or life ends.
+func (h *Host) redialColleague(life context.Context, cw *colleagueWay) (*link, error) {
+	window := h.cfg.ReconnectWindow
+	if window <= 0 {
+		window = DefaultReconnectWindow
+	}
+	ctx, cancel := context.WithTimeout(life, window)
+	defer cancel()
+	for {
+		l, _, err := connectAs(ctx, cw.way, cw.id, cw.secret, hello(h.cfg.Name, protocol.RoleTechnician),
+			h.cfg.IdleTimeout, h.sid)
+		if err == nil {
+			return l, nil
+		}
+		switch protocol.CodeOf(err) {
+		case protocol.SessionEnded, protocol.NotPermitted, protocol.WrongKey, protocol.TooManyAttempts,
+			protocol.VersionMismatch, protocol.ProtocolViolation, protocol.Removed:
+			return nil, err // the customer's program is there and will not take us back
+		}
+		if !sleep(ctx, redialInterval) {
+			return nil, errGone
+		}
+	}
+}
+
+// runColleague runs a colleague's session on l, reached by cw, until it ends; a dropped connection is dialled
+// again within the reconnect window.
+func (h *Host) runColleague(l *link, cw *colleagueWay) {
 	defer h.wg.Done()
-	defer wy.close()
+	defer cw.close()
 	defer h.ev.close()
 	defer h.chat.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	l.handle = h.control
-	t := newTechnician(h, l)
-	t.start(ctx, func() {
-		h.lifeMu.Lock()
-		h.live = t
-		h.lifeMu.Unlock()
-		h.ev.send(Joined{Peer: l.peer})
+	life, endLife := context.WithCancel(context.Background()) // cancelled when the session ends here
+	var watching sync.WaitGroup
+	watching.Go(func() {
+		select {
+		case <-h.ended:
+			endLife()
+		case <-life.Done():
+		}
 	})
-	err := l.serve(h.ended)
-	cancel()
-	t.stop()
-	h.ev.send(Ended{Err: err, Left: err == nil && h.left.Load()})
+	defer watching.Wait()
+	defer endLife()
+	for first := true; ; first = false {
+		ctx, cancel := context.WithCancel(context.Background())
+		l.handle = h.control
+		t := newTechnician(h, l)
+		t.start(ctx, func() {
+			h.lifeMu.Lock()
+			h.live = t
+			h.lifeMu.Unlock()
+			if first {
+				h.ev.send(Joined{Peer: l.peer})
+			} else {
+				h.ev.send(Reconnected{})
+			}
+		})
+		err := l.serve(h.ended)
+		cancel()
+		t.stop()
+		if !lost(err) || len(cw.secret) == 0 {
+			h.ev.send(Ended{Err: err, Left: err == nil && h.left.Load()})
+			return
+		}
+		h.ev.send(Reconnecting{})
+		nl, rerr := h.redialColleague(life, cw)
+		if nl == nil {
+			if life.Err() != nil {
+				rerr = nil // ended here meanwhile
+			}
+			h.ev.send(Ended{Err: rerr})
+			return
+		}
+		l = nl
+	}
 }

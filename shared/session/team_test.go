@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/transport/relay"
 )
 
 // newTeamSession is a technician and a customer sharing a synthetic screen, the customer's program able to
@@ -542,5 +543,58 @@ func waitEnded(t *testing.T, events <-chan Event, code protocol.Code, what strin
 	t.Helper()
 	if e := waitFor(t, events, func(Ended) bool { return true }); protocol.CodeOf(e.Err) != code {
 		t.Fatalf("%s ended with %v", what, e.Err)
+	}
+}
+
+// A colleague whose connection drops comes back by themselves within the reconnect window, with the screen
+// flowing again and without control, which needs a new Yes.
+func TestColleagueComesBack(t *testing.T) {
+	h := newTestHost(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	g, err := Join(ctx, h.Link(), GuestConfig{Name: "Bob", Screen: capture.NewPattern(), Input: input.NewRecorder(),
+		ConsentTimeout: time.Minute, InviteListen: "127.0.0.1:0", InviteAdvertise: "127.0.0.1", IdleTimeout: 600 * time.Millisecond,
+		ReconnectWindow: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	waitFor(t, h.Events(), func(Joined) bool { return true })
+	s := &liveSession{h: h, g: g}
+	lk := s.invite(t)
+	path := relay.New(t, lk.Addr)
+	lk.Addr = path.Addr()
+	jctx, jcancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer jcancel()
+	cora, err := JoinColleague(jctx, lk, HostConfig{Name: "Cora", IdleTimeout: 600 * time.Millisecond,
+		ReconnectWindow: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cora.End)
+	waitFor(t, g.Events(), func(ColleagueJoined) bool { return true })
+	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true })
+	if err := cora.RequestControl(); err != nil {
+		t.Fatal(err)
+	}
+	q := waitFor(t, g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermControl })
+	if err := g.Answer(q.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cora.Events(), func(e ControlChanged) bool { return e.Granted })
+
+	path.Cut(true)
+	waitFor(t, cora.Events(), func(Reconnecting) bool { return true })
+	path.Cut(false)
+	waitFor(t, cora.Events(), func(Reconnected) bool { return true })
+	if back := waitFor(t, g.Events(), func(e ColleagueJoined) bool { return e.Returned }); back.Peer.Name != "Cora" {
+		t.Fatalf("the customer saw %+v come back", back)
+	}
+	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true })
+	if cora.Controlling() || g.Controlled() {
+		t.Fatal("control survived the drop without the customer's consent")
+	}
+	if names := participantNames(g.Technicians()); names != "Alice (support),Cora" {
+		t.Fatalf("technicians after the return: %s", names)
 	}
 }
