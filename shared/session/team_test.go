@@ -598,3 +598,37 @@ func TestColleagueComesBack(t *testing.T) {
 		t.Fatalf("technicians after the return: %s", names)
 	}
 }
+
+// A technician who stops acknowledging (their path is cut, the connection not yet given up) holds back nobody:
+// the two others keep getting new pictures, and the stalled one catches up once the path is back.
+func TestStalledTechnicianHoldsBackNobody(t *testing.T) {
+	s := newTeamSession(t)
+	lk := s.invite(t)
+	path := relay.New(t, lk.Addr)
+	lk.Addr = path.Addr()
+	cora, err := joinColleague(t, lk, "Cora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := joinColleague(t, s.invite(t), "Dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []*Host{s.h, cora, dev} {
+		waitFor(t, who.Events(), func(ScreenUpdated) bool { return true })
+	}
+	path.Cut(true)
+	for _, who := range []*Host{s.h, dev} {
+		n := 0
+		waitFor(t, who.Events(), func(ScreenUpdated) bool { n++; return n == 20 })
+	}
+	var last uint64 // the newest picture Cora had before the path came back
+	for e := range drain(cora.Events()) {
+		if u, ok := e.(ScreenUpdated); ok {
+			last = max(last, u.Seq)
+		}
+	}
+	path.Cut(false)
+	waitFor(t, cora.Events(), func(e ScreenUpdated) bool { return e.Seq > last })
+}
+
