@@ -110,6 +110,9 @@ type Hello struct {
 	// its connection dropped (it confirmed the Welcome's ResumeSecret
 	// instead of the support key). Zero for a first join.
 	Resume SessionID `cbor:"8,keyasint,omitempty"`
+	// Preferences, from a technician joining as a colleague, are what they ask of the customer's program
+	// should they come to lead the session (the one who starts a session gives them in its Welcome).
+	Preferences *Preferences `cbor:"9,keyasint,omitempty"`
 }
 
 // CapCtrlAltDel is the capability of a customer whose system takes Ctrl+Alt+Del from the injected keyboard

@@ -196,8 +196,17 @@ func (g *Guest) Technician() Peer {
 // Route says how the connection of the moment reaches the technician.
 func (g *Guest) Route() Route { return g.Technician().Route }
 
-// Preferences returns the host's settings for this session.
-func (g *Guest) Preferences() protocol.Preferences { return g.welcome.Preferences }
+// Preferences returns the settings of the technician who leads the session (the one who started it gave them in
+// the Welcome; a colleague who came to lead it, in their Hello).
+func (g *Guest) Preferences() protocol.Preferences {
+	tm := g.team
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	if tm.handed {
+		return tm.prefs // the session follows the colleague who leads it now
+	}
+	return g.welcome.Preferences
+}
 
 // Events returns the session's events; the channel closes after Ended.
 func (g *Guest) Events() <-chan Event { return g.ev.ch }

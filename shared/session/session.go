@@ -77,6 +77,8 @@ type link struct {
 	peer Peer
 	// resume is, on the host, the session the peer's Hello says it returns to (zero for a first join).
 	resume protocol.SessionID
+	// prefs are the preferences a colleague's Hello gave (protocol.Hello.Preferences).
+	prefs protocol.Preferences
 	// handle, when set before the session runs, receives the control messages other than SessionEnd that
 	// watch reads (an invitation, its answer); it must not block for long.
 	handle func(protocol.Message)
@@ -116,6 +118,9 @@ func (l *link) readHello(local *protocol.Hello) error {
 	l.peer = Peer{Name: h.Name, Role: h.Role, ProgramVersion: h.ProgramVersion, Addr: l.conn.RemoteAddr().String(),
 		Capabilities: h.Capabilities}
 	l.resume = h.Resume
+	if h.Preferences != nil {
+		l.prefs = *h.Preferences
+	}
 	return nil
 }
 

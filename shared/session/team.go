@@ -211,6 +211,7 @@ type team struct {
 	changed chan struct{}          // a colleague left (for wait)
 	why     error                  // why the colleague who leads ended the session for everyone
 	annMu   sync.Mutex             // serialises announcements
+	prefs   protocol.Preferences   // the preferences of the colleague who leads, once handed over
 	ended   chan struct{}          // closed when the customer's session is over: every colleague's ends with it
 	endOnce sync.Once
 }
@@ -272,7 +273,7 @@ func (tm *team) handOver(from protocol.ParticipantID, fromName string) bool {
 		tm.mu.Unlock()
 		return false
 	}
-	tm.owner, tm.handed = next.id, true
+	tm.owner, tm.handed, tm.prefs = next.id, true, next.prefs
 	tm.mu.Unlock()
 	tm.g.ev.send(HandedOver{From: fromName, FromID: from, To: name, ToID: next.id})
 	tm.announce(tm.participants(0, ""))
@@ -392,7 +393,8 @@ type member struct {
 	meet *meeting // the invitation's nameplate at the rendezvous the session met through; nil for a direct one
 	link Link     // the invitation
 
-	secret []byte // the colleague's resume secret, once joined (the run goroutine's)
+	secret []byte               // the colleague's resume secret, once joined (the run goroutine's)
+	prefs  protocol.Preferences // what the colleague asks of the customer's program, should they lead
 
 	mu      sync.Mutex
 	l       *link
@@ -596,6 +598,9 @@ func (m *member) admit(c *transport.Conn, returning bool) (*link, error) {
 			m.meet.release() // the invitation is spent: its nameplate goes back
 		}
 		m.secret = secret
+		m.tm.mu.Lock()
+		m.prefs = l.prefs
+		m.tm.mu.Unlock()
 		m.gate.allowReturn(secret, c.PeerID())
 	}
 	m.tm.announce(list)
@@ -786,8 +791,9 @@ func JoinColleague(ctx context.Context, lk Link, cfg HostConfig) (*Host, error) 
 			wy.close()
 		}
 	}()
-	l, w, err := connectAs(ctx, wy, id, []byte(lk.Invite), hello(cfg.Name, protocol.RoleTechnician), cfg.IdleTimeout,
-		protocol.SessionID{})
+	local := hello(cfg.Name, protocol.RoleTechnician)
+	local.Preferences = &cfg.Preferences
+	l, w, err := connectAs(ctx, wy, id, []byte(lk.Invite), local, cfg.IdleTimeout, protocol.SessionID{})
 	if err != nil {
 		return nil, err
 	}

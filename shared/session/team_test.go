@@ -461,7 +461,12 @@ func TestInvitationThroughTheRendezvous(t *testing.T) {
 // the others stay with the screen and the chat; the new lead's End ends it for everyone, the customer included.
 func TestOwnerHandsOverAndLeaves(t *testing.T) {
 	s := newTeamSession(t)
-	cora, err := joinColleague(t, s.invite(t), "Cora")
+	jctx, jcancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer jcancel()
+	cora, err := JoinColleague(jctx, s.invite(t), HostConfig{Name: "Cora"}) // Cora does not ask for removal
+	if err == nil {
+		t.Cleanup(cora.End)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,6 +477,9 @@ func TestOwnerHandsOverAndLeaves(t *testing.T) {
 	}
 	waitFor(t, s.g.Events(), func(ColleagueJoined) bool { return true })
 	waitFor(t, dev.Events(), func(ScreenUpdated) bool { return true })
+	if !s.g.Preferences().UninstallAtEnd {
+		t.Fatal("Alice's preference (remove the program at the end) is not the session's")
+	}
 
 	s.h.Leave()
 	if e := waitFor(t, s.h.Events(), func(Ended) bool { return true }); e.Err != nil || !e.Left {
@@ -484,6 +492,9 @@ func TestOwnerHandsOverAndLeaves(t *testing.T) {
 	waitFor(t, cora.Events(), func(e ParticipantsChanged) bool { return e.Owner == cora.Me() })
 	if names := participantNames(s.g.Technicians()); names != "Cora,Dev" || s.g.Leader() != cora.Me() {
 		t.Fatalf("technicians %s, led by %d", names, s.g.Leader())
+	}
+	if s.g.Preferences().UninstallAtEnd { // Cora's now
+		t.Fatal("the session did not take the preferences of the colleague who now leads it")
 	}
 	// The session goes on: the screen still flows, chat still reaches everyone, control still needs a Yes.
 	waitFor(t, dev.Events(), func(ScreenUpdated) bool { return true })
@@ -631,4 +642,3 @@ func TestStalledTechnicianHoldsBackNobody(t *testing.T) {
 	path.Cut(false)
 	waitFor(t, cora.Events(), func(e ScreenUpdated) bool { return e.Seq > last })
 }
-
