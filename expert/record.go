@@ -28,14 +28,14 @@ type recorder struct {
 	mu       sync.Mutex
 	id       protocol.SessionID // zero until the customer joined
 	me       protocol.ParticipantID
-	others   map[protocol.ParticipantID]bool // the other technicians in the session now
+	others   map[protocol.ParticipantID]protocol.Participant // the other technicians in the session now, as announced
 	customer string
 	sharing  bool
 	monitor  uint32
 }
 
 func newRecorder(st *store.Store, techName string) *recorder {
-	return &recorder{st: st, tech: techName, me: technicianID, others: map[protocol.ParticipantID]bool{}}
+	return &recorder{st: st, tech: techName, me: technicianID, others: map[protocol.ParticipantID]protocol.Participant{}}
 }
 
 // self returns this technician's participant ID in the session: technicianID unless they joined as a colleague.
@@ -189,23 +189,32 @@ func (r *recorder) joined(host *session.Host, e session.Joined) {
 	})
 }
 
-// participants records the other technicians who joined or left since the last list.
+// participants records the other technicians who joined or left since the last list, and when the customer's
+// screen began or stopped reaching each and each got or lost control.
 func (r *recorder) participants(id protocol.SessionID, list []protocol.Participant) {
 	r.mu.Lock()
-	now := map[protocol.ParticipantID]bool{}
+	now := map[protocol.ParticipantID]protocol.Participant{}
+	var events []store.Event
 	var joined []protocol.Participant
 	for _, p := range list {
 		if p.Role != protocol.RoleTechnician || p.ID == r.me {
 			continue
 		}
-		now[p.ID] = true
-		if !r.others[p.ID] {
+		now[p.ID] = p
+		was, known := r.others[p.ID]
+		if !known {
 			joined = append(joined, p)
+		}
+		if p.Viewing != was.Viewing {
+			events = append(events, store.Event{Kind: viewingKind(p.Viewing), Actor: p.ID})
+		}
+		if p.Controlling != was.Controlling {
+			events = append(events, store.Event{Kind: controlKind(p.Controlling), Actor: p.ID})
 		}
 	}
 	var left []protocol.ParticipantID
 	for p := range r.others {
-		if !now[p] {
+		if _, ok := now[p]; !ok {
 			left = append(left, p)
 		}
 	}
@@ -216,9 +225,26 @@ func (r *recorder) participants(id protocol.SessionID, list []protocol.Participa
 			return r.st.Join(ctx, id, store.Participant{ID: p.ID, Name: p.Name, Role: protocol.RoleTechnician})
 		})
 	}
+	for _, e := range events {
+		r.do(string(e.Kind), func(ctx context.Context) error { return r.st.RecordEvent(ctx, id, e) })
+	}
 	for _, p := range left {
 		r.do("colleague left", func(ctx context.Context) error { return r.st.Leave(ctx, id, p, time.Time{}) })
 	}
+}
+
+func viewingKind(on bool) store.EventKind {
+	if on {
+		return store.EventViewingStarted
+	}
+	return store.EventViewingStopped
+}
+
+func controlKind(on bool) store.EventKind {
+	if on {
+		return store.EventControlGranted
+	}
+	return store.EventControlRevoked
 }
 
 // asked records a request the technician made.

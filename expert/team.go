@@ -214,7 +214,14 @@ func (v *viewer) refreshTeam() {
 	var others []string
 	for _, p := range v.people {
 		if p.Role == protocol.RoleTechnician && p.ID != v.host.Me() {
-			others = append(others, displayName(p.Name))
+			name := displayName(p.Name)
+			switch {
+			case p.Controlling:
+				name = lang.L("viewer.colleague_controlling", map[string]any{"Name": name})
+			case p.Viewing:
+				name = lang.L("viewer.colleague_viewing", map[string]any{"Name": name})
+			}
+			others = append(others, name)
 		}
 	}
 	var lines []string

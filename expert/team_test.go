@@ -105,8 +105,9 @@ func TestInviteAColleagueAndJoin(t *testing.T) {
 		want := lang.L("viewer.also_here", map[string]any{"Names": name})
 		return func() bool { return h.cur().view.teamLbl.Visible() && h.cur().view.teamLbl.Text == want }
 	}
-	alice.loop.Until(t, 20*time.Second, "Alice's viewer to list Cora", alsoHere(alice, "Cora"))
-	cora.loop.Until(t, 20*time.Second, "Cora's viewer to list Alice", alsoHere(cora, "Alice"))
+	viewing := func(name string) string { return lang.L("viewer.colleague_viewing", map[string]any{"Name": name}) }
+	alice.loop.Until(t, 20*time.Second, "Alice's viewer to list Cora", alsoHere(alice, viewing("Cora")))
+	cora.loop.Until(t, 20*time.Second, "Cora's viewer to list Alice", alsoHere(cora, viewing("Alice")))
 
 	// Control goes to Cora, then to Alice: Cora's viewer says where it went.
 	askControl := func(h *shown) {
@@ -119,6 +120,8 @@ func TestInviteAColleagueAndJoin(t *testing.T) {
 		h.loop.Until(t, 20*time.Second, "control granted", func() bool { return h.cur().view.controlled })
 	}
 	askControl(cora)
+	alice.loop.Until(t, 20*time.Second, "Alice's viewer to say Cora is in control",
+		alsoHere(alice, lang.L("viewer.colleague_controlling", map[string]any{"Name": "Cora"})))
 	askControl(alice)
 	moved := lang.L("viewer.note.control_moved", map[string]any{"Name": "Bob", "To": "Alice"})
 	cora.loop.Until(t, 20*time.Second, "Cora's viewer to say control went to Alice", func() bool {
@@ -156,6 +159,13 @@ func TestInviteAColleagueAndJoin(t *testing.T) {
 		ps := participantsOf(t, alice)
 		return len(ps) == 3 && ps[2].Name == "Cora" && ps[2].ID == joined.ID && !ps[2].Joined.IsZero() && !ps[2].Left.IsZero()
 	})
+	var coraControlled bool
+	for _, e := range eventsOf(t, alice) {
+		coraControlled = coraControlled || e.Kind == store.EventControlGranted && e.Actor == joined.ID
+	}
+	if !coraControlled {
+		t.Fatal("Alice's history does not say that Cora had control")
+	}
 	ps := participantsOf(t, cora)
 	names := map[protocol.ParticipantID]string{}
 	for _, p := range ps {
@@ -164,6 +174,16 @@ func TestInviteAColleagueAndJoin(t *testing.T) {
 	if names[joined.ID] != "Cora" || names[session.TechnicianID] != "Alice" || names[session.CustomerID] != "Bob" {
 		t.Fatalf("Cora's history lists %v", names)
 	}
+}
+
+// eventsOf returns the events that h's history holds for its newest session.
+func eventsOf(t *testing.T, h *shown) []store.Event {
+	t.Helper()
+	s, err := h.opts.store.LoadSession(context.Background(), h.cur().rec.session())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Events
 }
 
 // participantsOf returns the participants that h's history holds for its newest session.

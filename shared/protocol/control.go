@@ -56,6 +56,10 @@ type Participant struct {
 	ID   ParticipantID `cbor:"1,keyasint,omitempty"` // non-zero
 	Name string        `cbor:"2,keyasint,omitempty"` // display name, single line, ≤ MaxNameLen; may be empty
 	Role Role          `cbor:"3,keyasint,omitempty"` // required
+	// Viewing and Controlling say, for a technician in the customer's announcements (Participants), whether
+	// the customer's screen reaches them now and whether they control the computer.
+	Viewing     bool `cbor:"4,keyasint,omitempty"`
+	Controlling bool `cbor:"5,keyasint,omitempty"`
 }
 
 func (p *Participant) validate(field string) error {

@@ -116,7 +116,8 @@ func Join(ctx context.Context, lk Link, cfg GuestConfig) (*Guest, error) {
 	var liveCtx context.Context
 	liveCtx, g.stopLive = context.WithCancel(context.Background())
 	g.live.start(liveCtx) // before Join returns, so that StopSharing can never come first
-	g.wg.Add(1)
+	g.wg.Add(2)
+	go g.team.announcer()
 	go g.run()
 	return g, nil
 }

@@ -178,6 +178,7 @@ func (c *customer) stop() {
 	c.withdraw(withdrawn, nil) // the technician left (or the connection dropped): their questions go
 	if hadControl {
 		c.g.ev.send(ControlChanged{Granted: false, Tech: c.tech}) // Reconnecting says why; a grant does not survive it
+		c.g.team.stateChanged()
 	}
 	c.share.stop()
 	c.files.Close()
@@ -363,8 +364,17 @@ func (c *customer) answer(id uint64, yes bool) error {
 		c.showScreen()
 	case granted && what == protocol.PermControl:
 		c.g.ev.send(ControlChanged{Granted: true, Tech: c.tech})
+		c.g.team.stateChanged()
 	}
 	return s.send(&protocol.ConsentAnswer{ID: id, Granted: granted})
+}
+
+// state says whether the screen reaches this half's technician now and whether they control the computer.
+func (c *customer) state() (viewing, controlling bool) {
+	c.mu.Lock()
+	controlling = c.st.controlled
+	c.mu.Unlock()
+	return c.share.running(), controlling
 }
 
 // releaseControl ends the control grant, if any; tell says whether to tell the technician (a revocation).
@@ -391,6 +401,7 @@ func (c *customer) controlEndedTo(had, tell bool, s *sender, to protocol.Partici
 		_ = s.send(&protocol.ConsentRevoke{What: protocol.PermControl, To: to})
 	}
 	c.g.ev.send(ControlChanged{Granted: false, Tech: c.tech})
+	c.g.team.stateChanged()
 }
 
 // readInput injects the technician's input while control is granted, and drops (and logs) everything else.
@@ -477,6 +488,7 @@ func (c *customer) showScreen() {
 	c.mu.Unlock()
 	if started {
 		c.g.ev.send(SharingChanged{On: true, Tech: c.tech})
+		c.g.team.stateChanged()
 	}
 }
 
@@ -492,6 +504,7 @@ func (c *customer) stopSharing() {
 	c.mu.Unlock()
 	if c.share.stop() || was {
 		c.g.ev.send(SharingChanged{On: false, Tech: c.tech})
+		c.g.team.stateChanged()
 	}
 	c.withdraw(withdrawn, s)
 	if was && s != nil {
@@ -518,6 +531,7 @@ func (c *customer) viewerLeft(bool) {
 	}
 	if allowed {
 		c.g.ev.send(SharingChanged{On: false, Paused: true, Tech: c.tech})
+		c.g.team.stateChanged()
 	}
 	c.withdraw(withdrawn, s)
 	c.controlEnded(hadControl, true, s)

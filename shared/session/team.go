@@ -212,6 +212,7 @@ type team struct {
 	why     error                  // why the colleague who leads ended the session for everyone
 	annMu   sync.Mutex             // serialises announcements
 	prefs   protocol.Preferences   // the preferences of the colleague who leads, once handed over
+	dirty   chan struct{}          // what a technician may do changed: announce (announcer)
 	ended   chan struct{}          // closed when the customer's session is over: every colleague's ends with it
 	endOnce sync.Once
 }
@@ -225,7 +226,7 @@ type inviteAsk struct {
 
 func newTeam(g *Guest) *team {
 	return &team{g: g, asks: map[uint64]*inviteAsk{}, members: map[protocol.ParticipantID]*member{}, nextID: 3,
-		owner: TechnicianID, changed: make(chan struct{}, 1), ended: make(chan struct{})}
+		owner: TechnicianID, changed: make(chan struct{}, 1), dirty: make(chan struct{}, 1), ended: make(chan struct{})}
 }
 
 // end ends every colleague's part of the session: the customer's session is over.
@@ -641,26 +642,58 @@ func (m *member) awaitReturn() *link {
 // participants lists everyone in the session, with the colleague id about to join as name (id 0: none).
 func (tm *team) participants(id protocol.ParticipantID, name string) []protocol.Participant {
 	g := tm.g
+	halves := map[protocol.ParticipantID]*customer{}
 	tm.mu.Lock()
-	defer tm.mu.Unlock()
 	var list []protocol.Participant
 	for _, p := range g.welcome.Participants {
 		if !tm.handed || p.ID != TechnicianID {
 			list = append(list, p)
 		}
 	}
+	if !tm.handed {
+		halves[TechnicianID] = g.cur()
+	}
 	for _, m := range tm.members {
 		m.mu.Lock()
 		if m.l != nil {
 			list = append(list, protocol.Participant{ID: m.id, Name: m.l.peer.Name, Role: protocol.RoleTechnician})
+			halves[m.id] = m.live
 		}
 		m.mu.Unlock()
+	}
+	tm.mu.Unlock()
+	for i, p := range list { // what each technician may do now, read without the team's lock
+		if c := halves[p.ID]; c != nil {
+			list[i].Viewing, list[i].Controlling = c.state()
+		}
 	}
 	if id != 0 {
 		list = append(list, protocol.Participant{ID: id, Name: name, Role: protocol.RoleTechnician})
 	}
 	slices.SortFunc(list, func(a, b protocol.Participant) int { return cmp.Compare(a.ID, b.ID) })
 	return list
+}
+
+// stateChanged has the technicians told, soon, that what one of them may do changed (announcer).
+func (tm *team) stateChanged() {
+	select {
+	case tm.dirty <- struct{}{}:
+	default: // an announcement is due already
+	}
+}
+
+// announcer announces who is in the session, with what each may do, whenever that changed, until the session
+// ends.
+func (tm *team) announcer() {
+	defer tm.g.wg.Done()
+	for {
+		select {
+		case <-tm.ended:
+			return
+		case <-tm.dirty:
+			tm.announce(tm.participants(0, ""))
+		}
+	}
 }
 
 // announce tells every technician who is in the session.

@@ -164,6 +164,14 @@ func TestControlAndSharingWithAColleague(t *testing.T) {
 	if !cora.Controlling() || s.h.Controlling() {
 		t.Fatal("control is not Cora's alone")
 	}
+	waitFor(t, s.h.Events(), func(e ParticipantsChanged) bool { // Alice hears what Cora may do
+		for _, p := range e.List {
+			if p.ID == cora.Me() {
+				return p.Viewing && p.Controlling
+			}
+		}
+		return false
+	})
 	grant(s.h, "Alice (support)")
 	if c := waitFor(t, cora.Events(), func(e ControlChanged) bool { return !e.Granted }); !c.Moved || c.MovedTo != "Alice (support)" {
 		t.Fatalf("Cora is told %+v", c)

@@ -39,6 +39,8 @@ const (
 	EventMonitorChanged     EventKind = "monitor_changed"      // another monitor is shown; Detail names it
 	EventTechSharingStarted EventKind = "tech_sharing_started" // a technician shares their own screen
 	EventTechSharingStopped EventKind = "tech_sharing_stopped" // a technician stopped sharing their screen
+	EventViewingStarted     EventKind = "viewing_started"      // the customer's screen reaches a colleague technician (Actor)
+	EventViewingStopped     EventKind = "viewing_stopped"      // it no longer reaches them
 	EventEnded              EventKind = "ended"                // the session ended (recorded by EndSession)
 	// EventConnected: the connection to the customer was made or made again; Detail says how
 	// (RouteDetail): "direct", "met:HOST" (direct, found through the rendezvous HOST), "relayed:HOST".
@@ -60,7 +62,8 @@ func RouteDetail(rendezvous string, relayed bool) string {
 func EventKinds() []EventKind {
 	return []EventKind{EventJoined, EventLeft, EventConsentAsked, EventConsentGiven, EventConsentRefused,
 		EventConsentExpired, EventConsentWithdrawn, EventControlGranted, EventControlRevoked, EventSharingStarted, EventSharingStopped,
-		EventMonitorChanged, EventTechSharingStarted, EventTechSharingStopped, EventEnded, EventConnected}
+		EventMonitorChanged, EventTechSharingStarted, EventTechSharingStopped, EventViewingStarted, EventViewingStopped,
+		EventEnded, EventConnected}
 }
 
 // Known reports whether k is an event kind this version defines.
