@@ -208,18 +208,7 @@ func (h *Host) run() {
 	}
 	for first := true; ; first = false {
 		ctx, cancel := context.WithCancel(context.Background())
-		l.handle = h.control
-		t := newTechnician(h, l)
-		t.start(ctx, func() {
-			h.lifeMu.Lock()
-			h.live = t
-			h.lifeMu.Unlock()
-			if first {
-				h.ev.send(Joined{Peer: l.peer})
-			} else {
-				h.ev.send(Reconnected{})
-			}
-		})
+		t := h.startTechnician(ctx, l, first)
 		switch {
 		case !first:
 			t.workers.Go(func() { h.files.resume(t.files) })
@@ -239,6 +228,24 @@ func (h *Host) run() {
 		}
 		l = next
 	}
+}
+
+// startTechnician starts the technician's half of connection l; once it runs it becomes the session's live
+// half and Joined (first) or Reconnected is told.
+func (h *Host) startTechnician(ctx context.Context, l *link, first bool) *technician {
+	l.handle = h.control
+	t := newTechnician(h, l)
+	t.start(ctx, func() {
+		h.lifeMu.Lock()
+		h.live = t
+		h.lifeMu.Unlock()
+		if first {
+			h.ev.send(Joined{Peer: l.peer})
+		} else {
+			h.ev.send(Reconnected{})
+		}
+	})
+	return t
 }
 
 // accept hands the listener's confirmed connections to the session until ctx ends.

@@ -48,24 +48,36 @@ var errGone = &protocol.Error{Code: protocol.ConnectionLost, Detail: "the connec
 // redial tries to get back into the session until the reconnect window closes or life ends. It returns the
 // new link and Welcome, or nil and why it gave up.
 func (g *Guest) redial(life context.Context) (*link, *protocol.Welcome, error) {
-	window := g.cfg.ReconnectWindow
+	var w *protocol.Welcome
+	l, err := redialWithin(life, g.cfg.ReconnectWindow, func(ctx context.Context) (*link, error) {
+		var l *link
+		var err error
+		l, w, err = connect(ctx, g.way, g.id, g.welcome.ResumeSecret, g.cfg, g.welcome.SessionID)
+		return l, err
+	})
+	return l, w, err
+}
+
+// redialWithin calls try until it connects, the other side refuses for good, or window (the default if 0) or
+// life ends (errGone).
+func redialWithin(life context.Context, window time.Duration, try func(context.Context) (*link, error)) (*link, error) {
 	if window <= 0 {
 		window = DefaultReconnectWindow
 	}
 	ctx, cancel := context.WithTimeout(life, window)
 	defer cancel()
 	for {
-		l, w, err := connect(ctx, g.way, g.id, g.welcome.ResumeSecret, g.cfg, g.welcome.SessionID)
+		l, err := try(ctx)
 		if err == nil {
-			return l, w, nil
+			return l, nil
 		}
 		switch protocol.CodeOf(err) {
 		case protocol.SessionEnded, protocol.NotPermitted, protocol.WrongKey, protocol.TooManyAttempts,
-			protocol.VersionMismatch, protocol.ProtocolViolation:
-			return nil, nil, err // the host is there and will not take us back
+			protocol.VersionMismatch, protocol.ProtocolViolation, protocol.Removed:
+			return nil, err // the other side is there and will not take us back
 		}
 		if !sleep(ctx, redialInterval) {
-			return nil, nil, errGone
+			return nil, errGone
 		}
 	}
 }

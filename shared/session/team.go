@@ -850,29 +850,13 @@ type colleagueWay struct {
 	secret []byte // the Welcome's resume secret
 }
 
-// redial tries to get back into the session until the reconnect window closes or life ends.
+// redialColleague tries to get back into the session until the reconnect window closes or life ends.
 func (h *Host) redialColleague(life context.Context, cw *colleagueWay) (*link, error) {
-	window := h.cfg.ReconnectWindow
-	if window <= 0 {
-		window = DefaultReconnectWindow
-	}
-	ctx, cancel := context.WithTimeout(life, window)
-	defer cancel()
-	for {
+	return redialWithin(life, h.cfg.ReconnectWindow, func(ctx context.Context) (*link, error) {
 		l, _, err := connectAs(ctx, cw.way, cw.id, cw.secret, hello(h.cfg.Name, protocol.RoleTechnician),
 			h.cfg.IdleTimeout, h.sid)
-		if err == nil {
-			return l, nil
-		}
-		switch protocol.CodeOf(err) {
-		case protocol.SessionEnded, protocol.NotPermitted, protocol.WrongKey, protocol.TooManyAttempts,
-			protocol.VersionMismatch, protocol.ProtocolViolation, protocol.Removed:
-			return nil, err // the customer's program is there and will not take us back
-		}
-		if !sleep(ctx, redialInterval) {
-			return nil, errGone
-		}
-	}
+		return l, err
+	})
 }
 
 // runColleague runs a colleague's session on l, reached by cw, until it ends; a dropped connection is dialled
@@ -895,18 +879,7 @@ func (h *Host) runColleague(l *link, cw *colleagueWay) {
 	defer endLife()
 	for first := true; ; first = false {
 		ctx, cancel := context.WithCancel(context.Background())
-		l.handle = h.control
-		t := newTechnician(h, l)
-		t.start(ctx, func() {
-			h.lifeMu.Lock()
-			h.live = t
-			h.lifeMu.Unlock()
-			if first {
-				h.ev.send(Joined{Peer: l.peer})
-			} else {
-				h.ev.send(Reconnected{})
-			}
-		})
+		t := h.startTechnician(ctx, l, first)
 		err := l.serve(h.ended)
 		cancel()
 		t.stop()
