@@ -213,18 +213,22 @@ func (t *toolbar) colleagueJoined(g *session.Guest, e session.ColleagueJoined) {
 	t.fitWindow()
 }
 
+// dropTech takes technician id off the list and returns their name as shown (name when they were not listed).
+func (t *toolbar) dropTech(id protocol.ParticipantID, name string) string {
+	if st := t.techs[id]; st != nil {
+		name = st.name
+	}
+	delete(t.techs, id)
+	t.sumUp()
+	return name
+}
+
 // colleagueLeft takes a technician who left (or was removed) off the list, and says so.
 func (t *toolbar) colleagueLeft(g *session.Guest, e session.ColleagueLeft) {
 	if t.guest != g {
 		return
 	}
-	name := e.Name
-	if st := t.techs[e.ID]; st != nil {
-		name = st.name
-	}
-	delete(t.techs, e.ID)
-	t.sumUp()
-	args := map[string]any{"Name": name}
+	args := map[string]any{"Name": t.dropTech(e.ID, e.Name)}
 	switch {
 	case protocol.CodeOf(e.Err) == protocol.Removed:
 		t.status.SetText(lang.L("customer.tech_removed", args))
@@ -242,14 +246,9 @@ func (t *toolbar) handedOver(g *session.Guest, e session.HandedOver) {
 	if t.guest != g {
 		return
 	}
-	from := e.From
-	if st := t.techs[e.FromID]; st != nil {
-		from = st.name
-	}
-	delete(t.techs, e.FromID)
+	from := t.dropTech(e.FromID, e.From)
 	t.leader = e.ToID
 	t.techName = t.techState(e.ToID).name
-	t.sumUp()
 	t.status.SetText(lang.L("customer.handed_over", map[string]any{"From": from, "To": t.techName}))
 	log.Printf("session: %s left the session to %s", from, t.techName)
 	t.showLive()
