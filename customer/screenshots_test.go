@@ -520,6 +520,7 @@ func shootColleagues(t *testing.T, language string) {
 	}
 	t.Cleanup(dave.End)
 	c.until(t, "Dave in the list", func() bool { return uitest.FindLabel(c.techList, "Dave") != nil })
+	knows(t, h, "Dave") // Alice's program must know the colleague it hands the session to
 	h.Leave()
 	c.until(t, "the hand-over said", func() bool {
 		return c.status.Text == lang.L("customer.handed_over", map[string]any{"From": "Alice", "To": "Dave"})

@@ -159,6 +159,7 @@ func TestHandOverInTheToolbar(t *testing.T) {
 	s := joinLive(t, "en", teamOptions())
 	cora := s.colleague(t, "Cora")
 	s.until(t, "Cora in the list", func() bool { return uitest.FindLabel(s.techList, "Cora") != nil })
+	knows(t, s.h, "Cora") // Alice's program must know the colleague it hands the session to
 	s.h.Leave()
 	s.until(t, "the hand-over said", func() bool {
 		return s.status.Text == lang.L("customer.handed_over", map[string]any{"From": "Alice", "To": "Cora"})
@@ -233,5 +234,23 @@ func TestColleagueBackInTheToolbar(t *testing.T) {
 	s.until(t, "the toolbar to say Cora is back", func() bool {
 		return s.status.Text == lang.L("customer.tech_back", map[string]any{"Name": "Cora"}) &&
 			uitest.FindLabel(s.techList, "Cora") != nil
+	})
+}
+
+// knows waits until technician h's program has heard that name is in the session.
+func knows(t *testing.T, h *session.Host, name string) {
+	t.Helper()
+	for _, p := range h.Participants() {
+		if p.Name == name {
+			return
+		}
+	}
+	waitHost(t, h, func(e session.ParticipantsChanged) bool {
+		for _, p := range e.List {
+			if p.Name == name {
+				return true
+			}
+		}
+		return false
 	})
 }

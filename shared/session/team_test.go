@@ -489,6 +489,7 @@ func TestOwnerHandsOverAndLeaves(t *testing.T) {
 		t.Fatal("Alice's preference (remove the program at the end) is not the session's")
 	}
 
+	waitFor(t, s.h.Events(), func(e ParticipantsChanged) bool { return participantNames(e.List) == "Alice (support),Bob,Cora,Dev" })
 	s.h.Leave()
 	if e := waitFor(t, s.h.Events(), func(Ended) bool { return true }); e.Err != nil || !e.Left {
 		t.Fatalf("Alice's side: %+v", e)
@@ -535,6 +536,7 @@ func TestLastTechnicianLeaving(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true })
+	waitFor(t, s.h.Events(), func(e ParticipantsChanged) bool { return participantNames(e.List) == "Alice (support),Bob,Cora" })
 	s.h.Leave()
 	waitFor(t, cora.Events(), func(e ParticipantsChanged) bool { return e.Owner == cora.Me() })
 	dev, err := joinColleague(t, s.inviteBy(t, cora), "Dev")
