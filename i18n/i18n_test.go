@@ -79,7 +79,7 @@ func TestEveryErrorCodeHasASentence(t *testing.T) {
 // TestEveryKeyUsedExists reads the Go sources of both programs and shared/ for lang.L("key") calls.
 func TestEveryKeyUsedExists(t *testing.T) {
 	en := bundles(t)["en"]
-	call := regexp.MustCompile(`lang\.[LX]\("([^"]+)"`)
+	call := regexp.MustCompile(`(?:lang|tr)\.[LX]\("([^"]+)"`)
 	used := 0
 	for _, dir := range []string{"../customer", "../expert", "../shared"} {
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

@@ -77,6 +77,9 @@ type Nameplate struct {
 	ICE []ICEServer
 	// Expires is when the nameplate lapses if nobody claims it.
 	Expires time.Time
+	// JoinPage is the address of the rendezvous's join page (where a customer types the key); empty when it
+	// serves none. It is an http(s) URL: the client checks it, since a person will open it.
+	JoinPage string
 	// Claims delivers each claim of this nameplate, up to the rendezvous's maximum (5 by default): the client
 	// refuses the claims after those, so a guesser has that many tries. It is closed after the last one, by
 	// Release of this nameplate and by Close.
@@ -365,7 +368,8 @@ func (c *Client) Create(ctx context.Context) (*Nameplate, error) {
 		left = defaultMaxClaims
 	}
 	c.claims[r.Nameplate] = &ownPlate{ch: ch, left: left}
-	return &Nameplate{Name: r.Nameplate, ICE: r.ICE, Expires: time.Unix(r.Expires, 0), Claims: ch}, nil
+	return &Nameplate{Name: r.Nameplate, ICE: r.ICE, Expires: time.Unix(r.Expires, 0), Claims: ch,
+		JoinPage: checkPage(r.JoinPage)}, nil
 }
 
 // Claim claims another client's nameplate and returns the mailbox shared with its owner, and ICE servers.

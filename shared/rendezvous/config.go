@@ -89,6 +89,10 @@ type Config struct {
 	// MetricsListen is the host:port serving Prometheus text format on /metrics. Empty: none.
 	MetricsListen string
 
+	// JoinPage is the address of the page where customers type the support key (https://rv.example.org/),
+	// told to technicians with each nameplate so that their invitation can name it. Empty: no page.
+	JoinPage string
+
 	// Log receives one line per event; never a token, password or credential. Nil: discard.
 	Log *slog.Logger
 

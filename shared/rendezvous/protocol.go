@@ -130,6 +130,9 @@ type CreateReply struct {
 	Expires int64 `json:"expires,omitempty"`
 	// MaxClaims is how many claims the owner accepts; it refuses the claims after those.
 	MaxClaims int `json:"max_claims,omitempty"`
+	// JoinPage is the address of the rendezvous's join page, where a customer types the key; empty when it
+	// serves none.
+	JoinPage string `json:"join_page,omitempty"`
 	// Error is an error code; empty on success.
 	Error string `json:"error,omitempty"`
 }

@@ -389,3 +389,18 @@ func (l natsLogger) Fatalf(f string, v ...any) {
 func (l natsLogger) Errorf(f string, v ...any) { l.log.Info(fmt.Sprintf(f, v...), "component", "nats") }
 func (l natsLogger) Debugf(f string, v ...any) {}
 func (l natsLogger) Tracef(f string, v ...any) {}
+
+// NameplateWaiting reports whether a nameplate exists and has not expired: whether a support key that starts
+// with it can still be used. The join page asks it before it offers a download, so that a mistyped key gets a
+// sentence at once. It says nothing of the key's secret digits, which the rendezvous never sees.
+func (s *Server) NameplateWaiting(ctx context.Context, nameplate string) (bool, error) {
+	if !validNameplate(nameplate) {
+		return false, nil
+	}
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	return s.svc.waiting(ctx, nameplate)
+}

@@ -249,7 +249,8 @@ func (s *service) create(ctx context.Context, p string) (any, string) {
 		if err != nil {
 			return nil, codeInternal
 		}
-		return CreateReply{Nameplate: name, ICE: ice, Expires: expires.Unix(), MaxClaims: s.cfg.MaxClaims}, ""
+		return CreateReply{Nameplate: name, ICE: ice, Expires: expires.Unix(), MaxClaims: s.cfg.MaxClaims,
+			JoinPage: s.cfg.JoinPage}, ""
 	}
 	s.cfg.Log.Warn("create refused: no free nameplate found", "principal", p)
 	return nil, codeBusy
@@ -318,6 +319,19 @@ func (s *service) owner(ctx context.Context, q, name string) (owner, code string
 		return "", codeForbidden
 	}
 	return np.Owner, ""
+}
+
+// waiting reports whether nameplate name exists and has not expired (the join page's check of a typed key).
+func (s *service) waiting(ctx context.Context, name string) (bool, error) {
+	np, _, code := s.readPlate(ctx, name)
+	switch code {
+	case "":
+		return s.cfg.now().Unix() < np.Expires, nil
+	case codeUnknown:
+		return false, nil
+	default:
+		return false, codeError(code)
+	}
 }
 
 // release deletes the caller's nameplate. A nameplate of someone else is reported as unknown, so that release

@@ -119,3 +119,14 @@ func pinnedTLS(pin []byte) *tls.Config {
 		},
 	}
 }
+
+// checkPage returns page if it is an absolute http or https URL without user information, and "" otherwise:
+// a join page announced by the rendezvous goes into the text a technician sends a customer.
+func checkPage(page string) string {
+	u, err := url.Parse(page)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		strings.ContainsAny(page, " \t\r\n") {
+		return ""
+	}
+	return page
+}
