@@ -56,6 +56,7 @@ type flags struct {
 	relayPorts                         string
 	logLevel                           string
 	urlFile                            string
+	web, releases, pageURL             string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -94,6 +95,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.relayPorts, "relay-ports", "", "TURN relay port range LOW-HIGH, e.g. 49152-65535 (default: any)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.urlFile, "url-file", "", "once ready, write the URL that Tandem Expert and Customer use (pinned to the certificate, if any) to this file")
+	fs.StringVar(&f.web, "web", "", "join page listener host:port, e.g. :443 (HTTPS with -cert): customers type the key there and download Tandem Customer; empty: none")
+	fs.StringVar(&f.releases, "releases", "", "folder of Tandem Customer release files the join page hands out (tandem-customer-VERSION-x86_64.AppImage, -x64.msi, -macos.dmg)")
+	fs.StringVar(&f.pageURL, "page-url", "", "public address of the join page that technicians' invitations name (default: from -host and -web)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -240,15 +244,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := rendezvous.Start(cfg)
-	if err != nil {
-		return err
-	}
 	host := f.host
 	if host == "" {
 		host = f.publicIP
 	}
+	page, err := f.listenWeb(cfg, host)
+	if err != nil {
+		return err
+	}
+	if page != nil {
+		cfg.JoinPage = page.url
+		defer page.close()
+	}
+	srv, err := rendezvous.Start(cfg)
+	if err != nil {
+		return err
+	}
+	if page != nil {
+		if err := page.serve(srv, f.releases, customerURL(srv, host, leaf)); err != nil {
+			_ = srv.Close()
+			return err
+		}
+	}
 	printURLs(stdout, srv, host, leaf)
+	if page != nil {
+		fmt.Fprintf(stdout, "%-10s %s\n", "join-page", page.url)
+	}
 	readyDone := make(chan struct{})
 	go func() {
 		defer close(readyDone)
@@ -275,7 +296,22 @@ func programURL(srv *rendezvous.Server, host string, leaf []byte) string {
 	if u == "" {
 		u = srv.WebSocketURL()
 	}
-	u = withHost(u, host)
+	return pinned(withHost(u, host), leaf)
+}
+
+// customerURL is the URL stamped into the copies of Tandem Customer that the join page hands out: the
+// WebSocket listener's when there is one (wss on 443 passes most firewalls), else the NATS listener's, pinned
+// to the certificate when there is one.
+func customerURL(srv *rendezvous.Server, host string, leaf []byte) string {
+	u := srv.WebSocketURL()
+	if u == "" {
+		u = srv.ClientURL()
+	}
+	return pinned(withHost(u, host), leaf)
+}
+
+// pinned adds the certificate's fingerprint to u, when there is a certificate.
+func pinned(u string, leaf []byte) string {
 	if leaf != nil {
 		u += "#sha256=" + rendezvous.Fingerprint(leaf)
 	}

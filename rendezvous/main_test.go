@@ -6,12 +6,15 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"io"
 	"math/big"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +23,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/tandem-remote/tandem/shared/joinstamp"
 	"github.com/tandem-remote/tandem/shared/rendezvous"
 )
 
@@ -163,5 +167,70 @@ func TestRefusals(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("run %q = %v, want an error mentioning %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestRunJoinPage starts the program with its join page, as a customer's browser and a technician's Expert
+// would use it: the technician's nameplate names the page, the page takes the key and hands out a copy of
+// Tandem Customer stamped with the URL the program prints, over HTTPS with the rendezvous's certificate.
+func TestRunJoinPage(t *testing.T) {
+	cert, key := writeCert(t)
+	releases := t.TempDir()
+	if err := os.WriteFile(filepath.Join(releases, "tandem-customer-1.0.0-x86_64.AppImage"), []byte("\x7fELF customer"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := start(t, "-nats", "127.0.0.1:0", "-ws", "127.0.0.1:0", "-turn-udp", "127.0.0.1:0", "-turn-tcp", "",
+		"-cert", cert, "-key", key, "-web", "127.0.0.1:0", "-releases", releases, "-log-level", "warn")
+	page := lines["join-page"]
+	if !strings.HasPrefix(page, "https://127.0.0.1:") || !strings.HasSuffix(page, "/") {
+		t.Fatalf("join-page line %q", page)
+	}
+	tech, err := rendezvous.Dial(t.Context(), lines["nats-pin"], rendezvous.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tech.Close()
+	np, err := tech.Create(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if np.JoinPage != page {
+		t.Fatalf("the nameplate names the page %q, want %q", np.JoinPage, page)
+	}
+	pool := x509.NewCertPool()
+	pemBytes, err := os.ReadFile(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.AppendCertsFromPEM(pemBytes)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.PostForm(page+"download", url.Values{"key": {np.Name + "54321"}, "file": {"linux-x86_64"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("download: %d %v", resp.StatusCode, err)
+	}
+	saved := filepath.Join(t.TempDir(), "tandem-customer-"+np.Name+"54321-x86_64.AppImage")
+	if err := os.WriteFile(saved, body, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if rv, err := joinstamp.Read(saved); err != nil || rv != lines["websocket-pin"] {
+		t.Fatalf("stamp %q, %v; want the WebSocket URL %q", rv, err, lines["websocket-pin"])
+	}
+}
+
+func TestJoinPageFlagsNeedWeb(t *testing.T) {
+	err := run(t.Context(), []string{"-nats", "127.0.0.1:0", "-turn-udp", "", "-turn-tcp", "", "-releases", t.TempDir()},
+		io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-web") {
+		t.Fatalf("run = %v", err)
+	}
+	err = run(t.Context(), []string{"-nats", "127.0.0.1:0", "-turn-udp", "", "-turn-tcp", "", "-web", "0.0.0.0:0"},
+		io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "without a certificate") {
+		t.Fatalf("a page beyond loopback without a certificate: %v", err)
 	}
 }

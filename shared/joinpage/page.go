@@ -347,4 +347,3 @@ func sourceOf(r *http.Request) string {
 	}
 	return host
 }
-

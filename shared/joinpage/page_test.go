@@ -72,7 +72,7 @@ func newFixture(t *testing.T, lookups int) *fixture {
 	}
 	f := &fixture{rv: srv.ClientURL(), key: np.Name + "12345", releases: t.TempDir(), logs: &syncBuffer{}}
 	for name, content := range map[string]string{
-		"tandem-customer-0.9.0-x86_64.AppImage": "\x7fELF an AppImage for PCs",
+		"tandem-customer-0.9.0-x86_64.AppImage":  "\x7fELF an AppImage for PCs",
 		"tandem-customer-0.9.0-aarch64.AppImage": "\x7fELF an AppImage for ARM",
 		"tandem-customer-0.9.0-x64.msi":          "\xd0\xcf\x11\xe0 an installer",
 		"tandem-customer-0.9.0-macos.dmg":        "a disk image koly",
