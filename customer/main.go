@@ -14,7 +14,6 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/rendezvous"
-	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/version"
 )
@@ -62,12 +61,7 @@ func main() {
 			}
 		}
 	}
-	// A join link given as an argument (as the tandem:// handler passes it) joins at once.
-	if arg := flag.Arg(0); arg != "" && session.LooksLikeLink(arg) {
-		t.keyEntry.SetText(arg)
-	} else {
-		t.offerLinks() // not in the middle of joining: then it waits for the end of the session
-	}
+	t.startFrom(flag.Arg(0), launchedFile())
 	ui.QuitOnSignal(a)
 	t.win.ShowAndRun()
 	t.shutdown() // after Quit too, not only when the window is closed
