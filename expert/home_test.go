@@ -130,6 +130,12 @@ func TestNewSessionShowsKeyAndCustomerJoins(t *testing.T) {
 	if got := fyne.CurrentApp().Clipboard().Content(); got != s.link.Text {
 		t.Fatalf("Copy link put %q on the clipboard", got)
 	}
+	// Without a join page, the invitation gives the key and the link for an installed Tandem Customer.
+	test.Tap(s.copyInvite)
+	if got := fyne.CurrentApp().Clipboard().Content(); !strings.Contains(got, transport.FormatSupportKey(key)) ||
+		!strings.Contains(got, s.link.Text) || !strings.Contains(got, "in the next 10 minutes") {
+		t.Fatalf("Copy invitation put %q on the clipboard", got)
+	}
 
 	g, err := joinAs(t, h.cur().link.Text, "Bob")
 	if err != nil {

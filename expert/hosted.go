@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"math"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -43,6 +44,7 @@ type hosted struct {
 	link       *widget.Label // the join link: selectable, readable (a disabled entry greys it out)
 	copyKey    *widget.Button
 	copyLink   *widget.Button
+	copyInvite *widget.Button // a short text for an e-mail or a chat: the join page (or the link) and the key
 	status     *widget.Label
 	route      *widget.Label // how the connection to the customer goes, while one runs
 	showViewer *widget.Button
@@ -75,6 +77,13 @@ func newHosted(h *home, n int) *hosted {
 			h.app.Clipboard().SetContent(s.host.Link().String())
 		}
 	})
+	s.copyInvite = widget.NewButtonWithIcon(lang.L("expert.copy_invitation"), theme.MailComposeIcon(), func() {
+		if s.host != nil {
+			h.app.Clipboard().SetContent(invitationText(h.prefs.Name, s.host.Link(), s.host.JoinPage(),
+				time.Until(s.host.ExpiresAt())))
+		}
+	})
+	s.copyInvite.Importance = widget.HighImportance
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
 	s.route = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
@@ -100,7 +109,7 @@ func newHosted(h *home, n int) *hosted {
 	keyLabel := widget.NewLabelWithStyle(lang.L("expert.support_key"), fyne.TextAlignCenter, fyne.TextStyle{})
 	s.key = container.NewVBox(keyLabel, s.keyText, s.expiry,
 		container.NewBorder(nil, nil, widget.NewLabel(lang.L("expert.join_link")), nil, s.link),
-		container.NewHBox(layout.NewSpacer(), s.copyKey, s.copyLink, layout.NewSpacer()))
+		container.NewHBox(layout.NewSpacer(), s.copyKey, s.copyLink, s.copyInvite, layout.NewSpacer()))
 	buttons := container.NewHBox(s.showViewer, s.newKey, layout.NewSpacer(), s.endSession, s.closeBtn)
 	card := container.NewVBox(s.title, s.key, s.status, s.route, buttons)
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
@@ -129,6 +138,7 @@ func (s *hosted) start() error {
 	s.key.Show()
 	s.copyKey.Enable()
 	s.copyLink.Enable()
+	s.copyInvite.Enable()
 	s.newKey.Hide()
 	s.endSession.Show()
 	s.status.SetText(lang.L("expert.waiting"))
@@ -280,6 +290,7 @@ func (s *hosted) apply(e session.Event) {
 		s.status.SetText(lang.L("expert.key_lost"))
 		s.copyKey.Disable()
 		s.copyLink.Disable()
+		s.copyInvite.Disable()
 		s.newKey.Show()
 	case session.Ended:
 		s.stopCountdown()
@@ -402,4 +413,19 @@ func attemptText(e session.AttemptRefused) string {
 		key += "_from"
 	}
 	return lang.L(key, args)
+}
+
+// invitationText is what Copy invitation puts on the clipboard: who invites, where to go and which key to type,
+// in a few lines that fit an e-mail or a chat. With a join page the customer needs nothing installed; without
+// one the join link opens an installed Tandem Customer.
+func invitationText(technician string, lk session.Link, page string, left time.Duration) string {
+	if technician == "" {
+		technician = lang.L("app.unnamed")
+	}
+	data := map[string]any{"Name": technician, "Key": transport.FormatSupportKey(lk.Key), "Page": page,
+		"Link": lk.String(), "Minutes": max(int(math.Ceil(left.Minutes())), 1)}
+	if page != "" {
+		return lang.L("expert.invitation_page", data)
+	}
+	return lang.L("expert.invitation_link", data)
 }

@@ -5,10 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/store"
@@ -92,5 +94,31 @@ func TestPreferencesRendezvous(t *testing.T) {
 	test.Tap(h.prefsWin.saveBtn)
 	if got := loadPrefs(h.app.Preferences(), "x").Rendezvous; got != "" {
 		t.Fatalf("saved rendezvous %q", got)
+	}
+}
+
+// Through a rendezvous that serves a join page, Copy invitation gives the page's address and the key: all a
+// customer without Tandem needs.
+func TestInvitationNamesTheJoinPage(t *testing.T) {
+	cfg := rendezvoustest.Config()
+	cfg.JoinPage = "https://help.example.org/"
+	srv, err := rendezvous.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	h := testHome(t, "fr")
+	h.prefs.Rendezvous, h.prefs.Name = srv.ClientURL(), "Alice"
+	test.Tap(h.newSession)
+	s := h.cur()
+	test.Tap(s.copyInvite)
+	got := fyne.CurrentApp().Clipboard().Content()
+	for _, want := range []string{"Alice vous propose", "Ouvrez https://help.example.org/", s.keyText.Text, "10 prochaines minutes"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the invitation lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "tandem://") {
+		t.Errorf("the invitation sends a customer without Tandem to a link they cannot open:\n%s", got)
 	}
 }

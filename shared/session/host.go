@@ -161,6 +161,15 @@ func newHost(cfg HostConfig, id *transport.Identity, key *transport.SupportKey, 
 // Link returns the join link (address and key) to give the customer.
 func (h *Host) Link() Link { return h.link }
 
+// JoinPage is the address of the rendezvous's join page, where a customer without Tandem types the key and
+// downloads the program; empty for a direct link or a rendezvous that serves no page.
+func (h *Host) JoinPage() string {
+	if h.meet == nil {
+		return ""
+	}
+	return h.meet.nameplate.JoinPage
+}
+
 // Route says how the connection of the moment reaches the customer (the zero Route before anyone joins).
 func (h *Host) Route() Route {
 	t, err := h.tech()
