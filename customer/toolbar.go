@@ -417,15 +417,14 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.keepAbove(false)
 	t.refreshTray()
 	t.changed(stateEnded)
-	if t.closeAfterEnd {
-		t.win.Close() // what the customer asked for; a removal has been done above
+	if err == nil || t.closeAfterEnd {
+		// The customer ended it (End session, closing the toolbar, the tray's Quit): the toolbar closes, as the
+		// session's end is what they asked for; a removal has been done above. Starting Tandem Customer again
+		// shows the join form.
+		t.win.Close()
 		return
 	}
 	if t.removed {
-		if err == nil {
-			t.win.Close() // the customer ended it: the program is gone, and so is its window
-			return
-		}
 		t.win.RequestFocus() // the technician ended it: say so, and that the program is gone
 		return
 	}

@@ -10,12 +10,13 @@ import (
 
 // tray is the customer's menu in the desktop's system tray, where the desktop has one. Its first line says what
 // the toolbar's indicator says, and it keeps Show, Stop screen sharing, Take back control and End session one
-// click away when the toolbar is behind other windows. Fyne adds Quit at the end.
+// click away when the toolbar is behind other windows. Quit, at the end, asks first during a session.
 type tray struct {
 	set                                func(*fyne.Menu) // installs (again) the menu; nil without a tray
 	menu                               *fyne.Menu
 	state, show, stop, takeBack, endIt *fyne.MenuItem
 	send, status                       *fyne.MenuItem // File transfer's two entries
+	quit                               *fyne.MenuItem // in place of Fyne's own Quit, which would not ask
 }
 
 // buildTray installs the tray menu through opts.tray, or the desktop's tray when the app has one; without
@@ -53,8 +54,16 @@ func (t *toolbar) buildTray() {
 		t.win.RequestFocus()
 		t.confirmEnd()
 	})
+	// Fyne adds a Quit that quits at once unless the menu ends with one of its own: this one asks the End
+	// session question during a session, and does the removal the technician asked for, as closing does.
+	tr.quit = fyne.NewMenuItem(lang.L("customer.quit"), func() {
+		t.win.Show()
+		t.win.RequestFocus()
+		t.closeRequested()
+	})
+	tr.quit.IsQuit = true
 	tr.menu = fyne.NewMenu(lang.L("customer.title"), tr.state, fyne.NewMenuItemSeparator(), tr.show, tr.stop,
-		tr.takeBack, tr.send, tr.status, tr.endIt)
+		tr.takeBack, tr.send, tr.status, tr.endIt, fyne.NewMenuItemSeparator(), tr.quit)
 	t.refreshTray()
 }
 

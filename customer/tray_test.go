@@ -2,10 +2,12 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 )
@@ -83,4 +85,28 @@ func TestTrayMenuFollowsTheSessionAndActs(t *testing.T) {
 	if _, ok := items[lang.L("customer.tray_idle")]; !ok || items[end] || items[stop] || items[takeBack] {
 		t.Fatalf("tray after the session: %v", items)
 	}
+}
+
+// The tray's Quit is the program's own (Fyne's would quit at once): during a session it asks the End session
+// question, and on Yes ends the session, cutting the technician off, and closes.
+func TestTrayQuitAsksDuringASession(t *testing.T) {
+	var menu *fyne.Menu
+	s := joinLive(t, "fr", options{tray: func(m *fyne.Menu) { menu = m }})
+	quit := menu.Items[len(menu.Items)-1]
+	if !quit.IsQuit || quit.Label != "Quitter" || quit.Action == nil {
+		t.Fatalf("the tray's last item is %q (IsQuit %v): Fyne would add its own Quit", quit.Label, quit.IsQuit)
+	}
+	closed := watchClose(s.shown)
+	quit.Action()
+	s.untilDialog(t, lang.L("customer.end_question"))
+	uitest.Answer(t, s.win, lang.L("No"))
+	if s.guest == nil || *closed {
+		t.Fatal("No to Quit ended the session")
+	}
+	quit.Action()
+	s.untilDialog(t, lang.L("customer.end_question"))
+	uitest.Answer(t, s.win, lang.L("Yes"))
+	s.waitState(t, stateEnded)
+	waitHost(t, s.h, func(e session.Ended) bool { return protocol.CodeOf(e.Err) == protocol.SessionEnded })
+	s.loop.Until(t, 10*time.Second, "the toolbar to close", func() bool { return *closed })
 }
