@@ -47,6 +47,8 @@ type live struct {
 	techs    map[protocol.ParticipantID]*techState // every technician in the session, by participant ID
 	leader   protocol.ParticipantID                // who leads the session: the one who started it, or a colleague
 	techList *fyne.Container                       // their names, states and Remove buttons, with colleagues
+
+	takeBackKey takeBackKey // the shortcut, system-wide while a technician controls (takeback.go)
 }
 
 // ask is a technician's request on screen.
@@ -56,7 +58,8 @@ type ask struct {
 	dlg    *dialog.ConfirmDialog
 }
 
-// takeBackShortcut takes control back from the technician while the toolbar has the keyboard focus. Ctrl+Shift+T
+// takeBackShortcut takes control back from the technician while the toolbar has the keyboard focus (and from
+// anywhere while a technician controls, through holdTakeBackKey where the system allows it). Ctrl+Shift+T
 // (⇧⌘T on macOS) is not a system shortcut on any of the three systems (unlike Ctrl+Shift+Esc on Windows).
 var takeBackShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyT,
 	Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
@@ -159,6 +162,7 @@ func (t *toolbar) stopLive() {
 		a.dlg.Hide()
 	}
 	t.sharing, t.paused, t.controlled, t.revoking, t.reconnecting = false, false, false, false, false
+	t.holdTakeBackKey(false)
 	t.techs = nil
 	t.showTechnicians()
 	t.closeTechScreens()
@@ -217,6 +221,7 @@ func (t *toolbar) showLive() {
 	} else {
 		t.takeBackBtn.Disable()
 	}
+	t.holdTakeBackKey(t.controlled)
 	t.refreshTray()
 }
 

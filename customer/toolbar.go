@@ -112,6 +112,9 @@ func newToolbar(a fyne.App, opts options) *toolbar {
 	if opts.do == nil {
 		opts.do = fyne.Do
 	}
+	if opts.injector != nil {
+		opts.injector = keepTakeBackKey{opts.injector} // the shortcut is the customer's, never the technician's
+	}
 	gate := ui.NewGate(opts.do)
 	opts.do = gate.Do
 	t := &toolbar{app: a, opts: opts, gate: gate}
@@ -485,6 +488,7 @@ func (t *toolbar) shutdown() {
 		t.guest = nil
 	}
 	t.actions.Wait() // actions on an ended session return at once
+	t.holdTakeBackKey(false)
 }
 
 // languagePref keeps the language chosen in the window ("" follows the system).
