@@ -24,7 +24,7 @@ type files struct {
 
 func (t *toolbar) buildFiles() {
 	t.files.offers = map[transfer.ID]dialog.Dialog{}
-	t.files.menuBtn = widget.NewButtonWithIcon(lang.L("transfers.menu"), theme.FolderIcon(), func() {
+	t.files.menuBtn = widget.NewButtonWithIcon(lang.L("customer.strip_files"), theme.FolderIcon(), func() {
 		t.filesMenu(t.win.Canvas(), t.files.menuBtn)
 	})
 	t.files.menuBtn.Hide()
@@ -83,7 +83,7 @@ func (t *toolbar) pickFile(tech protocol.ParticipantID) {
 		_ = r.Close()
 		t.sendFile(tech, path)
 	}, t.win)
-	d.Show()
+	t.showDialog(d)
 }
 
 // sendFile offers files or folders, in one transfer, to technician tech and shows the status window. Several
@@ -178,12 +178,12 @@ func (t *toolbar) askOffer(g *session.Guest, o transfer.OfferReceived, name stri
 			}
 			t.acceptOffer(g, o.ID, u.Path())
 		}, t.win)
-		folder.Show()
+		t.showDialog(folder)
 	}, t.win)
 	t.files.offers[o.ID] = d
 	t.win.Show()
 	t.win.RequestFocus()
-	d.Show()
+	t.showDialog(d)
 }
 
 // acceptOffer takes the technician's files into dir, and says why not when it cannot (a folder too small: the

@@ -136,7 +136,7 @@ func (t *toolbar) offerLinks() {
 		return
 	}
 	t.linksOffered = true
-	dialog.ShowConfirm(lang.L("customer.links_title"), lang.L("customer.links_question"), func(yes bool) {
+	t.showDialog(dialog.NewConfirm(lang.L("customer.links_title"), lang.L("customer.links_question"), func(yes bool) {
 		t.app.Preferences().SetBool(linkOfferKey, true)
 		if !yes {
 			return
@@ -146,5 +146,5 @@ func (t *toolbar) offerLinks() {
 			return
 		}
 		t.status.SetText(lang.L("customer.links_done"))
-	}, t.win)
+	}, t.win))
 }

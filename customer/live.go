@@ -79,7 +79,7 @@ func (t *toolbar) buildLive() {
 	t.techList.Hide()
 	t.indicator.Hide()
 
-	t.stopBtn = widget.NewButtonWithIcon(lang.L("customer.stop_sharing"), theme.VisibilityOffIcon(), t.stopSharing)
+	t.stopBtn = widget.NewButtonWithIcon(lang.L("customer.strip_stop"), theme.VisibilityOffIcon(), t.stopSharing)
 	t.stopBtn.Hide()
 	t.takeBackBtn = widget.NewButtonWithIcon(lang.L("customer.take_back", map[string]any{"Shortcut": shortcutText()}),
 		theme.ContentUndoIcon(), t.takeBack)
@@ -147,7 +147,6 @@ func (t *toolbar) startLive(g *session.Guest, techName string) {
 	t.sumUp()
 	t.indicator.Show()
 	t.stopBtn.Show()
-	t.takeBackBtn.Show()
 	t.chatBtn.Show()
 	t.chat.Set(nil)
 	t.chat.SetEnabled(true)
@@ -216,12 +215,17 @@ func (t *toolbar) showLive() {
 			b.Disable()
 		}
 	}
-	if t.controlled {
+	if t.controlled { // Take back control is there only while a technician controls
 		t.takeBackBtn.Enable()
+		t.takeBackBtn.Show()
 	} else {
 		t.takeBackBtn.Disable()
+		t.takeBackBtn.Hide()
 	}
 	t.holdTakeBackKey(t.controlled)
+	if t.inStrip {
+		t.fitWindow() // the strip's row changed width
+	}
 	t.refreshTray()
 }
 
@@ -250,7 +254,7 @@ func (b *banner) set(bg, fg fyne.ThemeColorName, icon fyne.Resource, text string
 
 func (b *banner) CreateRenderer() fyne.WidgetRenderer {
 	r := &bannerRenderer{b: b, rect: canvas.NewRectangle(nil), icon: widget.NewIcon(nil), text: widget.NewRichText()}
-	r.text.Wrapping = fyne.TextWrapWord
+	r.text.Wrapping = fyne.TextWrapOff // one line in the strip
 	r.WidgetRenderer = widget.NewSimpleRenderer(container.NewStack(r.rect,
 		container.NewBorder(nil, nil, container.NewPadded(r.icon), nil, r.text)))
 	r.Refresh()
@@ -335,11 +339,6 @@ func (t *toolbar) openChat() {
 	t.chat.Show()
 	t.fitWindow()
 	t.win.Canvas().Focus(t.chat.Field())
-}
-
-// fitWindow grows the window to what its content needs (the chat pane opened).
-func (t *toolbar) fitWindow() {
-	t.win.Resize(t.win.Canvas().Size().Max(t.win.Content().MinSize()))
 }
 
 // chatReceived shows the technician's message: the toolbar comes to the front with the chat open.
@@ -431,7 +430,7 @@ func (t *toolbar) consentRequested(g *session.Guest, req session.ConsentRequeste
 	a := &ask{req: req}
 	a.dlg = dialog.NewConfirm(title, question, func(yes bool) { t.answer(g, req, yes) }, t.win)
 	t.asks[req.ID] = a
-	a.dlg.Show()
+	t.showDialog(a.dlg)
 	t.win.RequestFocus()
 }
 

@@ -393,7 +393,7 @@ func (c *camera) shootEnd(t *testing.T) {
 	c.h.End()
 	c.waitState(t, stateEnded)
 	c.wantStatus(t, lang.L("customer.ended_by_technician", map[string]any{"Name": "Alice"}))
-	if !c.form.Visible() || !c.joinBtn.Visible() || c.indicator.Visible() {
+	if c.inStrip || !c.joinBtn.Visible() || c.indicator.Visible() {
 		t.Fatal("after the session: the join form is not back, or the indicator stayed")
 	}
 	c.take(t, c.win, "16-ended-by-technician")

@@ -154,7 +154,7 @@ func (t *toolbar) confirmRemove(id protocol.ParticipantID) {
 		}, t.win)
 	d.SetConfirmText(lang.L("customer.remove_tech"))
 	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	t.showDialog(d)
 }
 
 // inviteRequested asks the customer whether a technician may bring a colleague into the session.
@@ -189,7 +189,7 @@ func (t *toolbar) inviteRequested(g *session.Guest, e session.InviteRequested) {
 			})
 		}, t.win)
 	t.asks[e.ID] = a
-	a.dlg.Show()
+	t.showDialog(a.dlg)
 	t.win.RequestFocus()
 }
 

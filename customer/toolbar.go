@@ -93,9 +93,13 @@ type toolbar struct {
 	status    *widget.Label
 	route     *widget.Label // how the connection to the technician goes, while one runs
 	form      *fyne.Container
-	live            // the session's live controls (live.go)
-	files     files // file transfer (files.go)
-	tray      tray  // the system tray menu (tray.go)
+	header    *fyne.Container            // the program's name and version, over the join form
+	content   *fyne.Container            // the form's or the strip's arrangement (arrangeForm, arrangeStrip)
+	inStrip   bool                       // the strip is shown (a session runs)
+	dialogs   map[dialog.Dialog]struct{} // open over the window (showDialog): it is as big as they need
+	live                                 // the session's live controls (live.go)
+	files     files                      // file transfer (files.go)
+	tray      tray                       // the system tray menu (tray.go)
 
 	guest         *session.Guest     // nil when not in a session; UI goroutine only
 	joining       context.CancelFunc // non-nil while a join is in progress
@@ -157,7 +161,7 @@ func (t *toolbar) build() {
 	t.langSel.OnChanged = func(string) { t.chooseLanguage() }
 	t.joinBtn = widget.NewButtonWithIcon(lang.L("customer.join"), theme.LoginIcon(), t.join)
 	t.joinBtn.Importance = widget.HighImportance
-	t.endBtn = widget.NewButtonWithIcon(lang.L("customer.end_session"), theme.CancelIcon(), t.confirmEnd)
+	t.endBtn = widget.NewButtonWithIcon(lang.L("customer.strip_end"), theme.CancelIcon(), t.confirmEnd)
 	t.endBtn.Importance = widget.DangerImportance
 	t.endBtn.Hide()
 	t.status = widget.NewLabel("")
@@ -172,29 +176,45 @@ func (t *toolbar) build() {
 		widget.NewLabel(lang.L("customer.name")), t.nameEntry,
 		widget.NewLabel(lang.L("customer.language")), t.langSel,
 	)
-	content := container.NewVBox(
-		container.NewBorder(nil, nil, title, ver),
-		t.about,
-		t.indicator,
-		t.techList,
-		widget.NewSeparator(),
-		t.form,
-		container.NewHBox(t.stopBtn, t.takeBackBtn, t.chatBtn),
-		container.NewHBox(t.files.menuBtn),
-		t.chat,
-		container.NewHBox(t.joinBtn, layout.NewSpacer(), t.endBtn),
-		t.notices,
-		t.status,
-		t.route,
-	)
-	padded := container.NewPadded(content)
-	t.win.SetContent(padded)
-	size := fyne.NewSize(620, 320) // wide enough for the session's buttons in French too
-	padded.Resize(size)            // so that wrapped text knows its width
-	t.win.Resize(size.Max(padded.MinSize()))
+	t.header = container.NewBorder(nil, nil, title, ver)
+	t.content = container.NewVBox()
+	t.win.SetContent(container.NewPadded(t.content))
+	t.arrangeForm()
 	t.win.Canvas().Focus(t.keyEntry)
 	t.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { t.dropped(uris) })
 	t.buildTray()
+}
+
+// formWidth is the join form's width: wide enough for the about text in a few lines, in French too.
+const formWidth = 520
+
+// arrangeForm lays the window out as the join form: what Tandem Customer is, the key, the name and the
+// language, Join, and the last session's outcome.
+func (t *toolbar) arrangeForm() {
+	t.inStrip = false
+	t.status.Wrapping, t.status.Truncation = fyne.TextWrapWord, fyne.TextTruncateOff
+	t.content.Objects = []fyne.CanvasObject{
+		t.header, t.about, widget.NewSeparator(), t.form,
+		container.NewHBox(t.joinBtn, layout.NewSpacer(), t.files.menuBtn),
+		t.notices, t.status,
+	}
+	t.content.Refresh()
+	t.fitWindow()
+}
+
+// arrangeStrip lays the window out as the session's strip: one row with the state in colour, Stop screen
+// sharing, Take back control (only while a technician controls), Chat, File transfer and End session; under it
+// the latest news in one line, the technicians when there are several, and the chat pane when it is open.
+func (t *toolbar) arrangeStrip() {
+	t.inStrip = true
+	t.status.Wrapping, t.status.Truncation = fyne.TextWrapOff, fyne.TextTruncateEllipsis
+	t.content.Objects = []fyne.CanvasObject{
+		container.NewHBox(t.indicator, t.stopBtn, t.takeBackBtn, t.chatBtn, t.files.menuBtn, t.endBtn),
+		container.NewBorder(nil, nil, nil, t.route, t.status),
+		t.notices, t.techList, t.chat,
+	}
+	t.content.Refresh()
+	t.fitWindow()
 }
 
 // join reads the key field (digits or a join link) and joins in the background.
@@ -279,10 +299,10 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 	t.status.SetText(lang.L("customer.connected", map[string]any{"Name": name, "Version": tech.ProgramVersion}))
 	t.showRoute(tech.Route)
 	log.Printf("session: joined %s: %s", name, tech.Route)
-	t.form.Hide()
-	t.about.Hide()
 	t.joinBtn.Hide()
 	t.endBtn.Show()
+	t.arrangeStrip()
+	t.dock()
 	t.win.Canvas().Unfocus() // the hidden key field would otherwise swallow the window's shortcuts
 	t.startLive(g, name)
 	t.keepAbove(true)
@@ -397,6 +417,7 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 		return
 	}
 	t.guest = nil
+	t.rememberPlace()
 	t.stopLive()
 	var removal string
 	if g.Preferences().UninstallAtEnd {
@@ -427,13 +448,17 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 		t.win.Close()
 		return
 	}
-	if t.removed {
-		t.win.RequestFocus() // the technician ended it: say so, and that the program is gone
+	if t.removed { // the technician ended it: say so, and that the program is gone (no form: nothing to join with)
+		t.arrangeForm()
+		t.form.Hide()
+		t.about.Hide()
+		t.joinBtn.Hide()
+		t.fitWindow()
+		t.win.RequestFocus()
 		return
 	}
-	t.form.Show()
-	t.about.Show()
 	t.joinBtn.Show()
+	t.arrangeForm()
 	t.win.RequestFocus()
 	t.win.Canvas().Focus(t.keyEntry) // ready for the next key
 	t.offerLinks()                   // if it was not made at the start, which was a join
@@ -468,7 +493,7 @@ func (t *toolbar) askEnd(closeAfter bool) {
 		}
 	}, t.win)
 	d.SetConfirmImportance(widget.DangerImportance) // it cuts the technician off (and may remove the program)
-	d.Show()
+	t.showDialog(d)
 }
 
 // shutdown ends the session (or the join in progress) and waits for the goroutines that serve it, for a window
@@ -488,7 +513,7 @@ func (t *toolbar) shutdown() {
 		t.guest = nil
 	}
 	t.actions.Wait() // actions on an ended session return at once
-	t.holdTakeBackKey(false)
+	t.stopTakeBackKey()
 }
 
 // languagePref keeps the language chosen in the window ("" follows the system).

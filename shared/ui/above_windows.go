@@ -8,7 +8,10 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-var setWindowPos = windows.NewLazySystemDLL("user32.dll").NewProc("SetWindowPos")
+var (
+	user32       = windows.NewLazySystemDLL("user32.dll")
+	setWindowPos = user32.NewProc("SetWindowPos")
+)
 
 // keepAboveNative keeps the window of ctx above the others (or stops).
 func keepAboveNative(ctx any, on bool) error {
