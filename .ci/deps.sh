@@ -19,6 +19,8 @@ packages=(
   wixl msitools osslsigncode openssl librsvg2-bin icoutils libplist-utils libxml2-utils
   # shared/selfinstall's tests also run the real xdg-mime
   xdg-utils
+  # shared/picker's tests run a private session bus with a stand-in desktop portal
+  dbus-daemon
   # test/reach builds a small internet of network namespaces with NAT routers (ip netns, veth, iptables MASQUERADE)
   iproute2 iptables
 )
