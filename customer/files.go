@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
@@ -20,6 +22,9 @@ type files struct {
 	list    *ui.TransferList // this session's transfers; kept until the next session
 	listWin fyne.Window      // nil while closed
 	offers  map[transfer.ID]dialog.Dialog
+	// pickCtx ends the file dialogs of the session (the desktop's own ones wait for an answer); pickEnd ends it.
+	pickCtx context.Context
+	pickEnd context.CancelFunc
 }
 
 func (t *toolbar) buildFiles() {
@@ -33,6 +38,7 @@ func (t *toolbar) buildFiles() {
 // startFiles readies file transfer for a session with the technician named name.
 func (t *toolbar) startFiles(name string) {
 	t.files.menuBtn.Show() // and it stays after the session, for the status window
+	t.files.pickCtx, t.files.pickEnd = context.WithCancel(context.Background())
 	t.files.list = ui.NewTransferList(name, func(id transfer.ID) {
 		if g := t.guest; g != nil {
 			t.act(func() { _ = g.Files().Cancel(id) })
@@ -45,6 +51,9 @@ func (t *toolbar) startFiles(name string) {
 
 // stopFiles withdraws the questions of a session that is over; the status window stays readable.
 func (t *toolbar) stopFiles() {
+	if t.files.pickEnd != nil {
+		t.files.pickEnd() // an open file dialog goes away
+	}
 	for id, d := range t.files.offers {
 		delete(t.files.offers, id)
 		d.Hide()
@@ -59,10 +68,11 @@ func (t *toolbar) filesMenu(c fyne.Canvas, b *widget.Button) *fyne.Menu {
 	if len(techs) == 0 { // no session: the entry says what it would do, greyed out
 		techs = []*techState{{id: t.leader, name: t.techName}}
 	}
-	for _, st := range techs { // one entry per technician: Send files to Alice, Send files to Cora
-		send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": st.name}), func() { t.pickFile(st.id) })
-		send.Disabled = t.guest == nil
-		items = append(items, send)
+	for _, st := range techs { // per technician: Send files to Alice…, Send a folder to Alice…
+		send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": st.name}), func() { t.pickFiles(st.id, false) })
+		folder := fyne.NewMenuItem(lang.L("transfers.send_folder", map[string]any{"Name": st.name}), func() { t.pickFiles(st.id, true) })
+		send.Disabled, folder.Disabled = t.guest == nil, t.guest == nil
+		items = append(items, send, folder)
 	}
 	status := fyne.NewMenuItem(lang.L("transfers.display_status"), t.showTransfers)
 	menu := fyne.NewMenu("", append(items, status)...)
@@ -70,24 +80,26 @@ func (t *toolbar) filesMenu(c fyne.Canvas, b *widget.Button) *fyne.Menu {
 	return menu
 }
 
-// pickFile asks for a file to send to technician tech.
-func (t *toolbar) pickFile(tech protocol.ParticipantID) {
-	if t.guest == nil {
-		return
-	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		path := r.URI().Path()
-		_ = r.Close()
-		t.sendFile(tech, path)
-	}, t.win)
-	t.showDialog(d)
+// pickers are the toolbar's file dialogs for the session under way.
+func (t *toolbar) pickers() ui.Pickers {
+	return ui.Pickers{Win: t.win, Ctx: t.files.pickCtx, Do: t.opts.do, Spawn: t.act, Show: t.showDialog}
 }
 
-// sendFile offers files or folders, in one transfer, to technician tech and shows the status window. Several
-// files at once come from a drop on the toolbar (the file picker gives one).
+// pickFiles asks for files (several at once) or folders to send to technician tech, in the desktop's own dialog
+// where there is one.
+func (t *toolbar) pickFiles(tech protocol.ParticipantID, folders bool) {
+	g := t.guest
+	if g == nil {
+		return
+	}
+	t.pickers().ToSend(t.techState(tech).name, folders, func(paths []string) {
+		if t.guest == g {
+			t.sendFile(tech, paths...)
+		}
+	})
+}
+
+// sendFile offers files or folders, in one transfer, to technician tech and shows the status window.
 func (t *toolbar) sendFile(tech protocol.ParticipantID, paths ...string) {
 	g := t.guest
 	if g == nil || len(paths) == 0 {
@@ -153,33 +165,30 @@ func (t *toolbar) fileEvent(g *session.Guest, e session.FileTransfer) {
 	}
 }
 
-// askOffer asks the customer whether to take the files of the technician named name, then where to put them.
+// askOffer asks the customer whether to take the files of the technician named name (Save or Decline), then
+// where to put them.
 func (t *toolbar) askOffer(g *session.Guest, o transfer.OfferReceived, name string) {
-	what := ""
-	if len(o.Files) == 1 {
-		what = o.Files[0].Name
-	} else {
-		what = lang.L("transfers.files", map[string]any{"Count": len(o.Files)})
-	}
-	question := lang.L("transfers.offer_question", map[string]any{"Name": name, "What": what, "Size": ui.Bytes(o.Total)})
-	d := dialog.NewConfirm(lang.L("transfers.offer_title"), question, func(yes bool) {
+	decline := func() { t.act(func() { _ = g.Files().Decline(o.ID) }) }
+	d := ui.OfferDialog(name, o, t.win, func(save bool) {
 		if _, open := t.files.offers[o.ID]; !open {
 			return // withdrawn meanwhile
 		}
 		delete(t.files.offers, o.ID)
-		if !yes {
-			t.act(func() { _ = g.Files().Decline(o.ID) })
+		if !save {
+			decline()
 			return
 		}
-		folder := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-			if err != nil || u == nil {
-				t.act(func() { _ = g.Files().Decline(o.ID) })
+		t.pickers().SaveFolder(func(dir string) {
+			if t.guest != g {
 				return
 			}
-			t.acceptOffer(g, o.ID, u.Path())
-		}, t.win)
-		t.showDialog(folder)
-	}, t.win)
+			if dir == "" {
+				decline()
+				return
+			}
+			t.acceptOffer(g, o.ID, dir)
+		})
+	})
 	t.files.offers[o.ID] = d
 	t.win.Show()
 	t.win.RequestFocus()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/picker/portaltest"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
@@ -517,7 +518,7 @@ func TestTechnicianScreenWindow(t *testing.T) {
 		t.Fatal("File transfer in the technician's screen window opens no menu")
 	}
 	ts.win.Canvas().Overlays().Top().Hide()
-	s.filesMenu(ts.win.Canvas(), ts.files).Items[1].Action() // Display status
+	menuItem(t, s.filesMenu(ts.win.Canvas(), ts.files), lang.L("transfers.display_status")).Action()
 	if s.files.listWin == nil {
 		t.Fatal("File transfers in the technician's screen window did not open the status")
 	}
@@ -607,7 +608,11 @@ func TestChatOpensOnAMessageAndKeepsTheLog(t *testing.T) {
 	s.until(t, "the note to go with the sharing", func() bool { return s.chat.Note() == "" })
 }
 
+// Files both ways, through the desktop's own file dialogs (a stand-in portal on a private bus answers them as a
+// person would): several files sent at once, Save and a folder for the technician's, Decline, and Save then
+// Cancel in the folder dialog.
 func TestFilesBothWaysFromTheToolbar(t *testing.T) {
+	portal := portaltest.Start(t)
 	s := joinLive(t, "en", options{})
 	if !s.files.menuBtn.Visible() || s.files.menuBtn.Text != "File transfer ▾" {
 		t.Fatalf("File transfer button %q", s.files.menuBtn.Text)
@@ -618,46 +623,65 @@ func TestFilesBothWaysFromTheToolbar(t *testing.T) {
 	}
 	s.win.Canvas().Overlays().Top().Hide()
 	menu := s.filesMenu(s.win.Canvas(), s.files.menuBtn)
-	if len(menu.Items) != 2 || menu.Items[0].Label != "Send files to Alice…" || menu.Items[0].Disabled ||
-		menu.Items[1].Label != "Display status" {
-		t.Fatalf("File transfer menu: %+v", menu.Items)
+	if len(menu.Items) != 3 || menu.Items[0].Label != "Send files to Alice…" || menu.Items[0].Disabled ||
+		menu.Items[1].Label != "Send a folder to Alice…" || menu.Items[2].Label != "Display status" {
+		t.Fatalf("File transfer menu: %v", labelsOf(menu))
 	}
 	s.win.Canvas().Overlays().Top().Hide()
-	// To the technician.
-	src := filepath.Join(t.TempDir(), "journal.txt")
-	if err := os.WriteFile(src, []byte("the printer said E-42"), 0o600); err != nil {
-		t.Fatal(err)
+
+	// To the technician: two files picked at once in the desktop's dialog go in one transfer.
+	dir := t.TempDir()
+	src, src2 := filepath.Join(dir, "journal.txt"), filepath.Join(dir, "écran d'erreur.png")
+	for _, f := range []string{src, src2} {
+		if err := os.WriteFile(f, []byte("the printer said E-42"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	s.sendFile(session.TechnicianID, src)
+	menu.Items[0].Action()
+	call := portal.Next(t, 10*time.Second)
+	if call.Title != "Send files to Alice…" || !call.Multiple || call.Directory || call.Accept != "Send" {
+		t.Fatalf("the dialog was asked as %+v", call)
+	}
+	call.Answer(t, src, src2)
+	s.until(t, "the files to be sent", func() bool { return s.files.listWin != nil })
 	offer := waitHost(t, s.h, func(e session.FileTransfer) bool {
 		_, ok := e.Event.(transfer.OfferReceived)
 		return ok
 	}).Event.(transfer.OfferReceived)
+	if len(offer.Files) != 2 {
+		t.Fatalf("the technician was offered %d files", len(offer.Files))
+	}
 	into := t.TempDir()
 	if err := s.h.Files().Accept(offer.ID, into); err != nil {
 		t.Fatal(err)
 	}
 	out := transfer.ID{Dir: transfer.Outgoing, N: offer.ID.N}
-	s.until(t, "the status window to say the file arrived", func() bool {
-		return s.files.listWin != nil && s.files.list.State(out) == lang.L("transfers.completed", map[string]any{"Count": 1})
+	s.until(t, "the status window to say the files arrived", func() bool {
+		return s.files.listWin != nil && s.files.list.State(out) == lang.L("transfers.completed_many", map[string]any{"Count": 2})
 	})
-	if got, err := os.ReadFile(filepath.Join(into, "journal.txt")); err != nil || string(got) != "the printer said E-42" {
+	if got, err := os.ReadFile(filepath.Join(into, "écran d'erreur.png")); err != nil || string(got) != "the printer said E-42" {
 		t.Fatalf("the technician got %q (%v)", got, err)
 	}
 
-	// From the technician: the customer is asked, says yes and picks a folder.
+	// From the technician: Incoming files… Save, then the folder in the desktop's dialog.
 	driver := filepath.Join(t.TempDir(), "driver.zip")
 	if err := os.WriteFile(driver, []byte("PK..."), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	question := lang.L("transfers.incoming", map[string]any{"Name": "Alice", "What": "driver.zip", "Size": "5\u00a0B"})
 	if _, err := s.h.Files().Send(driver); err != nil {
 		t.Fatal(err)
 	}
-	s.untilDialog(t, lang.L("transfers.offer_question", map[string]any{"Name": "Alice", "What": "driver.zip", "Size": "5 B"}))
-	uitest.Answer(t, s.win, lang.L("Yes"))
-	in := incoming(s.files.list)
+	s.untilDialog(t, question)
+	uitest.Answer(t, s.win, "Save")
+	call = portal.Next(t, 10*time.Second)
+	if call.Multiple || !call.Directory || call.Accept != "Save here" {
+		t.Fatalf("the folder dialog was asked as %+v", call)
+	}
 	mine := t.TempDir()
-	s.acceptOffer(s.guest, in, mine) // the folder the customer picked
+	call.Answer(t, mine)
+	s.until(t, "the status window", func() bool { return s.files.listWin != nil && incoming(s.files.list) != (transfer.ID{}) })
+	in := incoming(s.files.list)
 	s.until(t, "the technician's file to arrive", func() bool {
 		return s.files.list.State(in) == lang.L("transfers.completed", map[string]any{"Count": 1})
 	})
@@ -665,20 +689,51 @@ func TestFilesBothWaysFromTheToolbar(t *testing.T) {
 		t.Fatalf("the customer got %q (%v)", got, err)
 	}
 
-	// Declined.
-	declined, err := s.h.Files().Send(driver)
-	if err != nil {
-		t.Fatal(err)
+	// Decline, and Save then Cancel in the folder dialog: both refuse the files.
+	for _, how := range []string{"decline", "cancel"} {
+		declined, err := s.h.Files().Send(driver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.untilDialog(t, question)
+		if how == "decline" {
+			uitest.Answer(t, s.win, "Decline")
+		} else {
+			uitest.Answer(t, s.win, "Save")
+			portal.Next(t, 10*time.Second).Cancel(t)
+		}
+		// The customer's list says so (and running the UI's callbacks meanwhile lets the answer go out).
+		s.until(t, "the list to say the files did not come", func() bool {
+			return strings.HasPrefix(s.files.list.State(transfer.ID{Dir: transfer.Incoming, N: declined.N}), "Not transferred")
+		})
+		fin := waitHost(t, s.h, func(e session.FileTransfer) bool {
+			f, ok := e.Event.(transfer.Finished)
+			return ok && f.ID == declined
+		}).Event.(transfer.Finished)
+		if protocol.CodeOf(fin.Err) != protocol.Refused {
+			t.Fatalf("%s: %v", how, fin.Err)
+		}
 	}
-	s.untilDialog(t, lang.L("transfers.offer_question", map[string]any{"Name": "Alice", "What": "driver.zip", "Size": "5 B"}))
-	uitest.Answer(t, s.win, lang.L("No"))
-	fin := waitHost(t, s.h, func(e session.FileTransfer) bool {
-		f, ok := e.Event.(transfer.Finished)
-		return ok && f.ID == declined
-	}).Event.(transfer.Finished)
-	if protocol.CodeOf(fin.Err) != protocol.Refused {
-		t.Fatalf("declined: %v", fin.Err)
+}
+
+// menuItem returns the item of m labelled label.
+func menuItem(t *testing.T, m *fyne.Menu, label string) *fyne.MenuItem {
+	t.Helper()
+	for _, it := range m.Items {
+		if it.Label == label {
+			return it
+		}
 	}
+	t.Fatalf("no %q in the menu %v", label, labelsOf(m))
+	return nil
+}
+
+func labelsOf(m *fyne.Menu) []string {
+	var out []string
+	for _, it := range m.Items {
+		out = append(out, it.Label)
+	}
+	return out
 }
 
 func TestLanguageChoiceIsKeptForTheNextStart(t *testing.T) {

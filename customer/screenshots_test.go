@@ -298,10 +298,12 @@ func (c *camera) shootFiles(t *testing.T) {
 	if _, err := c.h.Files().Send(driver); err != nil {
 		t.Fatal(err)
 	}
-	c.untilDialog(t, lang.L("transfers.offer_question",
+	c.untilDialog(t, lang.L("transfers.incoming",
 		map[string]any{"Name": "Alice", "What": "printer-driver-2.1.zip", "Size": ui.Bytes(182_734)}))
 	c.take(t, c.win, "10-file-offer")
-	uitest.Answer(t, c.win, lang.L("Yes"))
+	uitest.Answer(t, c.win, lang.L("transfers.save"))
+	c.until(t, "the folder dialog", func() bool { return c.win.Canvas().Overlays().Top() != nil })
+	c.take(t, c.win, "10b-save-folder") // Fyne's, where the desktop has no file dialog portal
 	c.pickFolder(t, t.TempDir())
 
 	journal := writeFile(t, "printer-log.txt", 4_812)

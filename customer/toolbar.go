@@ -512,6 +512,9 @@ func (t *toolbar) shutdown() {
 		<-t.following
 		t.guest = nil
 	}
+	if t.files.pickEnd != nil {
+		t.files.pickEnd() // a file dialog the desktop shows goes away
+	}
 	t.actions.Wait() // actions on an ended session return at once
 	t.stopTakeBackKey()
 }

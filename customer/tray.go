@@ -46,7 +46,7 @@ func (t *toolbar) buildTray() {
 	tr.send = fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": ""}), func() {
 		t.win.Show()
 		t.win.RequestFocus()
-		t.pickFile(t.leader) // the tray names the technician who leads the session
+		t.pickFiles(t.leader, false) // the tray names the technician who leads the session
 	})
 	tr.status = fyne.NewMenuItem(lang.L("transfers.display_status"), t.showTransfers)
 	tr.endIt = fyne.NewMenuItem(lang.L("customer.end_session"), func() {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"sync"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
@@ -18,10 +21,12 @@ func (v *viewer) filesMenu() {
 	if v.win == nil {
 		return
 	}
-	send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": v.name}), v.pickFile)
+	send := fyne.NewMenuItem(lang.L("transfers.send", map[string]any{"Name": v.name}), func() { v.pickFiles(false) })
+	folder := fyne.NewMenuItem(lang.L("transfers.send_folder", map[string]any{"Name": v.name}), func() { v.pickFiles(true) })
 	send.Disabled = v.ended || v.reconnecting || !v.home.prefs.AllowFiles
+	folder.Disabled = send.Disabled
 	status := fyne.NewMenuItem(lang.L("transfers.display_status"), v.showTransfers)
-	ui.ShowMenuUnder(v.win.Canvas(), v.filesBtn, fyne.NewMenu("", send, status))
+	ui.ShowMenuUnder(v.win.Canvas(), v.filesBtn, fyne.NewMenu("", send, folder, status))
 }
 
 // transfers returns the session's transfer list, made on first use (it outlives the viewer window).
@@ -34,26 +39,43 @@ func (v *viewer) transfers() *ui.TransferList {
 	return v.list
 }
 
-// pickFile asks for a file to send to the customer.
-func (v *viewer) pickFile() {
+// pickers are the session's file dialogs: the desktop's own ones wait for an answer on goroutines that end
+// with the session (end) and that shutdown waits for (wait). The UI goroutine uses it.
+type pickers struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func (p *pickers) end() {
+	if p.cancel != nil {
+		p.cancel()
+	}
+}
+
+func (p *pickers) wait() { p.wg.Wait() }
+
+// pickers returns the viewer's file dialogs (while its window is open).
+func (v *viewer) pickers() ui.Pickers {
+	if v.picks.ctx == nil {
+		v.picks.ctx, v.picks.cancel = context.WithCancel(context.Background())
+	}
+	return ui.Pickers{Win: v.win, Ctx: v.picks.ctx, Do: v.home.opts.do, Spawn: func(f func()) { v.picks.wg.Go(f) }}
+}
+
+// pickFiles asks for files (several at once) or folders to send to the customer, in the desktop's own dialog
+// where there is one.
+func (v *viewer) pickFiles(folders bool) {
 	if v.win == nil || v.ended {
 		return
 	}
-	dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		path := r.URI().Path()
-		_ = r.Close()
-		v.sendFile(path)
-	}, v.win).Show()
+	v.pickers().ToSend(v.name, folders, func(paths []string) { v.sendFile(paths...) })
 }
 
 // dropped sends what was dropped on the viewer to the customer, in one transfer.
 func (v *viewer) dropped(uris []fyne.URI) { v.sendFile(ui.DroppedPaths(uris)...) }
 
-// sendFile offers files or folders, in one transfer, to the customer and shows the status window. Several
-// files at once come from a drop on the viewer (the file picker gives one).
+// sendFile offers files or folders, in one transfer, to the customer and shows the status window.
 func (v *viewer) sendFile(paths ...string) {
 	if len(paths) == 0 || v.ended || v.reconnecting || !v.home.prefs.AllowFiles {
 		return
@@ -107,41 +129,40 @@ func (v *viewer) fileEvent(e session.FileTransfer) {
 	}
 }
 
-// askOffer asks the technician whether to take the customer's files, and where (unless the preferences name
-// the folder).
+// askOffer asks the technician whether to take the customer's files (Save or Decline), and where (unless the
+// preferences name the folder).
 func (v *viewer) askOffer(o transfer.OfferReceived) {
 	if v.win == nil {
 		v.open() // an offer brings the viewer back
 	}
-	what := lang.L("transfers.files", map[string]any{"Count": len(o.Files)})
-	if len(o.Files) == 1 {
-		what = o.Files[0].Name
-	}
-	question := lang.L("transfers.offer_question", map[string]any{"Name": v.name, "What": what, "Size": ui.Bytes(o.Total)})
 	if v.offers == nil {
 		v.offers = map[transfer.ID]dialog.Dialog{}
 	}
-	d := dialog.NewConfirm(lang.L("transfers.offer_title"), question, func(yes bool) {
+	decline := func() { v.act(func() error { return v.host.Files().Decline(o.ID) }, func(error) {}) }
+	d := ui.OfferDialog(v.name, o, v.win, func(save bool) {
 		if _, open := v.offers[o.ID]; !open {
 			return
 		}
 		delete(v.offers, o.ID)
-		if !yes {
-			v.act(func() error { return v.host.Files().Decline(o.ID) }, func(error) {})
+		if !save {
+			decline()
 			return
 		}
 		if !v.home.prefs.AskWhere && v.home.prefs.DownloadDir != "" {
 			v.acceptOffer(o.ID, v.home.prefs.DownloadDir)
 			return
 		}
-		dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-			if err != nil || u == nil {
-				v.act(func() error { return v.host.Files().Decline(o.ID) }, func(error) {})
+		v.pickers().SaveFolder(func(dir string) {
+			if v.ended {
 				return
 			}
-			v.acceptOffer(o.ID, u.Path())
-		}, v.win).Show()
-	}, v.win)
+			if dir == "" {
+				decline()
+				return
+			}
+			v.acceptOffer(o.ID, dir)
+		})
+	})
 	v.offers[o.ID] = d
 	d.Show()
 }

@@ -375,6 +375,10 @@ func (s *hosted) shutdown() {
 		<-s.following // the events channel has closed; opts.do never blocks, so this returns
 		s.host, s.work = nil, nil
 	}
+	if s.view != nil {
+		s.view.picks.end()
+		s.view.picks.wait() // a file dialog of the desktop's goes away when its context ends
+	}
 }
 
 // cancelJoin stops joining a colleague's session, if the card is joining one, and says so.

@@ -304,7 +304,9 @@ func (f *shotFlow) files() {
 		t.Fatal(err)
 	}
 	f.take(v.win, "10-viewer-file-offer", "the question about Bob's file", func() bool {
-		return len(v.offers) == 1 && hasQuestion(v.win)
+		top := v.win.Canvas().Overlays().Top()
+		return len(v.offers) == 1 && top != nil && uitest.FindButton(top, lang.L("transfers.save")) != nil &&
+			uitest.FindButton(top, lang.L("transfers.decline")) != nil
 	})
 	var in transfer.ID
 	for id := range v.offers {
@@ -313,7 +315,7 @@ func (f *shotFlow) files() {
 	// Into a folder of the test's, without the folder dialog; the preferences stay as they were for their shot.
 	kept := h.prefs
 	h.prefs.AskWhere, h.prefs.DownloadDir = false, t.TempDir()
-	uitest.Answer(t, v.win, lang.L("Yes"))
+	uitest.Answer(t, v.win, lang.L("transfers.save"))
 	h.prefs = kept
 
 	// A file large enough for the list to show it on its way (sparse: nothing to write here).

@@ -95,6 +95,7 @@ type viewer struct {
 	status     *widget.Label
 	route      *widget.Label // how the connection goes: direct, or relayed through the rendezvous
 	team                     // colleagues in the session and invitations (team.go)
+	picks      pickers       // the session's file dialogs (files.go)
 }
 
 func newViewer(s *hosted, host *session.Host, peer session.Peer) *viewer {
@@ -322,6 +323,7 @@ func answerOf(e session.ConsentAnswered) ask {
 // end shows that the session is over (err nil: ended here).
 func (v *viewer) end(err error) {
 	v.ended, v.endErr = true, err
+	v.picks.end()
 	if v.chat != nil {
 		v.chat.SetEnabled(false)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/picker/portaltest"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
@@ -635,6 +636,7 @@ func TestViewerChat(t *testing.T) {
 }
 
 func TestViewerFilesBothWays(t *testing.T) {
+	portal := portaltest.Start(t)
 	h := testHome(t, "en")
 	c := joinSharing(t, h)
 	v := h.cur().view
@@ -652,7 +654,7 @@ func TestViewerFilesBothWays(t *testing.T) {
 		top := v.win.Canvas().Overlays().Top()
 		return top != nil && len(v.offers) == 1
 	})
-	uitest.Answer(t, v.win, lang.L("Yes"))
+	uitest.Answer(t, v.win, lang.L("transfers.save"))
 	var in transfer.ID
 	for _, id := range v.list.IDs() {
 		in = id
@@ -664,12 +666,24 @@ func TestViewerFilesBothWays(t *testing.T) {
 		t.Fatalf("received %q (%v)", got, err)
 	}
 
-	// To the customer.
+	// To the customer, picked in the desktop's own dialog (a stand-in portal answers as a person would).
 	fix := filepath.Join(t.TempDir(), "fix.reg")
 	if err := os.WriteFile(fix, []byte("REGEDIT4"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v.sendFile(fix)
+	test.Tap(v.filesBtn)
+	menu := uitest.PopUpMenu(v.win)
+	if menu == nil {
+		t.Fatal("File transfer opens no menu")
+	}
+	v.win.Canvas().Overlays().Top().Hide()
+	v.pickFiles(false)
+	call := portal.Next(t, 10*time.Second)
+	if call.Title != "Send files to Bob…" || !call.Multiple {
+		t.Fatalf("the dialog was asked as %+v", call)
+	}
+	call.Answer(t, fix)
+	h.loop.Until(t, 20*time.Second, "the files to be offered", func() bool { return len(v.list.IDs()) == 2 })
 	offer := waitCustomer(t, c, func(e session.FileTransfer) bool {
 		_, ok := e.Event.(transfer.OfferReceived)
 		return ok
@@ -681,10 +695,27 @@ func TestViewerFilesBothWays(t *testing.T) {
 	h.loop.Until(t, 20*time.Second, "the customer to have it", func() bool {
 		return v.list.State(out) == lang.L("transfers.completed", map[string]any{"Count": 1})
 	})
+	// Asked where to save: Save, then the desktop's folder dialog.
+	h.prefs.AskWhere = true
+	if _, err := c.g.Files().Send(src); err != nil {
+		t.Fatal(err)
+	}
+	h.loop.Until(t, 20*time.Second, "the second offer", func() bool { return len(v.offers) == 1 })
+	uitest.Answer(t, v.win, lang.L("transfers.save"))
+	call = portal.Next(t, 10*time.Second)
+	if !call.Directory || call.Accept != "Save here" {
+		t.Fatalf("the folder dialog was asked as %+v", call)
+	}
+	chosen := t.TempDir()
+	call.Answer(t, chosen)
+	h.loop.Until(t, 20*time.Second, "the file in the folder chosen", func() bool {
+		got, err := os.ReadFile(filepath.Join(chosen, "crash.log"))
+		return err == nil && string(got) == "panic: printer on fire"
+	})
 	// Both are in the history, with their hashes.
 	h.loop.Until(t, 20*time.Second, "the history", func() bool {
 		s, err := h.opts.store.LoadSession(t.Context(), v.rec.session())
-		if err != nil || len(s.Transfers) != 2 {
+		if err != nil || len(s.Transfers) != 3 {
 			return false
 		}
 		for _, tr := range s.Transfers {

@@ -59,7 +59,7 @@ func grab(h *Hotkey, mods Modifiers, letter rune) error {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		if r, _, err := procRegisterHotKey.Call(0, hotkeyID, fs, vk); r == 0 {
-			errc <- fmt.Errorf("%w: %v", ErrTaken, err)
+			errc <- fmt.Errorf("%w: %w", ErrTaken, err)
 			return
 		}
 		defer procUnregisterHotKey.Call(0, hotkeyID)

@@ -3,6 +3,7 @@
 package hotkey
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -18,7 +19,7 @@ func grab(h *Hotkey, mods Modifiers, letter rune) error {
 	}
 	c, err := xgb.NewConn()
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnsupported, err)
+		return fmt.Errorf("%w: %w", ErrUnsupported, err)
 	}
 	setup := xproto.Setup(c)
 	root := setup.DefaultScreen(c).Root
@@ -42,7 +43,7 @@ func grab(h *Hotkey, mods Modifiers, letter rune) error {
 		err := xproto.GrabKeyChecked(c, false, root, mask|l, code, xproto.GrabModeAsync, xproto.GrabModeAsync).Check()
 		if err != nil {
 			c.Close()
-			if _, taken := err.(xproto.AccessError); taken {
+			if ae := (xproto.AccessError{}); errors.As(err, &ae) {
 				return ErrTaken
 			}
 			return fmt.Errorf("hotkey: grabbing the key: %w", err)

@@ -184,7 +184,7 @@ func (p *Page) download(w http.ResponseWriter, r *http.Request, tr translator) {
 		p.render(w, http.StatusInternalServerError, view{tr: tr, Error: tr.L("page.unavailable")})
 		return
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	st, err := f.Stat()
 	if err != nil {
 		p.render(w, http.StatusInternalServerError, view{tr: tr, Error: tr.L("page.unavailable")})

@@ -27,11 +27,18 @@ const (
 // the call, on a connection of its own (closed at the end), as the portal's documentation asks: the answer
 // cannot come before anyone listens.
 func openNative(ctx context.Context, o Options, multiple, directory bool) ([]string, error) {
-	conn, err := dbus.ConnectSessionBus(dbus.WithContext(ctx))
+	// No autolaunch: a desktop without a session bus has no portal either, and starting a bus would not help.
+	conn, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
+	if err := conn.Auth(nil); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if err := conn.Hello(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	token := "tandem" + hex.EncodeToString(b[:])
@@ -43,7 +50,7 @@ func openNative(ctx context.Context, o Options, multiple, directory bool) ([]str
 	expected := dbus.ObjectPath("/org/freedesktop/portal/desktop/request/" + sender + "/" + token)
 	if err := conn.AddMatchSignal(dbus.WithMatchInterface(requestIface), dbus.WithMatchMember("Response"),
 		dbus.WithMatchObjectPath(expected)); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	signals := make(chan *dbus.Signal, 8)
 	conn.Signal(signals)
@@ -63,7 +70,7 @@ func openNative(ctx context.Context, o Options, multiple, directory bool) ([]str
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err) // no portal, or one without a FileChooser
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err) // no portal, or one without a FileChooser
 	}
 	for {
 		select {

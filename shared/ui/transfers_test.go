@@ -28,7 +28,7 @@ func TestTransferListFollowsATransfer(t *testing.T) {
 	if got := l.State(out); got != lang.L("transfers.waiting_answer", map[string]any{"Name": "Alice"}) {
 		t.Fatalf("state %q", got)
 	}
-	if got := l.rows[out].title.Text; got != "To Alice: photo.jpg (3.0 MB)" {
+	if got := l.rows[out].title.Text; got != "To Alice: photo.jpg (3.0\u00a0MB)" {
 		t.Fatalf("title %q", got)
 	}
 	l.Apply(transfer.Answered{ID: out, Accepted: true})
@@ -36,7 +36,7 @@ func TestTransferListFollowsATransfer(t *testing.T) {
 	if v, cancel := l.Progress(out); v != 0.5 || !cancel {
 		t.Fatalf("progress %v, cancel on %v", v, cancel)
 	}
-	if got := l.State(out); got != "1.5 MB of 3.0 MB · 500.0 KB/s · 3 s left" {
+	if got := l.State(out); got != "1.5\u00a0MB of 3.0\u00a0MB · 500.0\u00a0KB/s · 3 s left" {
 		t.Fatalf("progress text %q", got)
 	}
 	test.Tap(l.CancelButton(out))
@@ -53,7 +53,7 @@ func TestTransferListFollowsATransfer(t *testing.T) {
 	in := transfer.ID{Dir: transfer.Incoming, N: 1}
 	l.Apply(transfer.OfferReceived{ID: in, Files: []transfer.File{{Name: "a"}, {Name: "b"}}, Total: 10})
 	l.Apply(transfer.Finished{ID: in, Completed: 2})
-	if v, _ := l.Progress(in); v != 1 || l.rows[in].title.Text != "From Alice: 2 files (10 B)" {
+	if v, _ := l.Progress(in); v != 1 || l.rows[in].title.Text != "From Alice: 2 files (10\u00a0B)" {
 		t.Fatalf("incoming: %v %q", v, l.rows[in].title.Text)
 	}
 }
@@ -66,12 +66,12 @@ func TestBytesAndRatesInEachLanguage(t *testing.T) {
 		n          uint64
 		size, rate string
 	}{
-		{"en", 512, "512 B", "512 B/s"},
-		{"en", 12_345, "12.3 KB", "12.3 KB/s"},
-		{"en", 4_500_000_000, "4.5 GB", "4.5 GB/s"},
-		{"fr", 512, "512 o", "512 o/s"},
-		{"fr", 12_345, "12,3 Ko", "12,3 Ko/s"},
-		{"fr", 100_700_000, "100,7 Mo", "100,7 Mo/s"},
+		{"en", 512, "512\u00a0B", "512\u00a0B/s"},
+		{"en", 12_345, "12.3\u00a0KB", "12.3\u00a0KB/s"},
+		{"en", 4_500_000_000, "4.5\u00a0GB", "4.5\u00a0GB/s"},
+		{"fr", 512, "512\u00a0o", "512\u00a0o/s"},
+		{"fr", 12_345, "12,3\u00a0Ko", "12,3\u00a0Ko/s"},
+		{"fr", 100_700_000, "100,7\u00a0Mo", "100,7\u00a0Mo/s"},
 	} {
 		if err := i18n.Register(c.lang); err != nil {
 			t.Fatal(err)
