@@ -736,17 +736,26 @@ func labelsOf(m *fyne.Menu) []string {
 	return out
 }
 
-func TestLanguageChoiceIsKeptForTheNextStart(t *testing.T) {
+// The language picked in the window applies at once (the window is built again in it, keeping what was
+// typed) and is kept for the next start; "the system's" goes back to the system's language.
+func TestLanguageChoiceAppliesAtOnce(t *testing.T) {
 	tb := testToolbar(t, "en", options{name: "Bob"})
 	if tb.langSel.SelectedIndex() > 0 {
 		t.Fatalf("a fresh program chose %q", tb.langSel.Selected)
 	}
+	test.Type(tb.keyEntry, "123 45")
 	tb.langSel.SetSelectedIndex(2)
 	if got := tb.app.Preferences().String(languagePref); got != "fr" {
 		t.Fatalf("kept %q, want fr", got)
 	}
-	if tb.status.Text != lang.L("customer.language_next_start") {
-		t.Fatalf("status %q", tb.status.Text)
+	if tb.joinBtn.Text != "Rejoindre" || tb.win.Title() != "Tandem Customer" || tb.langSel.Selected != "Français" ||
+		tb.keyEntry.Text != "123 45" || tb.nameEntry.Text != "Bob" {
+		t.Fatalf("after choosing Français: Join %q, language %q, key %q, name %q", tb.joinBtn.Text, tb.langSel.Selected,
+			tb.keyEntry.Text, tb.nameEntry.Text)
+	}
+	tb.langSel.SetSelectedIndex(1)
+	if tb.joinBtn.Text != "Join" || tb.app.Preferences().String(languagePref) != "en" {
+		t.Fatalf("after choosing English: Join %q", tb.joinBtn.Text)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/tandem-remote/tandem/i18n"
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
@@ -525,12 +526,31 @@ const languagePref = "language"
 // languageCodes are the language list's entries as codes, in its order.
 var languageCodes = []string{"", "en", "fr"}
 
-// chooseLanguage keeps the language picked in the list for the next start, and says so.
+// chooseLanguage applies the language picked in the list at once (the window is built again in it) and keeps
+// it for the next start.
 func (t *toolbar) chooseLanguage() {
 	i := t.langSel.SelectedIndex()
 	if i < 0 || i >= len(languageCodes) {
 		return
 	}
 	t.app.Preferences().SetString(languagePref, languageCodes[i])
-	t.status.SetText(lang.L("customer.language_next_start"))
+	if err := i18n.Register(languageCodes[i]); err != nil {
+		t.status.SetText(lang.L("customer.language_next_start"))
+		return
+	}
+	t.rebuild()
+}
+
+// rebuild builds the window again (in the language now registered), outside a session, keeping what was typed.
+func (t *toolbar) rebuild() {
+	if t.guest != nil || t.joining != nil {
+		return
+	}
+	key, name := t.keyEntry.Text, t.nameEntry.Text
+	t.win.SetTitle(lang.L("customer.title"))
+	t.build()
+	t.nameEntry.SetText(name)
+	if !session.LooksLikeLink(key) { // a link would join at once
+		t.keyEntry.SetText(key)
+	}
 }

@@ -130,6 +130,16 @@ func (h *home) build() {
 	})
 }
 
+// rebuild builds the home window again in the language now registered (no session runs); the History window,
+// if open, closes.
+func (h *home) rebuild() {
+	if h.hist != nil && h.hist.win != nil {
+		h.hist.win.Close()
+	}
+	h.win.SetTitle(lang.L("expert.title"))
+	h.build()
+}
+
 // startSession creates one more session, with its own key, and puts its card first.
 func (h *home) startSession() {
 	h.created++

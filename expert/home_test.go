@@ -278,6 +278,11 @@ func TestPreferencesAreSavedAndApplied(t *testing.T) {
 		got.Language != "fr" {
 		t.Fatalf("saved %+v", got)
 	}
+	// No session runs: the language applies at once.
+	t.Cleanup(func() { _ = i18n.Register("en") })
+	if h.newSession.Text != "Nouvelle session" || h.win.Title() != "Tandem Expert" {
+		t.Fatalf("after choosing Français: %q", h.newSession.Text)
+	}
 	// Applied to the next session: the customer is told not to uninstall, and sees the new name.
 	test.Tap(h.newSession)
 	g, err := joinAs(t, h.cur().link.Text, "Bob")

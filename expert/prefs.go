@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tandem-remote/tandem/i18n"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -164,7 +166,8 @@ func (h *home) openPrefs() {
 }
 
 // savePrefs keeps what the window says and applies it: the name and the uninstall request from the next session,
-// the permissions at once, the language at the next start.
+// the permissions at once, the language at once when no session runs (the home window is built again in it),
+// else at the next start (a session's windows are not rebuilt under a technician's hands).
 func (h *home) savePrefs(pw *prefsWindow) {
 	if err := pw.rv.Validate(); err != nil {
 		dialog.ShowError(err, pw.win)
@@ -182,9 +185,15 @@ func (h *home) savePrefs(pw *prefsWindow) {
 	pr.AllowControl = pw.control.Checked
 	pr.AllowFiles = pw.files.Checked
 	pr.save(h.app.Preferences())
+	changed := pr.Language != h.prefs.Language
 	h.prefs = pr
 	for _, v := range h.viewers() {
 		v.refresh()
 	}
 	pw.win.Close()
+	if changed && len(h.sessions) == 0 {
+		if err := i18n.Register(pr.Language); err == nil {
+			h.rebuild()
+		}
+	}
 }

@@ -24,8 +24,12 @@ var translations embed.FS
 var Languages = []string{"en", "fr"}
 
 // Register loads the bundles. An empty language follows the system locale, as Fyne does; "en" or "fr" forces
-// that language for this process (Fyne's own dialogs included).
+// that language for this process (Fyne's own dialogs included). Called again, it switches language: strings
+// looked up afterwards are in the new one (windows built before keep theirs until rebuilt).
 func Register(language string) error {
+	if language == "" {
+		restore() // back to the system's, after a language was forced
+	}
 	if language == "" && plainCLocale() {
 		language = "en" // the C locale is not a language: say so to Fyne, which otherwise logs an error
 	}
@@ -40,8 +44,35 @@ func Register(language string) error {
 	return nil
 }
 
+// localeVars are the variables force may change, and systemEnv their values before it first did.
+var (
+	localeVars = []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"}
+	systemEnv  map[string]*string
+)
+
+// restore puts the locale variables back as they were before force first changed them.
+func restore() {
+	for v, val := range systemEnv {
+		if val == nil {
+			_ = os.Unsetenv(v)
+		} else {
+			_ = os.Setenv(v, *val)
+		}
+	}
+}
+
 // force makes Fyne's locale lookup (LANGUAGE, then LC_ALL, LC_MESSAGES, LANG on Unix) pick language.
 func force(language string) error {
+	if systemEnv == nil {
+		systemEnv = map[string]*string{}
+		for _, v := range localeVars {
+			if val, ok := os.LookupEnv(v); ok {
+				systemEnv[v] = &val
+			} else {
+				systemEnv[v] = nil
+			}
+		}
+	}
 	known := false
 	for _, l := range Languages {
 		known = known || l == language
