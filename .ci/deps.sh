@@ -11,8 +11,9 @@ packages=(
   gcc libc6-dev pkg-config
   libgl1-mesa-dev libx11-dev libx11-xcb-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev
   libxxf86vm-dev libxtst-dev libxkbcommon-dev libxkbcommon-x11-dev libxcb-xkb-dev libpng-dev
-  # headless UI and end-to-end tests
-  xvfb xauth
+  # headless UI and end-to-end tests (the demo draws a known pattern on the customer's screen with xsetroot, and
+  # plays the customer's browser on the join page with curl)
+  xvfb xauth x11-xserver-utils curl
   # packaging: the AppImage runtime (a static build against squashfuse and libfuse3), squashfs, .desktop checks;
   # MSI build and inspection, Authenticode signing; icons from the SVG; macOS plist checks
   libsquashfuse-dev libfuse3-dev libzstd-dev liblzma-dev liblz4-dev zlib1g-dev squashfs-tools desktop-file-utils

@@ -6,14 +6,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
 
-// TestDemoEndToEnd builds the three real programs and runs the headless demo (.ci/demo.sh --headless): Expert and
-// Customer each open a real window on their own Xvfb, meet through tandem-rendezvous on loopback, the customer
-// joins with the key over QUIC on the ICE path found, and each program saves its window only once it is in the
-// session.
+// TestDemoEndToEnd builds the three real programs and runs the headless demo (.ci/demo.sh --headless), in
+// English and French: Expert opens a session through tandem-rendezvous on loopback; a customer with nothing
+// installed types the key on the rendezvous's join page and downloads Tandem Customer, which, started without
+// any argument, joins by itself over QUIC on the ICE path found; each program saves its window once it is in the
+// session, and the technician's viewer shows the pattern drawn on the customer's screen.
 func TestDemoEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		if os.Getenv("TANDEM_E2E") == "require" {
@@ -32,13 +34,23 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Fatalf("building %s: %v\n%s", prog, err, out)
 		}
 	}
+	for _, language := range []string{"en", "fr"} {
+		t.Run(language, func(t *testing.T) { demo(t, bin, language) })
+	}
+}
+
+func demo(t *testing.T, bin, language string) {
 	shots := t.TempDir()
 	demo := exec.CommandContext(t.Context(), "bash", ".ci/demo.sh", "--headless", shots)
 	demo.Dir = ".."
-	demo.Env = append(os.Environ(), "BIN="+bin)
+	demo.Env = append(os.Environ(), "BIN="+bin, "TANDEM_LANG="+language)
 	out, err := demo.CombinedOutput()
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	// The customer came through the join page: the program handed out carries the key in its name.
+	if !regexp.MustCompile(`the join page handed out tandem-customer-[0-9]{9}-linux-`).Match(out) {
+		t.Errorf("the join page handed out no program named with the key:\n%s", out)
 	}
 	// Both programs log how they are connected: through the rendezvous, not a direct link.
 	if n := strings.Count(string(out), "joined Alice: direct, met through 127.0.0.1"); n != 1 {
@@ -56,6 +68,30 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("%s has %d colours: nothing drawn", name, n)
 		}
 	}
+	// The customer's screen is blue with a yellow grid (xsetroot in the demo): the viewer shows it.
+	viewer := readPNG(t, filepath.Join(shots, "expert.png"))
+	blue, yellow := share(viewer, 0x3366cc), share(viewer, 0xffcc00)
+	if blue < 0.3 || yellow < 0.001 { // the thin lines blend when the viewer scales the picture down
+		t.Errorf("the viewer shows %.0f%% of the customer's blue and %.1f%% of its yellow: not the customer's screen",
+			100*blue, 100*yellow)
+	}
+}
+
+// share is the part of img's pixels within a few levels of the colour rgb (0xRRGGBB).
+func share(img image.Image, rgb uint32) float64 {
+	b := img.Bounds()
+	n, all := 0, 0
+	near := func(a, b uint32) bool { return a+6 >= b && b+6 >= a }
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			all++
+			if near(r>>8, rgb>>16&0xff) && near(g>>8, rgb>>8&0xff) && near(bl>>8, rgb&0xff) {
+				n++
+			}
+		}
+	}
+	return float64(n) / float64(all)
 }
 
 func readPNG(t *testing.T, path string) image.Image {

@@ -195,6 +195,9 @@ func (p *Page) download(w http.ResponseWriter, r *http.Request, tr translator) {
 		size += joinstamp.Size(p.cfg.Rendezvous)
 	}
 	name := joinstamp.FileName(key, rel.Platform, rel.Arch)
+	if rel.Plain {
+		name = joinstamp.FileName(key, "linux-bin", rel.Arch)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)

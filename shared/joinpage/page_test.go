@@ -76,6 +76,8 @@ func newFixture(t *testing.T, lookups int) *fixture {
 		"tandem-customer-0.9.0-aarch64.AppImage": "\x7fELF an AppImage for ARM",
 		"tandem-customer-0.9.0-x64.msi":          "\xd0\xcf\x11\xe0 an installer",
 		"tandem-customer-0.9.0-macos.dmg":        "a disk image koly",
+		"tandem-customer-0.9.0-linux-x86_64":     "\x7fELF a bare build, which the AppImage wins over",
+		"tandem-customer-0.9.0-linux-aarch64":    "\x7fELF a bare build for ARM",
 		"tandem-expert-0.9.0-x86_64.AppImage":    "\x7fELF the technician's program",
 		"notes.txt":                              "not a release",
 	} {
@@ -230,7 +232,17 @@ func TestTheDownloadCarriesTheKeyAndTheRendezvous(t *testing.T) {
 		{"windows", "Tandem Customer " + f.key + ".msi", "tandem-customer-0.9.0-x64.msi", false},
 		{"macos", "Tandem Customer " + f.key + ".dmg", "tandem-customer-0.9.0-macos.dmg", false},
 	}
-	for _, c := range cases {
+	// With the AppImage gone, the bare build is handed out, stamped too.
+	cases = append(cases, struct {
+		file, name, original string
+		stamped              bool
+	}{"linux-x86_64", "tandem-customer-" + f.key + "-linux-x86_64", "tandem-customer-0.9.0-linux-x86_64", true})
+	for i, c := range cases {
+		if i == len(cases)-1 {
+			if err := os.Remove(filepath.Join(f.releases, "tandem-customer-0.9.0-x86_64.AppImage")); err != nil {
+				t.Fatal(err)
+			}
+		}
 		r := f.do(t, http.MethodPost, "/download", firefoxLinux, "", url.Values{"key": {f.key}, "file": {c.file}})
 		if r.status != http.StatusOK {
 			t.Fatalf("%s: status %d: %s", c.file, r.status, r.body)

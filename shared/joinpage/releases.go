@@ -11,6 +11,7 @@ import (
 type release struct {
 	Platform string // "linux", "windows" or "macos"
 	Arch     string // for Linux: "x86_64" or "aarch64"
+	Plain    bool   // a bare Linux program (a build, not an AppImage): for demos and distributions' packages
 	Path     string
 	Size     int64
 	modTime  time.Time
@@ -25,13 +26,15 @@ func (r release) ID() string {
 }
 
 // stamped reports whether the file's format keeps working with bytes after its end (an AppImage does: its
-// runtime finds the file system from the ELF headers); the Windows installer and the disk image do not.
+// runtime finds the file system from the ELF headers; so does a bare ELF program); the Windows installer and
+// the disk image do not.
 func (r release) stamped() bool { return r.Platform == "linux" }
 
 // scanReleases lists the newest Tandem Customer file of each kind in dir, as `make package-linux`,
 // `package-windows` and `package-macos` name them: tandem-customer-VERSION-x86_64.AppImage,
-// tandem-customer-VERSION-x64.msi, tandem-customer-VERSION-macos.dmg. It reads the folder at every call, so
-// that a new release dropped there is offered without a restart.
+// tandem-customer-VERSION-x64.msi, tandem-customer-VERSION-macos.dmg; a bare Linux build may be there as
+// tandem-customer-VERSION-linux-x86_64 (an AppImage of the same architecture wins). It reads the folder at every
+// call, so that a new release dropped there is offered without a restart.
 func scanReleases(dir string) []release {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -51,6 +54,10 @@ func scanReleases(dir string) []release {
 			r = release{Platform: "linux", Arch: "x86_64"}
 		case strings.HasSuffix(lower, "-aarch64.appimage"):
 			r = release{Platform: "linux", Arch: "aarch64"}
+		case strings.HasSuffix(lower, "-linux-x86_64"):
+			r = release{Platform: "linux", Arch: "x86_64", Plain: true}
+		case strings.HasSuffix(lower, "-linux-aarch64"):
+			r = release{Platform: "linux", Arch: "aarch64", Plain: true}
 		case strings.HasSuffix(lower, ".msi"):
 			r = release{Platform: "windows"}
 		case strings.HasSuffix(lower, ".dmg"):
@@ -67,7 +74,8 @@ func scanReleases(dir string) []release {
 		if !seen {
 			order = append(order, r.ID())
 		}
-		if !seen || r.modTime.After(old.modTime) {
+		// An AppImage wins over a bare program; between two of a kind, the newer.
+		if !seen || (old.Plain && !r.Plain) || (old.Plain == r.Plain && r.modTime.After(old.modTime)) {
 			newest[r.ID()] = r
 		}
 	}

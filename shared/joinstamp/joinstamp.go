@@ -94,11 +94,14 @@ func KeyFromName(path string) string {
 }
 
 // FileName is the name under which a join page hands out a release file for key: the program's own name with
-// the key in it, keeping the file's extension (and, for an AppImage, its architecture).
+// the key in it, keeping the file's extension (and, for Linux, its architecture). platform is "linux" (an
+// AppImage), "linux-bin" (a bare program), "windows" or "macos".
 func FileName(key, platform, arch string) string {
 	switch platform {
 	case "linux":
 		return "tandem-customer-" + key + "-" + arch + ".AppImage"
+	case "linux-bin": // a bare program
+		return "tandem-customer-" + key + "-linux-" + arch
 	case "windows":
 		return "Tandem Customer " + key + ".msi"
 	case "macos":
