@@ -29,9 +29,10 @@ demo: build ## start Expert hosting a session and Customer joining it, on this d
 demo-headless: build ## the demo under Xvfb, writing bin/demo/expert.png and bin/demo/customer.png
 	BIN=$(BIN) bash .ci/demo.sh --headless $(BIN)/demo
 
-screenshots: deps ## every window of both programs in English and French, as PNG files in bin/screenshots/<lang>/
+screenshots: deps ## every window of both programs and the join page, in English and French, as PNG files in bin/screenshots/<lang>/
+	@bash .ci/deps.sh screenshots
 	@rm -rf $(BIN)/screenshots
-	TANDEM_SHOTS=$(abspath $(BIN))/screenshots $(GO) test -tags screenshots -count=1 -run '^TestScreenshots' ./expert ./customer
+	TANDEM_SHOTS=$(abspath $(BIN))/screenshots $(GO) test -tags screenshots -count=1 -run '^TestScreenshots' ./expert ./customer ./shared/joinpage
 	@echo "Screenshots: $(BIN)/screenshots/en and $(BIN)/screenshots/fr"
 
 test: deps vet unit fuzz check-packaging ## everything CI runs: vet, all tests with the race detector (UI and end-to-end under Xvfb), short fuzzing, packaging checks

@@ -3,7 +3,8 @@
 # (Xvfb) and to package (make check-packaging, package-linux, package-windows). Does nothing when all are present;
 # uses sudo when not root. Called by `make deps` (and so by `make test` and `make demo`) and by .ci/run. The list is
 # the whole truth for a brand-new Debian 12 machine. `deps.sh windows` (make package-windows) also installs the
-# MinGW-w64 cross compiler, which only the real Windows build needs.
+# MinGW-w64 cross compiler, which only the real Windows build needs; `deps.sh screenshots` (make screenshots)
+# Chromium, to draw the join page.
 set -euo pipefail
 
 packages=(
@@ -28,7 +29,8 @@ packages=(
 for extra in "$@"; do
   case $extra in
     windows) packages+=(gcc-mingw-w64-x86-64) ;;
-    *) echo "deps: unknown package set '$extra' (known: windows)" >&2; exit 2 ;;
+    screenshots) packages+=(chromium) ;; # make screenshots draws the join page with headless Chromium
+    *) echo "deps: unknown package set '$extra' (known: windows, screenshots)" >&2; exit 2 ;;
   esac
 done
 

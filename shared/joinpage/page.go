@@ -332,13 +332,23 @@ func (tr translator) L(key string, data ...map[string]any) string {
 	return b.String()
 }
 
-// size writes a file size in megabytes the way the language writes decimals.
+// size writes a file size the way the language writes sizes (the units of the transfer windows).
 func (tr translator) size(n int64) string {
-	s := strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64)
-	if tr.lang == "fr" {
-		s = strings.Replace(s, ".", ",", 1)
+	f, unit := float64(n), "units.b"
+	switch {
+	case n >= 1e9:
+		f, unit = f/1e9, "units.gb"
+	case n >= 1e6:
+		f, unit = f/1e6, "units.mb"
+	case n >= 1e3:
+		f, unit = f/1e3, "units.kb"
 	}
-	return tr.L("page.size", map[string]any{"Size": s})
+	s := strconv.FormatFloat(f, 'f', 1, 64)
+	if unit == "units.b" {
+		s = strconv.FormatInt(n, 10)
+	}
+	s = strings.Replace(s, ".", tr.L("units.decimal_point"), 1)
+	return tr.L(unit, map[string]any{"N": s})
 }
 
 // sourceOf is the address that limits count against: the connection's IP (a proxy in front would need its

@@ -2,6 +2,7 @@ package joinpage
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"html"
 	"io"
@@ -317,5 +318,24 @@ func TestOddRequests(t *testing.T) {
 	r := f.do(t, http.MethodPost, "/join", firefoxLinux, "", url.Values{"key": {`"><script>alert(1)</script>`}, "hl": {`"><b>`}})
 	if strings.Contains(r.body, "<script>") || strings.Contains(r.body, `"><b>`) {
 		t.Errorf("markup from the form reached the page:\n%s", r.body)
+	}
+}
+
+func TestSizes(t *testing.T) {
+	p, err := New(Config{Rendezvous: "nats://127.0.0.1:4222", Waiting: func(context.Context, string) (bool, error) { return false, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		lang string
+		n    int64
+		want string
+	}{
+		{"en", 812, "812\u00a0B"}, {"en", 14_150_000, "14.2\u00a0MB"}, {"fr", 14_150_000, "14,2\u00a0Mo"}, {"fr", 2_100, "2,1\u00a0Ko"},
+	}
+	for _, c := range cases {
+		if got := (translator{lang: c.lang, msgs: p.msgs[c.lang]}).size(c.n); got != c.want {
+			t.Errorf("%s %d: %q, want %q", c.lang, c.n, got, c.want)
+		}
 	}
 }
