@@ -91,8 +91,10 @@ func (h *Host) Participants() []protocol.Participant { return h.people.get() }
 func (h *Host) Owner() protocol.ParticipantID { return h.people.leader() }
 
 // Leave leaves the session: a technician who leads it hands it over to a colleague who stays (who then leads
-// it), another technician just goes; the session goes on with the others. With no other technician it ends the
-// session, as End does. Ended{Left: true} follows when the session went on.
+// it), another technician just goes; the session goes on with the others. With no other technician the
+// session ends, as with End. The customer's program decides, from who is connected there: a colleague who has
+// just joined, whom this side has not heard of yet, still takes the lead. Ended{Left: true} follows when this
+// side knew of another technician.
 func (h *Host) Leave() {
 	t, err := h.tech()
 	if err != nil {
@@ -103,13 +105,9 @@ func (h *Host) Leave() {
 	for _, p := range h.people.get() {
 		others = others || p.Role == protocol.RoleTechnician && p.ID != h.me
 	}
-	if !others {
-		h.End()
-		return
-	}
-	h.left.Store(true)
+	h.left.Store(others)
 	if h.people.leader() == h.me {
-		t.l.leaving.Store(int64(protocol.HandedOver))
+		t.l.leaving.Store(int64(protocol.HandedOver)) // the hub hands over, or ends the session if nobody is there
 	}
 	h.End()
 }

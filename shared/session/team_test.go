@@ -652,3 +652,22 @@ func TestStalledTechnicianHoldsBackNobody(t *testing.T) {
 	path.Cut(false)
 	waitFor(t, cora.Events(), func(e ScreenUpdated) bool { return e.Seq > last })
 }
+
+// The lead leaves a moment after a colleague joined, before the announcement of the colleague reached them:
+// the customer's program, which knows who is connected, hands the session over instead of ending it.
+func TestLeavingBeforeHearingOfTheColleagueHandsOver(t *testing.T) {
+	s := newTeamSession(t)
+	cora, err := joinColleague(t, s.invite(t), "Cora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s.g.Events(), func(ColleagueJoined) bool { return true })
+	s.h.people.set(nil) // as if the announcement with Cora had not reached Alice's program yet
+	s.h.Leave()
+	if h := waitFor(t, s.g.Events(), func(HandedOver) bool { return true }); h.ToID != cora.Me() {
+		t.Fatalf("handed over to %+v", h)
+	}
+	waitFor(t, cora.Events(), func(e ParticipantsChanged) bool { return e.Owner == cora.Me() })
+	// The session goes on: Cora still sees the screen.
+	waitFor(t, cora.Events(), func(ScreenUpdated) bool { return true })
+}
