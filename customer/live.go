@@ -49,6 +49,7 @@ type live struct {
 	techList *fyne.Container                       // their names, states and Remove buttons, with colleagues
 
 	takeBackKey takeBackKey // the shortcut, system-wide while a technician controls (takeback.go)
+	frame       screenFrame // the frame around the shared monitor while it is viewed (frame.go)
 }
 
 // ask is a technician's request on screen.
@@ -162,6 +163,7 @@ func (t *toolbar) stopLive() {
 	}
 	t.sharing, t.paused, t.controlled, t.revoking, t.reconnecting = false, false, false, false, false
 	t.holdTakeBackKey(false)
+	t.frameScreen(false)
 	t.techs = nil
 	t.showTechnicians()
 	t.closeTechScreens()
@@ -223,6 +225,7 @@ func (t *toolbar) showLive() {
 		t.takeBackBtn.Hide()
 	}
 	t.holdTakeBackKey(t.controlled)
+	t.frameScreen(t.sharing)
 	if t.inStrip {
 		t.fitWindow() // the strip's row changed width
 	}

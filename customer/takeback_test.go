@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
 
 	"github.com/tandem-remote/tandem/shared/capture/xvfb"
 	"github.com/tandem-remote/tandem/shared/input"
@@ -61,6 +64,41 @@ func heldWithin(t *testing.T, k *takeBackKey, want bool) {
 	for deadline := time.Now().Add(10 * time.Second); k.held.Load() != want; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the shortcut is not held=%v after 10 s", want)
+		}
+	}
+}
+
+// While Alice views Bob's screen, a thin yellow frame runs along the shared monitor's edges (on X11); it goes
+// when sharing stops.
+func TestFrameWhileViewed(t *testing.T) {
+	srv := xvfb.ForTest(t, 800, 600)
+	t.Setenv("DISPLAY", srv.Display)
+	s := joinLive(t, "en", options{}) // the pattern source: one monitor at (0,0)-(320,240)
+	shownWithin(t, &s.frame, true)
+	c, err := xgb.NewConnDisplay(srv.Display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	root := xproto.Setup(c).DefaultScreen(c).Root
+	img, err := xproto.GetImage(c, xproto.ImageFormatZPixmap, xproto.Drawable(root), 319, 120, 1, 1, 0xffffffff).Reply()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := uint32(img.Data[2])<<16 | uint32(img.Data[1])<<8 | uint32(img.Data[0]); got != frameColour {
+		t.Fatalf("the monitor's right edge is %06x, want the frame", got)
+	}
+	test.Tap(s.stopBtn)
+	s.untilIndicator(t, lang.L("customer.not_shared"))
+	shownWithin(t, &s.frame, false)
+}
+
+// shownWithin waits until the frame is on screen (or gone), as its goroutine says.
+func shownWithin(t *testing.T, f *screenFrame, want bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); f.shown.Load() != want; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the frame is not shown=%v after 10 s", want)
 		}
 	}
 }

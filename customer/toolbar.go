@@ -518,6 +518,7 @@ func (t *toolbar) shutdown() {
 	}
 	t.actions.Wait() // actions on an ended session return at once
 	t.stopTakeBackKey()
+	t.stopFrame()
 }
 
 // languagePref keeps the language chosen in the window ("" follows the system).

@@ -1,0 +1,7 @@
+//go:build !(linux || freebsd || openbsd || netbsd)
+
+package screenframe
+
+import "image"
+
+func show(image.Rectangle, uint32, int) (*Frame, error) { return nil, ErrUnsupported }
