@@ -19,10 +19,8 @@ const (
 // removes it (talking to the window system takes a while, and the UI goroutine never waits for it); the fields
 // belong to the UI goroutine.
 type screenFrame struct {
-	want  chan image.Rectangle // the monitor to frame, the empty rectangle for none (latest first)
-	stop  chan struct{}
-	done  chan struct{}
-	shown atomic.Bool // a frame is on screen (for tests)
+	wishes[image.Rectangle]             // the monitor to frame, the empty rectangle for none
+	shown                   atomic.Bool // a frame is on screen (for tests)
 }
 
 // frameScreen asks for the frame around the shared monitor (on) or for none.
@@ -34,34 +32,16 @@ func (t *toolbar) frameScreen(on bool) {
 		if r, ok = t.sharedMonitor(); !ok {
 			return
 		}
+	} else if !k.started() {
+		return
 	}
-	if k.want == nil {
-		if !on {
-			return
-		}
-		k.want, k.stop, k.done = make(chan image.Rectangle, 1), make(chan struct{}), make(chan struct{})
-		go k.run()
-	}
-	select { // replace a wish not yet taken
-	case <-k.want:
-	default:
-	}
-	k.want <- r
+	k.wish(r, k.run)
 }
 
 // stopFrame removes the frame and waits for the goroutine, at shutdown.
-func (t *toolbar) stopFrame() {
-	k := &t.frame
-	if k.want == nil {
-		return
-	}
-	close(k.stop)
-	<-k.done
-	k.want = nil
-}
+func (t *toolbar) stopFrame() { t.frame.end() }
 
-func (k *screenFrame) run() {
-	defer close(k.done)
+func (k *screenFrame) run(want <-chan image.Rectangle, stop <-chan struct{}) {
 	var f *screenframe.Frame
 	var at image.Rectangle
 	remove := func() {
@@ -73,7 +53,7 @@ func (k *screenFrame) run() {
 	warned := false
 	for {
 		select {
-		case r := <-k.want:
+		case r := <-want:
 			if r == at {
 				continue
 			}
@@ -91,7 +71,7 @@ func (k *screenFrame) run() {
 			}
 			f, at = nf, r
 			k.shown.Store(true)
-		case <-k.stop:
+		case <-stop:
 			return
 		}
 	}

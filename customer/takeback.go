@@ -15,43 +15,25 @@ import (
 // it). A goroutine of its own grabs and releases it (talking to the window system takes a while, and the UI
 // goroutine never waits for it); the fields belong to the UI goroutine.
 type takeBackKey struct {
-	want    chan bool     // the state wanted, latest first (buffer of one)
-	stop    chan struct{} // closed by stopTakeBackKey
-	done    chan struct{} // closed when the goroutine has released the shortcut and returned
-	held    atomic.Bool   // the shortcut is held now (for tests)
-	grabKey func(hotkey.Modifiers, rune) (*hotkey.Hotkey, error)
+	wishes[bool]             // hold it (true) or let it go
+	held         atomic.Bool // the shortcut is held now (for tests)
+	grabKey      func(hotkey.Modifiers, rune) (*hotkey.Hotkey, error)
 }
 
 // holdTakeBackKey asks for the shortcut to be held (on) or let go. A press takes control back, as the button does.
 func (t *toolbar) holdTakeBackKey(on bool) {
 	k := &t.takeBackKey
-	if k.want == nil {
-		if !on {
-			return
-		}
-		k.want, k.stop, k.done = make(chan bool, 1), make(chan struct{}), make(chan struct{})
-		go k.run(t.opts.do, t.takeBack)
+	if !on && !k.started() {
+		return
 	}
-	select { // replace a wish not yet taken
-	case <-k.want:
-	default:
-	}
-	k.want <- on
+	do, takeBack := t.opts.do, t.takeBack
+	k.wish(on, func(want <-chan bool, stop <-chan struct{}) { k.run(want, stop, do, takeBack) })
 }
 
 // stopTakeBackKey lets the shortcut go and waits for the goroutine, at shutdown.
-func (t *toolbar) stopTakeBackKey() {
-	k := &t.takeBackKey
-	if k.want == nil {
-		return
-	}
-	close(k.stop)
-	<-k.done
-	k.want = nil
-}
+func (t *toolbar) stopTakeBackKey() { t.takeBackKey.end() }
 
-func (k *takeBackKey) run(do func(func()), takeBack func()) {
-	defer close(k.done)
+func (k *takeBackKey) run(want <-chan bool, stop <-chan struct{}, do func(func()), takeBack func()) {
 	grab := k.grabKey
 	if grab == nil {
 		grab = hotkey.Grab
@@ -69,7 +51,7 @@ func (k *takeBackKey) run(do func(func()), takeBack func()) {
 	warned := false
 	for {
 		select {
-		case on := <-k.want:
+		case on := <-want:
 			switch {
 			case on && held == nil:
 				h, err := grab(hotkey.Ctrl|hotkey.Shift, 't')
@@ -88,7 +70,7 @@ func (k *takeBackKey) run(do func(func()), takeBack func()) {
 			}
 		case <-pressed:
 			do(takeBack)
-		case <-k.stop:
+		case <-stop:
 			return
 		}
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/tandem-remote/tandem/i18n"
 	"github.com/tandem-remote/tandem/shared/joinstamp"
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/transport"
 )
 
@@ -36,10 +37,10 @@ type Config struct {
 	// Rendezvous is the URL the customer's program meets the technician through: stamped into the files that
 	// allow it and put into the tandem:// link.
 	Rendezvous string
-	// Waiting reports whether a nameplate can still be claimed (rendezvous.Server.NameplateWaiting).
-	Waiting func(ctx context.Context, nameplate string) (bool, error)
-	// LookupsPerMinute caps key checks and downloads per source IP per minute. Zero: 30.
-	LookupsPerMinute int
+	// Waiting reports whether a nameplate can still be claimed, for a visitor at address from
+	// (rendezvous.Server.NameplateWaiting, which counts the lookup as a claim from that address and fails with
+	// rendezvous.ErrRateLimited beyond the rendezvous's limit).
+	Waiting func(ctx context.Context, from net.IP, nameplate string) (bool, error)
 	// Log receives one line per download and per failure; never a key or an address. Nil: discard.
 	Log *slog.Logger
 }
@@ -47,10 +48,9 @@ type Config struct {
 // Page serves the join page. Its routes: GET / (the key form, ?hl=en|fr to choose the language), POST /join
 // (the key → the download offer), POST /download (the file).
 type Page struct {
-	cfg     Config
-	msgs    map[string]map[string]string // language → key → text
-	limiter *limiter
-	tmpl    *template.Template
+	cfg  Config
+	msgs map[string]map[string]string // language → key → text
+	tmpl *template.Template
 }
 
 // New returns the page for cfg.
@@ -58,13 +58,10 @@ func New(cfg Config) (*Page, error) {
 	if cfg.Waiting == nil || cfg.Rendezvous == "" {
 		return nil, errors.New("joinpage: a rendezvous URL and a nameplate check are needed")
 	}
-	if cfg.LookupsPerMinute == 0 {
-		cfg.LookupsPerMinute = 30
-	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	p := &Page{cfg: cfg, msgs: map[string]map[string]string{}, limiter: newLimiter(cfg.LookupsPerMinute, time.Now)}
+	p := &Page{cfg: cfg, msgs: map[string]map[string]string{}}
 	for _, l := range i18n.Languages {
 		b, err := i18n.Bundle(l)
 		if err != nil {
@@ -117,16 +114,15 @@ func (p *Page) checkKey(w http.ResponseWriter, r *http.Request, tr translator) s
 		p.render(w, http.StatusOK, view{tr: tr, Error: tr.L("page.bad_key"), Typed: typed})
 		return ""
 	}
-	if !p.limiter.allow(sourceOf(r)) {
-		p.cfg.Log.Info("join page: key check refused: rate limit")
-		p.render(w, http.StatusTooManyRequests, view{tr: tr, Error: tr.L("page.limited"), Typed: typed})
-		return ""
-	}
 	nameplate, _ := transport.SplitKey(key)
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	ok, err := p.cfg.Waiting(ctx, nameplate)
+	ok, err := p.cfg.Waiting(ctx, sourceOf(r), nameplate)
 	switch {
+	case errors.Is(err, rendezvous.ErrRateLimited):
+		p.cfg.Log.Info("join page: key check refused: rate limit")
+		p.render(w, http.StatusTooManyRequests, view{tr: tr, Error: tr.L("page.limited"), Typed: typed})
+		return ""
 	case err != nil:
 		p.cfg.Log.Warn("join page: cannot check a key", "err", err)
 		p.render(w, http.StatusServiceUnavailable, view{tr: tr, Error: tr.L("page.unavailable"), Typed: typed})
@@ -353,10 +349,10 @@ func (tr translator) size(n int64) string {
 
 // sourceOf is the address that limits count against: the connection's IP (a proxy in front would need its
 // own limits; X-Forwarded-For is not trusted).
-func sourceOf(r *http.Request) string {
+func sourceOf(r *http.Request) net.IP {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	return net.ParseIP(host)
 }

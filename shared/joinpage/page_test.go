@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -57,7 +58,7 @@ func (s *syncBuffer) String() string {
 
 func newFixture(t *testing.T, lookups int) *fixture {
 	t.Helper()
-	srv, err := rendezvous.Start(rendezvous.Config{NATSListen: "127.0.0.1:0"})
+	srv, err := rendezvous.Start(rendezvous.Config{NATSListen: "127.0.0.1:0", ClaimsPerMinute: lookups})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func newFixture(t *testing.T, lookups int) *fixture {
 		}
 	}
 	page, err := New(Config{Releases: f.releases, Rendezvous: f.rv, Waiting: srv.NameplateWaiting,
-		LookupsPerMinute: lookups, Log: slog.New(slog.NewTextHandler(f.logs, nil))})
+		Log: slog.New(slog.NewTextHandler(f.logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +323,7 @@ func TestOddRequests(t *testing.T) {
 }
 
 func TestSizes(t *testing.T) {
-	p, err := New(Config{Rendezvous: "nats://127.0.0.1:4222", Waiting: func(context.Context, string) (bool, error) { return false, nil }})
+	p, err := New(Config{Rendezvous: "nats://127.0.0.1:4222", Waiting: func(context.Context, net.IP, string) (bool, error) { return false, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

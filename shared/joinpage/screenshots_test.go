@@ -4,6 +4,7 @@ package joinpage
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,7 +27,7 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal("chromium is not installed: `bash .ci/deps.sh screenshots` installs it")
 	}
 	f := newFixture(t, 0)
-	page, err := New(Config{Releases: f.releases, Rendezvous: f.rv, Waiting: func(ctx context.Context, n string) (bool, error) {
+	page, err := New(Config{Releases: f.releases, Rendezvous: f.rv, Waiting: func(ctx context.Context, _ net.IP, n string) (bool, error) {
 		return n == f.key[:4], nil
 	}})
 	if err != nil {

@@ -392,8 +392,10 @@ func (l natsLogger) Tracef(f string, v ...any) {}
 
 // NameplateWaiting reports whether a nameplate exists and has not expired: whether a support key that starts
 // with it can still be used. The join page asks it before it offers a download, so that a mistyped key gets a
-// sentence at once. It says nothing of the key's secret digits, which the rendezvous never sees.
-func (s *Server) NameplateWaiting(ctx context.Context, nameplate string) (bool, error) {
+// sentence at once. It says nothing of the key's secret digits, which the rendezvous never sees. A lookup counts
+// as a claim from the address from (its /64 for IPv6): beyond ClaimsPerMinute it fails with ErrRateLimited, so
+// the page cannot be used to find the nameplates in use faster than claiming them.
+func (s *Server) NameplateWaiting(ctx context.Context, from net.IP, nameplate string) (bool, error) {
 	if !validNameplate(nameplate) {
 		return false, nil
 	}
@@ -401,6 +403,9 @@ func (s *Server) NameplateWaiting(ctx context.Context, nameplate string) (bool, 
 	case <-s.ready:
 	case <-ctx.Done():
 		return false, ctx.Err()
+	}
+	if from != nil && !s.svc.claimLim.allow(sourceKey(from)) {
+		return false, ErrRateLimited
 	}
 	return s.svc.waiting(ctx, nameplate)
 }
