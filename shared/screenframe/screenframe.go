@@ -1,7 +1,8 @@
 // Package screenframe draws a thin coloured frame around a monitor, above the other windows, while the customer's
 // screen is viewed: a sign at the edge of sight that someone sees it (as the yellow frame of the tools people
 // know). The frame takes neither the pointer nor the keyboard: clicks at the screen's edges go to what is under
-// it. X11 (four override-redirect windows with an empty input shape); elsewhere Show returns ErrUnsupported.
+// it. X11: four override-redirect windows with an empty input shape; Windows: four topmost layered windows that
+// let the pointer through (built and vetted, not run here); elsewhere Show returns ErrUnsupported.
 package screenframe
 
 import (
@@ -9,8 +10,8 @@ import (
 	"image"
 )
 
-// ErrUnsupported is returned where no frame can be drawn (Wayland, macOS, Windows for now; an X server without
-// the SHAPE extension, where the frame would take the clicks at the screen's edges).
+// ErrUnsupported is returned where no frame can be drawn (Wayland, macOS; an X server without the SHAPE
+// extension, where the frame would take the clicks at the screen's edges).
 var ErrUnsupported = errors.New("screenframe: a frame around the screen is not supported here")
 
 // Frame is a frame on screen until Close.
