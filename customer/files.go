@@ -29,7 +29,7 @@ type files struct {
 
 func (t *toolbar) buildFiles() {
 	t.files.offers = map[transfer.ID]dialog.Dialog{}
-	t.files.menuBtn = widget.NewButtonWithIcon(lang.L("customer.strip_files"), theme.FolderIcon(), func() {
+	t.files.menuBtn = widget.NewButtonWithIcon(lang.L("transfers.menu_short"), theme.FolderIcon(), func() {
 		t.filesMenu(t.win.Canvas(), t.files.menuBtn)
 	})
 	t.files.menuBtn.Hide()

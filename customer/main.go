@@ -41,6 +41,7 @@ func main() {
 			log.Fatalf("-rendezvous: %v", err)
 		}
 	}
+	ui.QuietFyneNoise()
 	a := app.NewWithID("org.tandem-remote.customer")
 	if icon := ui.AppIcon(); icon != nil {
 		a.SetIcon(icon)

@@ -36,6 +36,7 @@ func (t *toolbar) fitWindow() {
 	if t.win.Padded() {
 		size = size.Add(fyne.NewSquareSize(2 * theme.Padding()))
 	}
+	t.size = size
 	t.win.Resize(size)
 }
 
@@ -71,9 +72,13 @@ func (t *toolbar) sharedMonitor() (image.Rectangle, bool) {
 	return image.Rectangle{}, false
 }
 
-// pixelSize is the window's size in screen pixels.
+// pixelSize is the window's size in screen pixels: the size fitWindow gave it last (the window system may
+// apply it a moment later).
 func (t *toolbar) pixelSize() image.Point {
-	sz, scale := t.win.Canvas().Size(), t.win.Canvas().Scale()
+	sz, scale := t.size, t.win.Canvas().Scale()
+	if sz.IsZero() {
+		sz = t.win.Canvas().Size()
+	}
 	return image.Pt(int(sz.Width*scale+0.5), int(sz.Height*scale+0.5))
 }
 

@@ -61,7 +61,7 @@ func (t *toolbar) techScreenChanged(g *session.Guest, e session.TechnicianScreen
 		t.win.Show()
 		t.win.RequestFocus()
 	})
-	ts.files = widget.NewButtonWithIcon(lang.L("transfers.menu"), theme.FolderIcon(), func() {
+	ts.files = widget.NewButtonWithIcon(lang.L("transfers.menu_short"), theme.FolderIcon(), func() {
 		t.filesMenu(ts.win.Canvas(), ts.files)
 	})
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(ts.stop, ts.chat, ts.files), ts.note)

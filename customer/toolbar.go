@@ -97,6 +97,7 @@ type toolbar struct {
 	header    *fyne.Container            // the program's name and version, over the join form
 	content   *fyne.Container            // the form's or the strip's arrangement (arrangeForm, arrangeStrip)
 	inStrip   bool                       // the strip is shown (a session runs)
+	size      fyne.Size                  // the size fitWindow last gave the window
 	dialogs   map[dialog.Dialog]struct{} // open over the window (showDialog): it is as big as they need
 	live                                 // the session's live controls (live.go)
 	files     files                      // file transfer (files.go)
@@ -303,9 +304,9 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 	t.joinBtn.Hide()
 	t.endBtn.Show()
 	t.arrangeStrip()
-	t.dock()
 	t.win.Canvas().Unfocus() // the hidden key field would otherwise swallow the window's shortcuts
 	t.startLive(g, name)
+	t.dock() // once the strip has its buttons: centred at its real width
 	t.keepAbove(true)
 	following := make(chan struct{})
 	t.following = following

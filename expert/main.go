@@ -42,6 +42,7 @@ func main() {
 	}
 	set := map[string]bool{} // the flags given on the command line win over the preferences
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	ui.QuietFyneNoise()
 	a := app.NewWithID("org.tandem-remote.expert")
 	if icon := ui.AppIcon(); icon != nil {
 		a.SetIcon(icon)

@@ -137,7 +137,7 @@ func (v *viewer) open() {
 	v.shareBtn = widget.NewButtonWithIcon(lang.L("viewer.share_screen"), theme.MediaVideoIcon(), v.toggleShare)
 	v.chatBtn = widget.NewButtonWithIcon(lang.L("chat.title"), theme.MailComposeIcon(), v.toggleChat)
 	v.reportBtn = widget.NewButtonWithIcon(lang.L("viewer.report"), theme.DocumentSaveIcon(), v.askReport)
-	v.filesBtn = widget.NewButtonWithIcon(lang.L("transfers.menu"), theme.FolderIcon(), v.filesMenu)
+	v.filesBtn = widget.NewButtonWithIcon(lang.L("transfers.menu_short"), theme.FolderIcon(), v.filesMenu)
 	v.chat = ui.NewChatPane(v.sendChat)
 	v.chat.Set(v.host.Chat())
 	v.chat.SetEnabled(!v.ended)
@@ -147,6 +147,7 @@ func (v *viewer) open() {
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	v.route = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	v.route.Truncation = fyne.TextTruncateEllipsis // under the state: the bar keeps to the window's width
 	v.buildTeam()
 
 	bar := container.NewHBox(v.viewBtn, v.controlBtn, v.cadBtn, v.shareBtn, v.chatBtn, v.filesBtn, layout.NewSpacer(),
@@ -157,7 +158,7 @@ func (v *viewer) open() {
 		container.NewVBox(container.NewPadded(bar), widget.NewSeparator()))
 	bottom := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
 		container.NewVBox(widget.NewSeparator(), container.NewPadded(container.NewBorder(nil, nil, nil,
-			container.NewHBox(v.route, v.inviteBtn, v.reportBtn, v.endBtn), container.NewVBox(v.status, v.teamLbl)))))
+			container.NewHBox(v.inviteBtn, v.reportBtn, v.endBtn), container.NewVBox(v.status, v.route, v.teamLbl)))))
 	w.SetPadded(false) // the picture runs to the window's edges; the bars have their own padding
 	v.side = container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)), container.NewPadded(v.chat))
 	v.side.Hidden = !v.chatOpen // hidden whole, so that its padding takes no room from the picture

@@ -373,7 +373,7 @@ func TestViewerFrench(t *testing.T) {
 	c := joinSharing(t, h)
 	v := h.cur().view
 	if v.viewBtn.Text != "Arrêter l'affichage" || v.shareBtn.Text != "Partager mon écran" || v.controlBtn.Text != "Demander le contrôle" ||
-		v.endBtn.Text != "Terminer la session" || v.filesBtn.Text != "Transfert de fichiers" {
+		v.endBtn.Text != "Terminer la session" || v.filesBtn.Text != "Fichiers ▾" {
 		t.Fatalf("French buttons: %q %q %q %q", v.viewBtn.Text, v.controlBtn.Text, v.endBtn.Text, v.filesBtn.Text)
 	}
 	if v.status.Text != "Vous voyez l'écran de Bob." || h.cur().showViewer.Text != "Afficher l'écran du client" {
