@@ -71,7 +71,8 @@ func demo(t *testing.T, bin, language string) {
 	// The customer's screen is blue with a yellow grid (xsetroot in the demo): the viewer shows it.
 	viewer := readPNG(t, filepath.Join(shots, "expert.png"))
 	blue, yellow := share(viewer, 0x3366cc), share(viewer, 0xffcc00)
-	if blue < 0.3 || yellow < 0.001 { // the thin lines blend when the viewer scales the picture down
+	// (Locally 42% of the viewer is the blue, 30% in a fresh CI; the thin lines blend when the picture is scaled down.)
+	if blue < 0.15 || yellow < 0.001 {
 		t.Errorf("the viewer shows %.0f%% of the customer's blue and %.1f%% of its yellow: not the customer's screen",
 			100*blue, 100*yellow)
 	}

@@ -5,6 +5,7 @@ package portaltest
 
 import (
 	"bufio"
+	"bytes"
 	"net/url"
 	"os"
 	"os/exec"
@@ -104,7 +105,8 @@ func StartBusOnly(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer // its warnings (an fd limit it may not raise) are said only if it fails
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +120,10 @@ func StartBusOnly(t testing.TB) string {
 	select {
 	case address = <-addr:
 	case <-time.After(10 * time.Second):
-		t.Fatal("dbus-daemon did not print its address")
+		t.Fatalf("dbus-daemon did not print its address: %s", stderr.String())
+	}
+	if address == "" {
+		t.Fatalf("dbus-daemon did not start: %s", stderr.String())
 	}
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", address)
 	return address
