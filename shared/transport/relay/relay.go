@@ -1,6 +1,7 @@
-// Package relay is a UDP relay for tests: it stands between a client and a server like a network path, and can
-// cut that path (every datagram dropped, both ways) and restore it, so that tests see a connection drop and
-// come back over the real QUIC stack.
+// Package relay is a UDP relay for tests and benches: it stands between a client and a server like a network
+// path. It can cut that path (every datagram dropped, both ways) and restore it, so that tests see a connection
+// drop and come back over the real QUIC stack; and it can be a slow link (SetLinks: a bottleneck rate with its
+// queue, delay, jitter and loss, each way), since this kernel has no netem.
 package relay
 
 import (
@@ -19,6 +20,9 @@ type Relay struct {
 	cut     bool
 	clients map[string]*net.UDPConn // client address → the relay's socket towards the server for it
 	wg      sync.WaitGroup
+
+	up, down *pipe // client → server, server → client
+	stop     chan struct{}
 }
 
 // New starts a relay to server ("host:port") that the test stops at its end.
@@ -32,7 +36,10 @@ func New(t testing.TB, server string) *Relay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Relay{front: front, server: sa, clients: map[string]*net.UDPConn{}}
+	r := &Relay{front: front, server: sa, clients: map[string]*net.UDPConn{}, up: newPipe(1), down: newPipe(2),
+		stop: make(chan struct{})}
+	r.wg.Go(func() { r.up.run(r.stop) })
+	r.wg.Go(func() { r.down.run(r.stop) })
 	r.wg.Go(r.forward)
 	t.Cleanup(r.close)
 	return r
@@ -40,6 +47,16 @@ func New(t testing.TB, server string) *Relay {
 
 // Addr is where clients send: use it in place of the server's address.
 func (r *Relay) Addr() string { return r.front.LocalAddr().String() }
+
+// SetLinks makes the path a slow link: up applies to the client's datagrams towards the server, down to the
+// server's answers. It applies to the datagrams that come from now on.
+func (r *Relay) SetLinks(up, down Link) {
+	r.up.set(up)
+	r.down.set(down)
+}
+
+// Stats returns what each direction did so far.
+func (r *Relay) Stats() (up, down LinkStats) { return r.up.snapshot(), r.down.snapshot() }
 
 // Cut drops every datagram both ways while on.
 func (r *Relay) Cut(on bool) {
@@ -76,7 +93,7 @@ func (r *Relay) forward() {
 		}
 		r.mu.Unlock()
 		if up != nil {
-			_, _ = up.Write(buf[:n])
+			r.up.push(buf[:n], func(b []byte) { _, _ = up.Write(b) })
 		}
 	}
 }
@@ -90,12 +107,13 @@ func (r *Relay) back(up *net.UDPConn, client *net.UDPAddr) {
 			return
 		}
 		if !r.dropping() {
-			_, _ = r.front.WriteToUDP(buf[:n], client)
+			r.down.push(buf[:n], func(b []byte) { _, _ = r.front.WriteToUDP(b, client) })
 		}
 	}
 }
 
 func (r *Relay) close() {
+	close(r.stop)
 	_ = r.front.Close()
 	r.mu.Lock()
 	for _, up := range r.clients {
