@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"image"
 	"testing"
 	"time"
 
@@ -149,4 +150,52 @@ func TestStrangersCannotUseUpTheReturnAttempts(t *testing.T) {
 	s.relay.Cut(false)
 	waitFor(t, s.g.Events(), func(Reconnected) bool { return true })
 	waitFor(t, s.h.Events(), func(Reconnected) bool { return true })
+}
+
+// A session over a home connection, profile A of issue 16 (10 Mbit/s, 100 ms round trip, 1 % loss each way):
+// the customer joins, the screen reaches the technician, and the technician's typing reaches the customer
+// whole and in order while frames fill the link.
+func TestSessionOverASlowLossyLink(t *testing.T) {
+	h, err := NewHost(HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice (support)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	r := relay.New(t, h.Link().Addr)
+	home := relay.Link{Rate: 10_000_000, Delay: 50 * time.Millisecond, Loss: 0.01}
+	r.SetLinks(home, home)
+	rec := input.NewRecorder()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	g, err := Join(ctx, Link{Addr: r.Addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob",
+		Screen: capture.NewPattern(image.Rect(0, 0, 1280, 800)), Input: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	waitFor(t, h.Events(), func(Joined) bool { return true })
+	waitFor(t, h.Events(), func(ScreenUpdated) bool { return true })
+	s := &liveSession{h: h, g: g, rec: rec}
+	s.grantControl(t)
+	const typed = "the printer is on the second floor"
+	for _, r := range typed {
+		if err := h.SendInput(&protocol.Text{Text: string(r)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := rec.Wait(ctx, len(typed))
+	if err != nil {
+		t.Fatalf("typing over the slow link: %v (got %d events)", err, len(got))
+	}
+	var text []byte
+	for _, e := range got {
+		text = append(text, e.Text...)
+	}
+	if string(text) != typed {
+		t.Fatalf("the customer got %q", text)
+	}
+	up, down := r.Stats()
+	if up.Lost+down.Lost == 0 || down.Bytes == 0 {
+		t.Fatalf("the link lost nothing or carried nothing: up %+v, down %+v", up, down)
+	}
 }
