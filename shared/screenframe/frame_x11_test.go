@@ -13,17 +13,6 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture/xvfb"
 )
 
-// pixel reads the screen's colour at (x, y) as 0xRRGGBB.
-func pixel(t *testing.T, c *xgb.Conn, x, y int) uint32 {
-	t.Helper()
-	root := xproto.Setup(c).DefaultScreen(c).Root
-	img, err := xproto.GetImage(c, xproto.ImageFormatZPixmap, xproto.Drawable(root), int16(x), int16(y), 1, 1, 0xffffffff).Reply()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uint32(img.Data[2])<<16 | uint32(img.Data[1])<<8 | uint32(img.Data[0]) // BGRX
-}
-
 // The frame is drawn inside the monitor's edges, above a window that fills the screen; a click on it reaches
 // that window; Close takes it away.
 func TestFrameAroundTheScreen(t *testing.T) {
@@ -41,12 +30,12 @@ func TestFrameAroundTheScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []image.Point{{0, 0}, {639, 479}, {3, 240}, {636, 100}, {320, 2}, {320, 477}} {
-		if got := pixel(t, c, p.X, p.Y); got != 0xffcc00 {
+		if got := xvfb.Pixel(t, srv.Display, p.X, p.Y); got != 0xffcc00 {
 			t.Errorf("at %v: %06x, want the frame's ffcc00", p, got)
 		}
 	}
 	for _, p := range []image.Point{{4, 240}, {320, 240}, {635, 4}} {
-		if got := pixel(t, c, p.X, p.Y); got != 0xffffff {
+		if got := xvfb.Pixel(t, srv.Display, p.X, p.Y); got != 0xffffff {
 			t.Errorf("at %v: %06x, want the window under the frame", p, got)
 		}
 	}
@@ -71,7 +60,7 @@ func TestFrameAroundTheScreen(t *testing.T) {
 
 	f.Close()
 	f.Close()
-	if got := pixel(t, c, 0, 0); got != 0xffffff {
+	if got := xvfb.Pixel(t, srv.Display, 0, 0); got != 0xffffff {
 		t.Fatalf("after Close: %06x at the corner", got)
 	}
 }
