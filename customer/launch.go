@@ -31,12 +31,13 @@ func launchLink(file, rendezvousFlag string) (session.Link, bool) {
 		return session.Link{}, false
 	}
 	rv, err := joinstamp.Read(file)
-	switch {
-	case err == nil && rendezvous.CheckURL(rv) == nil:
-	case err == nil:
-		log.Printf("%s: the stamped rendezvous %q is not usable: %v", file, rv, rendezvous.CheckURL(rv))
-		rv = rendezvousFlag
-	default:
+	if err == nil {
+		if err := rendezvous.CheckURL(rv); err != nil {
+			log.Printf("%s: the stamped rendezvous %q is not usable: %v", file, rv, err)
+			rv = ""
+		}
+	}
+	if rv == "" {
 		rv = rendezvousFlag
 	}
 	if rv == "" {
