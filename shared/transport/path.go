@@ -11,6 +11,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport/fec"
 )
 
 // A path is a datagram conduit to one peer that the caller found for the transport, such as an ICE pair
@@ -40,6 +41,7 @@ func PathContext(fields ...string) []byte {
 // the listener closes first. source names who is behind the path for the gate's limits on attempts (see
 // SourceOf); empty counts the path's remote address.
 func (l *Listener) ServePath(pc net.PacketConn, path []byte, source string) error {
+	pc = shield(pc) // closing it closes the path
 	tr := &quic.Transport{Conn: pc}
 	ql, err := tr.Listen(tlsConfig(l.id), quicConfig(l.idle))
 	if err != nil {
@@ -70,7 +72,7 @@ func (l *Listener) ServePath(pc net.PacketConn, path []byte, source string) erro
 			}
 			return
 		}
-		c.path, c.pathClosed = pc, closeAfter(qc, tr, pc)
+		c.path, c.pathClosed = pc.(*fec.Conn).Unwrap(), closeAfter(qc, tr, pc)
 		select {
 		case l.conns <- c:
 		case <-l.ctx.Done():
@@ -88,19 +90,20 @@ func DialPath(ctx context.Context, pc net.PacketConn, remote net.Addr, cfg DialC
 		_ = pc.Close()
 		return nil, errors.New("transport: DialPath needs an identity")
 	}
-	tr := &quic.Transport{Conn: pc}
+	sock := shield(pc) // closing it closes the path
+	tr := &quic.Transport{Conn: sock}
 	qc, err := tr.Dial(ctx, remote, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
 	if err != nil {
-		closePath(tr, pc)
+		closePath(tr, sock)
 		return nil, &protocol.Error{Code: protocol.Unreachable, Detail: fmt.Sprintf("connecting over the path to %s: %v", remote, err)}
 	}
 	c, err := dialConfirm(ctx, qc, cfg)
 	if err != nil {
 		closeWith(qc, err)
-		closePath(tr, pc)
+		closePath(tr, sock)
 		return nil, err
 	}
-	c.path, c.pathClosed = pc, closeAfter(qc, tr, pc)
+	c.path, c.pathClosed = pc, closeAfter(qc, tr, sock)
 	return c, nil
 }
 

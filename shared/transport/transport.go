@@ -27,6 +27,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/tandem-remote/tandem/shared/transport/fec"
+
 	"github.com/tandem-remote/tandem/shared/protocol"
 )
 
@@ -49,8 +51,20 @@ func quicConfig(idle time.Duration) *quic.Config {
 		MaxIdleTimeout:       idle,
 		KeepAlivePeriod:      min(keepAlive, idle/3),
 		EnableDatagrams:      true,
+		// QUIC's datagrams stay at packetSize so that a parity datagram of the FEC layer, which carries one of
+		// them and its group's listing, fits a path's 1400-byte MTU.
+		InitialPacketSize:       packetSize,
+		DisablePathMTUDiscovery: true,
 	}
 }
+
+// packetSize is the size of QUIC's datagrams (its minimum, 1200, plus a little).
+const packetSize = 1280
+
+// shield puts the FEC layer (package fec) between QUIC and the socket or path it runs over: every connection
+// gets its parity, whatever way it goes, since random loss cuts quic-go's loss-based congestion control to a
+// fraction of the link.
+func shield(pc net.PacketConn) *fec.Conn { return fec.Wrap(pc) }
 
 func tlsConfig(id *Identity) *tls.Config {
 	return &tls.Config{
@@ -83,6 +97,11 @@ type Attempt struct {
 // Listener accepts connections and confirms them against its gate.
 type Listener struct {
 	ql      *quic.Listener
+	tr      *quic.Transport // ql's, over sock
+	sock    *fec.Conn       // the listener's own socket, closed once ql is and no connection runs over it
+	sockMu  sync.Mutex
+	live    int  // connections accepted on sock that have not ended
+	stopped bool // ql is closed
 	gate    Gate
 	id      *Identity
 	onFail  func(Attempt)
@@ -112,17 +131,28 @@ func Listen(addr string, cfg ListenConfig) (*Listener, error) {
 	if cfg.Identity == nil || cfg.Gate == nil {
 		return nil, errors.New("transport: Listen needs an identity and a gate")
 	}
-	var ql *quic.Listener
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &Listener{gate: cfg.Gate, id: cfg.Identity, onFail: cfg.OnFailure, idle: cfg.IdleTimeout,
+		conns: make(chan *Conn), ctx: ctx, cancel: cancel}
 	if addr != "" {
-		var err error
-		ql, err = quic.ListenAddr(addr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
+		ua, err := net.ResolveUDPAddr("udp", addr)
+		if err == nil {
+			var udp *net.UDPConn
+			if udp, err = net.ListenUDP("udp", ua); err == nil {
+				l.sock = shield(udp)
+				l.tr = &quic.Transport{Conn: l.sock}
+				if l.ql, err = l.tr.Listen(tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout)); err != nil {
+					_ = l.tr.Close()
+					_ = l.sock.Close()
+				}
+			}
+		}
 		if err != nil {
+			cancel()
 			return nil, fmt.Errorf("listening on %s: %w", addr, err)
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &Listener{ql: ql, gate: cfg.Gate, id: cfg.Identity, onFail: cfg.OnFailure, idle: cfg.IdleTimeout,
-		conns: make(chan *Conn), ctx: ctx, cancel: cancel}
+	ql := l.ql
 	if ql != nil {
 		l.wg.Add(1)
 		go l.acceptLoop(ql)
@@ -158,10 +188,42 @@ func (l *Listener) Close() error {
 		l.cancel()
 		if l.ql != nil {
 			err = l.ql.Close()
+			l.sockMu.Lock()
+			l.stopped = true
+			l.sockMu.Unlock()
+			l.releaseSock()
 		}
 		l.wg.Wait()
 	})
 	return err
+}
+
+// holdSock keeps the listener's socket open while qc runs over it.
+func (l *Listener) holdSock(qc *quic.Conn) {
+	l.sockMu.Lock()
+	l.live++
+	l.sockMu.Unlock()
+	context.AfterFunc(qc.Context(), func() {
+		l.sockMu.Lock()
+		l.live--
+		l.sockMu.Unlock()
+		l.releaseSock()
+	})
+}
+
+// releaseSock closes the socket once the listener is closed and no connection runs over it (as quic-go does with
+// the socket of quic.ListenAddr); a connection's close gets pathLinger to reach the peer first.
+func (l *Listener) releaseSock() {
+	l.sockMu.Lock()
+	last := l.stopped && l.live == 0 && l.sock != nil
+	sock, tr := l.sock, l.tr
+	if last {
+		l.sock = nil
+	}
+	l.sockMu.Unlock()
+	if last {
+		time.AfterFunc(pathLinger, func() { closePath(tr, sock) })
+	}
 }
 
 // acceptLoop confirms the connections that ql accepts, with path as the path context, until the listener
@@ -173,6 +235,7 @@ func (l *Listener) acceptLoop(ql *quic.Listener) {
 		if err != nil {
 			return
 		}
+		l.holdSock(qc)
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
@@ -256,16 +319,15 @@ func Dial(ctx context.Context, addr string, cfg DialConfig) (*Conn, error) {
 
 // dialQUIC makes the QUIC connection of Dial, from cfg.LocalAddr when it is set.
 func dialQUIC(ctx context.Context, addr string, cfg DialConfig) (*quic.Conn, error) {
-	if cfg.LocalAddr == "" {
-		return quic.DialAddr(ctx, addr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
-	}
-	local := cfg.LocalAddr
-	if _, _, err := net.SplitHostPort(local); err != nil {
-		local = net.JoinHostPort(local, "0")
-	}
-	laddr, err := net.ResolveUDPAddr("udp", local)
-	if err != nil {
-		return nil, err
+	var laddr *net.UDPAddr
+	if local := cfg.LocalAddr; local != "" {
+		if _, _, err := net.SplitHostPort(local); err != nil {
+			local = net.JoinHostPort(local, "0")
+		}
+		var err error
+		if laddr, err = net.ResolveUDPAddr("udp", local); err != nil {
+			return nil, err
+		}
 	}
 	raddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
@@ -275,11 +337,9 @@ func dialQUIC(ctx context.Context, addr string, cfg DialConfig) (*quic.Conn, err
 	if err != nil {
 		return nil, err
 	}
-	tr := &quic.Transport{Conn: udp}
-	release := func() {
-		_ = tr.Close() // quic-go leaves a socket it did not open to its owner
-		_ = udp.Close()
-	}
+	sock := shield(udp)
+	tr := &quic.Transport{Conn: sock}
+	release := func() { closePath(tr, sock) }
 	qc, err := tr.Dial(ctx, raddr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
 	if err != nil {
 		release()
@@ -404,6 +464,9 @@ func (c *Conn) PeerID() ID { return c.peer }
 
 // Version returns the protocol version both sides agreed on.
 func (c *Conn) Version() int { return int(c.version) }
+
+// MinRTT returns the shortest round trip QUIC has seen on the connection (0 before the first).
+func (c *Conn) MinRTT() time.Duration { return c.qc.ConnectionStats().MinRTT }
 
 // RemoteAddr returns the peer's UDP address (over a path, the address the path gives for the peer).
 func (c *Conn) RemoteAddr() net.Addr { return c.qc.RemoteAddr() }

@@ -21,28 +21,38 @@ type Relay struct {
 	clients map[string]*net.UDPConn // client address → the relay's socket towards the server for it
 	wg      sync.WaitGroup
 
-	up, down *pipe // client → server, server → client
-	stop     chan struct{}
+	up, down  *pipe // client → server, server → client
+	stop      chan struct{}
+	closeOnce sync.Once
 }
 
 // New starts a relay to server ("host:port") that the test stops at its end.
 func New(t testing.TB, server string) *Relay {
 	t.Helper()
-	sa, err := net.ResolveUDPAddr("udp", server)
+	r, err := Start(server)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(r.Close)
+	return r
+}
+
+// Start starts a relay to server ("host:port") on a loopback port; Close stops it. Benches use it, tests use New.
+func Start(server string) (*Relay, error) {
+	sa, err := net.ResolveUDPAddr("udp", server)
+	if err != nil {
+		return nil, err
+	}
 	front, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	r := &Relay{front: front, server: sa, clients: map[string]*net.UDPConn{}, up: newPipe(1), down: newPipe(2),
 		stop: make(chan struct{})}
 	r.wg.Go(func() { r.up.run(r.stop) })
 	r.wg.Go(func() { r.down.run(r.stop) })
 	r.wg.Go(r.forward)
-	t.Cleanup(r.close)
-	return r
+	return r, nil
 }
 
 // Addr is where clients send: use it in place of the server's address.
@@ -110,6 +120,11 @@ func (r *Relay) back(up *net.UDPConn, client *net.UDPAddr) {
 			r.down.push(buf[:n], func(b []byte) { _, _ = r.front.WriteToUDP(b, client) })
 		}
 	}
+}
+
+// Close stops the relay and waits for its goroutines; it may be called more than once.
+func (r *Relay) Close() {
+	r.closeOnce.Do(r.close)
 }
 
 func (r *Relay) close() {

@@ -1,0 +1,223 @@
+package fec
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/tandem-remote/tandem/shared/transport/relay"
+)
+
+// pair is two Conns on loopback sockets with the slow-link relay between them: a sends to the relay, which
+// passes to b.
+type pair struct {
+	a, b *Conn
+	r    *relay.Relay
+	to   net.Addr // where a sends: the relay
+}
+
+func newPair(t *testing.T, link relay.Link) *pair {
+	t.Helper()
+	listen := func() *net.UDPConn {
+		u, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	ua, ub := listen(), listen()
+	r := relay.New(t, ub.LocalAddr().String())
+	r.SetLinks(link, link)
+	to, err := net.ResolveUDPAddr("udp", r.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pair{a: Wrap(ua), b: Wrap(ub), r: r, to: to}
+	t.Cleanup(func() { _ = p.a.Close(); _ = p.b.Close() })
+	return p
+}
+
+// datagram is the i-th test datagram: its number, then filler, of a length that varies.
+func datagram(i int) []byte {
+	d := fmt.Appendf(nil, "datagram %06d ", i)
+	for len(d) < 200+(i*37)%1000 {
+		d = append(d, byte(i), byte(len(d)))
+	}
+	return d
+}
+
+// receive reads from c until it has read n datagrams or nothing came for a while, and returns them by content;
+// it answers nothing (the reads handle the Conn's own datagrams, such as parity and reports).
+func receive(t *testing.T, c *Conn, n int) map[string]bool {
+	t.Helper()
+	got := map[string]bool{}
+	buf := make([]byte, 2048)
+	for len(got) < n {
+		if err := c.SetReadDeadline(time.Now().Add(500 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		k, _, err := c.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		got[string(buf[:k])] = true
+	}
+	return got
+}
+
+// A path that loses 2 % of datagrams at random: once the receiver has reported the loss, the sender adds parity
+// and the receiver rebuilds nearly every lost datagram; what the reader sees are the sender's datagrams, whole.
+func TestParityRebuildsRandomLoss(t *testing.T) {
+	p := newPair(t, relay.Link{Loss: 0.02})
+	// The sender reads too, for the receiver's reports.
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			if _, _, err := p.a.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	const n = 4000
+	results := make(chan map[string]bool, 1)
+	go func() { results <- receive(t, p.b, n) }()
+	for i := range n {
+		if _, err := p.a.WriteTo(datagram(i), p.to); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	got := <-results
+	for d := range got {
+		if !bytes.HasPrefix([]byte(d), []byte("datagram ")) {
+			t.Fatalf("the reader got a datagram that was not sent: %q", d[:min(len(d), 20)])
+		}
+	}
+	sent, recv := p.a.Stats(), p.b.Stats()
+	up, _ := p.r.Stats()
+	if up.Lost < n/100 {
+		t.Fatalf("the path lost only %d datagrams", up.Lost)
+	}
+	if sent.Parity == 0 || recv.Recovered == 0 {
+		t.Fatalf("no parity or nothing rebuilt: sender %+v, receiver %+v", sent, recv)
+	}
+	// The first reports take a few groups; after that, nearly everything lost is rebuilt.
+	lost := n - len(got)
+	if lost*4 > int(recv.Missing) {
+		t.Fatalf("%d of %d datagrams never arrived (%d went missing, %d rebuilt): parity should rebuild most",
+			lost, n, recv.Missing, recv.Recovered)
+	}
+	t.Logf("path lost %d, receiver saw %d missing, rebuilt %d, %d never arrived; sender sent %d parity for %d groups",
+		up.Lost, recv.Missing, recv.Recovered, lost, sent.Parity, sent.Groups)
+}
+
+// A clean path gets summaries only: no parity datagrams, everything arrives, nothing counted missing.
+func TestCleanPathSendsNoParity(t *testing.T) {
+	p := newPair(t, relay.Link{})
+	const n = 500
+	results := make(chan map[string]bool, 1)
+	go func() { results <- receive(t, p.b, n) }()
+	for i := range n {
+		if _, err := p.a.WriteTo(datagram(i), p.to); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Microsecond) // not faster than the sockets' buffers take
+	}
+	got := <-results
+	if len(got) != n {
+		t.Fatalf("%d of %d datagrams arrived", len(got), n)
+	}
+	sent, recv := p.a.Stats(), p.b.Stats()
+	if sent.Parity != 0 || sent.Groups == 0 || recv.Missing != 0 || recv.Listed == 0 {
+		t.Fatalf("sender %+v, receiver %+v", sent, recv)
+	}
+}
+
+// A group sent short of GroupSize is flushed after FlushDelay, so that a lone datagram (a key press) is
+// protected too.
+func TestLoneDatagramGetsParity(t *testing.T) {
+	c := Wrap(nilConn{})
+	defer func() { _ = c.Close() }()
+	c.mu.Lock()
+	p := c.peerLocked(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9})
+	p.parity = 2
+	c.mu.Unlock()
+	if _, err := c.WriteTo([]byte("a key press"), p.addr); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Stats().Groups == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if s := c.Stats(); s.Groups != 1 || s.Parity != 1 {
+		t.Fatalf("after a lone datagram: %+v, want one group with one parity datagram (never more than its size)", s)
+	}
+}
+
+// nilConn swallows what is written.
+type nilConn struct{ net.PacketConn }
+
+func (nilConn) WriteTo(b []byte, _ net.Addr) (int, error) { return len(b), nil }
+func (nilConn) Close() error                              { return nil }
+
+func TestParityForLoss(t *testing.T) {
+	for _, c := range []struct {
+		loss float64
+		want int
+	}{{0, 0}, {0.0002, 0}, {0.001, 1}, {0.01, 2}, {0.02, 3}, {0.1, MaxParity}} {
+		if got := parityFor(c.loss); got != c.want {
+			t.Errorf("parityFor(%g) = %d, want %d", c.loss, got, c.want)
+		}
+	}
+}
+
+// Parity datagrams that lie (lengths past their end, too many members, an index past the parity count) are
+// dropped by the parser.
+func TestParseParityRefusesLies(t *testing.T) {
+	good := func() []byte {
+		d := []byte{mark, magic, kindParity, 0, 0, 0, 7, 2, 1, 0, 0, 4}
+		d = append(d, 0, 3, 1, 2, 3, 4, 0, 4, 5, 6, 7, 8) // two members of 3 and 4 bytes
+		return append(d, 1, 2, 3, 4)                      // the shard
+	}
+	if _, ok := parseParity(good()); !ok {
+		t.Fatal("a good parity datagram was refused")
+	}
+	for name, bad := range map[string]func([]byte) []byte{
+		"short":           func(d []byte) []byte { return d[:parityFixed-1] },
+		"shard cut":       func(d []byte) []byte { return d[:len(d)-1] },
+		"shard too long":  func(d []byte) []byte { return append(d, 0) },
+		"too many":        func(d []byte) []byte { d[7] = GroupSize + 1; return d },
+		"no members":      func(d []byte) []byte { d[7] = 0; return d },
+		"index past m":    func(d []byte) []byte { d[9] = 1; d[8] = 1; return d },
+		"member > shard":  func(d []byte) []byte { d[parityFixed+1] = 5; return d },
+		"empty member":    func(d []byte) []byte { d[parityFixed+1] = 0; return d },
+		"too much parity": func(d []byte) []byte { d[8] = MaxParity + 1; return d },
+	} {
+		if _, ok := parseParity(bad(good())); ok {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func FuzzParity(f *testing.F) {
+	f.Add([]byte{mark, magic, kindParity, 0, 0, 0, 7, 1, 0, 0, 0, 4, 0, 3, 1, 2, 3, 4, 1, 2, 3, 4})
+	f.Add([]byte{mark, magic, kindReport, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, d []byte) {
+		c := Wrap(nilConn{})
+		defer func() { _ = c.Close() }()
+		from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}
+		if len(d) >= headerLen && d[0] == mark && d[1] == magic {
+			c.handle(d, from)
+			c.handle(d, from) // twice: a duplicate must not rebuild twice or panic
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, r := range c.ready {
+			if len(r.data) > MaxDatagram {
+				t.Fatalf("rebuilt %d bytes", len(r.data))
+			}
+		}
+	})
+}
