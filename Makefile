@@ -8,7 +8,7 @@ CORPUS ?= ../shared/corpus
 FUZZTIME ?= 5s
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: help deps build demo demo-headless screenshots test vet unit fuzz bench bench-codec bench-live bench-transfer bench-reach lint clean
+.PHONY: help deps build demo demo-headless screenshots test vet unit fuzz bench bench-codec bench-live bench-transfer bench-reach bench-wan lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,7 +46,7 @@ unit: ## all tests with the race detector; the end-to-end test starts its own Xv
 fuzz: ## run every fuzz target for FUZZTIME (default 5s)
 	@bash .ci/fuzz.sh $(FUZZTIME)
 
-bench: bench-codec bench-live bench-transfer bench-reach ## all benchmarks
+bench: bench-codec bench-live bench-transfer bench-reach bench-wan ## all benchmarks
 
 bench-codec: ## the frame codec on the recordings of ../shared/corpus
 	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $(CORPUS)/*.frames.zst
@@ -65,6 +65,9 @@ bench-reach: ## through a loopback rendezvous: join-to-first-frame p50/p95 direc
 	GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s -reach relayed $(CORPUS)/web-scroll.frames.zst
 	$(GO) run ./shared/rendezvous/capacitybench -d 10s
 	$(GO) run ./shared/rendezvous/capacitybench -d 10s -cluster 3 -concurrency 300
+
+bench-wan: ## sessions through slow links (profiles A, B, C of issue 16): fps, latency, PSNR, still-to-exact, bytes, input and chat round trips, first picture
+	GOMAXPROCS=2 $(GO) run ./shared/session/wanbench -move 8s $(CORPUS)/web-scroll.frames.zst $(CORPUS)/window-drag.frames.zst natural-video
 
 lint: deps ## gofmt and golangci-lint (.golangci.yml: vet, staticcheck, errcheck, errorlint, the layer rule)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -149,8 +149,9 @@ type Pointer struct {
 }
 
 // PointerSource is implemented by sources that can also tell where the pointer is. Frames never contain the
-// pointer: a viewer draws it from this, so that it moves smoothly on a screen that does not change. Like
-// Capture, it is called only by the goroutine that owns the source.
+// pointer: a viewer draws it from this, so that it moves smoothly on a screen that does not change. It may be
+// called while Capture runs in another goroutine (the pointer keeps moving while a large frame is sent), never
+// twice at once, and never after Close.
 type PointerSource interface {
 	Pointer() (Pointer, error)
 }

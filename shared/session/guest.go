@@ -431,7 +431,7 @@ func (g *Guest) TechnicianScreen(tech protocol.ParticipantID, fn func(codec.Fram
 	if c == nil || !c.view.flowing() {
 		return false
 	}
-	return c.view.screen(fn)
+	return c.view.screen(func(f codec.Frame, _ uint64) { fn(f) })
 }
 
 // CloseTechnicianScreen stops receiving the screen of technician tech (the customer closed its window); the

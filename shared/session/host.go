@@ -402,6 +402,11 @@ func (h *Host) RefreshScreen() error {
 // Screen calls fn with the technician's copy of the customer's screen (the frame is only valid during the
 // call; fn must not keep it). It reports false when no picture has arrived yet.
 func (h *Host) Screen(fn func(codec.Frame)) bool {
+	return h.ScreenSeq(func(f codec.Frame, _ uint64) { fn(f) })
+}
+
+// ScreenSeq is Screen that also gives the number (ScreenUpdated.Seq) of the last frame decoded into the copy.
+func (h *Host) ScreenSeq(fn func(f codec.Frame, seq uint64)) bool {
 	t, err := h.tech()
 	if err != nil {
 		return false

@@ -27,9 +27,6 @@ import (
 // DefaultConsentTimeout is how long a consent request waits for the customer's answer.
 const DefaultConsentTimeout = time.Minute
 
-// maxInFlight is how many frames the sharer sends ahead of the viewer's acknowledgements.
-const maxInFlight = 2
-
 // idleInterval is how long the sharer waits before capturing again when nothing changed.
 const idleInterval = 30 * time.Millisecond
 

@@ -237,15 +237,16 @@ type viewerMessages struct {
 	left    bool          // set before gone closes: the viewer cancelled the stream (it stopped viewing)
 }
 
-// run sends the newest screen state while the viewer keeps up: at most maxInFlight frames unacknowledged,
-// never a backlog, a key frame at the start and whenever the viewer asks. It reports whether it ended because
-// the viewer left the stream.
+// run sends the newest screen state as fast as the link takes it (pacer: the frames unacknowledged stay within
+// what the link carries in a round trip and a half), never a backlog, a key frame at the start and whenever the
+// viewer asks; the pointer keeps moving while frames wait. It reports whether it ended because the viewer left
+// the stream.
 func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft bool) {
 	st, err := s.conn.OpenStream(ctx, protocol.StreamHeader{Kind: protocol.Screen, Sharer: s.me})
 	if err != nil {
 		return false
 	}
-	in := &viewerMessages{acks: make(chan uint64, 2*maxInFlight), refresh: make(chan struct{}, 1),
+	in := &viewerMessages{acks: make(chan uint64, 2*maxFramesInFlight), refresh: make(chan struct{}, 1),
 		choose: make(chan uint32, 1), gone: make(chan struct{})}
 	var reader sync.WaitGroup
 	readCtx, stopReading := context.WithCancel(ctx)
@@ -263,8 +264,14 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 
 	out := protocol.NewEncoder(st, protocol.Screen)
 	enc := codec.NewEncoder()
-	ptr := pointerWatch{conn: s.conn}
-	ptr.src, _ = src.(capture.PointerSource)
+	if ps, ok := src.(capture.PointerSource); ok {
+		// The pointer has its own goroutine: sending a large frame blocks this one until the link has taken it.
+		ptrCtx, stopPointer := context.WithCancel(ctx)
+		var ptrLoop sync.WaitGroup
+		ptrLoop.Go(func() { s.watchPointer(ptrCtx, ps) })
+		defer ptrLoop.Wait()
+		defer stopPointer()
+	}
 	if list := s.locate(src); list != nil {
 		if err := out.Encode(list); err != nil {
 			return left(err)
@@ -275,22 +282,35 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 	defer func() { shots.release(prev) }()
 	var pkt []byte
 	var seq uint64
-	inFlight := 0
+	var pace pacer
+	retryTimer := time.NewTimer(time.Hour)
+	retryTimer.Stop()
 	for {
-		for inFlight >= maxInFlight {
+		for {
+			ok, wait := pace.mayShip(s.conn.MinRTT(), time.Now())
+			if ok {
+				break
+			}
+			var retry <-chan time.Time
+			if wait > 0 {
+				retryTimer.Reset(wait)
+				retry = retryTimer.C
+			}
 			select {
-			case <-in.acks:
-				inFlight--
+			case n := <-in.acks:
+				pace.ack(n, s.conn.MinRTT(), time.Now())
+			case <-retry:
 			case <-in.gone:
 				return in.left
 			case <-ctx.Done():
 				return false
 			}
+			retryTimer.Stop()
 		}
 		for drained := false; !drained; {
 			select {
-			case <-in.acks:
-				inFlight--
+			case n := <-in.acks:
+				pace.ack(n, s.conn.MinRTT(), time.Now())
 			case <-in.refresh:
 				enc.Reset()
 			case <-in.gone:
@@ -339,7 +359,6 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 				}
 			}
 		}
-		ptr.check(s)
 		pkt, err = enc.EncodeRetained(pkt[:0], cur.frame)
 		shots.release(prev) // the encoder now retains cur instead
 		prev = cur
@@ -348,12 +367,9 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 			return false
 		}
 		if len(enc.Changed()) == 0 && seq > 0 {
-			// Nothing changed: keep the pointer moving until it is time to look at the screen again.
-			for range idleInterval / pointerInterval {
-				if !sleep(ctx, pointerInterval) {
-					return false
-				}
-				ptr.check(s)
+			// Nothing changed: look again in a moment.
+			if !sleep(ctx, idleInterval) {
+				return false
 			}
 			continue
 		}
@@ -361,10 +377,10 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		if s.onSent != nil {
 			s.onSent(seq, captured, len(pkt))
 		}
+		pace.sent(seq, len(pkt), time.Now())
 		if err := out.Encode(&protocol.FramePacket{Seq: seq, Data: pkt}); err != nil {
 			return left(err)
 		}
-		inFlight++
 	}
 }
 
@@ -396,6 +412,21 @@ func readViewer(ctx context.Context, st *quic.Stream, in *viewerMessages) {
 			default:
 			}
 			in.choose <- m.ID
+		}
+	}
+}
+
+// watchPointer sends the pointer to the viewer every pointerInterval it moves or changes shape, until ctx ends.
+func (s *screenShare) watchPointer(ctx context.Context, src capture.PointerSource) {
+	p := pointerWatch{conn: s.conn, src: src}
+	t := time.NewTicker(pointerInterval)
+	defer t.Stop()
+	for {
+		p.check(s)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
 		}
 	}
 }
@@ -476,8 +507,9 @@ type screenView struct {
 	monitors MonitorsChanged
 	pointer  PointerMoved
 
-	fbMu sync.Mutex // guards dec: its framebuffer is what Screen shows
+	fbMu sync.Mutex // guards dec and seq: its framebuffer is what Screen shows
 	dec  *codec.Decoder
+	seq  uint64 // the last frame decoded into the framebuffer
 }
 
 func newScreenView(ev *events, onStart func(), onEnd func(left bool)) *screenView {
@@ -547,6 +579,9 @@ read:
 func (v *screenView) frame(pkt *protocol.FramePacket) bool {
 	v.fbMu.Lock()
 	err := v.dec.Decode(pkt.Data)
+	if err == nil {
+		v.seq = pkt.Seq
+	}
 	changed := append([]codec.Rect(nil), v.dec.Changed()...)
 	v.fbMu.Unlock()
 	if err != nil {
@@ -590,15 +625,16 @@ func (v *screenView) leave() bool {
 	return true
 }
 
-// screen calls fn with the framebuffer; false when no picture has arrived.
-func (v *screenView) screen(fn func(codec.Frame)) bool {
+// screen calls fn with the framebuffer and the number of the last frame decoded into it; false when no picture
+// has arrived.
+func (v *screenView) screen(fn func(codec.Frame, uint64)) bool {
 	v.fbMu.Lock()
 	defer v.fbMu.Unlock()
 	f := v.dec.Frame()
 	if f.Width == 0 || f.Height == 0 {
 		return false
 	}
-	fn(f)
+	fn(f, v.seq)
 	return true
 }
 
