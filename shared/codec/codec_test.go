@@ -618,3 +618,40 @@ func abs(x int) int {
 	}
 	return x
 }
+
+// A picture shrunk and enlarged again keeps its size and its colours where they are flat, and a flat colour
+// survives exactly.
+func TestShrinkEnlarge(t *testing.T) {
+	for _, c := range []struct{ w, h, scale int }{{64, 48, 4}, {1920, 1080, 4}, {1366, 768, 8}, {5, 3, 4}} {
+		src := Frame{Width: c.w, Height: c.h, Stride: 4 * c.w, Pix: make([]byte, 4*c.w*c.h)}
+		for y := range c.h {
+			for x := range c.w {
+				i := y*src.Stride + 4*x
+				src.Pix[i], src.Pix[i+1], src.Pix[i+2], src.Pix[i+3] = 200, 100, 50, 255
+				if x >= c.w/2 {
+					src.Pix[i] = 10 // the right half another colour
+				}
+			}
+		}
+		var small, big Frame
+		Shrink(&small, src, c.scale)
+		if sw, sh := ScaledSize(c.w, c.h, c.scale); small.Width != sw || small.Height != sh {
+			t.Fatalf("%dx%d / %d: shrunk to %dx%d, want %dx%d", c.w, c.h, c.scale, small.Width, small.Height, sw, sh)
+		}
+		Enlarge(&big, small, c.w, c.h, c.scale)
+		if big.Width != c.w || big.Height != c.h {
+			t.Fatalf("enlarged to %dx%d", big.Width, big.Height)
+		}
+		// Far from the edge between the halves, the colour is exact.
+		for _, x := range []int{0, c.w - 1} {
+			i := (c.h/2)*big.Stride + 4*x
+			want := byte(200)
+			if x >= c.w/2 {
+				want = 10
+			}
+			if c.w >= 4*c.scale && (big.Pix[i] != want || big.Pix[i+1] != 100 || big.Pix[i+2] != 50 || big.Pix[i+3] != 255) {
+				t.Errorf("%dx%d / %d: pixel %d is %v, want %d 100 50 255", c.w, c.h, c.scale, x, big.Pix[i:i+4], want)
+			}
+		}
+	}
+}

@@ -97,10 +97,12 @@
 //	ChatMessage{ID: 1, From: 2, SentAt: 1000, Text: "hé"}
 //	                                        0e 30 a4 01 01 02 02 03 19 03 e8 04 63 68 c3 a9
 //
-// Two messages carry bulk bytes and have a binary body instead:
+// Three messages carry bulk bytes and have a binary body instead:
 //
 //	FramePacket  seq    8 bytes big-endian   frame sequence number
 //	             data   the rest             codec packet, 1..MaxScreenPacket (48 MiB) bytes
+//	FramePreview scale  1 byte               2..16: the picture is scaled down this much each way
+//	             data   the rest             codec packet of the scaled-down key frame, 1..MaxScreenPacket bytes
 //	FileChunk    offset 8 bytes big-endian   position in the file
 //	             data   the rest             1..MaxFileChunk (256 KiB) bytes
 //
@@ -132,6 +134,7 @@
 //	0x43 Cursor          screen    16 KiB
 //	0x44 MonitorList     screen    16 KiB
 //	0x45 SelectMonitor   screen    16 KiB
+//	0x46 FramePreview    screen    48 MiB + 1  MaxScreenPacket of data
 //	0x50 MouseMove       input      8 KiB  MaxInputMessage
 //	0x51 MouseButton     input      8 KiB
 //	0x52 Wheel           input      8 KiB

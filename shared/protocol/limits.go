@@ -37,6 +37,10 @@ const (
 	// MaxFramePacketBody is the largest FramePacket body: the sequence
 	// number then MaxScreenPacket bytes of codec packet.
 	MaxFramePacketBody = framePacketHeaderLen + MaxScreenPacket
+	// MaxFramePreviewBody is the largest FramePreview body: the scale byte and MaxScreenPacket of data.
+	MaxFramePreviewBody = 1 + MaxScreenPacket
+	// MinPreviewScale and MaxPreviewScale bound FramePreview.Scale.
+	MinPreviewScale, MaxPreviewScale = 2, 16
 	// MaxFileChunkBody is the largest FileChunk body: the offset then
 	// MaxFileChunk bytes of data.
 	MaxFileChunkBody = fileChunkHeaderLen + MaxFileChunk

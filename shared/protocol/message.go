@@ -36,6 +36,7 @@ const (
 	TypeCursor         MessageType = 0x43 // screen: *Cursor
 	TypeMonitorList    MessageType = 0x44 // screen: *MonitorList
 	TypeSelectMonitor  MessageType = 0x45 // screen: *SelectMonitor
+	TypeFramePreview   MessageType = 0x46 // screen: *FramePreview (binary body)
 
 	TypeMouseMove   MessageType = 0x50 // input: *MouseMove
 	TypeMouseButton MessageType = 0x51 // input: *MouseButton
@@ -83,6 +84,7 @@ var registry = [256]typeInfo{
 	TypeCursor:         {"cursor", Screen, MaxScreenMessage, false, func() Message { return new(Cursor) }},
 	TypeMonitorList:    {"monitor-list", Screen, MaxScreenMessage, false, func() Message { return new(MonitorList) }},
 	TypeSelectMonitor:  {"select-monitor", Screen, MaxScreenMessage, false, func() Message { return new(SelectMonitor) }},
+	TypeFramePreview:   {"frame-preview", Screen, MaxFramePreviewBody, true, func() Message { return new(FramePreview) }},
 
 	TypeMouseMove:   {"mouse-move", Input, MaxInputMessage, false, func() Message { return new(MouseMove) }},
 	TypeMouseButton: {"mouse-button", Input, MaxInputMessage, false, func() Message { return new(MouseButton) }},

@@ -37,7 +37,7 @@ func TestSamplesCoverEveryType(t *testing.T) {
 			t.Errorf("%v: limit %d over its kind's %d", typ, typ.MaxBody(), typ.Kind().MaxMessage())
 		}
 	}
-	if len(AllTypes()) != 28 {
+	if len(AllTypes()) != 29 {
 		t.Errorf("AllTypes: %d types", len(AllTypes()))
 	}
 }
@@ -158,6 +158,7 @@ func TestGolden(t *testing.T) {
 		{&ChatMessage{ID: 1, From: 2, SentAt: 1000, Text: "hé"}, "0e 30 a4 01 01 02 02 03 19 03 e8 04 63 68 c3 a9"},
 		{&FrameAck{Seq: 300}, "05 41 a1 01 19 01 2c"},
 		{&FramePacket{Seq: 5, Data: []byte{0xde, 0xad}}, "0a 40 00 00 00 00 00 00 00 05 de ad"},
+		{&FramePreview{Scale: 4, Data: []byte{0xde, 0xad}}, "03 46 04 de ad"},
 		{&FileChunk{Offset: 256, Data: []byte{1}}, "09 62 00 00 00 00 00 00 01 00 01"},
 	} {
 		got := hex.EncodeToString(mustAppend(t, tc.m))
@@ -350,6 +351,10 @@ func TestBinaryLimits(t *testing.T) {
 	for _, m := range []Message{
 		&FramePacket{},
 		&FramePacket{Data: make([]byte, MaxScreenPacket+1)},
+		&FramePreview{Scale: 4},
+		&FramePreview{Scale: 1, Data: []byte{1}},
+		&FramePreview{Scale: MaxPreviewScale + 1, Data: []byte{1}},
+		&FramePreview{Scale: 4, Data: make([]byte, MaxScreenPacket+1)},
 		&FileChunk{},
 		&FileChunk{Data: make([]byte, MaxFileChunk+1)},
 		&FileChunk{Offset: MaxFileSize, Data: []byte{1}},

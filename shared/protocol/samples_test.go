@@ -73,6 +73,7 @@ func samples() []sample {
 
 		{"frame-packet/min", &FramePacket{Data: []byte{0}}},
 		{"frame-packet/full", &FramePacket{Seq: 1<<64 - 1, Data: bytes.Repeat([]byte{1, 2, 3, 4, 5}, 10000)}},
+		{"frame-preview", &FramePreview{Scale: 4, Data: []byte{9, 8, 7}}},
 		{"frame-ack", &FrameAck{Seq: 12345}},
 		{"frame-ack/zero", &FrameAck{}},
 		{"refresh-request", &RefreshRequest{}},

@@ -39,6 +39,42 @@ func (m *FramePacket) decodeBody(b []byte) error {
 	return nil
 }
 
+// FramePreview carries a coarse first picture from the sharer to the viewer, sent just before a key frame that
+// would take the link a while: the screen scaled down by Scale in each direction and coded as a key frame of its
+// own (a codec stream that starts and ends with this packet). The viewer shows it enlarged until the key frame
+// that follows has arrived; it is not acknowledged. Its body is binary, not CBOR:
+//
+//	scale [1]byte  MinPreviewScale..MaxPreviewScale
+//	data  [...]    the codec packet of the scaled-down picture, 1..MaxScreenPacket bytes, to the end of the body
+type FramePreview struct {
+	Scale uint8
+	Data  []byte // the decoded message's Data is its own copy
+}
+
+// Type implements Message.
+func (*FramePreview) Type() MessageType { return TypeFramePreview }
+
+// Validate implements Message.
+func (m *FramePreview) Validate() error {
+	if m.Scale < MinPreviewScale || m.Scale > MaxPreviewScale {
+		return invalidf("frame preview: scale " + strconv.Itoa(int(m.Scale)) + " (" + strconv.Itoa(MinPreviewScale) + ".." + strconv.Itoa(MaxPreviewScale) + ")")
+	}
+	if len(m.Data) == 0 || len(m.Data) > MaxScreenPacket {
+		return invalidf("frame preview: " + strconv.Itoa(len(m.Data)) + " bytes of data (1.." + strconv.Itoa(MaxScreenPacket) + ")")
+	}
+	return nil
+}
+
+func (m *FramePreview) encodeBody() ([]byte, []byte, error) { return []byte{m.Scale}, m.Data, nil }
+
+func (m *FramePreview) decodeBody(b []byte) error {
+	if len(b) < 1 {
+		return newError(ProtocolViolation, ErrMalformed, "frame preview shorter than its header")
+	}
+	m.Scale, m.Data = b[0], b[1:]
+	return nil
+}
+
 // FrameAck tells the sharer that the viewer has drawn every frame up to and
 // including Seq, so that it may send more.
 type FrameAck struct {

@@ -73,8 +73,11 @@ type (
 	// with Host.Screen. Seq is the frame's number on this screen stream, Bytes its size on the wire.
 	ScreenUpdated struct {
 		Changed []codec.Rect
-		Seq     uint64
+		Seq     uint64 // 0 for a preview
 		Bytes   int
+		// Preview says the picture is a coarse preview, enlarged, sent first because the exact one takes the link
+		// a while; the exact picture follows.
+		Preview bool
 		Sharer  protocol.ParticipantID // on the customer's side: the technician whose screen it is
 	}
 )

@@ -283,6 +283,8 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 	var pkt []byte
 	var seq uint64
 	var pace pacer
+	var preview previewer
+	key := true // the next frame is a key frame
 	retryTimer := time.NewTimer(time.Hour)
 	retryTimer.Stop()
 	for {
@@ -313,6 +315,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 				pace.ack(n, s.conn.MinRTT(), time.Now())
 			case <-in.refresh:
 				enc.Reset()
+				key = true
 			case <-in.gone:
 				return in.left
 			case id := <-in.choose:
@@ -344,6 +347,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		case prev != nil && cur.gen != prev.gen:
 			// Another monitor (chosen by this viewer or another): a key frame of it, and where it is.
 			enc.Reset()
+			key = true
 			if list := s.locate(src); list != nil {
 				if err := out.Encode(list); err != nil {
 					shots.release(cur)
@@ -351,6 +355,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 				}
 			}
 		case seq == 0 || cur.frame.Width != prev.frame.Width || cur.frame.Height != prev.frame.Height:
+			key = true // the encoder starts over with a key frame
 			// The first frame, or the monitor changed size: where is it now?
 			if list := s.locate(src); list != nil && seq > 0 {
 				if err := out.Encode(list); err != nil {
@@ -377,11 +382,62 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		if s.onSent != nil {
 			s.onSent(seq, captured, len(pkt))
 		}
+		if key {
+			key = false
+			if p := preview.make(cur.frame, len(pkt), pace.rate()); p != nil {
+				if err := out.Encode(p); err != nil {
+					return left(err)
+				}
+			}
+		}
 		pace.sent(seq, len(pkt), time.Now())
 		if err := out.Encode(&protocol.FramePacket{Seq: seq, Data: pkt}); err != nil {
 			return left(err)
 		}
 	}
+}
+
+const (
+	// previewDelay is how long a key frame may take to cross the link before a coarse preview goes first.
+	previewDelay = 150 * time.Millisecond
+	// previewUnknownRate stands for the link's rate (bytes per second) before it is known: a session's first key
+	// frame gets a preview unless it is small.
+	previewUnknownRate = 1 << 20
+)
+
+// previewer makes the coarse previews of key frames (protocol.FramePreview) for one screen stream.
+type previewer struct {
+	enc   *codec.Encoder
+	small codec.Frame
+	buf   []byte
+}
+
+// make returns the preview to send before a key frame of keyBytes bytes of f, or nil when the key frame crosses
+// the link (rate bytes per second, 0: unknown) quickly enough, or when the preview would not be much smaller.
+func (p *previewer) make(f codec.Frame, keyBytes int, rate float64) *protocol.FramePreview {
+	if rate == 0 {
+		rate = previewUnknownRate
+	}
+	if float64(keyBytes) < rate*previewDelay.Seconds() {
+		return nil
+	}
+	scale := 4
+	if f.Width > 2560 {
+		scale = 8
+	}
+	if f.Width < 4*scale || f.Height < 4*scale {
+		return nil
+	}
+	if p.enc == nil {
+		p.enc = codec.NewEncoder()
+	}
+	codec.Shrink(&p.small, f, scale)
+	p.enc.Reset()
+	var err error
+	if p.buf, err = p.enc.Encode(p.buf[:0], p.small); err != nil || len(p.buf)*4 > keyBytes {
+		return nil
+	}
+	return &protocol.FramePreview{Scale: uint8(scale), Data: p.buf} //nolint:gosec // 4 or 8
 }
 
 func readViewer(ctx context.Context, st *quic.Stream, in *viewerMessages) {
@@ -507,9 +563,10 @@ type screenView struct {
 	monitors MonitorsChanged
 	pointer  PointerMoved
 
-	fbMu sync.Mutex // guards dec and seq: its framebuffer is what Screen shows
-	dec  *codec.Decoder
-	seq  uint64 // the last frame decoded into the framebuffer
+	fbMu    sync.Mutex // guards dec, seq and preview: the framebuffer (or the preview) is what Screen shows
+	dec     *codec.Decoder
+	seq     uint64       // the last frame decoded into the framebuffer
+	preview *codec.Frame // a coarse preview shown until the key frame that follows it is decoded
 }
 
 func newScreenView(ev *events, onStart func(), onEnd func(left bool)) *screenView {
@@ -540,6 +597,7 @@ func (v *screenView) flowing() bool {
 func (v *screenView) run(st *quic.Stream) {
 	v.fbMu.Lock()
 	v.dec.Reset() // each screen stream starts with a key frame
+	v.preview = nil
 	v.fbMu.Unlock()
 	if v.onStart != nil {
 		v.onStart()
@@ -562,6 +620,8 @@ read:
 			if !v.frame(m) {
 				break read
 			}
+		case *protocol.FramePreview:
+			v.showPreview(m)
 		}
 	}
 	st.CancelRead(quic.StreamErrorCode(protocol.NoError))
@@ -580,7 +640,7 @@ func (v *screenView) frame(pkt *protocol.FramePacket) bool {
 	v.fbMu.Lock()
 	err := v.dec.Decode(pkt.Data)
 	if err == nil {
-		v.seq = pkt.Seq
+		v.seq, v.preview = pkt.Seq, nil
 	}
 	changed := append([]codec.Rect(nil), v.dec.Changed()...)
 	v.fbMu.Unlock()
@@ -597,6 +657,38 @@ func (v *screenView) frame(pkt *protocol.FramePacket) bool {
 		v.ev.send(ScreenUpdated{Changed: changed, Seq: pkt.Seq, Bytes: len(pkt.Data), Sharer: v.sharer})
 	}
 	return true
+}
+
+// showPreview shows a coarse preview, enlarged to the monitor's size, until the next frame; a preview that does
+// not match the monitor the sharer announced is dropped.
+func (v *screenView) showPreview(m *protocol.FramePreview) {
+	v.mu.Lock()
+	var w, h int
+	for _, mon := range v.monitors.Monitors {
+		if mon.ID == v.monitors.Current {
+			w, h = int(mon.Width), int(mon.Height)
+		}
+	}
+	v.mu.Unlock()
+	scale := int(m.Scale)
+	sw, sh := codec.ScaledSize(w, h, scale)
+	dec := codec.NewDecoder(codec.DecoderOptions{})
+	defer dec.Close()
+	if err := dec.Decode(m.Data); err != nil {
+		log.Printf("session: preview: %v", err)
+		return
+	}
+	small := dec.Frame()
+	if w == 0 || small.Width != sw || small.Height != sh {
+		log.Printf("session: preview of %dx%d for a %dx%d monitor at 1/%d: dropped", small.Width, small.Height, w, h, scale)
+		return
+	}
+	big := &codec.Frame{}
+	codec.Enlarge(big, small, w, h, scale)
+	v.fbMu.Lock()
+	v.preview = big
+	v.fbMu.Unlock()
+	v.ev.send(ScreenUpdated{Changed: []codec.Rect{{W: w, H: h}}, Bytes: len(m.Data), Preview: true, Sharer: v.sharer})
 }
 
 // send writes on the current screen stream.
@@ -630,6 +722,10 @@ func (v *screenView) leave() bool {
 func (v *screenView) screen(fn func(codec.Frame, uint64)) bool {
 	v.fbMu.Lock()
 	defer v.fbMu.Unlock()
+	if v.preview != nil {
+		fn(*v.preview, 0)
+		return true
+	}
 	f := v.dec.Frame()
 	if f.Width == 0 || f.Height == 0 {
 		return false
