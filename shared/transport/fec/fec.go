@@ -18,6 +18,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -73,7 +74,7 @@ type Conn struct {
 	net.PacketConn
 
 	mu     sync.Mutex
-	peers  map[string]*peer
+	peers  map[peerKey]*peer
 	encs   map[[2]int]reedsolomon.Encoder
 	ready  []received // rebuilt datagrams waiting to be read
 	stats  Stats
@@ -89,7 +90,7 @@ type received struct {
 
 // Wrap returns a Conn over pc. Closing the Conn closes pc.
 func Wrap(pc net.PacketConn) *Conn {
-	return &Conn{PacketConn: pc, peers: map[string]*peer{}, encs: map[[2]int]reedsolomon.Encoder{}}
+	return &Conn{PacketConn: pc, peers: map[peerKey]*peer{}, encs: map[[2]int]reedsolomon.Encoder{}}
 }
 
 // Unwrap returns the PacketConn under c.
@@ -168,8 +169,22 @@ type inGroup struct {
 	done    bool
 }
 
+// peerKey names a remote address without allocating for a UDP one (every datagram looks its peer up).
+type peerKey struct {
+	ap    netip.AddrPort
+	other string // the address's String for other kinds of address
+}
+
+func keyOf(addr net.Addr) peerKey {
+	if u, ok := addr.(*net.UDPAddr); ok {
+		ap := u.AddrPort() // an IPv4 address may come in its IPv6 form: one peer either way
+		return peerKey{ap: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())}
+	}
+	return peerKey{other: addr.Network() + " " + addr.String()}
+}
+
 func (c *Conn) peerLocked(addr net.Addr) *peer {
-	key := addr.String()
+	key := keyOf(addr)
 	p := c.peers[key]
 	now := time.Now()
 	if p == nil {
