@@ -93,10 +93,15 @@ type viewer struct {
 	rec        *recorder
 	endBtn     *widget.Button
 	status     *widget.Label
-	route      *widget.Label // how the connection goes: direct, or relayed through the rendezvous
-	team                     // colleagues in the session and invitations (team.go)
-	picks      pickers       // the session's file dialogs (files.go)
+	route      *widget.Label   // how the connection goes (direct, relayed), its rate and round trip, how exact the picture is
+	stopTicks  func()          // stops watchQuality; nil while the window is closed
+	picture    session.Picture // how exact the picture was when route was last written
+	team                       // colleagues in the session and invitations (team.go)
+	picks      pickers         // the session's file dialogs (files.go)
 }
+
+// qualityEvery is how often the link's figures under the state are written again while pictures come.
+const qualityEvery = time.Second
 
 func newViewer(s *hosted, host *session.Host, peer session.Peer) *viewer {
 	return &viewer{home: s.home, s: s, host: host, name: displayName(peer.Name), peer: peer, fit: true, rec: s.rec}
@@ -183,12 +188,19 @@ func (v *viewer) open() {
 	})
 	v.paint(nil)
 	v.refresh()
+	stop, done := make(chan struct{}), make(chan struct{})
+	go v.watchQuality(stop, done)
+	v.stopTicks = func() { close(stop); <-done } // watchQuality only queues work for the UI: this cannot block
 	w.Show()
 	w.RequestFocus()
 }
 
 // forget drops the window's widgets; the session goes on.
 func (v *viewer) forget() {
+	if v.stopTicks != nil {
+		v.stopTicks()
+		v.stopTicks = nil
+	}
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
 	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.cadBtn, v.endBtn, v.status, v.route = nil, nil, nil, nil, nil, nil, nil, nil
 	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn, v.filesBtn, v.side = nil, nil, nil, nil, nil, nil, nil
@@ -203,6 +215,33 @@ func (v *viewer) close() {
 	}
 }
 
+// showQuality writes how the connection goes under the state: the route, the rate, the round trip, and how
+// exact the picture is.
+func (v *viewer) showQuality() {
+	if v.route == nil || v.reconnecting || v.ended {
+		return
+	}
+	q := v.host.Quality()
+	v.route.SetText(ui.RouteQualityText(v.host.Route(), q))
+	v.picture = q.Picture
+}
+
+// watchQuality writes the link's figures again every qualityEvery until stop is closed; done is closed when it
+// has returned. The window owns it: forget stops it.
+func (v *viewer) watchQuality(stop, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(qualityEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			v.home.opts.do(v.showQuality)
+		case <-stop:
+			return
+		}
+	}
+}
+
 // paint copies the changed regions (nil: all) of the session's picture of the customer's screen to the window.
 func (v *viewer) paint(changed []codec.Rect) {
 	if v.screen == nil {
@@ -211,6 +250,9 @@ func (v *viewer) paint(changed []codec.Rect) {
 	if v.host.Screen(func(f codec.Frame) { v.screen.SetFrame(f, changed) }) && v.sharing && !v.painted {
 		v.painted = true
 		v.refresh()
+	}
+	if v.route != nil && v.host.Quality().Picture != v.picture {
+		v.showQuality() // sharpening → exact at once; the figures every qualityEvery
 	}
 }
 
@@ -423,7 +465,7 @@ func (v *viewer) refresh() {
 	if v.reconnecting || v.ended {
 		v.route.SetText("")
 	} else {
-		v.route.SetText(ui.RouteText(v.host.Route()))
+		v.showQuality()
 	}
 	v.overText.SetText(over)
 	if over == "" {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,10 +56,20 @@ func joinSharing(t *testing.T, h *shown) *customerSide {
 // by the functions given.
 func joinSharingScreen(t *testing.T, h *shown, screen capture.Source, change ...func(*session.GuestConfig)) *customerSide {
 	t.Helper()
+	return joinVia(t, h, screen, nil, change...)
+}
+
+// joinVia is joinSharingScreen with the join link's address replaced by via's (nil: as it is), to go through a
+// relay.
+func joinVia(t *testing.T, h *shown, screen capture.Source, via func(addr string) string, change ...func(*session.GuestConfig)) *customerSide {
+	t.Helper()
 	test.Tap(h.newSession)
 	lk, err := session.ParseLink(h.cur().link.Text)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if via != nil {
+		lk.Addr = via(lk.Addr)
 	}
 	c := &customerSide{rec: input.NewRecorder(), changed: make(chan struct{}, 1)}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -181,6 +193,9 @@ func TestViewerShowsTheCustomersScreen(t *testing.T) {
 	})
 	if v.status.Text != named("viewer.state.viewing") || v.overText.Text != "" || v.over.Visible() {
 		t.Fatalf("state %q, over the picture %q", v.status.Text, v.overText.Text)
+	}
+	if !strings.HasPrefix(v.route.Text, "Direct connection · ") || !strings.Contains(v.route.Text, "\u00a0ms · exact picture") {
+		t.Fatalf("under the state %q, want the route, the rate, the round trip and an exact picture", v.route.Text)
 	}
 	if v.viewBtn.Text != lang.L("viewer.stop_viewing") || v.viewBtn.Disabled() || v.controlBtn.Disabled() ||
 		v.endBtn.Disabled() || v.monitorSel.Visible() {
@@ -554,29 +569,12 @@ func TestShareMyScreenWithoutCaptureSaysWhy(t *testing.T) {
 func joinThroughRelay(t *testing.T, h *shown, screen capture.Source) (*relay.Relay, *viewer) {
 	t.Helper()
 	h.opts.idleTimeout = 600 * time.Millisecond // a cut connection counts as dropped soon
-	test.Tap(h.newSession)
-	lk, err := session.ParseLink(h.cur().link.Text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := relay.New(t, lk.Addr)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	g, err := session.Join(ctx, session.Link{Addr: path.Addr(), Key: lk.Key}, session.GuestConfig{Name: "Bob",
-		Screen: screen, IdleTimeout: 600 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { // the customer's events must be read
-		defer close(done)
-		for range g.Events() {
-		}
-	}()
-	t.Cleanup(func() { g.End(); <-done })
-	s := h.cur()
-	h.loop.Until(t, 20*time.Second, "Bob's screen in the viewer", func() bool { return s.view != nil && s.view.painted })
-	return path, s.view
+	var path *relay.Relay
+	joinVia(t, h, screen, func(addr string) string {
+		path = relay.New(t, addr)
+		return path.Addr()
+	}, func(cfg *session.GuestConfig) { cfg.IdleTimeout = 600 * time.Millisecond })
+	return path, h.cur().view
 }
 
 func TestViewerShowsReconnecting(t *testing.T) {
@@ -803,5 +801,35 @@ func TestDroppedFilesGoToTheCustomerTogether(t *testing.T) {
 	}).Event.(transfer.OfferReceived)
 	if len(offer.Files) != 2 || offer.Files[0].Name != "driver.zip" || offer.Files[1].Name != "notes.txt" {
 		t.Fatalf("the customer was offered %+v", offer.Files)
+	}
+}
+
+// Over a slow link, a screen whose exact picture takes seconds first shows coarse, and the viewer says it is
+// sharpening; then the picture is exact, bit for bit, and the viewer says so.
+func TestViewerSaysThePictureSharpens(t *testing.T) {
+	h := testHome(t, "en")
+	grain := capture.NewGrain(640, 400)
+	var r *relay.Relay
+	joinVia(t, h, grain, func(addr string) string {
+		r = relay.New(t, addr)
+		slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
+		r.SetLinks(slow, slow)
+		return r.Addr()
+	})
+	v := h.cur().view
+	if !strings.HasSuffix(v.route.Text, " · sharpening…") {
+		t.Fatalf("with the coarse preview shown, the viewer says %q", v.route.Text)
+	}
+	h.loop.Until(t, 20*time.Second, "the exact picture", func() bool {
+		return strings.HasSuffix(v.route.Text, " · exact picture")
+	})
+	img := shownImage(t, v)
+	f := grain.Frame()
+	for _, p := range []image.Point{{0, 0}, {321, 17}, {639, 399}} {
+		i := p.Y*f.Stride + 4*p.X
+		want := color.RGBA{R: f.Pix[i+2], G: f.Pix[i+1], B: f.Pix[i], A: 255}
+		if got := img.RGBAAt(p.X, p.Y); got != want {
+			t.Fatalf("pixel %v shows %v, the customer's screen has %v", p, got, want)
+		}
 	}
 }

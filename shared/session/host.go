@@ -77,6 +77,7 @@ type Host struct {
 	session    protocol.SessionID // h.sid, for SessionID
 	people     people             // everyone in the session, as the customer's program announces them
 	left       atomic.Bool        // Leave was called: the session goes on without this technician
+	quality    qualityMeter       // the received rate, for Quality
 	lifeMu     sync.Mutex
 	nextInvite uint64 // the last InviteRequest's ID
 	lifetime

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,37 +12,6 @@ import (
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/transport/relay"
 )
-
-// grainSource is a still screen of fine grain, which the lossless codec cannot shrink much (as a photograph).
-type grainSource struct{ f codec.Frame }
-
-func newGrain(w, h int) *grainSource {
-	f := codec.Frame{Width: w, Height: h, Stride: 4 * w, Pix: make([]byte, 4*w*h)}
-	x := uint32(2463534242)
-	for i := range f.Pix {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		f.Pix[i] = byte(96 + x%64)
-		if i%4 == 3 {
-			f.Pix[i] = 255
-		}
-	}
-	return &grainSource{f: f}
-}
-
-func (*grainSource) Name() string { return "grain" }
-func (g *grainSource) Monitors() ([]capture.Monitor, error) {
-	return []capture.Monitor{{Bounds: image.Rect(0, 0, g.f.Width, g.f.Height), Primary: true, Name: "grain"}}, nil
-}
-func (g *grainSource) Capture(_ int, dst *codec.Frame) error {
-	if err := capture.Resize(dst, g.f.Width, g.f.Height); err != nil {
-		return err
-	}
-	copy(dst.Pix, g.f.Pix)
-	return nil
-}
-func (*grainSource) Close() error { return nil }
 
 // Joining over a slow link a screen whose key frame takes the link seconds: the technician first sees a coarse
 // preview of the whole screen (its size, its colours), and then the exact picture, bit for bit.
@@ -54,7 +24,7 @@ func TestSlowLinkShowsAPreviewFirstThenTheExactPicture(t *testing.T) {
 	r := relay.New(t, h.Link().Addr)
 	slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
 	r.SetLinks(slow, slow)
-	src := newGrain(640, 400)
+	src := capture.NewGrain(640, 400)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	g, err := Join(ctx, Link{Addr: r.Addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob", Screen: src})
@@ -72,7 +42,7 @@ func TestSlowLinkShowsAPreviewFirstThenTheExactPicture(t *testing.T) {
 	var mean float64
 	h.Screen(func(f codec.Frame) {
 		w, hgt = f.Width, f.Height
-		exact = bytes.Equal(f.Pix, src.f.Pix)
+		exact = bytes.Equal(f.Pix, src.Frame().Pix)
 		var sum int
 		for i := 0; i < len(f.Pix); i += 4 {
 			sum += int(f.Pix[i])
@@ -86,8 +56,78 @@ func TestSlowLinkShowsAPreviewFirstThenTheExactPicture(t *testing.T) {
 		t.Fatalf("the preview's blue averages %.1f, the screen's is about 128", mean)
 	}
 	waitFor(t, h.Events(), func(u ScreenUpdated) bool { return !u.Preview })
-	h.Screen(func(f codec.Frame) { exact = bytes.Equal(f.Pix, src.f.Pix) })
+	h.Screen(func(f codec.Frame) { exact = bytes.Equal(f.Pix, src.Frame().Pix) })
 	if !exact {
 		t.Fatal("after the key frame, the picture is not the screen bit for bit")
+	}
+}
+
+// pointedGrain is a grain screen whose pointer the test moves.
+type pointedGrain struct {
+	*capture.Grain
+	at atomic.Int64 // x of the pointer (y is 10)
+}
+
+func (p *pointedGrain) Pointer() (capture.Pointer, error) {
+	return capture.Pointer{Pos: image.Pt(int(p.at.Load()), 10), Shape: "left_ptr"}, nil
+}
+
+// While the link is busy with a large picture, the customer's pointer still reaches the technician: its
+// datagram overtakes the picture, and it does not wait for it.
+func TestPointerOvertakesALargePicture(t *testing.T) {
+	h, err := NewHost(HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice (support)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	r := relay.New(t, h.Link().Addr)
+	slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
+	r.SetLinks(slow, slow)
+	src := &pointedGrain{Grain: capture.NewGrain(640, 400)}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	g, err := Join(ctx, Link{Addr: r.Addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob", Screen: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	waitFor(t, h.Events(), func(u ScreenUpdated) bool { return u.Preview }) // the exact picture is on its way
+	src.at.Store(123)
+	for {
+		select {
+		case e := <-h.Events():
+			switch e := e.(type) {
+			case PointerMoved:
+				if e.X == 123 {
+					return
+				}
+			case ScreenUpdated:
+				t.Fatal("the exact picture arrived before the pointer move made while it crossed the link")
+			}
+		case <-ctx.Done():
+			t.Fatal("the pointer move never arrived")
+		}
+	}
+}
+
+// A key frame gets a preview only where it would take the link a while: never on loopback or a LAN.
+func TestPreviewOnlyWhereTheKeyFrameIsSlow(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		bytes int
+		rate  float64
+		rtt   time.Duration
+		want  bool
+	}{
+		{"loopback, first frame", 3_200_000, 0, 200 * time.Microsecond, false},
+		{"LAN, first frame", 3_200_000, 0, 2 * time.Millisecond, false},
+		{"profile A, first frame", 3_200_000, 0, 100 * time.Millisecond, true},
+		{"profile A, small first frame", 30_000, 0, 100 * time.Millisecond, false},
+		{"profile A, known rate", 3_200_000, 1.1e6, 100 * time.Millisecond, true},
+		{"fast link, known rate", 3_200_000, 100e6, 30 * time.Millisecond, false},
+	} {
+		if got := crossing(c.bytes, c.rate, c.rtt) >= previewDelay; got != c.want {
+			t.Errorf("%s: preview %v, want %v (crossing %v)", c.name, got, c.want, crossing(c.bytes, c.rate, c.rtt))
+		}
 	}
 }

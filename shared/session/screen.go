@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image"
 	"log"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -384,7 +385,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		}
 		if key {
 			key = false
-			if p := preview.make(cur.frame, len(pkt), pace.rate()); p != nil {
+			if p := preview.make(cur.frame, len(pkt), pace.rate(), s.conn.MinRTT()); p != nil {
 				if err := out.Encode(p); err != nil {
 					return left(err)
 				}
@@ -400,10 +401,22 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 const (
 	// previewDelay is how long a key frame may take to cross the link before a coarse preview goes first.
 	previewDelay = 150 * time.Millisecond
-	// previewUnknownRate stands for the link's rate (bytes per second) before it is known: a session's first key
-	// frame gets a preview unless it is small.
-	previewUnknownRate = 1 << 20
+	// initialWindow is about what QUIC sends in its first round trip (quic-go's initial congestion window).
+	initialWindow = 32 * 1280
 )
+
+// crossing estimates how long a key frame of n bytes takes to cross the link, from its rate (bytes per second;
+// 0 before it is known) or else from its round trip: a new connection's window doubles every round trip.
+func crossing(n int, rate float64, rtt time.Duration) time.Duration {
+	if rate > 0 {
+		return time.Duration(float64(n) / rate * float64(time.Second))
+	}
+	rounds := 1.0
+	if n > initialWindow {
+		rounds += math.Log2(float64(n) / initialWindow)
+	}
+	return time.Duration(rounds * float64(rtt))
+}
 
 // previewer makes the coarse previews of key frames (protocol.FramePreview) for one screen stream.
 type previewer struct {
@@ -413,12 +426,10 @@ type previewer struct {
 }
 
 // make returns the preview to send before a key frame of keyBytes bytes of f, or nil when the key frame crosses
-// the link (rate bytes per second, 0: unknown) quickly enough, or when the preview would not be much smaller.
-func (p *previewer) make(f codec.Frame, keyBytes int, rate float64) *protocol.FramePreview {
-	if rate == 0 {
-		rate = previewUnknownRate
-	}
-	if float64(keyBytes) < rate*previewDelay.Seconds() {
+// the link (rate bytes per second, 0: unknown; its round trip rtt) quickly enough, or when the preview would not
+// be much smaller.
+func (p *previewer) make(f codec.Frame, keyBytes int, rate float64, rtt time.Duration) *protocol.FramePreview {
+	if crossing(keyBytes, rate, rtt) < previewDelay {
 		return nil
 	}
 	scale := 4
@@ -732,6 +743,19 @@ func (v *screenView) screen(fn func(codec.Frame, uint64)) bool {
 	}
 	fn(f, v.seq)
 	return true
+}
+
+// picture says how exact the framebuffer is.
+func (v *screenView) picture() Picture {
+	v.fbMu.Lock()
+	defer v.fbMu.Unlock()
+	switch {
+	case v.preview != nil:
+		return PictureSharpening
+	case v.dec.Frame().Width > 0:
+		return PictureExact
+	}
+	return PictureNone
 }
 
 // monitorsNow returns the sharer's monitors as last announced.

@@ -465,6 +465,12 @@ func (c *Conn) PeerID() ID { return c.peer }
 // Version returns the protocol version both sides agreed on.
 func (c *Conn) Version() int { return int(c.version) }
 
+// Traffic returns QUIC's smoothed round trip and the bytes received so far on the connection.
+func (c *Conn) Traffic() (rtt time.Duration, received uint64) {
+	st := c.qc.ConnectionStats()
+	return st.SmoothedRTT, st.BytesReceived
+}
+
 // MinRTT returns the shortest round trip QUIC has seen on the connection (0 before the first).
 func (c *Conn) MinRTT() time.Duration { return c.qc.ConnectionStats().MinRTT }
 

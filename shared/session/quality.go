@@ -1,0 +1,59 @@
+package session
+
+import (
+	"sync"
+	"time"
+)
+
+// Picture says how exact the technician's picture of the customer's screen is.
+type Picture int
+
+const (
+	// PictureNone: no picture yet.
+	PictureNone Picture = iota
+	// PictureExact: the picture is the customer's screen bit for bit, as of its last frame.
+	PictureExact
+	// PictureSharpening: a coarse preview is shown while the exact picture crosses the link.
+	PictureSharpening
+)
+
+// Quality is how the customer's screen reaches the technician, for the viewer's indicator.
+type Quality struct {
+	RTT     time.Duration // the connection's smoothed round trip; 0 before it is known
+	Rate    float64       // bits per second received lately, everything included; 0 before it is known
+	Picture Picture
+}
+
+// qualityMeter turns the connection's byte count into a rate between two calls at least rateEvery apart.
+type qualityMeter struct {
+	mu    sync.Mutex
+	at    time.Time
+	bytes uint64
+	rate  float64
+}
+
+// rateEvery is the shortest span a rate is measured over.
+const rateEvery = 500 * time.Millisecond
+
+func (m *qualityMeter) update(received uint64, now time.Time) float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.at.IsZero() || received < m.bytes: // the first call, or another connection (a return)
+		m.at, m.bytes, m.rate = now, received, 0
+	case now.Sub(m.at) >= rateEvery:
+		m.rate = float64(received-m.bytes) * 8 / now.Sub(m.at).Seconds()
+		m.at, m.bytes = now, received
+	}
+	return m.rate
+}
+
+// Quality returns how the customer's screen reaches the technician now.
+func (h *Host) Quality() Quality {
+	t, err := h.tech()
+	if err != nil {
+		return Quality{}
+	}
+	rtt, received := t.l.conn.Traffic()
+	return Quality{RTT: rtt, Rate: h.quality.update(received, time.Now()), Picture: t.view.picture()}
+}
