@@ -429,15 +429,7 @@ func (f *shotFlow) reconnecting() {
 // viewer with the coarse preview (sharpening) and then with the exact picture.
 func (f *shotFlow) slowLink() {
 	t, h := f.t, f.h
-	grain := capture.NewGrain(1280, 800)
-	var path *relay.Relay
-	joinVia(t, h, grain, func(addr string) string {
-		path = relay.New(t, addr)
-		slow := relay.Link{Rate: 8_000_000, Delay: 40 * time.Millisecond}
-		path.SetLinks(slow, slow)
-		return path.Addr()
-	})
-	v := h.cur().view
+	v := joinOverSlowLink(t, h, capture.NewGrain(1280, 800), relay.Link{Rate: 8_000_000, Delay: 40 * time.Millisecond})
 	if v.picture != session.PictureSharpening {
 		t.Fatalf("the viewer says %q, not that the picture sharpens", v.route.Text)
 	}

@@ -804,19 +804,23 @@ func TestDroppedFilesGoToTheCustomerTogether(t *testing.T) {
 	}
 }
 
+// joinOverSlowLink has Bob join through a relay that is a slow link both ways, and returns the viewer.
+func joinOverSlowLink(t *testing.T, h *shown, screen capture.Source, link relay.Link) *viewer {
+	t.Helper()
+	joinVia(t, h, screen, func(addr string) string {
+		r := relay.New(t, addr)
+		r.SetLinks(link, link)
+		return r.Addr()
+	})
+	return h.cur().view
+}
+
 // Over a slow link, a screen whose exact picture takes seconds first shows coarse, and the viewer says it is
 // sharpening; then the picture is exact, bit for bit, and the viewer says so.
 func TestViewerSaysThePictureSharpens(t *testing.T) {
 	h := testHome(t, "en")
 	grain := capture.NewGrain(640, 400)
-	var r *relay.Relay
-	joinVia(t, h, grain, func(addr string) string {
-		r = relay.New(t, addr)
-		slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
-		r.SetLinks(slow, slow)
-		return r.Addr()
-	})
-	v := h.cur().view
+	v := joinOverSlowLink(t, h, grain, relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond})
 	if !strings.HasSuffix(v.route.Text, " · sharpening…") {
 		t.Fatalf("with the coarse preview shown, the viewer says %q", v.route.Text)
 	}

@@ -13,9 +13,10 @@ import (
 	"github.com/tandem-remote/tandem/shared/transport/relay"
 )
 
-// Joining over a slow link a screen whose key frame takes the link seconds: the technician first sees a coarse
-// preview of the whole screen (its size, its colours), and then the exact picture, bit for bit.
-func TestSlowLinkShowsAPreviewFirstThenTheExactPicture(t *testing.T) {
+// joinSlowly has a customer share screen with a technician through a 4 Mbit/s link, and returns the technician's
+// side.
+func joinSlowly(t *testing.T, screen capture.Source) *Host {
+	t.Helper()
 	h, err := NewHost(HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice (support)"})
 	if err != nil {
 		t.Fatal(err)
@@ -24,14 +25,21 @@ func TestSlowLinkShowsAPreviewFirstThenTheExactPicture(t *testing.T) {
 	r := relay.New(t, h.Link().Addr)
 	slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
 	r.SetLinks(slow, slow)
-	src := capture.NewGrain(640, 400)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	g, err := Join(ctx, Link{Addr: r.Addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob", Screen: src})
+	g, err := Join(ctx, Link{Addr: r.Addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob", Screen: screen})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.End)
+	return h
+}
+
+// Joining over a slow link a screen whose key frame takes the link seconds: the technician first sees a coarse
+// preview of the whole screen (its size, its colours), and then the exact picture, bit for bit.
+func TestSlowLinkShowsAPreviewFirstThenTheExactPicture(t *testing.T) {
+	src := capture.NewGrain(640, 400)
+	h := joinSlowly(t, src)
 
 	first := waitFor(t, h.Events(), func(ScreenUpdated) bool { return true })
 	if !first.Preview {
@@ -75,22 +83,10 @@ func (p *pointedGrain) Pointer() (capture.Pointer, error) {
 // While the link is busy with a large picture, the customer's pointer still reaches the technician: its
 // datagram overtakes the picture, and it does not wait for it.
 func TestPointerOvertakesALargePicture(t *testing.T) {
-	h, err := NewHost(HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice (support)"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.End)
-	r := relay.New(t, h.Link().Addr)
-	slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
-	r.SetLinks(slow, slow)
 	src := &pointedGrain{Grain: capture.NewGrain(640, 400)}
+	h := joinSlowly(t, src)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	g, err := Join(ctx, Link{Addr: r.Addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob", Screen: src})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.End)
 	waitFor(t, h.Events(), func(u ScreenUpdated) bool { return u.Preview }) // the exact picture is on its way
 	src.at.Store(123)
 	for {

@@ -443,7 +443,8 @@ func (o *outgoing) send(i int, st *quic.Stream, off uint64) {
 		o.mu.Unlock()
 	}()
 	if code == protocol.NoError {
-		sum, err := o.sendData(src, st, off, func(pos uint64) protocol.Code { return o.sent(i, pos) })
+		w := &yielding{w: st, conn: o.e.conn, ctx: o.e.ctx}
+		sum, err := o.sendData(src, w, off, func(pos uint64) protocol.Code { return o.sent(i, pos) })
 		if err == nil {
 			o.mu.Lock()
 			o.hashes[i] = sum
@@ -752,4 +753,46 @@ func (o *outgoing) end() {
 	delete(o.e.out, o.id.N)
 	o.e.mu.Unlock()
 	o.cancelCtx()
+}
+
+// Files give way to everything else on the link: frames, input, the pointer and chat must not wait behind a
+// file in the bottleneck's queue. QUIC's congestion control fills that queue until it overflows; a file's
+// writer therefore hands QUIC its data in small pieces and, before each, waits while the connection's round trip
+// shows a queue (at most yieldMax per piece, so that a round trip measured before the queue drained cannot stop
+// a file for good). This is LEDBAT's idea (RFC 6817) on top of QUIC's own control.
+const (
+	// yieldPiece is how much of a file is handed to QUIC at once.
+	yieldPiece = 16 << 10
+	// queueTarget is the queueing delay above which a file waits.
+	queueTarget = 20 * time.Millisecond
+	// yieldStep and yieldMax are how long a file waits at a time, and at most before a piece.
+	yieldStep, yieldMax = 5 * time.Millisecond, 200 * time.Millisecond
+)
+
+// yielding writes to w in pieces of yieldPiece, waiting before each while conn's queueing delay is over
+// queueTarget.
+type yielding struct {
+	w    io.Writer
+	conn interface{ QueueDelay() time.Duration } // a *transport.Conn
+	ctx  context.Context
+}
+
+func (y *yielding) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		for waited := time.Duration(0); waited < yieldMax && y.conn.QueueDelay() > queueTarget; waited += yieldStep {
+			select {
+			case <-time.After(yieldStep):
+			case <-y.ctx.Done():
+				return n, y.ctx.Err()
+			}
+		}
+		k, err := y.w.Write(b[:min(len(b), yieldPiece)])
+		n += k
+		if err != nil {
+			return n, err
+		}
+		b = b[k:]
+	}
+	return n, nil
 }

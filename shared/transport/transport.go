@@ -471,6 +471,13 @@ func (c *Conn) Traffic() (rtt time.Duration, received uint64) {
 	return st.SmoothedRTT, st.BytesReceived
 }
 
+// QueueDelay returns how much longer than the shortest round trip the latest one was: the time datagrams now wait
+// in queues along the path (0 before the first round trip).
+func (c *Conn) QueueDelay() time.Duration {
+	st := c.qc.ConnectionStats()
+	return max(0, st.LatestRTT-st.MinRTT)
+}
+
 // MinRTT returns the shortest round trip QUIC has seen on the connection (0 before the first).
 func (c *Conn) MinRTT() time.Duration { return c.qc.ConnectionStats().MinRTT }
 
