@@ -457,11 +457,10 @@ func psnr(a, b codec.Frame) float64 {
 }
 
 type movingStats struct {
-	fps, p50, p95         float64
-	psnrMin, psnrMean     float64
-	payloadBps, wireBps   float64
-	inputP95, chatP95     float64
-	inputSamples, samples int
+	fps, p50, p95       float64
+	psnrMin, psnrMean   float64
+	payloadBps, wireBps float64
+	inputP95, chatP95   float64
 }
 
 // moving plays the clip for d and measures the frames, and the input and chat round trips meanwhile.

@@ -54,7 +54,6 @@ type player struct {
 	held    int       // the frame shown while holding
 	caps    []capRecord
 	ptr     image.Point
-	moves   map[int]time.Time // pointer x → when the injector got it
 }
 
 // capRecord says which clip frame a capture that began at took.
@@ -63,7 +62,7 @@ type capRecord struct {
 	index int
 }
 
-func newPlayer(c *clip) *player { return &player{clip: c, moves: map[int]time.Time{}} }
+func newPlayer(c *clip) *player { return &player{clip: c} }
 
 // play starts playing from the held frame on.
 func (p *player) play() {
@@ -142,16 +141,7 @@ func (i injector) Move(x, y int) error {
 	i.p.mu.Lock()
 	defer i.p.mu.Unlock()
 	i.p.ptr = image.Pt(x, y)
-	i.p.moves[x] = time.Now()
 	return nil
-}
-
-// arrived says when the pointer move to x reached the customer.
-func (p *player) arrived(x int) (time.Time, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t, ok := p.moves[x]
-	return t, ok
 }
 
 func (injector) ButtonDown(input.Button) error         { return nil }
