@@ -198,14 +198,26 @@ func (c *Conn) peerLocked(addr net.Addr) *peer {
 	return p
 }
 
-// gcLocked forgets idle peers, and the oldest ones while there are too many.
+// gcLocked forgets idle peers and, while there are too many, the one heard from longest ago (datagrams from
+// many addresses, forged or not, cannot push out a peer that is talking).
 func (c *Conn) gcLocked(now time.Time) {
 	c.lastGC = now
 	for k, p := range c.peers {
-		if now.Sub(p.seen) > peerIdle || len(c.peers) >= maxPeers {
+		if now.Sub(p.seen) > peerIdle {
 			c.stopTimerLocked(p)
 			delete(c.peers, k)
 		}
+	}
+	for len(c.peers) >= maxPeers {
+		var oldest peerKey
+		var at time.Time
+		for k, p := range c.peers {
+			if at.IsZero() || p.seen.Before(at) {
+				oldest, at = k, p.seen
+			}
+		}
+		c.stopTimerLocked(c.peers[oldest])
+		delete(c.peers, oldest)
 	}
 }
 

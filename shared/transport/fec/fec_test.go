@@ -221,3 +221,26 @@ func FuzzParity(f *testing.F) {
 		}
 	})
 }
+
+// Datagrams from many addresses fill the peer table; the peer that keeps talking keeps its place.
+func TestManyAddressesDoNotPushOutAPeerThatTalks(t *testing.T) {
+	c := Wrap(nilConn{})
+	defer func() { _ = c.Close() }()
+	talker := &net.UDPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 4000}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.peerLocked(talker).parity = 3
+	for i := range 4 * maxPeers {
+		c.peerLocked(&net.UDPAddr{IP: net.IPv4(192, 0, 2, byte(i)), Port: 1000 + i})
+		if i%16 == 0 {
+			time.Sleep(time.Microsecond) // the talker is heard again, after most strangers
+			c.peerLocked(talker)
+		}
+	}
+	if len(c.peers) > maxPeers {
+		t.Fatalf("%d peers kept, more than %d", len(c.peers), maxPeers)
+	}
+	if p := c.peers[keyOf(talker)]; p == nil || p.parity != 3 {
+		t.Fatal("the talking peer was forgotten")
+	}
+}
