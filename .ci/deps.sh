@@ -21,6 +21,8 @@ packages=(
   wixl msitools osslsigncode openssl librsvg2-bin icoutils libplist-utils libxml2-utils
   # shared/selfinstall's tests also run the real xdg-mime
   xdg-utils
+  # VP8 for moving photographic regions (shared/codec/vpx links libvpx.a statically: nothing needed at run time)
+  libvpx-dev
   # shared/picker's tests run a private session bus with a stand-in desktop portal
   dbus-daemon
   # test/reach builds a small internet of network namespaces with NAT routers (ip netns, veth, iptables MASQUERADE)

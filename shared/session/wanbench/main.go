@@ -34,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,8 +93,23 @@ func main() {
 	xfer := flag.Bool("transfer", true, "on profile A, also sample input and chat while a 100 MB file crosses")
 	videoOut := flag.String("video-out", "", "save the natural-video recording to this .frames.zst file and exit")
 	asJSON := flag.Bool("json", false, "print JSON lines")
+	vp8 := flag.String("vp8", "", "code the natural video's player with VP8 at these rates (kbit/s, comma-separated) and exit")
 	loss := flag.Float64("loss", -1, "replace the profiles' random loss (0 to 1) by this, to see what loss costs")
 	flag.Parse()
+	if *vp8 != "" {
+		var rates []int
+		for r := range strings.SplitSeq(*vp8, ",") {
+			k, err := strconv.Atoi(r)
+			if err != nil {
+				log.Fatalf("-vp8: %v", err)
+			}
+			rates = append(rates, k)
+		}
+		if err := vp8Bench(rates); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *videoOut != "" {
 		if err := saveVideo(*videoOut); err != nil {
 			log.Fatal(err)
