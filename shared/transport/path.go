@@ -11,7 +11,6 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
-	"github.com/tandem-remote/tandem/shared/transport/fec"
 )
 
 // A path is a datagram conduit to one peer that the caller found for the transport, such as an ICE pair
@@ -41,11 +40,11 @@ func PathContext(fields ...string) []byte {
 // the listener closes first. source names who is behind the path for the gate's limits on attempts (see
 // SourceOf); empty counts the path's remote address.
 func (l *Listener) ServePath(pc net.PacketConn, path []byte, source string) error {
-	pc = shield(pc) // closing it closes the path
-	tr := &quic.Transport{Conn: pc}
+	sock := shield(pc) // closing it closes the path
+	tr := &quic.Transport{Conn: sock}
 	ql, err := tr.Listen(tlsConfig(l.id), quicConfig(l.idle))
 	if err != nil {
-		closePath(tr, pc)
+		closePath(tr, sock)
 		return fmt.Errorf("serving QUIC over a path: %w", err)
 	}
 	l.wg.Add(1)
@@ -56,7 +55,7 @@ func (l *Listener) ServePath(pc net.PacketConn, path []byte, source string) erro
 		cancel()
 		_ = ql.Close() // one connection per path; an accepted connection outlives its listener
 		if err != nil {
-			closePath(tr, pc)
+			closePath(tr, sock)
 			return
 		}
 		from := qc.RemoteAddr()
@@ -66,13 +65,13 @@ func (l *Listener) ServePath(pc net.PacketConn, path []byte, source string) erro
 		c, err := l.confirm(qc, path, from)
 		if err != nil {
 			closeWith(qc, err)
-			closePath(tr, pc)
+			closePath(tr, sock)
 			if l.onFail != nil {
 				l.onFail(Attempt{Remote: qc.RemoteAddr(), Err: err})
 			}
 			return
 		}
-		c.path, c.pathClosed = pc.(*fec.Conn).Unwrap(), closeAfter(qc, tr, pc)
+		c.path, c.pathClosed = pc, closeAfter(qc, tr, sock)
 		select {
 		case l.conns <- c:
 		case <-l.ctx.Done():

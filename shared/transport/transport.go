@@ -27,9 +27,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/tandem-remote/tandem/shared/transport/fec"
-
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/transport/fec"
 )
 
 // Timeouts of the transport.
@@ -65,6 +64,17 @@ const packetSize = 1280
 // gets its parity, whatever way it goes, since random loss cuts quic-go's loss-based congestion control to a
 // fraction of the link.
 func shield(pc net.PacketConn) *fec.Conn { return fec.Wrap(pc) }
+
+// socket opens a UDP socket on laddr (nil: any address and port) behind the FEC layer, and a QUIC transport over
+// it; closePath closes both.
+func socket(laddr *net.UDPAddr) (*quic.Transport, *fec.Conn, error) {
+	udp, err := net.ListenUDP("udp", laddr)
+	if err != nil {
+		return nil, nil, err
+	}
+	sock := shield(udp)
+	return &quic.Transport{Conn: sock}, sock, nil
+}
 
 func tlsConfig(id *Identity) *tls.Config {
 	return &tls.Config{
@@ -137,14 +147,11 @@ func Listen(addr string, cfg ListenConfig) (*Listener, error) {
 	if addr != "" {
 		ua, err := net.ResolveUDPAddr("udp", addr)
 		if err == nil {
-			var udp *net.UDPConn
-			if udp, err = net.ListenUDP("udp", ua); err == nil {
-				l.sock = shield(udp)
-				l.tr = &quic.Transport{Conn: l.sock}
-				if l.ql, err = l.tr.Listen(tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout)); err != nil {
-					_ = l.tr.Close()
-					_ = l.sock.Close()
-				}
+			l.tr, l.sock, err = socket(ua)
+		}
+		if err == nil {
+			if l.ql, err = l.tr.Listen(tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout)); err != nil {
+				closePath(l.tr, l.sock)
 			}
 		}
 		if err != nil {
@@ -333,12 +340,10 @@ func dialQUIC(ctx context.Context, addr string, cfg DialConfig) (*quic.Conn, err
 	if err != nil {
 		return nil, err
 	}
-	udp, err := net.ListenUDP("udp", laddr)
+	tr, sock, err := socket(laddr)
 	if err != nil {
 		return nil, err
 	}
-	sock := shield(udp)
-	tr := &quic.Transport{Conn: sock}
 	release := func() { closePath(tr, sock) }
 	qc, err := tr.Dial(ctx, raddr, tlsConfig(cfg.Identity), quicConfig(cfg.IdleTimeout))
 	if err != nil {

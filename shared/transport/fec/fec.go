@@ -93,9 +93,6 @@ func Wrap(pc net.PacketConn) *Conn {
 	return &Conn{PacketConn: pc, peers: map[peerKey]*peer{}, encs: map[[2]int]reedsolomon.Encoder{}}
 }
 
-// Unwrap returns the PacketConn under c.
-func (c *Conn) Unwrap() net.PacketConn { return c.PacketConn }
-
 // Stats returns what c did so far.
 func (c *Conn) Stats() Stats {
 	c.mu.Lock()
