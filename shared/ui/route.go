@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strconv"
-	"strings"
 
 	"fyne.io/fyne/v2/lang"
 
@@ -44,6 +43,5 @@ func bitRate(bps float64) string {
 	if bps < 1e6 {
 		return lang.L("quality.rate_kbit", map[string]any{"N": strconv.Itoa(int(bps/1000 + 0.5))})
 	}
-	n := strconv.FormatFloat(bps/1e6, 'f', 1, 64)
-	return lang.L("quality.rate_mbit", map[string]any{"N": strings.Replace(n, ".", lang.L("units.decimal_point"), 1)})
+	return lang.L("quality.rate_mbit", map[string]any{"N": oneDecimal(bps / 1e6)})
 }

@@ -192,8 +192,12 @@ func Bytes(n uint64) string {
 			break
 		}
 	}
-	num := strings.Replace(strconv.FormatFloat(f, 'f', 1, 64), ".", lang.L("units.decimal_point"), 1)
-	return lang.L(key, map[string]any{"N": num})
+	return lang.L(key, map[string]any{"N": oneDecimal(f)})
+}
+
+// oneDecimal writes f with one decimal, with the language's decimal point: 12.3 in English, 12,3 in French.
+func oneDecimal(f float64) string {
+	return strings.Replace(strconv.FormatFloat(f, 'f', 1, 64), ".", lang.L("units.decimal_point"), 1)
 }
 
 // Duration writes a time left for people: 45 s, 3 min, 1 h 05.
