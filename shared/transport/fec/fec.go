@@ -63,7 +63,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type Stats struct {
 	Groups    uint64 // groups sent
 	Parity    uint64 // parity datagrams sent (summaries not counted)
-	Listed    uint64 // datagrams that arrived groups listed
+	Listed    uint64 // datagrams listed by the groups whose parity or summary arrived
 	Missing   uint64 // of those, how many had not arrived when the group's first parity did
 	Recovered uint64 // datagrams rebuilt from parity
 }
