@@ -97,12 +97,16 @@
 //	ChatMessage{ID: 1, From: 2, SentAt: 1000, Text: "hé"}
 //	                                        0e 30 a4 01 01 02 02 03 19 03 e8 04 63 68 c3 a9
 //
-// Three messages carry bulk bytes and have a binary body instead:
+// Four messages carry bulk bytes and have a binary body instead:
 //
 //	FramePacket  seq    8 bytes big-endian   frame sequence number
 //	             data   the rest             codec packet, 1..MaxScreenPacket (48 MiB) bytes
 //	FramePreview scale  1 byte               2..16: the picture is scaled down this much each way
 //	             data   the rest             codec packet of the scaled-down key frame, 1..MaxScreenPacket bytes
+//	VideoPacket  seq    8 bytes big-endian   frame sequence number (shared with FramePacket)
+//	             x y w h 2 bytes each        the lossy region on the monitor; w, h even, 2..4096
+//	             flags  1 byte               bit 0: key frame (a new region); other bits zero
+//	             data   the rest             VP8 frame, 1..MaxVideoPacket (8 MiB) bytes
 //	FileChunk    offset 8 bytes big-endian   position in the file
 //	             data   the rest             1..MaxFileChunk (256 KiB) bytes
 //
@@ -135,6 +139,9 @@
 //	0x44 MonitorList     screen    16 KiB
 //	0x45 SelectMonitor   screen    16 KiB
 //	0x46 FramePreview    screen    48 MiB + 1  MaxScreenPacket of data
+//	0x47 VideoPacket     screen     8 MiB + 17  MaxVideoPacket of data
+//	0x48 VideoEnd        screen    16 KiB
+//	0x49 ViewOptions     screen    16 KiB
 //	0x50 MouseMove       input      8 KiB  MaxInputMessage
 //	0x51 MouseButton     input      8 KiB
 //	0x52 Wheel           input      8 KiB

@@ -39,6 +39,13 @@ const (
 	MaxFramePacketBody = framePacketHeaderLen + MaxScreenPacket
 	// MaxFramePreviewBody is the largest FramePreview body: the scale byte and MaxScreenPacket of data.
 	MaxFramePreviewBody = 1 + MaxScreenPacket
+	// MaxVideoPacket bounds the VP8 frame carried by one VideoPacket: a key frame of a MaxVideoSide square at
+	// the best quality stays well under it.
+	MaxVideoPacket = 8 << 20
+	// MaxVideoPacketBody is the largest VideoPacket body: its header and MaxVideoPacket of data.
+	MaxVideoPacketBody = videoPacketHeaderLen + MaxVideoPacket
+	// MaxVideoSide bounds the width and height of a VideoPacket's region.
+	MaxVideoSide = 4096
 	// MinPreviewScale and MaxPreviewScale bound FramePreview.Scale.
 	MinPreviewScale, MaxPreviewScale = 2, 16
 	// MaxFileChunkBody is the largest FileChunk body: the offset then

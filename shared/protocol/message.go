@@ -37,6 +37,9 @@ const (
 	TypeMonitorList    MessageType = 0x44 // screen: *MonitorList
 	TypeSelectMonitor  MessageType = 0x45 // screen: *SelectMonitor
 	TypeFramePreview   MessageType = 0x46 // screen: *FramePreview (binary body)
+	TypeVideoPacket    MessageType = 0x47 // screen: *VideoPacket (binary body)
+	TypeVideoEnd       MessageType = 0x48 // screen: *VideoEnd
+	TypeViewOptions    MessageType = 0x49 // screen: *ViewOptions
 
 	TypeMouseMove   MessageType = 0x50 // input: *MouseMove
 	TypeMouseButton MessageType = 0x51 // input: *MouseButton
@@ -85,6 +88,9 @@ var registry = [256]typeInfo{
 	TypeMonitorList:    {"monitor-list", Screen, MaxScreenMessage, false, func() Message { return new(MonitorList) }},
 	TypeSelectMonitor:  {"select-monitor", Screen, MaxScreenMessage, false, func() Message { return new(SelectMonitor) }},
 	TypeFramePreview:   {"frame-preview", Screen, MaxFramePreviewBody, true, func() Message { return new(FramePreview) }},
+	TypeVideoPacket:    {"video-packet", Screen, MaxVideoPacketBody, true, func() Message { return new(VideoPacket) }},
+	TypeVideoEnd:       {"video-end", Screen, MaxScreenMessage, false, func() Message { return new(VideoEnd) }},
+	TypeViewOptions:    {"view-options", Screen, MaxScreenMessage, false, func() Message { return new(ViewOptions) }},
 
 	TypeMouseMove:   {"mouse-move", Input, MaxInputMessage, false, func() Message { return new(MouseMove) }},
 	TypeMouseButton: {"mouse-button", Input, MaxInputMessage, false, func() Message { return new(MouseButton) }},

@@ -37,7 +37,7 @@ func TestSamplesCoverEveryType(t *testing.T) {
 			t.Errorf("%v: limit %d over its kind's %d", typ, typ.MaxBody(), typ.Kind().MaxMessage())
 		}
 	}
-	if len(AllTypes()) != 29 {
+	if len(AllTypes()) != 32 {
 		t.Errorf("AllTypes: %d types", len(AllTypes()))
 	}
 }
@@ -159,6 +159,9 @@ func TestGolden(t *testing.T) {
 		{&FrameAck{Seq: 300}, "05 41 a1 01 19 01 2c"},
 		{&FramePacket{Seq: 5, Data: []byte{0xde, 0xad}}, "0a 40 00 00 00 00 00 00 00 05 de ad"},
 		{&FramePreview{Scale: 4, Data: []byte{0xde, 0xad}}, "03 46 04 de ad"},
+		{&VideoPacket{Seq: 2, X: 64, Y: 128, W: 320, H: 240, Key: true, Data: []byte{0xde}},
+			"12 47 00 00 00 00 00 00 00 02 00 40 00 80 01 40 00 f0 01 de"},
+		{&ViewOptions{Lossy: true}, "03 49 a1 01 f5"},
 		{&FileChunk{Offset: 256, Data: []byte{1}}, "09 62 00 00 00 00 00 00 01 00 01"},
 	} {
 		got := hex.EncodeToString(mustAppend(t, tc.m))
@@ -355,6 +358,11 @@ func TestBinaryLimits(t *testing.T) {
 		&FramePreview{Scale: 1, Data: []byte{1}},
 		&FramePreview{Scale: MaxPreviewScale + 1, Data: []byte{1}},
 		&FramePreview{Scale: 4, Data: make([]byte, MaxScreenPacket+1)},
+		&VideoPacket{W: 2, H: 2},
+		&VideoPacket{W: 3, H: 2, Data: []byte{1}},
+		&VideoPacket{W: 2, H: 0, Data: []byte{1}},
+		&VideoPacket{W: MaxVideoSide + 2, H: 2, Data: []byte{1}},
+		&VideoPacket{W: 2, H: 2, Data: make([]byte, MaxVideoPacket+1)},
 		&FileChunk{},
 		&FileChunk{Data: make([]byte, MaxFileChunk+1)},
 		&FileChunk{Offset: MaxFileSize, Data: []byte{1}},
@@ -366,6 +374,7 @@ func TestBinaryLimits(t *testing.T) {
 	// The largest ones pass.
 	for _, m := range []Message{
 		&FramePacket{Data: make([]byte, MaxScreenPacket)},
+		&VideoPacket{W: MaxVideoSide, H: MaxVideoSide, Data: make([]byte, MaxVideoPacket)},
 		&FileChunk{Offset: MaxFileSize - MaxFileChunk, Data: make([]byte, MaxFileChunk)},
 	} {
 		var buf bytes.Buffer
