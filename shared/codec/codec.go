@@ -50,6 +50,9 @@ func (f Frame) Equal(g Frame) bool {
 	return true
 }
 
+// TileSize is the side of the square tiles the codec cuts frames into, in pixels.
+const TileSize = tileSize
+
 const (
 	tileSize  = 64
 	tilePix   = tileSize * tileSize

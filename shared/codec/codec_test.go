@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -653,5 +654,47 @@ func TestShrinkEnlarge(t *testing.T) {
 				t.Errorf("%dx%d / %d: pixel %d is %v, want %d 100 50 255", c.w, c.h, c.scale, x, big.Pix[i:i+4], want)
 			}
 		}
+	}
+}
+
+// TestPhotoTiles: the tiles of a photograph drawn on a flat screen are reported as photo-like, the flat ones
+// and text-like ones are not, and a frame that changes nothing reports none.
+func TestPhotoTiles(t *testing.T) {
+	const w, h = 640, 384
+	f := NewFrame(w, h)
+	for i := range f.Pix {
+		f.Pix[i] = 0xee
+	}
+	enc := NewEncoder()
+	if _, err := enc.Encode(nil, f); err != nil {
+		t.Fatal(err)
+	}
+	// A noisy photograph-like square at tiles (2..3, 1..2), and a line of "text" at tile row 4.
+	g := NewFrame(w, h)
+	copy(g.Pix, f.Pix)
+	seed := uint32(1)
+	for y := 64; y < 192; y++ {
+		for x := 128; x < 256; x++ {
+			seed = seed*1664525 + 1013904223
+			i := y*g.Stride + 4*x
+			g.Pix[i], g.Pix[i+1], g.Pix[i+2] = byte(x+int(seed>>28)), byte(y+int(seed>>24&15)), byte(x+y)
+		}
+	}
+	for x := 0; x < w; x += 3 {
+		g.Pix[300*g.Stride+4*x] = 0
+	}
+	if _, err := enc.Encode(nil, g); err != nil {
+		t.Fatal(err)
+	}
+	tw := (w + TileSize - 1) / TileSize
+	want := []int32{int32(1*tw + 2), int32(1*tw + 3), int32(2*tw + 2), int32(2*tw + 3)}
+	if got := enc.Photo(); !slices.Equal(got, want) {
+		t.Errorf("photo tiles %v, want %v", got, want)
+	}
+	if _, err := enc.Encode(nil, g); err != nil {
+		t.Fatal(err)
+	}
+	if got := enc.Photo(); len(got) != 0 {
+		t.Errorf("unchanged frame: photo tiles %v", got)
 	}
 }

@@ -34,6 +34,7 @@ type Encoder struct {
 	mot     motion
 	parts   [2]*encPart
 	rects   []Rect
+	photo   []int32
 	stats   EncodeStats
 }
 
@@ -62,6 +63,11 @@ func (e *Encoder) Reset() { e.key = true }
 // Changed returns the regions that the last Encode changed on the viewer's screen, as tile-aligned rectangles
 // (the whole frame for a key frame, none when nothing changed). The slice is reused by the next Encode.
 func (e *Encoder) Changed() []Rect { return e.rects }
+
+// Photo returns the tiles that the last Encode coded as photo-like literals (a playing video, a photograph being
+// drawn), as indexes in raster order of the frame's grid of TileSize squares (ceil(width/TileSize) tiles a row),
+// increasing. The slice is reused by the next Encode.
+func (e *Encoder) Photo() []int32 { return e.photo }
 
 // Stats returns what the last Encode did.
 func (e *Encoder) Stats() EncodeStats { return e.stats }
@@ -107,6 +113,7 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 	key := e.key
 	e.cur = f
 	e.stats = EncodeStats{Key: key}
+	e.photo = e.photo[:0]
 	e.detect(key)
 	e.rects = e.g.changedRects(e.rects, e.changed)
 	e.stats.ChangedTiles = len(e.changed)
@@ -184,6 +191,7 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 	for i := range nparts {
 		dst = append(dst, e.parts[i].out...)
 		e.parts[i].addStats(&e.stats)
+		e.photo = append(e.photo, e.parts[i].photo...) // the second part's tiles follow the first's
 	}
 	e.commit(key, retain)
 	e.key = false
@@ -343,6 +351,7 @@ type encPart struct {
 	pl     [3]plane
 	res    [3]plane
 	stats  EncodeStats
+	photo  []int32 // the tiles coded as photo-like literals
 	rowBit [maxVecSearch]uint64
 	rowRef [tileSize]uint8  // per row of the tile: the ref of all its pixels, or mixedRow (then see refs)
 	litBit [tileSize]uint64 // per mixedRow row: bit x set if pixel x is literal
@@ -369,6 +378,7 @@ const chunkBytes = 192 << 10
 
 func (p *encPart) encode(e *Encoder, tiles []int32, key bool) {
 	p.stats = EncodeStats{}
+	p.photo = p.photo[:0]
 	if cap(p.out) == 0 {
 		// Reserve room for a key frame; pages not written are never touched.
 		p.out = make([]byte, 0, 4*e.g.w*e.g.h/2+1024)
@@ -560,6 +570,7 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 		// context-modelled coder, which costs about three times as much per pixel, is kept for key frames.
 		p.ops[flagAt] |= 4
 		p.stats.NatPixels += nLit
+		p.photo = append(p.photo, int32(t)) //nolint:gosec // tile indexes fit the grid's int32
 		p.planar(src, stride, w, h, alpha)
 		return
 	}
@@ -589,6 +600,7 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 		return
 	}
 	p.stats.NatPixels += nLit
+	p.photo = append(p.photo, int32(t)) //nolint:gosec // tile indexes fit the grid's int32
 	for r := range h {
 		row := src[r*stride:][:4*w]
 		rr := p.rowRef[r]
