@@ -78,6 +78,7 @@ type Host struct {
 	people     people             // everyone in the session, as the customer's program announces them
 	left       atomic.Bool        // Leave was called: the session goes on without this technician
 	quality    qualityMeter       // the received rate, for Quality
+	exact      atomic.Bool        // the technician prefers exactness to speed (SetPreferQuality)
 	lifeMu     sync.Mutex
 	nextInvite uint64 // the last InviteRequest's ID
 	lifetime

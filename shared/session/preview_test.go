@@ -22,6 +22,12 @@ func joinSlowly(t *testing.T, screen capture.Source) *Host {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.End)
+	return joinSlowlyTo(t, h, screen)
+}
+
+// joinSlowlyTo is joinSlowly with the technician's side made by the test.
+func joinSlowlyTo(t *testing.T, h *Host, screen capture.Source) *Host {
+	t.Helper()
 	r := relay.New(t, h.Link().Addr)
 	slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
 	r.SetLinks(slow, slow)

@@ -15,6 +15,8 @@ const (
 	PictureExact
 	// PictureSharpening: a coarse preview is shown while the exact picture crosses the link.
 	PictureSharpening
+	// PictureLossy: a moving region of the screen is shown as lossy video; it turns exact once it stops.
+	PictureLossy
 )
 
 // Quality is how the customer's screen reaches the technician, for the viewer's indicator.
@@ -57,3 +59,16 @@ func (h *Host) Quality() Quality {
 	rtt, received := t.l.conn.Traffic()
 	return Quality{RTT: rtt, Rate: h.quality.update(received, time.Now()), Picture: t.view.picture()}
 }
+
+// SetPreferQuality chooses between exactness and speed for the customer's screen, now and for the rest of the
+// session: true keeps every frame lossless whatever the link; false (the default) lets a region that keeps
+// moving with photographic content (a video) cross a slow link as lossy video, made exact once it stops.
+func (h *Host) SetPreferQuality(exact bool) {
+	h.exact.Store(exact)
+	if t, err := h.tech(); err == nil {
+		t.view.optionsChanged()
+	}
+}
+
+// PreferQuality reports the technician's choice (SetPreferQuality).
+func (h *Host) PreferQuality() bool { return h.exact.Load() }

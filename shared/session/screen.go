@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/codec"
+	"github.com/tandem-remote/tandem/shared/codec/vpx"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -234,6 +235,7 @@ type viewerMessages struct {
 	acks    chan uint64
 	refresh chan struct{}
 	choose  chan uint32
+	options chan protocol.ViewOptions
 	gone    chan struct{} // closed when the viewer's side of the stream has ended
 	left    bool          // set before gone closes: the viewer cancelled the stream (it stopped viewing)
 }
@@ -248,7 +250,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		return false
 	}
 	in := &viewerMessages{acks: make(chan uint64, 2*maxFramesInFlight), refresh: make(chan struct{}, 1),
-		choose: make(chan uint32, 1), gone: make(chan struct{})}
+		choose: make(chan uint32, 1), options: make(chan protocol.ViewOptions, 1), gone: make(chan struct{})}
 	var reader sync.WaitGroup
 	readCtx, stopReading := context.WithCancel(ctx)
 	reader.Go(func() { readViewer(readCtx, st, in) })
@@ -285,6 +287,8 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 	var seq uint64
 	var pace pacer
 	var preview previewer
+	var video videoSender
+	defer video.stop()
 	key := true // the next frame is a key frame
 	retryTimer := time.NewTimer(time.Hour)
 	retryTimer.Stop()
@@ -321,6 +325,8 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 				return in.left
 			case id := <-in.choose:
 				s.choose(src, id) // every viewer sees the next picture's generation change
+			case o := <-in.options:
+				video.allow(o.Lossy)
 			default:
 				drained = true
 			}
@@ -365,37 +371,87 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 				}
 			}
 		}
-		pkt, err = enc.EncodeRetained(pkt[:0], cur.frame)
-		shots.release(prev) // the encoder now retains cur instead
+		// A lossy region ends when the screen starts over, when the viewer no longer wants it, and when it
+		// has stopped moving: the viewer is told first, and the lossless codec gets the real frame.
+		now := time.Now()
+		var vp *protocol.VideoPacket
+		if video.active() {
+			moved := video.changed(cur.frame, now)
+			if key || !video.allowed || !moved && video.still(now) {
+				video.stop()
+				if err := out.Encode(&protocol.VideoEnd{}); err != nil {
+					shots.release(cur)
+					return left(err)
+				}
+			} else if moved {
+				if vp, err = video.encode(cur.frame, pace.rate(), now); err != nil {
+					log.Printf("session: video: %v", err)
+					video.stop()
+					vp = nil
+					if err := out.Encode(&protocol.VideoEnd{}); err != nil {
+						shots.release(cur)
+						return left(err)
+					}
+				}
+			}
+		}
+		frame := cur.frame
+		if video.active() {
+			frame = video.mask(cur.frame)
+		}
+		pkt, err = enc.EncodeRetained(pkt[:0], frame)
+		shots.release(prev) // the encoder now retains cur (or the masked copy) instead
 		prev = cur
 		if err != nil {
 			log.Printf("session: encode: %v", err)
 			return false
 		}
-		if len(enc.Changed()) == 0 && seq > 0 {
+		if !video.active() && !key && video.observe(cur.frame, enc.Photo(), len(pkt), pace.rate(), now) {
+			log.Printf("session: region %v of the screen goes as video at %d kbit/s", video.region, video.kbps)
+		}
+		if len(enc.Changed()) > 0 || seq == 0 {
+			if err := s.ship(out, &pace, &seq, captured, pkt, key, &preview, cur.frame); err != nil {
+				return left(err)
+			}
+			key = false
+		}
+		if vp != nil {
+			seq++
+			vp.Seq = seq
+			if s.onSent != nil {
+				s.onSent(seq, captured, len(vp.Data))
+			}
+			pace.sent(seq, len(vp.Data), time.Now())
+			if err := out.Encode(vp); err != nil {
+				return left(err)
+			}
+		}
+		if len(enc.Changed()) == 0 && vp == nil && seq > 0 {
 			// Nothing changed: look again in a moment.
 			if !sleep(ctx, idleInterval) {
 				return false
 			}
-			continue
-		}
-		seq++
-		if s.onSent != nil {
-			s.onSent(seq, captured, len(pkt))
-		}
-		if key {
-			key = false
-			if p := preview.make(cur.frame, len(pkt), pace.rate(), s.conn.MinRTT()); p != nil {
-				if err := out.Encode(p); err != nil {
-					return left(err)
-				}
-			}
-		}
-		pace.sent(seq, len(pkt), time.Now())
-		if err := out.Encode(&protocol.FramePacket{Seq: seq, Data: pkt}); err != nil {
-			return left(err)
 		}
 	}
+}
+
+// ship sends a lossless frame packet as frame seq+1, after a coarse preview when it is a key frame that
+// takes the link a while.
+func (s *screenShare) ship(out *protocol.Encoder, pace *pacer, seq *uint64, captured time.Time, pkt []byte, key bool,
+	preview *previewer, f codec.Frame) error {
+	*seq++
+	if s.onSent != nil {
+		s.onSent(*seq, captured, len(pkt))
+	}
+	if key {
+		if p := preview.make(f, len(pkt), pace.rate(), s.conn.MinRTT()); p != nil {
+			if err := out.Encode(p); err != nil {
+				return err
+			}
+		}
+	}
+	pace.sent(*seq, len(pkt), time.Now())
+	return out.Encode(&protocol.FramePacket{Seq: *seq, Data: pkt})
 }
 
 const (
@@ -479,6 +535,12 @@ func readViewer(ctx context.Context, st *quic.Stream, in *viewerMessages) {
 			default:
 			}
 			in.choose <- m.ID
+		case *protocol.ViewOptions:
+			select {
+			case <-in.options: // the newest options win
+			default:
+			}
+			in.options <- *m
 		}
 	}
 }
@@ -574,14 +636,31 @@ type screenView struct {
 	monitors MonitorsChanged
 	pointer  PointerMoved
 
-	fbMu    sync.Mutex // guards dec, seq and preview: the framebuffer (or the preview) is what Screen shows
+	speed   func() bool // whether this side's user prefers speed to exactness (nil: always)
+
+	fbMu    sync.Mutex // guards dec, seq, preview and video: what Screen shows
 	dec     *codec.Decoder
 	seq     uint64       // the last frame decoded into the framebuffer
 	preview *codec.Frame // a coarse preview shown until the key frame that follows it is decoded
+	video   videoView    // the lossy region drawn over the framebuffer
 }
 
 func newScreenView(ev *events, onStart func(), onEnd func(left bool)) *screenView {
 	return &screenView{ev: ev, onStart: onStart, onEnd: onEnd, dec: codec.NewDecoder(codec.DecoderOptions{})}
+}
+
+// options is what this side accepts on a screen stream: lossy video where VP8 is built in and its user
+// prefers speed.
+func (v *screenView) options() *protocol.ViewOptions {
+	return &protocol.ViewOptions{Lossy: vpx.Available() && (v.speed == nil || v.speed())}
+}
+
+// optionsChanged tells the sharer, when a screen flows, that the user's choice between speed and exactness
+// changed.
+func (v *screenView) optionsChanged() {
+	if v.flowing() {
+		_ = v.send(v.options()) // a stream that fails ends by itself
+	}
 }
 
 // take makes st the current screen stream; it reports false when one already flows (one shared screen per
@@ -609,10 +688,12 @@ func (v *screenView) run(st *quic.Stream) {
 	v.fbMu.Lock()
 	v.dec.Reset() // each screen stream starts with a key frame
 	v.preview = nil
+	v.video.stop()
 	v.fbMu.Unlock()
 	if v.onStart != nil {
 		v.onStart()
 	}
+	_ = v.send(v.options()) // a stream that fails ends below
 	dec := protocol.NewDecoder(st, protocol.Screen)
 read:
 	for {
@@ -633,6 +714,14 @@ read:
 			}
 		case *protocol.FramePreview:
 			v.showPreview(m)
+		case *protocol.VideoPacket:
+			if !v.videoFrame(m) {
+				break read
+			}
+		case *protocol.VideoEnd:
+			v.fbMu.Lock()
+			v.video.ending = v.video.active()
+			v.fbMu.Unlock()
 		}
 	}
 	st.CancelRead(quic.StreamErrorCode(protocol.NoError))
@@ -650,10 +739,11 @@ read:
 func (v *screenView) frame(pkt *protocol.FramePacket) bool {
 	v.fbMu.Lock()
 	err := v.dec.Decode(pkt.Data)
+	var changed []codec.Rect
 	if err == nil {
 		v.seq, v.preview = pkt.Seq, nil
+		changed = v.video.lossless(v.dec.Frame(), append([]codec.Rect(nil), v.dec.Changed()...))
 	}
-	changed := append([]codec.Rect(nil), v.dec.Changed()...)
 	v.fbMu.Unlock()
 	if err != nil {
 		log.Printf("session: frame %d: %v; asking for a key frame", pkt.Seq, err)
@@ -666,6 +756,34 @@ func (v *screenView) frame(pkt *protocol.FramePacket) bool {
 	}
 	if err == nil && len(changed) > 0 {
 		v.ev.send(ScreenUpdated{Changed: changed, Seq: pkt.Seq, Bytes: len(pkt.Data), Sharer: v.sharer})
+	}
+	return true
+}
+
+// videoFrame decodes a VP8 frame of the lossy region and acknowledges it; it reports false when the stream can
+// no longer be written. A frame that cannot be decoded asks for a key frame, which ends the region.
+func (v *screenView) videoFrame(pkt *protocol.VideoPacket) bool {
+	v.fbMu.Lock()
+	var r codec.Rect
+	err := errors.New("no picture under the video")
+	if fb := v.dec.Frame(); fb.Width > 0 && v.preview == nil {
+		r, err = v.video.packet(pkt, fb)
+	}
+	if err == nil {
+		v.seq = pkt.Seq
+	}
+	v.fbMu.Unlock()
+	if err != nil {
+		log.Printf("session: video frame %d: %v; asking for a key frame", pkt.Seq, err)
+		if v.send(&protocol.RefreshRequest{}) != nil {
+			return false
+		}
+	}
+	if v.send(&protocol.FrameAck{Seq: pkt.Seq}) != nil {
+		return false
+	}
+	if err == nil {
+		v.ev.send(ScreenUpdated{Changed: []codec.Rect{r}, Seq: pkt.Seq, Bytes: len(pkt.Data), Sharer: v.sharer})
 	}
 	return true
 }
@@ -737,6 +855,10 @@ func (v *screenView) screen(fn func(codec.Frame, uint64)) bool {
 		fn(*v.preview, 0)
 		return true
 	}
+	if v.video.active() {
+		fn(v.video.view, v.seq)
+		return true
+	}
 	f := v.dec.Frame()
 	if f.Width == 0 || f.Height == 0 {
 		return false
@@ -752,6 +874,8 @@ func (v *screenView) picture() Picture {
 	switch {
 	case v.preview != nil:
 		return PictureSharpening
+	case v.video.active():
+		return PictureLossy
 	case v.dec.Frame().Width > 0:
 		return PictureExact
 	}
@@ -793,6 +917,7 @@ func (v *screenView) cursor(c *protocol.Cursor) {
 
 func (v *screenView) close() {
 	v.fbMu.Lock()
+	v.video.stop()
 	v.dec.Close()
 	v.fbMu.Unlock()
 }

@@ -49,6 +49,7 @@ func newTechnician(h *Host, l *link) *technician {
 				h.ev.send(SharingChanged{On: false, Paused: left})
 			}
 		})
+	t.view.speed = func() bool { return !h.exact.Load() }
 	t.own = &screenShare{conn: l.conn, me: h.me, workers: &t.workers, owns: true,
 		onEnd: func(left bool) { h.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left}) }}
 	return t
