@@ -129,6 +129,7 @@ func (s *hosted) start() error {
 	if err != nil {
 		return err
 	}
+	host.SetPreferQuality(h.prefs.PreferQuality)
 	s.host = host
 	lk := host.Link()
 	s.keyText.Text = transport.FormatSupportKey(lk.Key)

@@ -29,6 +29,7 @@ type prefs struct {
 	AllowControl   bool   // this technician may ask for remote control in their sessions
 	AllowFiles     bool   // this technician may send and receive files in their sessions
 	Rendezvous     string // URL of the rendezvous customers reach this program through; "" for direct links
+	PreferQuality  bool   // keep every picture exact on slow links instead of moving video going lossy (viewer's choice)
 }
 
 // Preference keys.
@@ -41,6 +42,7 @@ const (
 	prefAllowControl = "allow_control"
 	prefAllowFiles   = "allow_files"
 	prefRendezvous   = "rendezvous"
+	prefQuality      = "prefer_quality"
 )
 
 // loadPrefs reads the settings, with the defaults for what was never set.
@@ -55,6 +57,7 @@ func loadPrefs(p fyne.Preferences, defaultName string) prefs {
 		AllowControl:   p.BoolWithFallback(prefAllowControl, true),
 		AllowFiles:     p.BoolWithFallback(prefAllowFiles, true),
 		Rendezvous:     p.String(prefRendezvous),
+		PreferQuality:  p.Bool(prefQuality),
 	}
 }
 
@@ -67,6 +70,7 @@ func (pr prefs) save(p fyne.Preferences) {
 	p.SetBool(prefAllowControl, pr.AllowControl)
 	p.SetBool(prefAllowFiles, pr.AllowFiles)
 	p.SetString(prefRendezvous, pr.Rendezvous)
+	p.SetBool(prefQuality, pr.PreferQuality)
 }
 
 // prefsWindow is the Preferences window. Use it on the UI goroutine only.

@@ -73,6 +73,7 @@ func TestScreenshots(t *testing.T) {
 			f.afterwards()
 			f.reconnecting() // a session of its own, through a relay that can cut the connection
 			f.slowLink()
+			f.lossyVideo()
 			f.throughRendezvous()
 			f.colleagues()
 		})
@@ -435,6 +436,24 @@ func (f *shotFlow) slowLink() {
 	}
 	f.takeAsIs(v.win, "28-viewer-sharpening")
 	f.take(v.win, "29-viewer-exact-slow-link", "the exact picture", func() bool { return v.picture == session.PictureExact })
+}
+
+// lossyVideo has Bob join through a slow link with a video playing on his screen, and shoots the viewer showing
+// it as lossy video (Prefer speed), then exact after Alice chose Prefer quality and the video stopped.
+func (f *shotFlow) lossyVideo() {
+	t, h := f.t, f.h
+	if !session.LossyVideo() {
+		t.Fatal("this build has no VP8: the screenshots need the lossy video")
+	}
+	movie := capture.NewMovie()
+	v := joinOverSlowLink(t, h, movie, relay.Link{Rate: 4_000_000, Delay: 40 * time.Millisecond})
+	f.take(v.win, "30-viewer-lossy-video", "the moving video shown lossy", func() bool {
+		return v.picture == session.PictureLossy
+	})
+	v.qualitySel.SetSelected(lang.L("quality.prefer_quality"))
+	movie.Pause()
+	f.take(v.win, "31-viewer-prefer-quality", "the exact picture", func() bool { return v.picture == session.PictureExact })
+	v.qualitySel.SetSelected(lang.L("quality.prefer_speed")) // the default again for the sessions after
 }
 
 // throughRendezvous has Bob join a session met through a rendezvous on loopback, relayed by its TURN server, and

@@ -77,6 +77,7 @@ type viewer struct {
 	fullBtn    *widget.Button
 	viewBtn    *widget.Button
 	monitorSel *widget.Select
+	qualitySel *widget.Select // Prefer speed / Prefer quality
 	controlBtn *widget.Button
 	cadBtn     *widget.Button // Ctrl+Alt+Del, shown while in control
 	shareBtn   *widget.Button
@@ -137,6 +138,7 @@ func (v *viewer) open() {
 	v.viewBtn = widget.NewButtonWithIcon(lang.L("viewer.request_view"), theme.VisibilityIcon(), v.toggleView)
 	v.monitorSel = widget.NewSelect(nil, nil)
 	v.monitorSel.PlaceHolder = lang.L("viewer.monitor")
+	v.qualitySel = v.newQualitySelect()
 	v.controlBtn = widget.NewButtonWithIcon(lang.L("viewer.request_control"), theme.ComputerIcon(), v.toggleControl)
 	v.cadBtn = widget.NewButton(lang.L("viewer.ctrl_alt_del"), v.sendCtrlAltDel)
 	v.shareBtn = widget.NewButtonWithIcon(lang.L("viewer.share_screen"), theme.MediaVideoIcon(), v.toggleShare)
@@ -156,7 +158,7 @@ func (v *viewer) open() {
 	v.buildTeam()
 
 	bar := container.NewHBox(v.viewBtn, v.controlBtn, v.cadBtn, v.shareBtn, v.chatBtn, v.filesBtn, layout.NewSpacer(),
-		v.monitorSel, v.fitBtn, v.fullBtn)
+		v.monitorSel, v.qualitySel, v.fitBtn, v.fullBtn)
 	// The bars are opaque and drawn after the picture: at 1:1 the remote screen (a fyne.Scrollable, which
 	// Fyne clips to its own bounds rather than to the enclosing scroll's) can paint beyond the viewport.
 	top := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
@@ -204,6 +206,7 @@ func (v *viewer) forget() {
 	v.win, v.screen, v.scroll, v.veil, v.overText, v.over = nil, nil, nil, nil, nil, nil
 	v.fitBtn, v.fullBtn, v.viewBtn, v.controlBtn, v.cadBtn, v.endBtn, v.status, v.route = nil, nil, nil, nil, nil, nil, nil, nil
 	v.monitorSel, v.shareBtn, v.chatBtn, v.chat, v.reportBtn, v.filesBtn, v.side = nil, nil, nil, nil, nil, nil, nil
+	v.qualitySel = nil
 	v.inviteBtn, v.teamLbl = nil, nil
 }
 
@@ -621,6 +624,35 @@ func (v *viewer) refreshMonitors() {
 	sel.SetOptions(opts)
 	sel.SetSelected(current)
 	sel.Show()
+}
+
+// newQualitySelect builds the choice between speed (a moving video crosses a slow link as lossy video, exact
+// once it stops) and quality (every picture exact, however slowly it comes). The choice is kept for the next
+// sessions. Where this build has no video decoder, the list is disabled and says so.
+func (v *viewer) newQualitySelect() *widget.Select {
+	speed, quality := lang.L("quality.prefer_speed"), lang.L("quality.prefer_quality")
+	sel := widget.NewSelect([]string{speed, quality}, nil)
+	sel.PlaceHolder = speed // its width is the list's: wide enough for either choice
+	if len(quality) > len(speed) {
+		sel.PlaceHolder = quality
+	}
+	if !session.LossyVideo() {
+		sel.PlaceHolder = lang.L("quality.no_video")
+		sel.Disable()
+		return sel
+	}
+	if v.host.PreferQuality() {
+		sel.SetSelected(quality)
+	} else {
+		sel.SetSelected(speed)
+	}
+	sel.OnChanged = func(choice string) {
+		exact := choice == quality
+		v.host.SetPreferQuality(exact)
+		v.home.prefs.PreferQuality = exact
+		v.home.prefs.save(v.home.app.Preferences())
+	}
+	return sel
 }
 
 // chooseMonitor asks for the monitor picked in the list.

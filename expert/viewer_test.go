@@ -837,3 +837,44 @@ func TestViewerSaysThePictureSharpens(t *testing.T) {
 		}
 	}
 }
+
+// A video playing on the customer's screen over a slow link: with Prefer speed (the default) the viewer says
+// that the moving video is lossy; Prefer quality, chosen in the viewer's list, makes every picture exact again
+// and is kept for the next sessions; and once the video stops, the picture is the customer's screen bit for bit.
+func TestViewerPreferSpeedOrQuality(t *testing.T) {
+	if !session.LossyVideo() {
+		t.Skip("this build has no VP8: TestViewerSaysThePictureSharpens covers the exact pictures")
+	}
+	h := testHome(t, "en")
+	movie := capture.NewMovie()
+	v := joinOverSlowLink(t, h, movie, relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond})
+	if v.qualitySel.Selected != "Prefer speed" || v.qualitySel.Disabled() {
+		t.Fatalf("the viewer's quality list shows %q (disabled %v)", v.qualitySel.Selected, v.qualitySel.Disabled())
+	}
+	h.loop.Until(t, 30*time.Second, "the moving video shown lossy", func() bool {
+		return strings.HasSuffix(v.route.Text, " · moving video lossy")
+	})
+
+	v.qualitySel.SetSelected("Prefer quality")
+	h.loop.Until(t, 30*time.Second, "exact pictures again", func() bool {
+		return !strings.HasSuffix(v.route.Text, " · moving video lossy")
+	})
+	if !v.host.PreferQuality() || !loadPrefs(h.app.Preferences(), "").PreferQuality {
+		t.Fatal("Prefer quality was neither applied to the session nor kept")
+	}
+
+	movie.Pause()
+	h.loop.Until(t, 30*time.Second, "the exact picture", func() bool {
+		return strings.HasSuffix(v.route.Text, " · exact picture")
+	})
+	h.loop.Until(t, 30*time.Second, "the paused video, bit for bit", func() bool {
+		img, f := shownImage(t, v), movie.Last()
+		for _, p := range []image.Point{{0, 0}, capture.MoviePlayer.Min, {300, 200}, {447, 303}, {639, 399}} {
+			i := p.Y*f.Stride + 4*p.X
+			if img.RGBAAt(p.X, p.Y) != (color.RGBA{R: f.Pix[i+2], G: f.Pix[i+1], B: f.Pix[i], A: 255}) {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -3,6 +3,8 @@ package session
 import (
 	"sync"
 	"time"
+
+	"github.com/tandem-remote/tandem/shared/codec/vpx"
 )
 
 // Picture says how exact the technician's picture of the customer's screen is.
@@ -69,6 +71,10 @@ func (h *Host) SetPreferQuality(exact bool) {
 		t.view.optionsChanged()
 	}
 }
+
+// LossyVideo reports whether this build can show a moving region as lossy video (VP8 built in); without it
+// every picture is exact, whatever the technician prefers.
+func LossyVideo() bool { return vpx.Available() }
 
 // PreferQuality reports the technician's choice (SetPreferQuality).
 func (h *Host) PreferQuality() bool { return h.exact.Load() }

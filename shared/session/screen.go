@@ -636,7 +636,7 @@ type screenView struct {
 	monitors MonitorsChanged
 	pointer  PointerMoved
 
-	speed   func() bool // whether this side's user prefers speed to exactness (nil: always)
+	speed func() bool // whether this side's user prefers speed to exactness (nil: always)
 
 	fbMu    sync.Mutex // guards dec, seq, preview and video: what Screen shows
 	dec     *codec.Decoder

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,86 +11,6 @@ import (
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/codec/vpx"
 )
-
-// movie is a screen with a video playing in a 320×240 player at 25 frames a second on a flat desktop with a
-// line of text; Pause stops it on its current picture.
-type movie struct {
-	mu     sync.Mutex
-	start  time.Time
-	paused bool
-	at     int // the picture shown while paused
-	last   codec.Frame
-}
-
-var moviePlayer = image.Rect(128, 64, 448, 304)
-
-const movieW, movieH = 640, 400
-
-func newMovie() *movie { return &movie{start: time.Now()} }
-
-func (m *movie) picture() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.paused {
-		return m.at
-	}
-	return int(time.Since(m.start) / (40 * time.Millisecond))
-}
-
-// Pause stops the video on the picture it shows.
-func (m *movie) Pause() {
-	n := m.picture()
-	m.mu.Lock()
-	m.paused, m.at = true, n
-	m.mu.Unlock()
-}
-
-// Last returns the last picture captured.
-func (m *movie) Last() codec.Frame {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.last
-}
-
-func (*movie) Name() string { return "movie" }
-
-func (*movie) Monitors() ([]capture.Monitor, error) {
-	return []capture.Monitor{{Bounds: image.Rect(0, 0, movieW, movieH), Primary: true, Name: "movie"}}, nil
-}
-
-func (m *movie) Capture(_ int, dst *codec.Frame) error {
-	if err := capture.Resize(dst, movieW, movieH); err != nil {
-		return err
-	}
-	n := m.picture()
-	for y := range movieH {
-		row := dst.Pix[y*dst.Stride:]
-		for x := range movieW {
-			p := row[4*x : 4*x+4]
-			switch {
-			case image.Pt(x, y).In(moviePlayer):
-				// A smooth scene panning by 3 pixels a picture, with the sensor's grain, new in every picture.
-				u, v := x+3*n, y
-				g := uint32(x*2654435761) ^ uint32(y*2246822519) ^ uint32(n*3266489917) //nolint:gosec // a hash
-				g ^= g >> 15
-				p[0] = byte(60 + (u*u/97+v)%120 + int(g%9))
-				p[1] = byte(80 + (u+2*v)%90 + int(g>>8%9))
-				p[2] = byte(100 + (3*u+v*v/61)%100 + int(g>>16%9))
-			case y >= 340 && y < 352 && (x/3)%4 != 0:
-				p[0], p[1], p[2] = 20, 20, 20 // a line of "text"
-			default:
-				p[0], p[1], p[2] = 235, 230, 225
-			}
-			p[3] = 255
-		}
-	}
-	m.mu.Lock()
-	m.last = codec.Frame{Width: movieW, Height: movieH, Stride: 4 * movieW, Pix: slices.Clone(dst.Pix[:4*movieW*movieH])}
-	m.mu.Unlock()
-	return nil
-}
-
-func (*movie) Close() error { return nil }
 
 // waitPicture waits until the technician's picture is want, polling Quality, and fails after 20 s.
 func waitPicture(t *testing.T, h *Host, want Picture) {
@@ -109,7 +27,7 @@ func waitPicture(t *testing.T, h *Host, want Picture) {
 }
 
 // exactNow reports whether the technician's picture is the customer's last captured screen bit for bit.
-func exactNow(h *Host, m *movie) bool {
+func exactNow(h *Host, m *capture.Movie) bool {
 	var same bool
 	h.Screen(func(f codec.Frame) { same = f.Equal(m.Last()) })
 	return same
@@ -121,14 +39,14 @@ func TestVideoGoesLossyAndTurnsExactWhenItStops(t *testing.T) {
 	if !vpx.Available() {
 		t.Skip("VP8 is not built in (no cgo): the lossless path carries everything, as TestPreferQuality shows")
 	}
-	m := newMovie()
+	m := capture.NewMovie()
 	h := joinSlowly(t, m)
 	waitPicture(t, h, PictureLossy)
 	// The region is drawn over the lossless picture: outside the player, the picture is exact.
 	var outside bool
 	h.Screen(func(f codec.Frame) {
 		last := m.Last()
-		outside = bytes.Equal(f.Pix[350*f.Stride:][:4*movieW], last.Pix[350*last.Stride:][:4*movieW])
+		outside = bytes.Equal(f.Pix[350*f.Stride:][:4*capture.MovieWidth], last.Pix[350*last.Stride:][:4*capture.MovieWidth])
 	})
 	if !outside {
 		t.Error("the line of text below the player is not exact while the video plays")
@@ -149,7 +67,7 @@ func TestVideoGoesLossyAndTurnsExactWhenItStops(t *testing.T) {
 // Preferring quality keeps every frame lossless, even while a video plays on a slow link; preferring speed
 // again lets it go lossy, and preferring quality once more makes it exact while it still plays.
 func TestPreferQuality(t *testing.T) {
-	m := newMovie()
+	m := capture.NewMovie()
 	h, err := NewHost(HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice (support)"})
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,8 @@ func RouteText(r session.Route) string {
 }
 
 // RouteQualityText says how the connection goes and how the customer's screen reaches the technician: the route,
-// the rate received, the round trip, and whether the picture is exact.
+// the rate received, the round trip, and whether the picture is exact, sharpening, or has a moving region shown
+// as lossy video.
 func RouteQualityText(r session.Route, q session.Quality) string {
 	pic := lang.L("quality.exact")
 	switch q.Picture {
@@ -29,6 +30,8 @@ func RouteQualityText(r session.Route, q session.Quality) string {
 		pic = lang.L("quality.waiting")
 	case session.PictureSharpening:
 		pic = lang.L("quality.sharpening")
+	case session.PictureLossy:
+		pic = lang.L("quality.lossy")
 	}
 	args := map[string]any{"Route": RouteText(r), "RTT": strconv.Itoa(int(q.RTT.Milliseconds())), "Picture": pic}
 	if q.Rate == 0 { // not measured yet
