@@ -34,6 +34,10 @@ const (
 	// videoStill is how long the region must stay unchanged before it is handed back to the lossless codec:
 	// longer than the gap between two pictures of a video played at 10 frames a second.
 	videoStill = 120 * time.Millisecond
+	// videoFrameGap is the longest time between two VP8 frames that the encoder's rate control is told of: the
+	// link, not the encoder, decides how often a frame goes, and an encoder told that a second passed between
+	// two frames codes the next one a second's worth of bits large, which makes the link slower still.
+	videoFrameGap = 40 * time.Millisecond
 	// videoMinKbps and videoMaxKbps bound the rate asked of the VP8 encoder.
 	videoMinKbps, videoMaxKbps = 150, 20000
 )
@@ -49,7 +53,8 @@ type videoSender struct {
 	base    []byte // the region's pixels as the lossless codec last sent them (under the video on the viewer)
 	last    []byte // the region's pixels as last sent in VP8, to see when it stops changing
 	moved   time.Time
-	start   time.Time
+	encoded time.Time // when the last VP8 frame was coded
+	clock   int64     // the encoder's clock, in ms: real time between frames, at most videoFrameGap a frame
 	masked  [2]codec.Frame // the frames given to the lossless codec while a region is lossy, in turn
 	flip    int
 }
@@ -107,7 +112,7 @@ func (v *videoSender) observe(f codec.Frame, photo []int32, pktBytes int, rate f
 	v.region, v.enc, v.kbps = r, enc, kbps
 	v.base = regionCopy(v.base[:0], f, r)
 	v.last = v.last[:0]
-	v.moved, v.start = now, now
+	v.moved, v.encoded, v.clock = now, now, 0
 	return true
 }
 
@@ -140,7 +145,11 @@ func (v *videoSender) encode(f codec.Frame, rate float64, now time.Time) (*proto
 		}
 	}
 	key := len(v.last) == 0
-	data, isKey, err := v.enc.Encode(nil, f, v.region.Min.X, v.region.Min.Y, key, now.Sub(v.start).Milliseconds())
+	if !key {
+		v.clock += max(min(now.Sub(v.encoded), videoFrameGap), time.Millisecond).Milliseconds()
+	}
+	v.encoded = now
+	data, isKey, err := v.enc.Encode(nil, f, v.region.Min.X, v.region.Min.Y, key, v.clock)
 	if err != nil {
 		return nil, err
 	}
