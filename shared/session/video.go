@@ -23,9 +23,13 @@ import (
 const (
 	// videoHotFrames is how many of the last four lossless frames must have coded a tile as photo-like for it
 	// to count as moving photographic content.
-	videoHotFrames = 3
+	videoHotFrames = 2
 	// videoMinTiles is the fewest such tiles worth a video region (about 180×180 pixels).
 	videoMinTiles = 8
+	// videoMinSide is the fewest tiles a video region spans each way: the strip that a scrolled page uncovers
+	// at its edge, or the wallpaper uncovered beside a dragged window, changes with photographic content frame
+	// after frame too, but is a band a few tiles thick, and the lossless codec carries it better.
+	videoMinSide = 4
 	// videoFPS is the frame rate the lossless codec must be able to keep on the link for a region to stay
 	// lossless.
 	videoFPS = 20
@@ -95,7 +99,7 @@ func (v *videoSender) observe(f codec.Frame, photo []int32, pktBytes int, rate f
 		tile := image.Rect(t%gw, t/gw, t%gw+1, t/gw+1)
 		box = box.Union(tile)
 	}
-	if hot < videoMinTiles || 2*hot < box.Dx()*box.Dy() {
+	if hot < videoMinTiles || 2*hot < box.Dx()*box.Dy() || box.Dx() < videoMinSide || box.Dy() < videoMinSide {
 		return false
 	}
 	r := image.Rectangle{Min: box.Min.Mul(codec.TileSize), Max: box.Max.Mul(codec.TileSize)}.
