@@ -58,8 +58,8 @@ type videoSender struct {
 	base    []byte // the region's pixels as the lossless codec last sent them (under the video on the viewer)
 	last    []byte // the region's pixels as last sent in VP8, to see when it stops changing
 	moved   time.Time
-	encoded time.Time // when the last VP8 frame was coded
-	clock   int64     // the encoder's clock, in ms: real time between frames, at most videoFrameGap a frame
+	encoded time.Time      // when the last VP8 frame was coded
+	clock   int64          // the encoder's clock, in ms: real time between frames, at most videoFrameGap a frame
 	masked  [2]codec.Frame // the frames given to the lossless codec while a region is lossy, in turn
 	flip    int
 }
