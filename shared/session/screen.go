@@ -745,17 +745,24 @@ func (v *screenView) frame(pkt *protocol.FramePacket) bool {
 		changed = v.video.lossless(v.dec.Frame(), append([]codec.Rect(nil), v.dec.Changed()...))
 	}
 	v.fbMu.Unlock()
+	return v.answer("frame", pkt.Seq, err, changed, len(pkt.Data))
+}
+
+// answer acknowledges packet seq of the picture (what names it in the log) and, when it changed the picture,
+// says so; a packet that could not be decoded (err) asks for a key frame. It reports false when the stream can
+// no longer be written.
+func (v *screenView) answer(what string, seq uint64, err error, changed []codec.Rect, bytes int) bool {
 	if err != nil {
-		log.Printf("session: frame %d: %v; asking for a key frame", pkt.Seq, err)
+		log.Printf("session: %s %d: %v; asking for a key frame", what, seq, err)
 		if v.send(&protocol.RefreshRequest{}) != nil {
 			return false
 		}
 	}
-	if v.send(&protocol.FrameAck{Seq: pkt.Seq}) != nil {
+	if v.send(&protocol.FrameAck{Seq: seq}) != nil {
 		return false
 	}
 	if err == nil && len(changed) > 0 {
-		v.ev.send(ScreenUpdated{Changed: changed, Seq: pkt.Seq, Bytes: len(pkt.Data), Sharer: v.sharer})
+		v.ev.send(ScreenUpdated{Changed: changed, Seq: seq, Bytes: bytes, Sharer: v.sharer})
 	}
 	return true
 }
@@ -773,19 +780,7 @@ func (v *screenView) videoFrame(pkt *protocol.VideoPacket) bool {
 		v.seq = pkt.Seq
 	}
 	v.fbMu.Unlock()
-	if err != nil {
-		log.Printf("session: video frame %d: %v; asking for a key frame", pkt.Seq, err)
-		if v.send(&protocol.RefreshRequest{}) != nil {
-			return false
-		}
-	}
-	if v.send(&protocol.FrameAck{Seq: pkt.Seq}) != nil {
-		return false
-	}
-	if err == nil {
-		v.ev.send(ScreenUpdated{Changed: []codec.Rect{r}, Seq: pkt.Seq, Bytes: len(pkt.Data), Sharer: v.sharer})
-	}
-	return true
+	return v.answer("video frame", pkt.Seq, err, []codec.Rect{r}, len(pkt.Data))
 }
 
 // showPreview shows a coarse preview, enlarged to the monitor's size, until the next frame; a preview that does
