@@ -314,11 +314,15 @@ func (s *hosted) joinColleague(lk session.Link) {
 	s.joinCancel = cancel
 	s.endSession.SetText(lang.L("viewer.leave_session"))
 	s.endSession.Show()
+	prefer := h.prefs.PreferQuality // the viewer's list changes it on the UI goroutine
 	go func() {
 		defer cancel()
 		host, err := session.JoinColleague(ctx, lk, session.HostConfig{Name: h.prefs.Name,
 			Preferences: protocol.Preferences{UninstallAtEnd: h.prefs.UninstallAtEnd}, IdleTimeout: h.opts.idleTimeout,
 			Path: h.opts.path})
+		if err == nil {
+			host.SetPreferQuality(prefer)
+		}
 		h.opts.do(func() {
 			if s.joinCancel == nil { // the card was closed or ended meanwhile
 				if host != nil {
