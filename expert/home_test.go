@@ -50,6 +50,10 @@ func testHomeAs(t *testing.T, language, name string) *shown {
 		name: name, onEvent: func(e session.Event) { s.events = append(s.events, e) },
 		capture: func() (capture.Source, error) { return capture.NewPattern(image.Rect(0, 0, 200, 100)), nil },
 		store:   testStore(t)})
+	// The tests compare the pictures shown with the customer's, and the race detector makes loopback slow enough
+	// for a changing pattern to go lossy: exact pictures unless a test chooses Prefer speed (the default of the
+	// saved preferences, which this does not change).
+	s.home.prefs.PreferQuality = true
 	t.Cleanup(s.shutdown)
 	return s
 }

@@ -447,13 +447,13 @@ func (f *shotFlow) lossyVideo() {
 	}
 	movie := capture.NewMovie()
 	v := joinOverSlowLink(t, h, movie, relay.Link{Rate: 4_000_000, Delay: 40 * time.Millisecond})
+	v.qualitySel.SetSelected(lang.L("quality.prefer_speed")) // the default, which testHome changes
 	f.take(v.win, "30-viewer-lossy-video", "the moving video shown lossy", func() bool {
 		return v.picture == session.PictureLossy
 	})
 	v.qualitySel.SetSelected(lang.L("quality.prefer_quality"))
 	movie.Pause()
 	f.take(v.win, "31-viewer-prefer-quality", "the exact picture", func() bool { return v.picture == session.PictureExact })
-	v.qualitySel.SetSelected(lang.L("quality.prefer_speed")) // the default again for the sessions after
 }
 
 // throughRendezvous has Bob join a session met through a rendezvous on loopback, relayed by its TURN server, and

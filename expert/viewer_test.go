@@ -846,10 +846,17 @@ func TestViewerPreferSpeedOrQuality(t *testing.T) {
 		t.Skip("this build has no VP8: TestViewerSaysThePictureSharpens covers the exact pictures")
 	}
 	h := testHome(t, "en")
+	if loadPrefs(h.app.Preferences(), "").PreferQuality {
+		t.Fatal("Prefer quality is the default: a slow link would show a playing video at a few frames a second")
+	}
 	movie := capture.NewMovie()
 	v := joinOverSlowLink(t, h, movie, relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond})
-	if v.qualitySel.Selected != "Prefer speed" || v.qualitySel.Disabled() {
+	if v.qualitySel.Selected != "Prefer quality" || v.qualitySel.Disabled() { // testHome's choice
 		t.Fatalf("the viewer's quality list shows %q (disabled %v)", v.qualitySel.Selected, v.qualitySel.Disabled())
+	}
+	v.qualitySel.SetSelected("Prefer speed")
+	if v.host.PreferQuality() || loadPrefs(h.app.Preferences(), "").PreferQuality {
+		t.Fatal("Prefer speed was neither applied to the session nor kept")
 	}
 	h.loop.Until(t, 30*time.Second, "the moving video shown lossy", func() bool {
 		return strings.HasSuffix(v.route.Text, " · moving video lossy")
