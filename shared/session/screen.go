@@ -375,10 +375,12 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		// has stopped moving: the viewer is told first, and the lossless codec gets the real frame.
 		now := time.Now()
 		var vp *protocol.VideoPacket
+		ended := false // a VideoEnd went: the next lossless frame goes, changed or not, as it ends the viewer's video
 		if video.active() {
 			moved := video.changed(cur.frame, now)
 			if key || !video.allowed || !moved && video.still(now) {
 				video.stop()
+				ended = true
 				if err := out.Encode(&protocol.VideoEnd{}); err != nil {
 					shots.release(cur)
 					return left(err)
@@ -387,7 +389,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 				if vp, err = video.encode(cur.frame, pace.rate(), now); err != nil {
 					log.Printf("session: video: %v", err)
 					video.stop()
-					vp = nil
+					vp, ended = nil, true
 					if err := out.Encode(&protocol.VideoEnd{}); err != nil {
 						shots.release(cur)
 						return left(err)
@@ -409,7 +411,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		if !video.active() && !key && video.observe(cur.frame, enc.Photo(), len(pkt), pace.rate(), now) {
 			log.Printf("session: region %v of the screen goes as video at %d kbit/s", video.region, video.kbps)
 		}
-		if len(enc.Changed()) > 0 || seq == 0 {
+		if len(enc.Changed()) > 0 || seq == 0 || ended {
 			if err := s.ship(out, &pace, &seq, captured, pkt, key, &preview, cur.frame); err != nil {
 				return left(err)
 			}
