@@ -175,9 +175,7 @@ func (v *videoSender) mask(f codec.Frame) codec.Frame {
 	if m.Width != f.Width || m.Height != f.Height {
 		*m = codec.NewFrame(f.Width, f.Height)
 	}
-	for y := range f.Height {
-		copy(m.Pix[y*m.Stride:][:4*f.Width], f.Pix[y*f.Stride:])
-	}
+	copyRect(*m, f, image.Rect(0, 0, f.Width, f.Height))
 	r, w := v.region, 4*v.region.Dx()
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		copy(m.Pix[y*m.Stride+4*r.Min.X:][:w], v.base[(y-r.Min.Y)*w:])
