@@ -175,6 +175,9 @@ func confirmListener(rw io.ReadWriter, gate Gate, peerID ID, from net.Addr, b bi
 	}
 	if !hmac.Equal(tag[:], cpace.ConfirmationTag(b.sid, isk, ya, peer.ad())) {
 		outcome = Failed
+		if j, ok := gate.(ProofJudge); ok {
+			return 0, j.WrongProof(peerID)
+		}
 		return 0, errWrongKey
 	}
 	outcome = Confirmed

@@ -7,6 +7,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base32"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -77,4 +79,72 @@ func peerID(certs []*x509.Certificate) (ID, error) {
 		return ID{}, fmt.Errorf("peer certificate key is %T, want Ed25519", certs[0].PublicKey)
 	}
 	return sha256.Sum256(certs[0].Raw), nil
+}
+
+// PEM block types of a saved identity.
+const (
+	pemKey  = "PRIVATE KEY"
+	pemCert = "CERTIFICATE"
+)
+
+// MarshalPEM returns the identity as PEM: its PKCS #8 private key, then its certificate. It is a secret: whoever
+// holds it can present this identity (an unattended computer keeps it in a file only the system may read).
+func (i *Identity) MarshalPEM() ([]byte, error) {
+	key, err := x509.MarshalPKCS8PrivateKey(i.cert.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("encoding identity key: %w", err)
+	}
+	out := pem.EncodeToMemory(&pem.Block{Type: pemKey, Bytes: key})
+	return append(out, pem.EncodeToMemory(&pem.Block{Type: pemCert, Bytes: i.cert.Certificate[0]})...), nil
+}
+
+// ParseIdentity reads what MarshalPEM wrote, and checks that the certificate is an Ed25519 one for that key.
+func ParseIdentity(b []byte) (*Identity, error) {
+	var keyDER, certDER []byte
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		switch blk.Type {
+		case pemKey:
+			keyDER = blk.Bytes
+		case pemCert:
+			certDER = blk.Bytes
+		}
+	}
+	if keyDER == nil || certDER == nil {
+		return nil, errors.New("identity: want a private key and a certificate")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(keyDER)
+	if err != nil {
+		return nil, fmt.Errorf("identity key: %w", err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("identity key is %T, want Ed25519", k)
+	}
+	cert, err := x509.ParseCertificate(certDER)
+	if err != nil {
+		return nil, fmt.Errorf("identity certificate: %w", err)
+	}
+	pub, ok := cert.PublicKey.(ed25519.PublicKey)
+	if !ok || !pub.Equal(priv.Public()) {
+		return nil, errors.New("identity: the certificate is not for the key")
+	}
+	return &Identity{
+		cert: tls.Certificate{Certificate: [][]byte{certDER}, PrivateKey: priv},
+		id:   sha256.Sum256(certDER),
+	}, nil
+}
+
+// ParseID reads an ID as String writes it (dashes and case do not matter).
+func ParseID(s string) (ID, error) {
+	s = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", ""))
+	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+	if err != nil || len(b) != len(ID{}) {
+		return ID{}, fmt.Errorf("%q is not a computer ID", s)
+	}
+	return ID(b), nil
 }

@@ -75,6 +75,15 @@ type Gate interface {
 	Begin(peer ID, from net.Addr) (secret []byte, done func(Outcome), err error)
 }
 
+// A ProofJudge is a Gate that says itself what a wrong proof was: an unattended computer answers WrongPassword,
+// or that its password has changed since that technician last proved it, where a support key says WrongKey.
+type ProofJudge interface {
+	Gate
+	// WrongProof returns the error (a *protocol.Error) sent to the dialer whose certificate is peer after its
+	// proof failed.
+	WrongProof(peer ID) error
+}
+
 // Outcome is how a confirmation attempt ended.
 type Outcome int
 

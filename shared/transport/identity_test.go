@@ -1,0 +1,108 @@
+package transport
+
+import (
+	"bytes"
+	"net"
+	"testing"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+)
+
+func TestIdentityPEMRoundTrip(t *testing.T) {
+	id, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := id.MarshalPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseIdentity(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.ID() != id.ID() {
+		t.Fatalf("ID changed across PEM: %v → %v", id.ID(), back.ID())
+	}
+	other, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := other.MarshalPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyOnly := b[:bytes.Index(b, []byte("-----BEGIN CERTIFICATE"))]
+	certOnly := ob[bytes.Index(ob, []byte("-----BEGIN CERTIFICATE")):]
+	for name, bad := range map[string][]byte{
+		"empty":          nil,
+		"key only":       keyOnly,
+		"another's cert": append(append([]byte{}, keyOnly...), certOnly...),
+		"garbage":        []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+		"truncated":      b[:len(b)/2],
+	} {
+		if _, err := ParseIdentity(bad); err == nil {
+			t.Errorf("%s: parsed", name)
+		}
+	}
+}
+
+func TestParseID(t *testing.T) {
+	id, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := id.ID().String()
+	for _, in := range []string{s, " " + s + "\n", string(bytes.ReplaceAll([]byte(s), []byte("-"), nil))} {
+		got, err := ParseID(in)
+		if err != nil || got != id.ID() {
+			t.Fatalf("ParseID(%q) = %v, %v", in, got, err)
+		}
+	}
+	if got, err := ParseID(string(bytes.ToLower([]byte(s)))); err != nil || got != id.ID() {
+		t.Fatalf("lower case: %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "ABC", s + "A", s[:len(s)-1] + "1"} {
+		if _, err := ParseID(bad); err == nil {
+			t.Errorf("ParseID(%q) accepted", bad)
+		}
+	}
+}
+
+// judge is a gate that names its own wrong proofs, as an unattended computer does.
+type judge struct{ secret []byte }
+
+func (j judge) Begin(ID, net.Addr) ([]byte, func(Outcome), error) {
+	return j.secret, func(Outcome) {}, nil
+}
+
+func (judge) WrongProof(ID) error {
+	return &protocol.Error{Code: protocol.WrongPassword, Detail: "wrong password"}
+}
+
+func TestProofJudgeNamesTheWrongProof(t *testing.T) {
+	id, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := Listen("127.0.0.1:0", ListenConfig{Identity: id, Gate: judge{secret: []byte("right")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	_, err = dial(t, ln.Addr().String(), "wrong")
+	wantCode(t, err, protocol.WrongPassword)
+	c, err := dial(t, ln.Addr().String(), "right")
+	if err != nil {
+		t.Fatalf("right secret: %v", err)
+	}
+	if c.PeerID() != id.ID() {
+		t.Fatal("dialer saw another identity")
+	}
+	c.Close(protocol.NoError, "")
+	lc, err := ln.Accept(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.Close(protocol.NoError, "")
+}
