@@ -48,6 +48,11 @@ const (
 	NoPath            Code = 25 // no way through the networks was found, not even relayed (local only: never sent)
 	Removed           Code = 26 // the customer removed this technician from the session; the others stay
 	HandedOver        Code = 27 // the technician who led the session left it to the other technicians
+	PasswordChanged   Code = 28 // the computer's user changed the unattended password since this technician last used it
+	NobodyLoggedIn    Code = 29 // the unattended computer is on, but nobody is logged in to show a screen
+	NotAllowed        Code = 30 // this technician's computer is not (or no longer) on the unattended computer's list
+	Locked            Code = 31 // too many wrong unattended passwords: access is locked for a while
+	IdentityChanged   Code = 32 // the computer presented another identity than the one saved (local only: never sent)
 )
 
 // codeTable is the one table of codes: the name shown in logs and the i18n
@@ -81,6 +86,11 @@ var codeTable = [...]struct{ name, key string }{
 	NoPath:            {"no path", "error.no_path"},
 	Removed:           {"removed", "error.removed"},
 	HandedOver:        {"handed over", "error.handed_over"},
+	PasswordChanged:   {"password changed", "error.password_changed"},
+	NobodyLoggedIn:    {"nobody logged in", "error.nobody_logged_in"},
+	NotAllowed:        {"not allowed", "error.not_allowed"},
+	Locked:            {"locked", "error.locked"},
+	IdentityChanged:   {"identity changed", "error.identity_changed"},
 }
 
 // UnknownCodeKey is the i18n key MessageKey returns for a code this version
