@@ -127,6 +127,8 @@
 //	0x14 ErrorMessage    control   16 KiB
 //	0x15 InviteRequest   control   16 KiB
 //	0x16 InviteAnswer    control   16 KiB
+//	0x17 UnattendedOpen  control   16 KiB
+//	0x18 UnattendedAnswer control  16 KiB
 //	0x20 ConsentRequest  consent    4 KiB  MaxConsentMessage
 //	0x21 ConsentAnswer   consent    4 KiB
 //	0x22 ConsentRevoke   consent    4 KiB

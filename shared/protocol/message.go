@@ -15,13 +15,15 @@ type MessageType uint8
 
 // The message types of version 1.
 const (
-	TypeHello         MessageType = 0x10 // control: *Hello
-	TypeWelcome       MessageType = 0x11 // control: *Welcome
-	TypeParticipants  MessageType = 0x12 // control: *Participants
-	TypeSessionEnd    MessageType = 0x13 // control: *SessionEnd
-	TypeError         MessageType = 0x14 // control: *ErrorMessage
-	TypeInviteRequest MessageType = 0x15 // control: *InviteRequest
-	TypeInviteAnswer  MessageType = 0x16 // control: *InviteAnswer
+	TypeHello            MessageType = 0x10 // control: *Hello
+	TypeWelcome          MessageType = 0x11 // control: *Welcome
+	TypeParticipants     MessageType = 0x12 // control: *Participants
+	TypeSessionEnd       MessageType = 0x13 // control: *SessionEnd
+	TypeError            MessageType = 0x14 // control: *ErrorMessage
+	TypeInviteRequest    MessageType = 0x15 // control: *InviteRequest
+	TypeInviteAnswer     MessageType = 0x16 // control: *InviteAnswer
+	TypeUnattendedOpen   MessageType = 0x17 // control: *UnattendedOpen
+	TypeUnattendedAnswer MessageType = 0x18 // control: *UnattendedAnswer
 
 	TypeConsentRequest MessageType = 0x20 // consent: *ConsentRequest
 	TypeConsentAnswer  MessageType = 0x21 // consent: *ConsentAnswer
@@ -66,13 +68,15 @@ type typeInfo struct {
 // registry is the message table: for each type byte, its stream kind and
 // body limit.
 var registry = [256]typeInfo{
-	TypeHello:         {"hello", Control, MaxControlMessage, false, func() Message { return new(Hello) }},
-	TypeWelcome:       {"welcome", Control, MaxControlMessage, false, func() Message { return new(Welcome) }},
-	TypeParticipants:  {"participants", Control, MaxControlMessage, false, func() Message { return new(Participants) }},
-	TypeSessionEnd:    {"session-end", Control, MaxControlMessage, false, func() Message { return new(SessionEnd) }},
-	TypeError:         {"error", Control, MaxControlMessage, false, func() Message { return new(ErrorMessage) }},
-	TypeInviteRequest: {"invite-request", Control, MaxControlMessage, false, func() Message { return new(InviteRequest) }},
-	TypeInviteAnswer:  {"invite-answer", Control, MaxControlMessage, false, func() Message { return new(InviteAnswer) }},
+	TypeHello:            {"hello", Control, MaxControlMessage, false, func() Message { return new(Hello) }},
+	TypeWelcome:          {"welcome", Control, MaxControlMessage, false, func() Message { return new(Welcome) }},
+	TypeParticipants:     {"participants", Control, MaxControlMessage, false, func() Message { return new(Participants) }},
+	TypeSessionEnd:       {"session-end", Control, MaxControlMessage, false, func() Message { return new(SessionEnd) }},
+	TypeError:            {"error", Control, MaxControlMessage, false, func() Message { return new(ErrorMessage) }},
+	TypeInviteRequest:    {"invite-request", Control, MaxControlMessage, false, func() Message { return new(InviteRequest) }},
+	TypeInviteAnswer:     {"invite-answer", Control, MaxControlMessage, false, func() Message { return new(InviteAnswer) }},
+	TypeUnattendedOpen:   {"unattended-open", Control, MaxControlMessage, false, func() Message { return new(UnattendedOpen) }},
+	TypeUnattendedAnswer: {"unattended-answer", Control, MaxControlMessage, false, func() Message { return new(UnattendedAnswer) }},
 
 	TypeConsentRequest: {"consent-request", Consent, MaxConsentMessage, false, func() Message { return new(ConsentRequest) }},
 	TypeConsentAnswer:  {"consent-answer", Consent, MaxConsentMessage, false, func() Message { return new(ConsentAnswer) }},

@@ -37,7 +37,7 @@ func TestSamplesCoverEveryType(t *testing.T) {
 			t.Errorf("%v: limit %d over its kind's %d", typ, typ.MaxBody(), typ.Kind().MaxMessage())
 		}
 	}
-	if len(AllTypes()) != 32 {
+	if len(AllTypes()) != 34 {
 		t.Errorf("AllTypes: %d types", len(AllTypes()))
 	}
 }
@@ -162,6 +162,7 @@ func TestGolden(t *testing.T) {
 		{&VideoPacket{Seq: 2, X: 64, Y: 128, W: 320, H: 240, Key: true, Data: []byte{0xde}},
 			"12 47 00 00 00 00 00 00 00 02 00 40 00 80 01 40 00 f0 01 de"},
 		{&ViewOptions{Lossy: true}, "03 49 a1 01 f5"},
+		{&UnattendedAnswer{Code: NobodyLoggedIn}, "04 18 a1 01 18 1d"},
 		{&FileChunk{Offset: 256, Data: []byte{1}}, "09 62 00 00 00 00 00 00 01 00 01"},
 	} {
 		got := hex.EncodeToString(mustAppend(t, tc.m))
@@ -273,6 +274,9 @@ func TestInvalidMessages(t *testing.T) {
 		{"consent-answer/granted and withdrawn", &ConsentAnswer{ID: 1, Granted: true, Withdrawn: true}, false},
 		{"invite-request/no ID", &InviteRequest{}, false},
 		{"invite-answer/no ID", &InviteAnswer{Code: Refused}, false},
+		{"unattended-open/no link", &UnattendedOpen{Name: "Ana"}, false},
+		{"unattended-open/link with a line break", &UnattendedOpen{Link: "tandem://join\n"}, false},
+		{"unattended-open/name too long", &UnattendedOpen{Name: strings.Repeat("n", MaxNameLen+1), Link: "tandem://join"}, false},
 		{"invite-answer/granted without link", &InviteAnswer{ID: 1, Granted: true, Expires: 1}, false},
 		{"invite-answer/granted without expiry", &InviteAnswer{ID: 1, Granted: true, Link: "tandem://join"}, false},
 		{"invite-answer/granted with a code", &InviteAnswer{ID: 1, Granted: true, Link: "tandem://join", Expires: 1, Code: Busy}, false},

@@ -55,6 +55,10 @@ func samples() []sample {
 		{"invite-request", &InviteRequest{ID: 1}},
 		{"invite-answer/granted", &InviteAnswer{ID: 1 << 63, Granted: true, Link: "tandem://join?addr=192.0.2.7:4433&invite=" + strings.Repeat("a", 26), Expires: 1796500000}},
 		{"invite-answer/refused", &InviteAnswer{ID: 3, Code: Refused}},
+		{"unattended-open/min", &UnattendedOpen{Link: "tandem://join?addr=192.0.2.7:4433&key=123456789"}},
+		{"unattended-open/full", &UnattendedOpen{Name: strings.Repeat("é", MaxNameLen/2), Link: strings.Repeat("l", MaxLinkLen)}},
+		{"unattended-answer/joining", &UnattendedAnswer{}},
+		{"unattended-answer/nobody", &UnattendedAnswer{Code: NobodyLoggedIn}},
 		{"invite-answer/long-link", &InviteAnswer{ID: 4, Granted: true, Link: strings.Repeat("l", MaxLinkLen), Expires: 1}},
 		{"consent-answer/withdrawn", &ConsentAnswer{ID: 8, Withdrawn: true}},
 
