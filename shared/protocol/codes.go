@@ -52,7 +52,7 @@ const (
 	NobodyLoggedIn    Code = 29 // the unattended computer is on, but nobody is logged in to show a screen
 	NotAllowed        Code = 30 // this technician's computer is not (or no longer) on the unattended computer's list
 	Locked            Code = 31 // too many wrong unattended passwords: access is locked for a while
-	IdentityChanged   Code = 32 // the computer presented another identity than the one saved (local only: never sent)
+	IdentityChanged   Code = 32 // the computer presented another identity than the one saved (found by the technician's side)
 )
 
 // codeTable is the one table of codes: the name shown in logs and the i18n

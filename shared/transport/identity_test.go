@@ -106,3 +106,35 @@ func TestProofJudgeNamesTheWrongProof(t *testing.T) {
 	}
 	lc.Close(protocol.NoError, "")
 }
+
+func TestDialExpectsTheSavedIdentity(t *testing.T) {
+	id, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := Listen("127.0.0.1:0", ListenConfig{Identity: id, Gate: judge{secret: []byte("right")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	me, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Dial(t.Context(), ln.Addr().String(), DialConfig{Identity: me, Secret: []byte("right"), Expect: other.ID()})
+	wantCode(t, err, protocol.IdentityChanged)
+	c, err := Dial(t.Context(), ln.Addr().String(), DialConfig{Identity: me, Secret: []byte("right"), Expect: id.ID()})
+	if err != nil {
+		t.Fatalf("the saved identity: %v", err)
+	}
+	c.Close(protocol.NoError, "")
+	lc, err := ln.Accept(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.Close(protocol.NoError, "")
+}

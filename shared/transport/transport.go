@@ -305,6 +305,9 @@ type DialConfig struct {
 	PathContext []byte
 	// LocalAddr is the UDP address Dial sends from (host or host:port); empty lets the system choose.
 	LocalAddr string
+	// Expect, when set, is the only certificate fingerprint accepted from the listener (an unattended computer
+	// saved with its ID): another one ends the connection with IdentityChanged before any proof of the secret.
+	Expect ID
 }
 
 // Dial connects to a listener at the UDP address addr and confirms the secret.
@@ -360,6 +363,9 @@ func dialConfirm(ctx context.Context, qc *quic.Conn, cfg DialConfig) (*Conn, err
 	peer, err := peerID(qc.ConnectionState().TLS.PeerCertificates)
 	if err != nil {
 		return nil, &protocol.Error{Code: protocol.ProtocolViolation, Detail: err.Error()}
+	}
+	if cfg.Expect != (ID{}) && peer != cfg.Expect {
+		return nil, &protocol.Error{Code: protocol.IdentityChanged, Detail: "the computer presented " + peer.String()}
 	}
 	b, err := bindingOf(qc, peer, cfg.Identity.ID(), cfg.PathContext)
 	if err != nil {

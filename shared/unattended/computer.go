@@ -139,7 +139,7 @@ func (c *Computer) saveLocked() error {
 		return fmt.Errorf("unattended state: %w", err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing to remove
+	defer func() { _ = os.Remove(tmp) }() // after a successful rename there is nothing to remove
 	if err = f.Chmod(privateFileMode); err == nil {
 		if _, err = f.Write(b); err == nil {
 			err = f.Sync()

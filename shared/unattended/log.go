@@ -133,7 +133,7 @@ func readLog(path string) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access log: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var out []Entry
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, maxLogLine), maxLogLine)
