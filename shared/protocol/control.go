@@ -124,6 +124,11 @@ type Hello struct {
 // may offer to send it while in control.
 const CapCtrlAltDel = "input.ctrl-alt-del"
 
+// CapUnattended is the capability of a customer's program that joined through unattended access: nobody may be
+// at the computer, so it grants viewing and control without asking (the user allowed them when unattended access
+// was set up, and can still stop sharing or take control back from the toolbar).
+const CapUnattended = "session.unattended"
+
 // Type implements Message.
 func (*Hello) Type() MessageType { return TypeHello }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandem-remote/tandem/shared/capture"
@@ -52,6 +53,12 @@ type GuestConfig struct {
 	InviteAdvertise string
 	// InviteLifetime is how long an invitation waits for its colleague (transport.InviteLifetime if 0).
 	InviteLifetime time.Duration
+	// Unattended says the session was opened through unattended access (package unattended): nobody may be at
+	// the computer to answer, so a technician's request to view or control is granted at once, as the user
+	// allowed when setting unattended access up; the toolbar still shows the session and ends it, and the
+	// user can stop sharing or take control back, after which requests are put to them as in an attended
+	// session. The technician is told, through protocol.CapUnattended.
+	Unattended bool
 }
 
 // Guest is the customer's side of an attended session.
@@ -66,6 +73,10 @@ type Guest struct {
 	files   *filesMemory
 	people  people // everyone in the session
 	team    *team  // the colleagues the owner invites
+
+	// userSpoke is set once the user stopped sharing or took control back: from then on, an unattended session
+	// asks, as an attended one does, since someone is there and said no once.
+	userSpoke atomic.Bool
 
 	mu       sync.Mutex // guards l, live and stopLive, which a reconnection replaces
 	l        *link
@@ -132,6 +143,9 @@ func connect(ctx context.Context, wy way, id *transport.Identity, secret []byte,
 	local := hello(cfg.Name, protocol.RoleCustomer)
 	if cfg.CtrlAltDel && cfg.Input != nil {
 		local.Capabilities = append(local.Capabilities, protocol.CapCtrlAltDel)
+	}
+	if cfg.Unattended {
+		local.Capabilities = append(local.Capabilities, protocol.CapUnattended)
 	}
 	return connectAs(ctx, wy, id, secret, local, cfg.IdleTimeout, resume)
 }
@@ -326,9 +340,29 @@ func (g *Guest) Sharing() bool {
 // Viewed reports whether the screen is being sent to the technician now.
 func (g *Guest) Viewed() bool { return g.cur().share.running() }
 
+// EndBecause ends the session as End does, telling every technician code in place of SessionEnded: Blocked when
+// the user blocked unattended access, NotAllowed when the user removed the technician's computer from it.
+func (g *Guest) EndBecause(code protocol.Code) {
+	g.mu.Lock()
+	l := g.l
+	g.mu.Unlock()
+	l.leaving.Store(int64(code))
+	g.team.mu.Lock()
+	for _, m := range g.team.members {
+		m.mu.Lock()
+		if m.l != nil {
+			m.l.leaving.Store(int64(code))
+		}
+		m.mu.Unlock()
+	}
+	g.team.mu.Unlock()
+	g.End()
+}
+
 // StopSharing stops screen sharing at once: nothing more of the screen leaves the computer until the customer
 // says Yes to a technician's request. Control, if granted, is taken back with it.
 func (g *Guest) StopSharing() {
+	g.userSpoke.Store(true)
 	for _, c := range g.halves() {
 		c.stopSharing()
 	}
@@ -349,6 +383,7 @@ func (g *Guest) Controlled() bool {
 
 // RevokeControl takes control back from the technician who has it, at once.
 func (g *Guest) RevokeControl() {
+	g.userSpoke.Store(true)
 	for _, c := range g.halves() {
 		c.releaseControl(true)
 	}

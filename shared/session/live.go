@@ -276,6 +276,10 @@ func (c *customer) ask(req *protocol.ConsentRequest) {
 	c.mu.Unlock()
 	switch verdict {
 	case askCustomer:
+		if c.g.cfg.Unattended && !c.g.userSpoke.Load() { // granted when unattended access was set up
+			_ = c.answer(req.ID, true)
+			return
+		}
 		c.g.ev.send(ConsentRequested{ID: c.question(req.ID), What: req.What, From: c.l.peer.Name})
 	case grantNow:
 		if req.What == protocol.PermView {
