@@ -1,0 +1,222 @@
+package unattended
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+)
+
+// Where a Linux installation puts things, under Service.Root ("/" on a real system).
+const (
+	// ProgramPath is the copy of Tandem Customer that the service and the helper run.
+	ProgramPath = "opt/tandem/tandem-customer"
+	// UnitPath is the agent's systemd system unit.
+	UnitPath = "etc/systemd/system/tandem-agent.service"
+	// AutostartPath starts the helper in every graphical login (XDG autostart).
+	AutostartPath = "etc/xdg/autostart/org.tandem-remote.helper.desktop"
+	// StateDir is the agent's state (identity, secret, policy, access log), readable by the system only.
+	StateDir = "var/lib/tandem"
+	// SocketPath is the local channel.
+	SocketPath = "run/tandem/agent.sock"
+	// DefaultPort is the UDP port the agent listens on for technicians of the same network.
+	DefaultPort = 47900
+	// UnitName is the name systemctl knows the agent by.
+	UnitName = "tandem-agent.service"
+)
+
+// Service installs and removes unattended access on a Linux system: a copy of the program, the agent's systemd
+// unit and the helper's autostart entry. Install and Uninstall need root on a real system (Tandem Customer runs
+// them through pkexec); tests point Root at a folder, where systemctl is not run.
+type Service struct {
+	// Root is the system's root: "/" for real, a test's folder otherwise.
+	Root string
+	// Program is the file to install as ProgramPath: the running AppImage, or the binary.
+	Program string
+	// HelperNames are the helper's names in the desktop's startup applications, by language ("" is the
+	// default, "fr" French…).
+	HelperNames map[string]string
+	// Port is the UDP port for technicians (DefaultPort if 0).
+	Port int
+	// Systemctl runs systemctl; nil runs the real one when Root is "/", nothing otherwise.
+	Systemctl func(args ...string) error
+}
+
+func (s Service) path(rel string) string { return filepath.Join(s.Root, rel) }
+
+func (s Service) systemctl(args ...string) error {
+	if s.Systemctl != nil {
+		return s.Systemctl(args...)
+	}
+	if filepath.Clean(s.Root) != "/" {
+		return nil
+	}
+	out, err := exec.Command("systemctl", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("systemctl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Unit returns the agent's systemd unit.
+func (s Service) Unit() string {
+	port := s.Port
+	if port == 0 {
+		port = DefaultPort
+	}
+	return fmt.Sprintf(`# Tandem unattended access: the agent. Written by Tandem Customer; "Remove unattended access" removes it.
+[Unit]
+Description=Tandem unattended access agent
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart=/%s agent -state /%s -socket /%s -listen :%d
+# An AppImage runs without FUSE when started by the system.
+Environment=APPIMAGE_EXTRACT_AND_RUN=1
+Restart=on-failure
+RestartSec=5
+StateDirectory=tandem
+StateDirectoryMode=0700
+RuntimeDirectory=tandem
+RuntimeDirectoryMode=0755
+UMask=0077
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+
+[Install]
+WantedBy=multi-user.target
+`, ProgramPath, StateDir, SocketPath, port)
+}
+
+// Autostart returns the helper's XDG autostart entry.
+func (s Service) Autostart() string {
+	var b strings.Builder
+	b.WriteString("[Desktop Entry]\nType=Application\n")
+	langs := make([]string, 0, len(s.HelperNames))
+	for l := range s.HelperNames {
+		langs = append(langs, l)
+	}
+	sort.Strings(langs)
+	for _, l := range langs {
+		key := "Name"
+		if l != "" {
+			key += "[" + l + "]"
+		}
+		fmt.Fprintf(&b, "%s=%s\n", key, oneLine(s.HelperNames[l]))
+	}
+	if s.HelperNames[""] == "" {
+		b.WriteString("Name=Tandem unattended access\n")
+	}
+	fmt.Fprintf(&b, "Exec=/%s -helper\nNoDisplay=true\nTerminal=false\nX-GNOME-Autostart-enabled=true\n", ProgramPath)
+	return b.String()
+}
+
+func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
+
+// Install copies the program, writes the unit and the autostart entry, and (on a real system) enables and
+// starts the agent. Each file appears under its name whole or not at all; a second Install replaces them.
+func (s Service) Install() error {
+	if s.Program == "" {
+		return errors.New("unattended: no program to install")
+	}
+	if err := copyFileAtomic(s.Program, s.path(ProgramPath), 0o755); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(s.path(UnitPath), []byte(s.Unit()), 0o644); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(s.path(AutostartPath), []byte(s.Autostart()), 0o644); err != nil {
+		return err
+	}
+	if err := s.systemctl("daemon-reload"); err != nil {
+		return err
+	}
+	return s.systemctl("enable", "--now", UnitName)
+}
+
+// Uninstall stops and disables the agent (on a real system), then removes everything Install wrote and the
+// agent's state: the identity and the secret go with it, so every technician's saved password is worthless.
+func (s Service) Uninstall() error {
+	var errs []error
+	if _, err := os.Stat(s.path(UnitPath)); err == nil {
+		errs = append(errs, s.systemctl("disable", "--now", UnitName))
+	}
+	for _, rel := range []string{UnitPath, AutostartPath, ProgramPath} {
+		if err := os.Remove(s.path(rel)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := os.RemoveAll(s.path(StateDir)); err != nil {
+		errs = append(errs, err)
+	}
+	_ = os.Remove(filepath.Dir(s.path(ProgramPath))) // the folder, if nothing else is in it
+	errs = append(errs, s.systemctl("daemon-reload"))
+	return errors.Join(errs...)
+}
+
+// Installed reports whether the agent's unit is installed.
+func (s Service) Installed() bool {
+	_, err := os.Stat(s.path(UnitPath))
+	return err == nil
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	return atomicFile(path, mode, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+func copyFileAtomic(from, to string, mode os.FileMode) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return fmt.Errorf("unattended: %w", err)
+	}
+	defer func() { _ = src.Close() }()
+	return atomicFile(to, mode, func(w io.Writer) error {
+		_, err := io.Copy(w, src)
+		return err
+	})
+}
+
+// atomicFile writes path through a temporary file in its folder, synced and renamed over it.
+func atomicFile(path string, mode os.FileMode, fill func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // system folders others read
+		return fmt.Errorf("unattended: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("unattended: %w", err)
+	}
+	tmp := f.Name()
+	defer func() { _ = os.Remove(tmp) }()
+	err = fill(f)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return fmt.Errorf("unattended: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// ServiceSupported reports whether Install and Uninstall are built for this system (Linux with systemd; the
+// Windows service and the macOS LaunchDaemon are not built yet).
+func ServiceSupported() bool { return runtime.GOOS == "linux" }
