@@ -464,6 +464,19 @@ func (a *Agent) serveAdmin(l *line) {
 		switch m.Op {
 		case opStatus:
 			reply.Status = a.status()
+		case opSetUp:
+			id, err := transport.ParseID(m.TechID)
+			switch {
+			case err != nil:
+				fail(protocol.ProtocolViolation, err)
+			case CheckPassword(m.Password) != nil:
+				fail(protocol.Refused, CheckPassword(m.Password))
+			default:
+				name := protocol.SanitizeText(m.Name, protocol.MaxNameLen)
+				if err := a.comp.SetUp(Secret(m.Password, a.comp.ID()), Technician{ID: id, Name: name}); err != nil {
+					fail(protocol.Internal, err)
+				}
+			}
 		case opSetBlocked:
 			if err := a.comp.SetBlocked(m.Blocked); err != nil {
 				fail(protocol.Internal, err)

@@ -146,12 +146,23 @@ func TestTechnicianConnectsThroughTheAgent(t *testing.T) {
 	comp := a.Computer()
 	ana := newTech(t, "Ana")
 	const pw = "the customer's password"
-	must(t, comp.SetUp(Secret(pw, comp.ID()), ana.tech))
+	ad, err := DialAdmin(t.Context(), a.cfg.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ad.Close()
+	if ad.ComputerID() != comp.ID() {
+		t.Fatal("the admin was welcomed with another computer ID")
+	}
+	if err := ad.SetUp(ana.id.ID(), "Ana", "too short"); protocol.CodeOf(err) != protocol.Refused {
+		t.Fatalf("set up with a weak password: %v", err)
+	}
+	must(t, ad.SetUp(ana.id.ID(), "Ana\n(support)", pw))
 	target := Target{Addr: a.Addr().String(), ID: comp.ID(), Secret: Secret(pw, comp.ID())}
 
 	// Nobody logged in: the technician is told so, in a code the UI says in words.
 	host := technicianSession(t, "Ana")
-	err := Open(t.Context(), target, ana.id, "Ana", host.Link().String())
+	err = Open(t.Context(), target, ana.id, "Ana", host.Link().String())
 	if protocol.CodeOf(err) != protocol.NobodyLoggedIn {
 		t.Fatalf("without a helper: %v", err)
 	}
@@ -168,7 +179,7 @@ func TestTechnicianConnectsThroughTheAgent(t *testing.T) {
 	hs.mu.Lock()
 	by := hs.by[1]
 	hs.mu.Unlock()
-	if by != "Ana" {
+	if by != "Ana (support)" { // the name as the list holds it, made one line
 		t.Fatalf("the helper was told the technician is %q", by)
 	}
 	if st, err := a.adminStatus(t); err != nil || st.Sessions != 1 {
@@ -176,11 +187,6 @@ func TestTechnicianConnectsThroughTheAgent(t *testing.T) {
 	}
 
 	// Blocking ends the running session at once.
-	ad, err := DialAdmin(t.Context(), a.cfg.Socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ad.Close()
 	must(t, ad.SetBlocked(true))
 	ended := waitEvent[session.Ended](t, host.Events())
 	if ended.Err == nil {
@@ -242,7 +248,7 @@ func TestTechnicianConnectsThroughTheAgent(t *testing.T) {
 		for _, e := range entries {
 			if e.What == EventSessionEnded {
 				count[EventSessionEnded]++
-				if e.Technician != "Ana" || e.From == "" {
+				if e.Technician != "Ana (support)" || e.From == "" {
 					t.Errorf("session end logged as %+v", e)
 				}
 			}

@@ -127,6 +127,13 @@ func (ad *Admin) Status() (AgentStatus, error) {
 	return s, nil
 }
 
+// SetUp lets the technician whose Tandem Expert's certificate is tech (named name) connect with password
+// (CheckPassword must accept it). A password that differs from the one set before replaces it for everyone.
+func (ad *Admin) SetUp(tech transport.ID, name, password string) error {
+	_, err := ad.call(localMsg{Op: opSetUp, TechID: tech.String(), Name: name, Password: password})
+	return err
+}
+
 // SetBlocked blocks unattended access (a running unattended session ends at once) or allows it again.
 func (ad *Admin) SetBlocked(blocked bool) error {
 	_, err := ad.call(localMsg{Op: opSetBlocked, Blocked: blocked})

@@ -37,6 +37,7 @@ const (
 	opEvent  = "event"  // helper → agent: something of session ID for the log (What, Detail, Duration)
 	opEnd    = "end"    // agent → helper: end session ID at once (Code: Blocked, NotAllowed)
 
+	opSetUp          = "set-up"          // admin → agent: let this technician in with this password (TechID, Name, Password)
 	opStatus         = "status"          // admin → agent → admin (Status)
 	opSetBlocked     = "set-blocked"     // admin → agent (Blocked)
 	opChangePassword = "change-password" // admin → agent (Password)
