@@ -15,10 +15,14 @@ import (
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/ui"
+	"github.com/tandem-remote/tandem/shared/unattended"
 	"github.com/tandem-remote/tandem/shared/version"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "agent" { // the system's part of unattended access: no window
+		os.Exit(agentMain(os.Args[2:], os.Stderr))
+	}
 	var opts options
 	flag.StringVar(&opts.name, "name", os.Getenv("TANDEM_NAME"), "your name as the technician sees it")
 	flag.StringVar(&opts.addr, "addr", "", "the technician's address (host:port) to use with a bare support key")
@@ -27,6 +31,8 @@ func main() {
 	language := flag.String("lang", "", "language: en or fr (default: the system's)")
 	shot := flag.String("screenshot", "", "once joined, save the window to this PNG file (for headless runs)")
 	showVersion := flag.Bool("version", false, "print the version and exit")
+	flag.BoolVar(&opts.helper, "helper", false, "serve unattended access in this desktop session (started at login)")
+	socket := flag.String("socket", "/"+unattended.SocketPath, "the unattended access agent's socket (with -helper)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] [tandem://join?…]\n", os.Args[0])
 		flag.PrintDefaults()
@@ -62,9 +68,15 @@ func main() {
 			}
 		}
 	}
-	t.startFrom(flag.Arg(0), launchedFile())
 	ui.QuitOnSignal(a)
-	t.win.ShowAndRun()
+	if opts.helper {
+		hp := startHelper(t, *socket)
+		a.Run() // the toolbar shows itself when the agent hands over a session
+		hp.close()
+	} else {
+		t.startFrom(flag.Arg(0), launchedFile())
+		t.win.ShowAndRun()
+	}
 	t.shutdown() // after Quit too, not only when the window is closed
 	closeBackEnds()
 }

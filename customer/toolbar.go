@@ -62,6 +62,9 @@ type options struct {
 	inviteListen, inviteAdvertise string
 	// tray, if set, installs the tray menu instead of the desktop's system tray (tests look at the menu).
 	tray func(*fyne.Menu)
+	// helper is set when the program is the helper of unattended access (-helper, helper.go): the toolbar is
+	// out of sight except while the agent's sessions run.
+	helper bool
 }
 
 // state is where the toolbar stands, as onState reports it.
@@ -104,6 +107,7 @@ type toolbar struct {
 	tray      tray                       // the system tray menu (tray.go)
 
 	guest         *session.Guest     // nil when not in a session; UI goroutine only
+	unattended    *unattendedRun     // the agent's session that guest is, in helper mode (helper.go)
 	joining       context.CancelFunc // non-nil while a join is in progress
 	joinDone      chan struct{}      // closed when the last join goroutine has returned
 	following     chan struct{}      // closed when the goroutine following guest's events has returned
@@ -264,14 +268,20 @@ func (t *toolbar) join() {
 	name := t.nameEntry.Text
 	done := make(chan struct{})
 	t.joinDone = done
+	cfg := t.guestConfig(name)
 	go func() {
 		defer close(done)
-		g, err := session.Join(ctx, lk, session.GuestConfig{Name: name, Screen: t.opts.screen,
-			Monitor: t.opts.monitor, Input: t.opts.injector, ConsentTimeout: t.opts.consentTimeout,
-			IdleTimeout: t.opts.idleTimeout, CtrlAltDel: input.PassesCtrlAltDel(), Path: t.opts.path,
-			InviteListen: t.opts.inviteListen, InviteAdvertise: t.opts.inviteAdvertise})
+		g, err := session.Join(ctx, lk, cfg)
 		t.opts.do(func() { t.joined(ctx, g, err) })
 	}()
+}
+
+// guestConfig is what a session of this toolbar runs with: the screen, the input and the timeouts it has.
+func (t *toolbar) guestConfig(name string) session.GuestConfig {
+	return session.GuestConfig{Name: name, Screen: t.opts.screen,
+		Monitor: t.opts.monitor, Input: t.opts.injector, ConsentTimeout: t.opts.consentTimeout,
+		IdleTimeout: t.opts.idleTimeout, CtrlAltDel: input.PassesCtrlAltDel(), Path: t.opts.path,
+		InviteListen: t.opts.inviteListen, InviteAdvertise: t.opts.inviteAdvertise}
 }
 
 func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
@@ -283,6 +293,12 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 	if err != nil || cancelled {
 		if g != nil {
 			t.act(g.End) // shutdown waits: g may be using the screen source
+		}
+		if t.opts.helper { // an unattended session that did not start: the agent tells the technician
+			log.Printf("unattended access: joining failed: %v", err)
+			t.win.Hide()
+			t.changed(stateJoinFailed)
+			return
 		}
 		t.setJoining(false)
 		if !cancelled { // a cancelled join was the window closing: nobody to tell
@@ -299,6 +315,11 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 		name = lang.L("app.unnamed")
 	}
 	t.status.SetText(lang.L("customer.connected", map[string]any{"Name": name, "Version": tech.ProgramVersion}))
+	run := t.unattended
+	if run != nil {
+		t.status.SetText(lang.L("unattended.connected", map[string]any{"Name": name}))
+		t.win.Show()
+	}
 	t.showRoute(tech.Route)
 	log.Printf("session: joined %s: %s", name, tech.Route)
 	t.joinBtn.Hide()
@@ -312,7 +333,7 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 	t.following = following
 	go func() {
 		defer close(following)
-		t.follow(g)
+		t.follow(g, run)
 	}()
 	t.changed(stateJoined)
 }
@@ -340,9 +361,12 @@ func (t *toolbar) setJoining(on bool) {
 
 // follow turns the session's events into UI changes; it ends with the session. The technician's screen updates
 // (up to one a frame) are coalesced into one repaint at a time.
-func (t *toolbar) follow(g *session.Guest) {
+func (t *toolbar) follow(g *session.Guest, run *unattendedRun) {
 	paints := map[protocol.ParticipantID]*ui.PaintQueue{} // one per technician's screen; this goroutine's
 	for e := range g.Events() {
+		if run != nil {
+			run.observe(e) // the computer's access log
+		}
 		switch e := e.(type) {
 		case session.Ended:
 			t.opts.do(func() { t.ended(g, e.Err) })
@@ -422,7 +446,7 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.rememberPlace()
 	t.stopLive()
 	var removal string
-	if g.Preferences().UninstallAtEnd {
+	if g.Preferences().UninstallAtEnd && !t.opts.helper { // unattended access is removed by the user, never here
 		removal = t.uninstallAfterSession()
 	}
 	text := lang.L("customer.ended_by_you")
@@ -442,6 +466,13 @@ func (t *toolbar) ended(g *session.Guest, err error) {
 	t.endBtn.Hide()
 	t.keepAbove(false)
 	t.refreshTray()
+	if t.opts.helper { // back to waiting for the agent, out of sight
+		t.unattended = nil
+		t.closeAfterEnd = false
+		t.win.Hide()
+		t.changed(stateEnded)
+		return
+	}
 	t.changed(stateEnded)
 	if err == nil || t.closeAfterEnd {
 		// The customer ended it (End session, closing the toolbar, the tray's Quit): the toolbar closes, as the
@@ -472,6 +503,10 @@ func (t *toolbar) confirmEnd() { t.askEnd(false) }
 // closes once the session is over (after the removal the technician asked for, if any); otherwise it closes.
 func (t *toolbar) closeRequested() {
 	if t.guest == nil {
+		if t.opts.helper { // the helper stays, out of sight, for the next unattended session
+			t.win.Hide()
+			return
+		}
 		t.win.Close()
 		return
 	}

@@ -523,7 +523,7 @@ func (a *Agent) status() *wireStatus {
 			LastSeen: t.LastSeen})
 	}
 	a.mu.Lock()
-	ws.Sessions = len(a.sessions)
+	ws.Sessions, ws.Helper = len(a.sessions), a.helper != nil
 	a.mu.Unlock()
 	return ws
 }

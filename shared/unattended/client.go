@@ -101,6 +101,8 @@ type AgentStatus struct {
 	Status
 	// Sessions is how many unattended sessions run now.
 	Sessions int
+	// Helper says whether a helper runs in a user's session, so that a technician would see a screen.
+	Helper bool
 }
 
 // Status returns where unattended access stands.
@@ -114,7 +116,7 @@ func (ad *Admin) Status() (AgentStatus, error) {
 	}
 	ws := r.Status
 	s := AgentStatus{Status: Status{SetUp: ws.SetUp, Blocked: ws.Blocked, Failures: ws.Failures,
-		LockedUntil: ws.LockedUntil}, Sessions: ws.Sessions}
+		LockedUntil: ws.LockedUntil}, Sessions: ws.Sessions, Helper: ws.Helper}
 	s.ID, err = transport.ParseID(ws.ID)
 	if err != nil {
 		return AgentStatus{}, err

@@ -75,6 +75,7 @@ type wireStatus struct {
 	Failures    int              `json:"failures"`
 	LockedUntil time.Time        `json:"locked_until,omitzero"`
 	Sessions    int              `json:"sessions"`
+	Helper      bool             `json:"helper"`
 }
 
 // line is one end of the local channel: JSON lines in, JSON lines out, writes from any goroutine.
