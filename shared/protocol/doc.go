@@ -132,6 +132,7 @@
 //	0x20 ConsentRequest  consent    4 KiB  MaxConsentMessage
 //	0x21 ConsentAnswer   consent    4 KiB
 //	0x22 ConsentRevoke   consent    4 KiB
+//	0x23 UnattendedReady consent    4 KiB
 //	0x30 ChatMessage     chat      64 KiB  MaxChatMessage (text ≤ MaxChatText, 16 KiB)
 //	0x31 ChatAck         chat      64 KiB
 //	0x40 FramePacket     screen    48 MiB + 8  MaxScreenPacket of data

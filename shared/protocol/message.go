@@ -25,9 +25,10 @@ const (
 	TypeUnattendedOpen   MessageType = 0x17 // control: *UnattendedOpen
 	TypeUnattendedAnswer MessageType = 0x18 // control: *UnattendedAnswer
 
-	TypeConsentRequest MessageType = 0x20 // consent: *ConsentRequest
-	TypeConsentAnswer  MessageType = 0x21 // consent: *ConsentAnswer
-	TypeConsentRevoke  MessageType = 0x22 // consent: *ConsentRevoke
+	TypeConsentRequest  MessageType = 0x20 // consent: *ConsentRequest
+	TypeConsentAnswer   MessageType = 0x21 // consent: *ConsentAnswer
+	TypeConsentRevoke   MessageType = 0x22 // consent: *ConsentRevoke
+	TypeUnattendedReady MessageType = 0x23 // consent: *UnattendedReady
 
 	TypeChatMessage MessageType = 0x30 // chat: *ChatMessage
 	TypeChatAck     MessageType = 0x31 // chat: *ChatAck
@@ -78,9 +79,10 @@ var registry = [256]typeInfo{
 	TypeUnattendedOpen:   {"unattended-open", Control, MaxControlMessage, false, func() Message { return new(UnattendedOpen) }},
 	TypeUnattendedAnswer: {"unattended-answer", Control, MaxControlMessage, false, func() Message { return new(UnattendedAnswer) }},
 
-	TypeConsentRequest: {"consent-request", Consent, MaxConsentMessage, false, func() Message { return new(ConsentRequest) }},
-	TypeConsentAnswer:  {"consent-answer", Consent, MaxConsentMessage, false, func() Message { return new(ConsentAnswer) }},
-	TypeConsentRevoke:  {"consent-revoke", Consent, MaxConsentMessage, false, func() Message { return new(ConsentRevoke) }},
+	TypeConsentRequest:  {"consent-request", Consent, MaxConsentMessage, false, func() Message { return new(ConsentRequest) }},
+	TypeConsentAnswer:   {"consent-answer", Consent, MaxConsentMessage, false, func() Message { return new(ConsentAnswer) }},
+	TypeConsentRevoke:   {"consent-revoke", Consent, MaxConsentMessage, false, func() Message { return new(ConsentRevoke) }},
+	TypeUnattendedReady: {"unattended-ready", Consent, MaxConsentMessage, false, func() Message { return new(UnattendedReady) }},
 
 	TypeChatMessage: {"chat-message", Chat, MaxChatMessage, false, func() Message { return new(ChatMessage) }},
 	TypeChatAck:     {"chat-ack", Chat, MaxChatMessage, false, func() Message { return new(ChatAck) }},

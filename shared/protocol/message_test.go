@@ -37,7 +37,7 @@ func TestSamplesCoverEveryType(t *testing.T) {
 			t.Errorf("%v: limit %d over its kind's %d", typ, typ.MaxBody(), typ.Kind().MaxMessage())
 		}
 	}
-	if len(AllTypes()) != 34 {
+	if len(AllTypes()) != 35 {
 		t.Errorf("AllTypes: %d types", len(AllTypes()))
 	}
 }
@@ -275,6 +275,10 @@ func TestInvalidMessages(t *testing.T) {
 		{"invite-request/no ID", &InviteRequest{}, false},
 		{"invite-answer/no ID", &InviteAnswer{Code: Refused}, false},
 		{"unattended-open/no link", &UnattendedOpen{Name: "Ana"}, false},
+		{"unattended-ready/short ID", &UnattendedReady{Computer: make([]byte, 31), Secret: make([]byte, 32), Port: 1}, false},
+		{"unattended-ready/no secret", &UnattendedReady{Computer: make([]byte, 32), Port: 1}, false},
+		{"unattended-ready/no port", &UnattendedReady{Computer: make([]byte, 32), Secret: make([]byte, 32)}, false},
+		{"unattended-ready/failed with a secret", &UnattendedReady{Code: Internal, Secret: make([]byte, 32)}, false},
 		{"unattended-open/link with a line break", &UnattendedOpen{Link: "tandem://join\n"}, false},
 		{"unattended-open/name too long", &UnattendedOpen{Name: strings.Repeat("n", MaxNameLen+1), Link: "tandem://join"}, false},
 		{"invite-answer/granted without link", &InviteAnswer{ID: 1, Granted: true, Expires: 1}, false},

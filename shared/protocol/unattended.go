@@ -37,3 +37,44 @@ func (*UnattendedAnswer) Validate() error { return nil }
 
 func (m *UnattendedAnswer) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
 func (m *UnattendedAnswer) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }
+
+// UnattendedReady follows a granted ConsentAnswer to a PermUnattended request, on the consent stream, from the
+// customer's program to the technician who asked: unattended access is installed and lets that technician's
+// Tandem Expert (its certificate, as this session's connection showed it) in with the password the customer chose.
+// It says how to reach the computer: its ID (the agent's certificate fingerprint, which Expert pins), the secret
+// (the password stretched for this computer; Expert keeps it, never the password) and the agent's UDP port. A
+// non-zero Code says setting up failed instead (Refused: the user did not give the administrator's approval;
+// Internal), and the other fields are empty.
+type UnattendedReady struct {
+	Computer []byte `cbor:"1,keyasint,omitempty"` // UnattendedIDSize bytes
+	Secret   []byte `cbor:"2,keyasint,omitempty"` // UnattendedSecretSize bytes
+	Port     uint16 `cbor:"3,keyasint,omitempty"`
+	Name     string `cbor:"4,keyasint,omitempty"` // the computer's name; ≤ MaxNameLen
+	Code     Code   `cbor:"5,keyasint,omitempty"`
+}
+
+// Sizes of UnattendedReady's fields.
+const (
+	UnattendedIDSize     = 32
+	UnattendedSecretSize = 32
+)
+
+// Type implements Message.
+func (*UnattendedReady) Type() MessageType { return TypeUnattendedReady }
+
+// Validate implements Message.
+func (m *UnattendedReady) Validate() error {
+	if m.Code != NoError {
+		if len(m.Computer) != 0 || len(m.Secret) != 0 || m.Port != 0 || m.Name != "" {
+			return invalidf("unattended ready: failed, with details")
+		}
+		return nil
+	}
+	if len(m.Computer) != UnattendedIDSize || len(m.Secret) != UnattendedSecretSize || m.Port == 0 {
+		return invalidf("unattended ready: want a 32-byte computer ID, a 32-byte secret and a port")
+	}
+	return checkText("unattended ready: name", m.Name, MaxNameLen, singleLine, false)
+}
+
+func (m *UnattendedReady) encodeBody() ([]byte, []byte, error) { return cborBody(m) }
+func (m *UnattendedReady) decodeBody(b []byte) error           { return unmarshalCBOR(b, m) }

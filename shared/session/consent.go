@@ -47,7 +47,7 @@ func (s *consent) ask(id uint64, what protocol.Permission, possible bool) asked 
 	case what == protocol.PermView && s.sharing, what == protocol.PermControl && s.controlled:
 		return grantNow // a look after a pause, or control held already
 	case !possible,
-		what != protocol.PermView && what != protocol.PermControl,
+		what != protocol.PermView && what != protocol.PermControl && what != protocol.PermUnattended,
 		what == protocol.PermControl && !s.mayControl(), // no control of a screen that is not seen
 		len(s.pending) >= maxPendingQuestions:
 		return refuseNow

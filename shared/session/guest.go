@@ -59,6 +59,11 @@ type GuestConfig struct {
 	// user can stop sharing or take control back, after which requests are put to them as in an attended
 	// session. The technician is told, through protocol.CapUnattended.
 	Unattended bool
+	// CanSetUpUnattended says this program can install unattended access here (package unattended's
+	// ServiceSupported): a technician's request for it is put to the customer (ConsentRequested with
+	// protocol.PermUnattended), whose program answers with Guest.UnattendedReady once it is done. Otherwise such
+	// a request is refused at once.
+	CanSetUpUnattended bool
 }
 
 // Guest is the customer's side of an attended session.

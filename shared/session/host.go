@@ -51,6 +51,9 @@ type HostConfig struct {
 	Rendezvous string
 	// Path tunes the search for a path through the rendezvous.
 	Path PathOptions
+	// Identity is the certificate this program presents: Tandem Expert's own, which the computers it may reach
+	// unattended know it by; nil makes one for this session.
+	Identity *transport.Identity
 }
 
 // Host is the technician's side of an attended session: it waits for the customer with a support key.
@@ -86,9 +89,11 @@ type Host struct {
 
 // NewHost starts listening with a fresh support key.
 func NewHost(cfg HostConfig) (*Host, error) {
-	id, err := transport.NewIdentity()
-	if err != nil {
-		return nil, err
+	id, err := cfg.Identity, error(nil)
+	if id == nil {
+		if id, err = transport.NewIdentity(); err != nil {
+			return nil, err
+		}
 	}
 	lifetime := cfg.KeyLifetime
 	if lifetime <= 0 {
@@ -365,6 +370,16 @@ func (h *Host) RequestControl() error {
 		return err
 	}
 	return t.request(protocol.PermControl)
+}
+
+// RequestUnattended asks the customer to set up unattended access for this technician: ConsentAnswered follows,
+// then, if granted, UnattendedSetUp once the customer's program has installed it (or failed to).
+func (h *Host) RequestUnattended() error {
+	t, err := h.tech()
+	if err != nil {
+		return err
+	}
+	return t.request(protocol.PermUnattended)
 }
 
 // ReleaseControl gives control back to the customer.

@@ -266,7 +266,8 @@ func (c *customer) ask(req *protocol.ConsentRequest) {
 		c.answerNow(req.ID, false)
 		return
 	}
-	possible := req.What == protocol.PermView && c.share.has() || req.What == protocol.PermControl && c.inj != nil
+	possible := req.What == protocol.PermView && c.share.has() || req.What == protocol.PermControl && c.inj != nil ||
+		req.What == protocol.PermUnattended && c.g.cfg.CanSetUpUnattended
 	c.mu.Lock()
 	verdict := c.st.ask(req.ID, req.What, possible)
 	if verdict == askCustomer {
@@ -276,7 +277,7 @@ func (c *customer) ask(req *protocol.ConsentRequest) {
 	c.mu.Unlock()
 	switch verdict {
 	case askCustomer:
-		if c.g.cfg.Unattended && !c.g.userSpoke.Load() { // granted when unattended access was set up
+		if c.g.cfg.Unattended && !c.g.userSpoke.Load() && req.What != protocol.PermUnattended { // granted at set-up
 			_ = c.answer(req.ID, true)
 			return
 		}

@@ -33,6 +33,9 @@ type Peer struct {
 	Addr           string
 	Capabilities   []string // from its Hello (protocol.Cap…); unknown ones included
 	Route          Route    // how the connection reaches the peer (direct, relayed)
+	// Cert is the fingerprint of the certificate the peer's program presented: a technician's Tandem Expert keeps
+	// one (HostConfig.Identity), which unattended access lets in.
+	Cert transport.ID
 }
 
 // Can reports whether the peer announced the capability c.
@@ -116,7 +119,7 @@ func (l *link) readHello(local *protocol.Hello) error {
 		return err
 	}
 	l.peer = Peer{Name: h.Name, Role: h.Role, ProgramVersion: h.ProgramVersion, Addr: l.conn.RemoteAddr().String(),
-		Capabilities: h.Capabilities}
+		Capabilities: h.Capabilities, Cert: l.conn.PeerID()}
 	l.resume = h.Resume
 	if h.Preferences != nil {
 		l.prefs = *h.Preferences

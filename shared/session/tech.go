@@ -27,7 +27,9 @@ type technician struct {
 	nextID     uint64
 	asks       map[uint64]protocol.Permission
 	controlled bool
-	input      *sender
+	// unattendedGranted: the customer said yes to unattended access; their UnattendedReady is expected.
+	unattendedGranted bool
+	input             *sender
 	inputOpen  bool // an input stream is being opened or is open
 	workers    sync.WaitGroup
 }
@@ -133,6 +135,9 @@ func (t *technician) readConsent(st *quic.Stream) {
 			if grantsControl {
 				t.controlled = true
 			}
+			if ok && what == protocol.PermUnattended && m.Granted {
+				t.unattendedGranted = true // UnattendedReady follows
+			}
 			t.mu.Unlock()
 			if !ok {
 				continue // an answer to nothing asked: ignore
@@ -140,6 +145,14 @@ func (t *technician) readConsent(st *quic.Stream) {
 			t.h.ev.send(ConsentAnswered{What: what, Granted: m.Granted, Expired: m.Expired, Withdrawn: m.Withdrawn})
 			if grantsControl {
 				t.h.ev.send(ControlChanged{Granted: true})
+			}
+		case *protocol.UnattendedReady:
+			t.mu.Lock()
+			granted := t.unattendedGranted
+			t.unattendedGranted = false
+			t.mu.Unlock()
+			if granted { // an answer to a request this side made and the customer granted; else ignored
+				t.h.ev.send(unattendedSetUp(m, t.l.peer.Addr))
 			}
 		case *protocol.ConsentRevoke:
 			switch m.What {
