@@ -94,17 +94,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 
-	w, err := openDB(ctx, abs, false)
-	if err != nil {
+	// Another program opening the same new file at the same moment (Expert and the report command) may hold the
+	// lock that switching to WAL or migrating takes, in a way SQLite's busy timeout does not wait for: try again.
+	var w *sql.DB
+	if err := retryBusy(ctx, func() (err error) {
+		w, err = openDB(ctx, abs, false)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
-	if err := migrate(ctx, w, SchemaVersion); err != nil {
+	if err := retryBusy(ctx, func() error { return migrate(ctx, w, SchemaVersion) }); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("history database %s: %w", abs, err)
 	}
-	r, err := openDB(ctx, abs, true)
-	if err != nil {
+	var r *sql.DB
+	if err := retryBusy(ctx, func() (err error) {
+		r, err = openDB(ctx, abs, true)
+		return err
+	}); err != nil {
 		_ = w.Close()
 		return nil, err
 	}
@@ -320,4 +328,21 @@ func hexVal(c byte) byte {
 		return c - 'a' + 10
 	}
 	return 0xff
+}
+
+// retryBusy runs f again while it fails because the database is busy, for at most BusyTimeout.
+func retryBusy(ctx context.Context, f func() error) error {
+	deadline := time.Now().Add(BusyTimeout)
+	for {
+		err := f()
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
