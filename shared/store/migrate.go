@@ -80,10 +80,22 @@ var migrations = []migration{
 		`ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'attended' CHECK (kind IN ('attended', 'unattended'))`,
 		`ALTER TABLE sessions ADD COLUMN computer_id TEXT NOT NULL DEFAULT ''`,
 	}},
+	{3, "computers the technician reaches unattended", []string{
+		`CREATE TABLE computers (
+			id        TEXT PRIMARY KEY CHECK (length(id) > 0),
+			name      TEXT NOT NULL DEFAULT '',
+			owner     TEXT NOT NULL DEFAULT '',
+			addr      TEXT NOT NULL,
+			secret    BLOB NOT NULL CHECK (length(secret) = 32),
+			added_at  INTEGER NOT NULL,
+			last_seen INTEGER,
+			state     TEXT NOT NULL DEFAULT ''
+		) STRICT`,
+	}},
 }
 
 // SchemaVersion is the schema version this package writes: the version of the last migration (a test checks).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrTooNew is returned by Open for a database written by a newer version of Tandem.
 var ErrTooNew = errors.New("the history database was written by a newer version of Tandem")
