@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/store"
+	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/version"
 )
@@ -45,6 +46,10 @@ type options struct {
 	// store keeps the sessions' history for reports; nil when it could not be opened (storeErr says why).
 	store    *store.Store
 	storeErr error
+	// identity is this Expert's lasting certificate, which the computers set up for unattended access know it
+	// by; nil when it could not be read or made (identityErr says why): then sessions make one each.
+	identity    *transport.Identity
+	identityErr error
 }
 
 // home is the Expert home window: New session, History, Preferences, and a card for each session it hosts
@@ -66,6 +71,8 @@ type home struct {
 	prefsWin   *prefsWindow    // the Preferences window; nil while closed
 	prefsBtn   *widget.Button
 	historyBtn *widget.Button
+	tabs       *container.AppTabs // Sessions, Computers
+	comps      *computers         // the Computers tab
 }
 
 func newHome(a fyne.App, opts options) *home {
@@ -115,9 +122,22 @@ func (h *home) build() {
 		about,
 		widget.NewSeparator(),
 		container.NewHBox(h.newSession, h.joinBtn, layout.NewSpacer(), h.historyBtn, h.prefsBtn),
-		h.status,
 	)
-	h.win.SetContent(container.NewPadded(container.NewBorder(top, nil, nil, nil, container.NewVScroll(h.list))))
+	if h.comps != nil {
+		h.comps.close()
+	}
+	h.comps = newComputers(h)
+	sessions := container.NewBorder(h.status, nil, nil, nil, container.NewVScroll(h.list))
+	h.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(lang.L("expert.tab_sessions"), theme.ComputerIcon(), sessions),
+		container.NewTabItemWithIcon(lang.L("expert.tab_computers"), theme.StorageIcon(), h.comps.box))
+	h.tabs.OnSelected = func(t *container.TabItem) {
+		if t.Content == h.comps.box {
+			h.comps.reload() // which computers are on now
+		}
+	}
+	h.comps.reload()
+	h.win.SetContent(container.NewPadded(container.NewBorder(top, nil, nil, nil, h.tabs)))
 	h.win.Resize(fyne.NewSize(640, 700))
 	h.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
 		h.startSession()
@@ -127,6 +147,9 @@ func (h *home) build() {
 	})
 	h.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
 		h.openPrefs()
+	})
+	h.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyU, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
+		h.tabs.SelectIndex(1) // Computers (for Unattended)
 	})
 }
 
@@ -212,6 +235,7 @@ func (h *home) shutdown() {
 	for _, s := range h.sessions {
 		s.shutdown()
 	}
+	h.comps.close()
 	// The viewer windows go with the app: the home window is the master, and after the app has quit
 	// windows must not be touched.
 }

@@ -52,6 +52,11 @@ type hosted struct {
 	endSession *widget.Button
 	closeBtn   *widget.Button     // takes an ended session's card away
 	joinCancel context.CancelFunc // stops joining a colleague's session; nil when not joining
+	// computer is the ID of the unattended computer this session is with ("" for an attended one); openCancel
+	// stops waiting for its agent's answer, and opening is closed once that wait is over (nil when none runs).
+	computer   string
+	openCancel context.CancelFunc
+	opening    chan struct{}
 }
 
 func newHosted(h *home, n int) *hosted {
@@ -125,7 +130,7 @@ func (s *hosted) start() error {
 	host, err := session.NewHost(session.HostConfig{Listen: h.opts.listen, Advertise: h.opts.advertise,
 		Name: h.prefs.Name, Preferences: protocol.Preferences{UninstallAtEnd: h.prefs.UninstallAtEnd},
 		IdleTimeout: h.opts.idleTimeout, KeyLifetime: h.opts.keyLifetime,
-		Rendezvous: h.prefs.Rendezvous, Path: h.opts.path})
+		Rendezvous: h.prefs.Rendezvous, Path: h.opts.path, Identity: h.opts.identity})
 	if err != nil {
 		return err
 	}
@@ -267,7 +272,7 @@ func (s *hosted) apply(e session.Event) {
 	case session.SharingChanged, session.ConsentAnswered, session.ControlChanged, session.MonitorsChanged,
 		session.PointerMoved, session.TechnicianScreenChanged, session.Reconnecting, session.Reconnected,
 		session.ChatReceived, session.ChatDelivered, session.FileTransfer, session.InviteAnswered,
-		session.ParticipantsChanged:
+		session.ParticipantsChanged, session.UnattendedSetUp:
 		if s.view != nil {
 			s.view.apply(e)
 			switch e.(type) {
@@ -361,6 +366,10 @@ func (s *hosted) leaveNow() {
 func (s *hosted) stop() {
 	s.cancelJoin()
 	s.stopCountdown()
+	if s.openCancel != nil {
+		s.openCancel() // its late answer finds another host, or none, and is ignored
+		s.openCancel = nil
+	}
 	if host := s.host; host != nil {
 		s.host, s.work = nil, nil
 		go host.End()
@@ -371,6 +380,12 @@ func (s *hosted) stop() {
 func (s *hosted) shutdown() {
 	s.cancelJoin()
 	s.stopCountdown()
+	if s.openCancel != nil {
+		s.openCancel()
+	}
+	if s.opening != nil {
+		<-s.opening // its answer goes through opts.do, which no longer runs anything: this returns
+	}
 	if s.host != nil {
 		s.host.End()
 		<-s.following // the events channel has closed; opts.do never blocks, so this returns

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/lang"
@@ -67,6 +68,14 @@ func main() {
 	} else {
 		opts.store = st
 		defer func() { _ = st.Close() }()
+	}
+	if dbPath, err := store.DefaultPath(); err == nil {
+		opts.identity, opts.identityErr = loadIdentity(filepath.Join(filepath.Dir(dbPath), identityFile))
+	} else {
+		opts.identityErr = err
+	}
+	if opts.identityErr != nil {
+		log.Printf("identity: %v", opts.identityErr)
 	}
 	h := newHome(a, opts)
 	if set["name"] {

@@ -24,6 +24,9 @@ const storeTimeout = 5 * time.Second
 type recorder struct {
 	st   *store.Store // nil: no history (it could not be opened)
 	tech string
+	// computer is the ID of the unattended computer the session is with; "" for an attended session. Set before
+	// the session starts.
+	computer string
 
 	mu       sync.Mutex
 	id       protocol.SessionID // zero until the customer joined
@@ -174,8 +177,12 @@ func (r *recorder) joined(host *session.Host, e session.Joined) {
 	r.mu.Unlock()
 	defer r.participants(id, host.Participants()) // a colleague finds others already there
 	r.do("start", func(ctx context.Context) error {
-		if err := r.st.StartSession(ctx, store.SessionStart{ID: id, Kind: store.Attended, CustomerName: e.Peer.Name,
-			TechnicianName: r.tech}); err != nil {
+		kind := store.Attended
+		if r.computer != "" {
+			kind = store.Unattended
+		}
+		if err := r.st.StartSession(ctx, store.SessionStart{ID: id, Kind: kind, ComputerID: r.computer,
+			CustomerName: e.Peer.Name, TechnicianName: r.tech}); err != nil {
 			return err
 		}
 		if err := r.st.Join(ctx, id, store.Participant{ID: host.Me(), Name: r.tech, Role: protocol.RoleTechnician}); err != nil {

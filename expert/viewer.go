@@ -63,42 +63,46 @@ type viewer struct {
 	releasing    bool   // Release control was pressed; ControlChanged has not come yet
 	note         string // the outcome of the last control request or release, said after the state
 	askErr       error  // why the last request could not be sent
-	ended        bool
-	endErr       error
-	fit          bool // scaled to the window (else 1:1 with scroll bars); kept when the window reopens
+	// unattendedAsk and unattendedNote are where Unattended access… stands, said after the state.
+	unattendedAsk  ask
+	unattendedNote string
+	ended          bool
+	endErr         error
+	fit            bool // scaled to the window (else 1:1 with scroll bars); kept when the window reopens
 
-	win        fyne.Window // nil while closed
-	screen     *ui.RemoteScreen
-	scroll     *container.Scroll
-	veil       *canvas.Rectangle // dims the picture under overText
-	overText   *widget.Label     // the state, over the picture while it is not live
-	over       *fyne.Container
-	fitBtn     *widget.Button
-	fullBtn    *widget.Button
-	viewBtn    *widget.Button
-	monitorSel *widget.Select
-	qualitySel *widget.Select // Prefer speed / Prefer quality
-	controlBtn *widget.Button
-	cadBtn     *widget.Button // Ctrl+Alt+Del, shown while in control
-	shareBtn   *widget.Button
-	chatBtn    *widget.Button
-	filesBtn   *widget.Button   // File transfer: a menu with Send files… and Display status
-	list       *ui.TransferList // the session's transfers (kept when the window closes)
-	listWin    fyne.Window      // the status window; nil while closed
-	offers     map[transfer.ID]dialog.Dialog
-	reportBtn  *widget.Button
-	chat       *ui.ChatPane
-	chatOpen   bool            // the chat pane is shown; kept when the window reopens
-	side       *fyne.Container // the chat pane with its background and padding, hidden with it
-	reportNote string          // where the last report was saved, or why it was not
-	rec        *recorder
-	endBtn     *widget.Button
-	status     *widget.Label
-	route      *widget.Label   // how the connection goes (direct, relayed), its rate and round trip, how exact the picture is
-	stopTicks  func()          // stops watchQuality; nil while the window is closed
-	picture    session.Picture // how exact the picture was when route was last written
-	team                       // colleagues in the session and invitations (team.go)
-	picks      pickers         // the session's file dialogs (files.go)
+	win           fyne.Window // nil while closed
+	screen        *ui.RemoteScreen
+	scroll        *container.Scroll
+	veil          *canvas.Rectangle // dims the picture under overText
+	overText      *widget.Label     // the state, over the picture while it is not live
+	over          *fyne.Container
+	fitBtn        *widget.Button
+	fullBtn       *widget.Button
+	viewBtn       *widget.Button
+	monitorSel    *widget.Select
+	qualitySel    *widget.Select // Prefer speed / Prefer quality
+	controlBtn    *widget.Button
+	cadBtn        *widget.Button // Ctrl+Alt+Del, shown while in control
+	shareBtn      *widget.Button
+	chatBtn       *widget.Button
+	filesBtn      *widget.Button   // File transfer: a menu with Send files… and Display status
+	list          *ui.TransferList // the session's transfers (kept when the window closes)
+	listWin       fyne.Window      // the status window; nil while closed
+	offers        map[transfer.ID]dialog.Dialog
+	reportBtn     *widget.Button
+	chat          *ui.ChatPane
+	chatOpen      bool            // the chat pane is shown; kept when the window reopens
+	side          *fyne.Container // the chat pane with its background and padding, hidden with it
+	reportNote    string          // where the last report was saved, or why it was not
+	rec           *recorder
+	endBtn        *widget.Button
+	unattendedBtn *widget.Button // Unattended access…: asks the customer to set it up
+	status        *widget.Label
+	route         *widget.Label   // how the connection goes (direct, relayed), its rate and round trip, how exact the picture is
+	stopTicks     func()          // stops watchQuality; nil while the window is closed
+	picture       session.Picture // how exact the picture was when route was last written
+	team                          // colleagues in the session and invitations (team.go)
+	picks         pickers         // the session's file dialogs (files.go)
 }
 
 // qualityEvery is how often the link's figures under the state are written again while pictures come.
@@ -156,6 +160,7 @@ func (v *viewer) open() {
 	v.route = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	v.route.Truncation = fyne.TextTruncateEllipsis // under the state: the bar keeps to the window's width
 	v.buildTeam()
+	v.buildUnattended()
 
 	bar := container.NewHBox(v.viewBtn, v.controlBtn, v.cadBtn, v.shareBtn, v.chatBtn, v.filesBtn, layout.NewSpacer(),
 		v.monitorSel, v.qualitySel, v.fitBtn, v.fullBtn)
@@ -165,7 +170,7 @@ func (v *viewer) open() {
 		container.NewVBox(container.NewPadded(bar), widget.NewSeparator()))
 	bottom := container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)),
 		container.NewVBox(widget.NewSeparator(), container.NewPadded(container.NewBorder(nil, nil, nil,
-			container.NewHBox(v.inviteBtn, v.reportBtn, v.endBtn), container.NewVBox(v.status, v.route, v.teamLbl)))))
+			container.NewHBox(v.unattendedBtn, v.inviteBtn, v.reportBtn, v.endBtn), container.NewVBox(v.status, v.route, v.teamLbl)))))
 	w.SetPadded(false) // the picture runs to the window's edges; the bars have their own padding
 	v.side = container.NewStack(canvas.NewRectangle(theme.Color(theme.ColorNameBackground)), container.NewPadded(v.chat))
 	v.side.Hidden = !v.chatOpen // hidden whole, so that its padding takes no room from the picture
@@ -315,9 +320,13 @@ func (v *viewer) apply(e session.Event) {
 		default:
 			v.ownNote = ""
 		}
+	case session.UnattendedSetUp:
+		v.applyUnattended(e)
 	case session.ConsentAnswered:
 		a := answerOf(e)
 		switch e.What {
+		case protocol.PermUnattended:
+			v.applyUnattended(e)
 		case protocol.PermView:
 			if v.viewAsk == askWaiting {
 				v.viewAsk = a
@@ -464,6 +473,9 @@ func (v *viewer) refresh() {
 		return
 	}
 	line, over := v.stateText()
+	if v.unattendedNote != "" && !v.ended {
+		line += " " + v.unattendedNote
+	}
 	v.status.SetText(line)
 	if v.reconnecting || v.ended {
 		v.route.SetText("")
@@ -547,6 +559,7 @@ func (v *viewer) refresh() {
 	}
 	enable(v.endBtn, !v.ended)
 	v.refreshTeam()
+	v.refreshUnattended()
 
 	enable(v.reportBtn, v.home.opts.store != nil && !v.rec.session().IsZero())
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,6 +14,10 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
 )
 
 // ID is the SHA-256 of a peer's certificate (DER). For an unattended computer, whose certificate persists, it
@@ -147,4 +152,20 @@ func ParseID(s string) (ID, error) {
 		return ID{}, fmt.Errorf("%q is not a computer ID", s)
 	}
 	return ID(b), nil
+}
+
+// Probe connects to a listener at addr and returns the fingerprint of its certificate, without any key
+// confirmation: the listener sees a connection that goes away before any proof, which costs its gate nothing.
+// It tells whether an unattended computer is on, and still the one saved.
+func Probe(ctx context.Context, addr string, me *Identity) (ID, error) {
+	qc, err := dialQUIC(ctx, addr, DialConfig{Identity: me})
+	if err != nil {
+		return ID{}, &protocol.Error{Code: protocol.Unreachable, Detail: fmt.Sprintf("connecting to %s: %v", addr, err)}
+	}
+	defer func() { _ = qc.CloseWithError(quic.ApplicationErrorCode(protocol.Cancelled), "probe") }()
+	id, err := peerID(qc.ConnectionState().TLS.PeerCertificates)
+	if err != nil {
+		return ID{}, &protocol.Error{Code: protocol.ProtocolViolation, Detail: err.Error()}
+	}
+	return id, nil
 }

@@ -2,8 +2,10 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 )
@@ -137,4 +139,49 @@ func TestDialExpectsTheSavedIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	lc.Close(protocol.NoError, "")
+}
+
+func TestProbeSeesTheListenerWithoutAProof(t *testing.T) {
+	id, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	begun := make(chan struct{}, 1)
+	ln, err := Listen("127.0.0.1:0", ListenConfig{Identity: id, Gate: countingGate{begun}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	me, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Probe(t.Context(), ln.Addr().String(), me)
+	if err != nil || got != id.ID() {
+		t.Fatalf("Probe = %v, %v; want %v", got, err, id.ID())
+	}
+	select {
+	case <-begun:
+		t.Fatal("a probe reached the gate")
+	case <-time.After(200 * time.Millisecond):
+	}
+	// Nobody there.
+	dead := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if _, err := Probe(ctx, dead, me); protocol.CodeOf(err) != protocol.Unreachable {
+		t.Fatalf("probe of nobody: %v", err)
+	}
+}
+
+// countingGate says on begun when an attempt reaches it.
+type countingGate struct{ begun chan struct{} }
+
+func (g countingGate) Begin(ID, net.Addr) ([]byte, func(Outcome), error) {
+	select {
+	case g.begun <- struct{}{}:
+	default:
+	}
+	return []byte("x"), func(Outcome) {}, nil
 }
