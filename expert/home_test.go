@@ -49,13 +49,23 @@ func testHomeAs(t *testing.T, language, name string) *shown {
 	s.home = newHome(test.NewTempApp(t), options{do: s.loop.Do, listen: "127.0.0.1:0", advertise: "127.0.0.1",
 		name: name, onEvent: func(e session.Event) { s.events = append(s.events, e) },
 		capture: func() (capture.Source, error) { return capture.NewPattern(image.Rect(0, 0, 200, 100)), nil },
-		store:   testStore(t)})
+		store:   testStore(t), identity: testIdentity(t)})
 	// The tests compare the pictures shown with the customer's, and the race detector makes loopback slow enough
 	// for a changing pattern to go lossy: exact pictures unless a test chooses Prefer speed (the default of the
 	// saved preferences, which this does not change).
 	s.home.prefs.PreferQuality = true
 	t.Cleanup(s.shutdown)
 	return s
+}
+
+// testIdentity is a fresh lasting identity for a test's Expert.
+func testIdentity(t *testing.T) *transport.Identity {
+	t.Helper()
+	id, err := transport.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // cur is the newest session on the home window.

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/store"
+	"github.com/tandem-remote/tandem/shared/ui/uitest"
+	"github.com/tandem-remote/tandem/shared/unattended"
+)
+
+// customerComputer is the customer's side of unattended access on loopback: a real agent, and a helper that
+// joins the sessions it hands over as the customer's program does (viewing and control granted).
+type customerComputer struct {
+	agent  *unattended.Agent
+	admin  *unattended.Admin
+	socket string
+
+	mu     sync.Mutex
+	guests []*session.Guest
+	wg     sync.WaitGroup
+}
+
+func startCustomerComputer(t *testing.T) *customerComputer {
+	t.Helper()
+	me := uint32(os.Getuid())
+	socket := filepath.Join(t.TempDir(), "agent.sock")
+	a, err := unattended.StartAgent(unattended.AgentConfig{Dir: filepath.Join(t.TempDir(), "state"),
+		Listen: "127.0.0.1:0", Socket: socket, MayUse: func(uid uint32) bool { return uid == me }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	ad, err := unattended.DialAdmin(t.Context(), socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ad.Close() })
+	return &customerComputer{agent: a, admin: ad, socket: socket}
+}
+
+// serveHelper runs a helper until the test ends.
+func (cc *customerComputer) serveHelper(t *testing.T) {
+	t.Helper()
+	hp, err := unattended.DialHelper(t.Context(), cc.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.wg.Go(func() {
+		for {
+			o, err := hp.Next()
+			if err != nil {
+				return
+			}
+			if o.Kind == unattended.OrderEnd {
+				cc.mu.Lock()
+				for _, g := range cc.guests {
+					go g.EndBecause(o.Code)
+				}
+				cc.mu.Unlock()
+				continue
+			}
+			lk, err := session.ParseLink(o.Link)
+			var g *session.Guest
+			if err == nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				g, err = session.Join(ctx, lk, session.GuestConfig{Name: "Zoé's computer", Unattended: true,
+					Screen: capture.NewPattern(), Input: input.NewRecorder()})
+				cancel()
+			}
+			if err == nil {
+				cc.mu.Lock()
+				cc.guests = append(cc.guests, g)
+				cc.mu.Unlock()
+			}
+			_ = hp.Opened(o.ID, err)
+		}
+	})
+	t.Cleanup(func() {
+		_ = hp.Close()
+		cc.mu.Lock()
+		gs := cc.guests
+		cc.mu.Unlock()
+		for _, g := range gs {
+			g.End()
+		}
+		cc.wg.Wait()
+	})
+}
+
+// poll runs the window's callbacks until cond holds, for what changes outside the UI (a check of the network).
+func (s *shown) poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		s.loop.Drain()
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 20s for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The whole of unattended access as the technician sees it: set up from an attended session's viewer, then
+// Connect from Computers while nobody is at the computer, blocked, and after a password change.
+func TestUnattendedSetUpThenConnectFromComputers(t *testing.T) {
+	h := testHome(t, "en")
+	cc := startCustomerComputer(t)
+	comps := h.comps
+	if len(comps.items) != 0 || !comps.empty.Visible() {
+		t.Fatal("a computer before any was set up")
+	}
+
+	// An attended session; Unattended access… asks the customer.
+	test.Tap(h.newSession)
+	g, err := session.Join(t.Context(), h.cur().host.Link(), session.GuestConfig{Name: "Zoé", CanSetUpUnattended: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	for {
+		if _, ok := h.waitEvent(t).(session.Joined); ok {
+			break
+		}
+	}
+	v := h.cur().view
+	if !v.unattendedBtn.Visible() || v.unattendedBtn.Disabled() {
+		t.Fatal("Unattended access… is not offered in an attended session")
+	}
+	test.Tap(v.unattendedBtn)
+	uitest.Answer(t, v.win, lang.L("Yes"))
+	var ask session.ConsentRequested
+	for e := range g.Events() {
+		if q, ok := e.(session.ConsentRequested); ok && q.What == protocol.PermUnattended {
+			ask = q
+			break
+		}
+	}
+	if err := g.Answer(ask.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	// What the customer's program does on Yes: set the agent up for this Expert, and say how to reach it.
+	const pw = "zoé's chosen password"
+	if err := cc.admin.SetUp(g.Technician().Cert, g.Technician().Name, pw); err != nil {
+		t.Fatal(err)
+	}
+	id := cc.agent.Computer().ID()
+	port := uint16(cc.agent.Addr().(*net.UDPAddr).Port)
+	if err := g.UnattendedReady(ask.ID, session.UnattendedInfo{Computer: id, Secret: unattended.Secret(pw, id),
+		Port: port, Name: "zoe-laptop"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.loop.Until(t, 20*time.Second, "the computer saved", func() bool { return len(comps.items) == 1 })
+	want := lang.L("viewer.unattended_done", map[string]any{"Computer": "zoe-laptop"})
+	if !strings.Contains(v.status.Text, want) {
+		t.Fatalf("viewer says %q, want it to say %q", v.status.Text, want)
+	}
+	it := comps.items[0]
+	if it.ID != id.String() || it.Owner != "Zoé" || it.Name != "zoe-laptop" || !strings.HasPrefix(it.Addr, "127.0.0.1:") {
+		t.Fatalf("saved %+v", it)
+	}
+	h.poll(t, "the computer to show online", func() bool { return comps.reach[it.ID] == reachOnline })
+	g.End()
+
+	// Connect with nobody logged in: said in words.
+	test.Tap(uitest.FindButton(comps.list, lang.L("computers.connect")))
+	s := h.cur()
+	if s.computer != it.ID || s.title.Text != "zoe-laptop" || s.key.Visible() {
+		t.Fatalf("the card of an unattended session: computer %q, title %q, key shown %v", s.computer, s.title.Text, s.key.Visible())
+	}
+	h.poll(t, "the refusal", func() bool { return s.ended })
+	if !strings.Contains(s.status.Text, lang.L(protocol.NobodyLoggedIn.MessageKey())) {
+		t.Fatalf("card says %q", s.status.Text)
+	}
+
+	// With someone logged in, the computer joins; the viewer opens on its screen; the history says unattended.
+	cc.serveHelper(t)
+	h.poll(t, "the helper", func() bool { st, err := cc.admin.Status(); return err == nil && st.Helper })
+	test.Tap(uitest.FindButton(comps.list, lang.L("computers.connect")))
+	s = h.cur()
+	for {
+		if j, ok := h.waitEvent(t).(session.Joined); ok {
+			if !j.Peer.Can(protocol.CapUnattended) {
+				t.Fatal("the computer did not join as unattended")
+			}
+			break
+		}
+	}
+	if s.view == nil || s.view.unattendedBtn.Visible() {
+		t.Fatal("no viewer, or one that offers to set up unattended access again")
+	}
+	h.poll(t, "the unattended session in the history", func() bool {
+		sums, err := h.opts.store.ListSessions(context.Background(), store.Query{})
+		return err == nil && len(sums) == 2 && sums[0].Kind == store.Unattended && sums[0].ComputerID == it.ID
+	})
+
+	// The user blocks access: the session ends with that reason, and Connect is refused with it.
+	if err := cc.admin.SetBlocked(true); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if e, ok := h.waitEvent(t).(session.Ended); ok {
+			if protocol.CodeOf(e.Err) != protocol.Blocked {
+				t.Fatalf("ended with %v", e.Err)
+			}
+			break
+		}
+	}
+	test.Tap(uitest.FindButton(comps.list, lang.L("computers.connect")))
+	s = h.cur()
+	h.poll(t, "the refusal", func() bool { return s.ended })
+	if !strings.Contains(s.status.Text, lang.L("error.blocked")) ||
+		uitest.FindLabel(comps.list, lang.L("computers.state.blocked")) == nil {
+		t.Fatalf("card says %q; the list does not say blocked", s.status.Text)
+	}
+
+	// Unblocked, the password changed: Connect asks for the new one and gets in with it.
+	if err := cc.admin.SetBlocked(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := cc.admin.ChangePassword("a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(uitest.FindButton(comps.list, lang.L("computers.connect")))
+	s = h.cur()
+	h.poll(t, "the refusal", func() bool { return s.ended })
+	if !strings.Contains(s.status.Text, lang.L("error.password_changed")) {
+		t.Fatalf("card says %q", s.status.Text)
+	}
+	top := h.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no password dialog")
+	}
+	test.Type(uitest.FindEntry(top), "a brand new password")
+	uitest.Answer(t, h.win, lang.L("computers.connect"))
+	for {
+		if _, ok := h.waitEvent(t).(session.Joined); ok {
+			break
+		}
+	}
+	h.cur().endNow()
+}
