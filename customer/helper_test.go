@@ -75,7 +75,9 @@ func TestHelperJoinsTheAgentsSessionAndBlockingEndsIt(t *testing.T) {
 	}
 	t.Cleanup(h.End)
 	opened := make(chan error, 1)
-	go func() { opened <- unattended.Open(context.Background(), uc.target, uc.tech, "Alice", h.Link().String()) }()
+	go func() {
+		opened <- unattended.Open(context.Background(), uc.target, uc.tech, "Alice", h.Link().String())
+	}()
 	tb.waitState(t, stateJoined)
 	if err := <-opened; err != nil {
 		t.Fatalf("the technician's open: %v", err)

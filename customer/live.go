@@ -56,7 +56,7 @@ type live struct {
 type ask struct {
 	req    session.ConsentRequested
 	invite bool // a question about inviting a colleague (req.What unset)
-	dlg    *dialog.ConfirmDialog
+	dlg    dialog.Dialog
 }
 
 // takeBackShortcut takes control back from the technician while the toolbar has the keyboard focus (and from
@@ -426,7 +426,14 @@ func (t *toolbar) consentRequested(g *session.Guest, req session.ConsentRequeste
 		title, question = lang.L("customer.view_title"), lang.L("customer.view_question", args)
 	case protocol.PermControl:
 		title, question = lang.L("customer.control_title"), lang.L("customer.control_question", args)
-	default: // the engine asks only these two
+	case protocol.PermUnattended:
+		if t.opts.setup != nil {
+			t.askUnattended(g, req)
+			return
+		}
+		t.act(func() { _ = g.Answer(req.ID, false) })
+		return
+	default: // the engine asks only these
 		t.act(func() { _ = g.Answer(req.ID, false) })
 		return
 	}

@@ -59,6 +59,7 @@ func main() {
 		log.Fatal(err)
 	}
 	closeBackEnds := openBackEnds(&opts)
+	opts.setup = systemSetup()
 	opts.install = detectInstallation(a)
 	t := newToolbar(a, opts)
 	if *shot != "" {

@@ -65,6 +65,8 @@ type options struct {
 	// helper is set when the program is the helper of unattended access (-helper, helper.go): the toolbar is
 	// out of sight except while the agent's sessions run.
 	helper bool
+	// setup installs unattended access and reaches its agent (setup.go); nil where it cannot be set up.
+	setup *unattendedSetup
 }
 
 // state is where the toolbar stands, as onState reports it.
@@ -281,7 +283,8 @@ func (t *toolbar) guestConfig(name string) session.GuestConfig {
 	return session.GuestConfig{Name: name, Screen: t.opts.screen,
 		Monitor: t.opts.monitor, Input: t.opts.injector, ConsentTimeout: t.opts.consentTimeout,
 		IdleTimeout: t.opts.idleTimeout, CtrlAltDel: input.PassesCtrlAltDel(), Path: t.opts.path,
-		InviteListen: t.opts.inviteListen, InviteAdvertise: t.opts.inviteAdvertise}
+		InviteListen: t.opts.inviteListen, InviteAdvertise: t.opts.inviteAdvertise,
+		CanSetUpUnattended: t.opts.setup != nil && !t.opts.helper}
 }
 
 func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {

@@ -111,6 +111,30 @@ func FindEntry(o fyne.CanvasObject) *widget.Entry {
 	return e
 }
 
+// FindEntries returns every text entry in o's tree, in order (a form's fields, say).
+func FindEntries(o fyne.CanvasObject) []*widget.Entry {
+	var out []*widget.Entry
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if e, is := o.(*widget.Entry); is {
+			out = append(out, e)
+			return
+		}
+		switch o := o.(type) {
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(o).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return out
+}
+
 // find returns the first object of type T in o's tree (containers and widgets' renderers) that ok accepts.
 func find[T fyne.CanvasObject](o fyne.CanvasObject, ok func(T) bool) (T, bool) {
 	if t, is := o.(T); is && ok(t) {

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/unattended"
+)
+
+// setupTimeout bounds setting unattended access up, the administrator's prompt included.
+const setupTimeout = 3 * time.Minute
+
+// agentWait is how long a freshly installed agent has to open its socket.
+const agentWait = 20 * time.Second
+
+// unattendedSetup is how this program installs unattended access and reaches its agent. The real one runs
+// `pkexec … agent install` and talks to the system's socket; tests give their own.
+type unattendedSetup struct {
+	// socket is the agent's local channel.
+	socket string
+	// install makes the agent run: installs the service with the administrator's approval.
+	install func(ctx context.Context) error
+	// startHelper starts the helper in this desktop session at once (the desktop starts it at every login).
+	startHelper func() error
+	// port is the UDP port the agent listens on.
+	port uint16
+}
+
+// systemSetup is the unattended access of this system, or nil where it is not built.
+func systemSetup() *unattendedSetup {
+	if !unattended.ServiceSupported() {
+		return nil
+	}
+	return &unattendedSetup{
+		socket: "/" + unattended.SocketPath,
+		port:   unattended.DefaultPort,
+		install: func(ctx context.Context) error {
+			// pkexec asks for the administrator's password and clears the environment: an AppImage run as root
+			// is told to unpack itself rather than mount (no FUSE for root in many desktops).
+			cmd := exec.CommandContext(ctx, "pkexec", "env", "APPIMAGE_EXTRACT_AND_RUN=1", runningProgram(), "agent", "install")
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127) {
+				return &protocol.Error{Code: protocol.Refused, Detail: "the administrator's approval was not given"}
+			}
+			if err != nil {
+				return fmt.Errorf("installing unattended access: %w: %s", err, out)
+			}
+			return nil
+		},
+		startHelper: func() error { return startDetached("/"+unattended.ProgramPath, "-helper") },
+	}
+}
+
+// setUp installs unattended access if needed and lets tech in with password; it returns what the technician's
+// Expert keeps.
+func (s *unattendedSetup) setUp(ctx context.Context, tech session.Peer, password string) (session.UnattendedInfo, error) {
+	ad, err := unattended.DialAdmin(ctx, s.socket)
+	if errors.Is(err, unattended.ErrNoAgent) {
+		if err = s.install(ctx); err != nil {
+			return session.UnattendedInfo{}, err
+		}
+		ad, err = waitAgent(ctx, s.socket)
+	}
+	if err != nil {
+		return session.UnattendedInfo{}, err
+	}
+	defer func() { _ = ad.Close() }()
+	if err := ad.SetUp(tech.Cert, tech.Name, password); err != nil {
+		return session.UnattendedInfo{}, err
+	}
+	if st, err := ad.Status(); err == nil && !st.Helper && s.startHelper != nil {
+		if err := s.startHelper(); err != nil {
+			log.Printf("unattended access: starting the helper: %v", err) // it starts at the next login
+		}
+	}
+	id := ad.ComputerID()
+	name, _ := os.Hostname()
+	return session.UnattendedInfo{Computer: id, Secret: unattended.Secret(password, id), Port: s.port, Name: name}, nil
+}
+
+// waitAgent waits for a freshly started agent's socket.
+func waitAgent(ctx context.Context, socket string) (*unattended.Admin, error) {
+	deadline := time.Now().Add(agentWait)
+	for {
+		ad, err := unattended.DialAdmin(ctx, socket)
+		if err == nil || !errors.Is(err, unattended.ErrNoAgent) || time.Now().After(deadline) {
+			return ad, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// askUnattended puts the technician's request for unattended access to the customer: what it allows and how to
+// undo it, and the password they choose (twice).
+func (t *toolbar) askUnattended(g *session.Guest, req session.ConsentRequested) {
+	args := map[string]any{"Name": req.From}
+	text := widget.NewLabel(lang.L("unattended.question", args))
+	text.Wrapping = fyne.TextWrapWord
+	pw, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	pw.Validator = func(s string) error {
+		if unattended.CheckPassword(s) != nil {
+			return errors.New(lang.L("unattended.weak_password"))
+		}
+		return nil
+	}
+	again.Validator = func(s string) error {
+		if s != pw.Text {
+			return errors.New(lang.L("unattended.passwords_differ"))
+		}
+		return nil
+	}
+	pw.OnChanged = func(string) { _ = again.Validate() }
+	form := dialog.NewForm(lang.L("unattended.title"), lang.L("unattended.allow"), lang.L("unattended.refuse"),
+		[]*widget.FormItem{
+			widget.NewFormItem("", text),
+			widget.NewFormItem(lang.L("unattended.password"), pw),
+			widget.NewFormItem(lang.L("unattended.password_again"), again),
+		}, func(yes bool) { t.answerUnattended(g, req, yes, pw.Text) }, t.win)
+	a := &ask{req: req, dlg: form}
+	t.asks[req.ID] = a
+	form.Resize(fyne.NewSize(560, 380))
+	t.showDialog(form)
+	t.win.RequestFocus()
+}
+
+// answerUnattended sends the answer and, on yes, sets unattended access up in the background, then tells the
+// technician's program how it went.
+func (t *toolbar) answerUnattended(g *session.Guest, req session.ConsentRequested, yes bool, password string) {
+	if _, ok := t.asks[req.ID]; !ok || t.guest != g {
+		return
+	}
+	delete(t.asks, req.ID)
+	args := map[string]any{"Name": req.From}
+	if !yes {
+		t.status.SetText(lang.L("unattended.refused", args))
+		t.act(func() { _ = g.Answer(req.ID, false) })
+		return
+	}
+	t.status.SetText(lang.L("unattended.setting_up", args))
+	tech, setup := g.Technician(), t.opts.setup
+	t.act(func() {
+		if err := g.Answer(req.ID, true); err != nil {
+			t.opts.do(func() { t.expiredStatus(g, req) })
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		info, err := setup.setUp(ctx, tech, password)
+		if err != nil {
+			log.Printf("unattended access: %v", err)
+		}
+		_ = g.UnattendedReady(req.ID, info, err)
+		t.opts.do(func() {
+			if t.guest != g {
+				return
+			}
+			if err != nil {
+				t.status.SetText(lang.L("unattended.setup_failed", map[string]any{"Reason": setupErrorText(err)}))
+				return
+			}
+			t.status.SetText(lang.L("unattended.set_up", args))
+		})
+	})
+}
+
+// setupErrorText says why setting up failed, in words.
+func setupErrorText(err error) string {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return lang.L(pe.Code.MessageKey())
+	}
+	return lang.L("unattended.install_failed")
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/session"
+	"github.com/tandem-remote/tandem/shared/transport"
+	"github.com/tandem-remote/tandem/shared/ui/uitest"
+	"github.com/tandem-remote/tandem/shared/unattended"
+)
+
+// testSetup is unattended access on loopback: install starts a real agent on a test socket (as the system would
+// start the service), unless refuse says the administrator's approval is not given.
+type testSetup struct {
+	*unattendedSetup
+	agent    *unattended.Agent
+	installs int
+	helpers  int
+}
+
+func newTestSetup(t *testing.T, refuse bool) *testSetup {
+	t.Helper()
+	ts := &testSetup{}
+	me := uint32(os.Getuid())
+	socket := filepath.Join(t.TempDir(), "agent.sock")
+	// A port for the agent, known before it starts (as the real one's is).
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	ts.unattendedSetup = &unattendedSetup{socket: socket, port: uint16(port),
+		install: func(context.Context) error {
+			ts.installs++
+			if refuse {
+				return &protocol.Error{Code: protocol.Refused, Detail: "the administrator's approval was not given"}
+			}
+			a, err := unattended.StartAgent(unattended.AgentConfig{Dir: filepath.Join(t.TempDir(), "state"),
+				Listen: net.JoinHostPort("127.0.0.1", itoa(port)), Socket: socket, MayUse: func(uid uint32) bool { return uid == me }})
+			if err != nil {
+				return err
+			}
+			ts.agent = a
+			t.Cleanup(func() { a.Close() })
+			return nil
+		},
+		startHelper: func() error { ts.helpers++; return nil },
+	}
+	return ts
+}
+
+func itoa(n int) string { return (&net.UDPAddr{Port: n}).String()[1:] }
+
+// The customer is asked in plain words and chooses a password; on Allow, unattended access is installed and set
+// up for the technician's Expert, which is told how to reach the computer.
+func TestUnattendedSetUpAsksForAPasswordAndInstalls(t *testing.T) {
+	expert, err := transport.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := technicianWith(t, session.HostConfig{Identity: expert})
+	ts := newTestSetup(t, false)
+	tb := testToolbar(t, "en", options{name: "Zoé", setup: ts.unattendedSetup})
+	test.Type(tb.keyEntry, h.Link().String())
+	tb.waitState(t, stateJoined)
+	waitHost(t, h, func(session.Joined) bool { return true })
+
+	if err := h.RequestUnattended(); err != nil {
+		t.Fatal(err)
+	}
+	tb.loop.Until(t, 20*time.Second, "the question", func() bool { return len(tb.dialogs) == 1 })
+	top := tb.win.Canvas().Overlays().Top()
+	if uitest.FindLabel(top, lang.L("unattended.question", map[string]any{"Name": "Alice"})) == nil {
+		t.Fatal("the question does not say what unattended access allows")
+	}
+	allow := uitest.FindButton(top, lang.L("unattended.allow"))
+	entries := uitest.FindEntries(top)
+	if allow == nil || len(entries) != 2 {
+		t.Fatalf("the dialog has Allow %v and %d password fields", allow != nil, len(entries))
+	}
+	test.Type(entries[0], "short")
+	test.Type(entries[1], "short")
+	if !allow.Disabled() {
+		t.Fatal("Allow is enabled with a weak password")
+	}
+	const pw = "correct horse battery staple"
+	entries[0].SetText(pw)
+	entries[1].SetText(pw + "!")
+	if !allow.Disabled() {
+		t.Fatal("Allow is enabled with two different passwords")
+	}
+	entries[1].SetText(pw)
+	if allow.Disabled() {
+		t.Fatal("Allow stays disabled with a good password typed twice")
+	}
+	test.Tap(allow)
+	a := waitHost(t, h, func(e session.ConsentAnswered) bool { return e.What == protocol.PermUnattended })
+	if !a.Granted {
+		t.Fatal("the technician was not told yes")
+	}
+	set := waitHost(t, h, func(session.UnattendedSetUp) bool { return true })
+	if set.Err != nil {
+		t.Fatal(set.Err)
+	}
+	id := ts.agent.Computer().ID()
+	if set.Computer != id || string(set.Secret) != string(unattended.Secret(pw, id)) ||
+		set.Addr != net.JoinHostPort("127.0.0.1", itoa(int(ts.port))) {
+		t.Fatalf("the technician got %+v", set)
+	}
+	if ts.installs != 1 || ts.helpers != 1 {
+		t.Fatalf("%d installs, %d helpers started", ts.installs, ts.helpers)
+	}
+	st := ts.agent.Computer().Status()
+	if !st.SetUp || len(st.Technicians) != 1 || st.Technicians[0].ID != expert.ID() || st.Technicians[0].Name != "Alice" {
+		t.Fatalf("the agent holds %+v", st)
+	}
+	tb.loop.Until(t, 20*time.Second, "the status", func() bool {
+		return tb.status.Text == lang.L("unattended.set_up", map[string]any{"Name": "Alice"})
+	})
+}
+
+// Saying no, or not giving the administrator's approval, tells the technician; nothing is installed on a no.
+func TestUnattendedRefusedOrNotApproved(t *testing.T) {
+	for _, yes := range []bool{false, true} {
+		h := technician(t)
+		ts := newTestSetup(t, true) // the administrator's approval is not given
+		tb := testToolbar(t, "fr", options{name: "Zoé", setup: ts.unattendedSetup})
+		test.Type(tb.keyEntry, h.Link().String())
+		tb.waitState(t, stateJoined)
+		if err := h.RequestUnattended(); err != nil {
+			t.Fatal(err)
+		}
+		tb.loop.Until(t, 20*time.Second, "the question", func() bool { return len(tb.dialogs) == 1 })
+		top := tb.win.Canvas().Overlays().Top()
+		if !yes {
+			test.Tap(uitest.FindButton(top, lang.L("unattended.refuse")))
+			if a := waitHost(t, h, func(e session.ConsentAnswered) bool { return e.What == protocol.PermUnattended }); a.Granted {
+				t.Fatal("a no reached the technician as yes")
+			}
+			if ts.installs != 0 || tb.status.Text != lang.L("unattended.refused") {
+				t.Fatalf("%d installs; status %q", ts.installs, tb.status.Text)
+			}
+			continue
+		}
+		for _, e := range uitest.FindEntries(top) {
+			e.SetText("un mot de passe assez long")
+		}
+		test.Tap(uitest.FindButton(top, lang.L("unattended.allow")))
+		set := waitHost(t, h, func(session.UnattendedSetUp) bool { return true })
+		if protocol.CodeOf(set.Err) != protocol.Refused {
+			t.Fatalf("the technician got %+v", set)
+		}
+		want := lang.L("unattended.setup_failed", map[string]any{"Reason": lang.L("error.refused")})
+		tb.loop.Until(t, 20*time.Second, "the status", func() bool { return tb.status.Text == want })
+	}
+}
+
