@@ -34,6 +34,8 @@ type unattendedSetup struct {
 	install func(ctx context.Context) error
 	// startHelper starts the helper in this desktop session at once (the desktop starts it at every login).
 	startHelper func() error
+	// uninstall removes unattended access (the service, its state), with the administrator's approval.
+	uninstall func(ctx context.Context) error
 	// port is the UDP port the agent listens on.
 	port uint16
 }
@@ -47,21 +49,29 @@ func systemSetup() *unattendedSetup {
 		socket: "/" + unattended.SocketPath,
 		port:   unattended.DefaultPort,
 		install: func(ctx context.Context) error {
-			// pkexec asks for the administrator's password and clears the environment: an AppImage run as root
-			// is told to unpack itself rather than mount (no FUSE for root in many desktops).
-			cmd := exec.CommandContext(ctx, "pkexec", "env", "APPIMAGE_EXTRACT_AND_RUN=1", runningProgram(), "agent", "install")
-			out, err := cmd.CombinedOutput()
-			var ee *exec.ExitError
-			if errors.As(err, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127) {
-				return &protocol.Error{Code: protocol.Refused, Detail: "the administrator's approval was not given"}
-			}
-			if err != nil {
-				return fmt.Errorf("installing unattended access: %w: %s", err, out)
-			}
-			return nil
+			return asAdministrator(ctx, runningProgram(), "agent", "install")
+		},
+		uninstall: func(ctx context.Context) error {
+			return asAdministrator(ctx, "/"+unattended.ProgramPath, "agent", "uninstall")
 		},
 		startHelper: func() error { return startDetached("/"+unattended.ProgramPath, "-helper") },
 	}
+}
+
+// asAdministrator runs program with args as root through pkexec, which asks for the administrator's password
+// and clears the environment: an AppImage run so is told to unpack itself rather than mount (no FUSE for root on
+// many desktops). A dismissed or refused prompt is a protocol.Refused error.
+func asAdministrator(ctx context.Context, program string, args ...string) error {
+	cmd := exec.CommandContext(ctx, "pkexec", append([]string{"env", "APPIMAGE_EXTRACT_AND_RUN=1", program}, args...)...)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127) {
+		return &protocol.Error{Code: protocol.Refused, Detail: "the administrator's approval was not given"}
+	}
+	if err != nil {
+		return fmt.Errorf("%s %v as administrator: %w: %s", program, args, err, out)
+	}
+	return nil
 }
 
 // setUp installs unattended access if needed and lets tech in with password; it returns what the technician's

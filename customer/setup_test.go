@@ -164,4 +164,3 @@ func TestUnattendedRefusedOrNotApproved(t *testing.T) {
 		tb.loop.Until(t, 20*time.Second, "the status", func() bool { return tb.status.Text == want })
 	}
 }
-

@@ -110,6 +110,8 @@ type toolbar struct {
 
 	guest         *session.Guest     // nil when not in a session; UI goroutine only
 	unattended    *unattendedRun     // the agent's session that guest is, in helper mode (helper.go)
+	access        *accessWindow      // the Unattended access window; nil until opened (access.go)
+	accessBtn     *widget.Button     // opens it, on the join form, where unattended access is built
 	joining       context.CancelFunc // non-nil while a join is in progress
 	joinDone      chan struct{}      // closed when the last join goroutine has returned
 	following     chan struct{}      // closed when the goroutine following guest's events has returned
@@ -169,6 +171,10 @@ func (t *toolbar) build() {
 	t.langSel.OnChanged = func(string) { t.chooseLanguage() }
 	t.joinBtn = widget.NewButtonWithIcon(lang.L("customer.join"), theme.LoginIcon(), t.join)
 	t.joinBtn.Importance = widget.HighImportance
+	t.accessBtn = widget.NewButtonWithIcon(lang.L("access.open"), theme.StorageIcon(), t.showAccess)
+	if t.opts.setup == nil {
+		t.accessBtn.Hide()
+	}
 	t.endBtn = widget.NewButtonWithIcon(lang.L("customer.strip_end"), theme.CancelIcon(), t.confirmEnd)
 	t.endBtn.Importance = widget.DangerImportance
 	t.endBtn.Hide()
@@ -203,7 +209,7 @@ func (t *toolbar) arrangeForm() {
 	t.status.Wrapping, t.status.Truncation = fyne.TextWrapWord, fyne.TextTruncateOff
 	t.content.Objects = []fyne.CanvasObject{
 		t.header, t.about, widget.NewSeparator(), t.form,
-		container.NewHBox(t.joinBtn, layout.NewSpacer(), t.files.menuBtn),
+		container.NewHBox(t.joinBtn, layout.NewSpacer(), t.accessBtn, t.files.menuBtn),
 		t.notices, t.status,
 	}
 	t.content.Refresh()

@@ -62,8 +62,12 @@ func (t *toolbar) buildTray() {
 		t.closeRequested()
 	})
 	tr.quit.IsQuit = true
-	tr.menu = fyne.NewMenu(lang.L("customer.title"), tr.state, fyne.NewMenuItemSeparator(), tr.show, tr.stop,
-		tr.takeBack, tr.send, tr.status, tr.endIt, fyne.NewMenuItemSeparator(), tr.quit)
+	items := []*fyne.MenuItem{tr.state, fyne.NewMenuItemSeparator(), tr.show, tr.stop, tr.takeBack, tr.send, tr.status,
+		tr.endIt, fyne.NewMenuItemSeparator()}
+	if t.opts.setup != nil {
+		items = append(items, fyne.NewMenuItem(lang.L("access.open"), t.showAccess))
+	}
+	tr.menu = fyne.NewMenu(lang.L("customer.title"), append(items, tr.quit)...)
 	t.refreshTray()
 }
 
