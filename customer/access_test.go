@@ -23,7 +23,7 @@ func TestAccessWindowControlsTheAgent(t *testing.T) {
 	removed := false
 	ts.uninstall = func(context.Context) error {
 		removed = true
-		return ts.agent.Close()
+		return ts.agent().Close()
 	}
 	tb := testToolbar(t, "en", options{name: "Zoé", setup: ts.unattendedSetup})
 	if !tb.accessBtn.Visible() {
@@ -68,13 +68,13 @@ func TestAccessWindowControlsTheAgent(t *testing.T) {
 	// Block, then allow.
 	test.Tap(aw.blockBtn)
 	poll(t, tb, "blocking", func() bool { return !aw.busy })
-	if !ts.agent.Computer().Blocked() || aw.state.Text != lang.L("access.blocked") || aw.message.Text != lang.L("access.now_blocked") ||
+	if !ts.agent().Computer().Blocked() || aw.state.Text != lang.L("access.blocked") || aw.message.Text != lang.L("access.now_blocked") ||
 		aw.blockBtn.Text != lang.L("access.allow") {
-		t.Fatalf("after Block: agent blocked %v, state %q, message %q", ts.agent.Computer().Blocked(), aw.state.Text, aw.message.Text)
+		t.Fatalf("after Block: agent blocked %v, state %q, message %q", ts.agent().Computer().Blocked(), aw.state.Text, aw.message.Text)
 	}
 	test.Tap(aw.blockBtn)
 	poll(t, tb, "allowing", func() bool { return !aw.busy })
-	if ts.agent.Computer().Blocked() {
+	if ts.agent().Computer().Blocked() {
 		t.Fatal("Allow did not reach the agent")
 	}
 
@@ -92,8 +92,8 @@ func TestAccessWindowControlsTheAgent(t *testing.T) {
 	if aw.message.Text != lang.L("access.password_changed") || aw.pw.Text != "" {
 		t.Fatalf("after Change password: %q", aw.message.Text)
 	}
-	if err := unattended.Open(t.Context(), unattended.Target{Addr: ts.agent.Addr().String(), ID: ts.agent.Computer().ID(),
-		Secret: unattended.Secret("a first good password", ts.agent.Computer().ID())}, tech, "Alice", "tandem://join?addr=127.0.0.1:1&key=123456789"); protocol.CodeOf(err) != protocol.PasswordChanged {
+	if err := unattended.Open(t.Context(), unattended.Target{Addr: ts.agent().Addr().String(), ID: ts.agent().Computer().ID(),
+		Secret: unattended.Secret("a first good password", ts.agent().Computer().ID())}, tech, "Alice", "tandem://join?addr=127.0.0.1:1&key=123456789"); protocol.CodeOf(err) != protocol.PasswordChanged {
 		t.Fatalf("the old password after the change: %v", err)
 	}
 
@@ -101,7 +101,7 @@ func TestAccessWindowControlsTheAgent(t *testing.T) {
 	test.Tap(uitest.FindButton(aw.techs, lang.L("access.remove_technician")))
 	uitest.Answer(t, aw.win, lang.L("Yes"))
 	poll(t, tb, "the removal", func() bool { return !aw.busy })
-	if st := ts.agent.Computer().Status(); len(st.Technicians) != 0 {
+	if st := ts.agent().Computer().Status(); len(st.Technicians) != 0 {
 		t.Fatalf("still on the list: %+v", st.Technicians)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,9 +23,24 @@ import (
 // start the service), unless refuse says the administrator's approval is not given.
 type testSetup struct {
 	*unattendedSetup
-	agent    *unattended.Agent
+	mu       sync.Mutex        // the program's set-up runs in the background
+	started  *unattended.Agent // what install started
 	installs int
 	helpers  int
+}
+
+// agent returns the agent install started (nil before).
+func (ts *testSetup) agent() *unattended.Agent {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.started
+}
+
+// counts returns how many times install and startHelper ran.
+func (ts *testSetup) counts() (installs, helpers int) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.installs, ts.helpers
 }
 
 func newTestSetup(t *testing.T, refuse bool) *testSetup {
@@ -41,6 +57,8 @@ func newTestSetup(t *testing.T, refuse bool) *testSetup {
 	pc.Close()
 	ts.unattendedSetup = &unattendedSetup{socket: socket, port: uint16(port),
 		install: func(context.Context) error {
+			ts.mu.Lock()
+			defer ts.mu.Unlock()
 			ts.installs++
 			if refuse {
 				return &protocol.Error{Code: protocol.Refused, Detail: "the administrator's approval was not given"}
@@ -50,11 +68,16 @@ func newTestSetup(t *testing.T, refuse bool) *testSetup {
 			if err != nil {
 				return err
 			}
-			ts.agent = a
+			ts.started = a
 			t.Cleanup(func() { a.Close() })
 			return nil
 		},
-		startHelper: func() error { ts.helpers++; return nil },
+		startHelper: func() error {
+			ts.mu.Lock()
+			defer ts.mu.Unlock()
+			ts.helpers++
+			return nil
+		},
 	}
 	return ts
 }
@@ -112,15 +135,15 @@ func TestUnattendedSetUpAsksForAPasswordAndInstalls(t *testing.T) {
 	if set.Err != nil {
 		t.Fatal(set.Err)
 	}
-	id := ts.agent.Computer().ID()
+	id := ts.agent().Computer().ID()
 	if set.Computer != id || string(set.Secret) != string(unattended.Secret(pw, id)) ||
 		set.Addr != net.JoinHostPort("127.0.0.1", itoa(int(ts.port))) {
 		t.Fatalf("the technician got %+v", set)
 	}
-	if ts.installs != 1 || ts.helpers != 1 {
-		t.Fatalf("%d installs, %d helpers started", ts.installs, ts.helpers)
+	if installs, helpers := ts.counts(); installs != 1 || helpers != 1 {
+		t.Fatalf("%d installs, %d helpers started", installs, helpers)
 	}
-	st := ts.agent.Computer().Status()
+	st := ts.agent().Computer().Status()
 	if !st.SetUp || len(st.Technicians) != 1 || st.Technicians[0].ID != expert.ID() || st.Technicians[0].Name != "Alice" {
 		t.Fatalf("the agent holds %+v", st)
 	}
@@ -147,8 +170,8 @@ func TestUnattendedRefusedOrNotApproved(t *testing.T) {
 			if a := waitHost(t, h, func(e session.ConsentAnswered) bool { return e.What == protocol.PermUnattended }); a.Granted {
 				t.Fatal("a no reached the technician as yes")
 			}
-			if ts.installs != 0 || tb.status.Text != lang.L("unattended.refused") {
-				t.Fatalf("%d installs; status %q", ts.installs, tb.status.Text)
+			if installs, _ := ts.counts(); installs != 0 || tb.status.Text != lang.L("unattended.refused") {
+				t.Fatalf("%d installs; status %q", installs, tb.status.Text)
 			}
 			continue
 		}
