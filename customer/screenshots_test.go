@@ -25,6 +25,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
+	"github.com/tandem-remote/tandem/shared/unattended"
 )
 
 // TestScreenshots drives the real Tandem Customer windows, in English and in French, through real sessions with
@@ -41,6 +42,7 @@ func TestScreenshots(t *testing.T) {
 			t.Run("reconnecting", func(t *testing.T) { shootReconnecting(t, language) })
 			t.Run("uninstall", func(t *testing.T) { shootUninstall(t, language) })
 			t.Run("colleagues", func(t *testing.T) { shootColleagues(t, language) })
+			t.Run("unattended", func(t *testing.T) { shootUnattended(t, language) })
 		})
 	}
 }
@@ -529,4 +531,69 @@ func shootColleagues(t *testing.T, language string) {
 	})
 	c.untilIndicator(t, lang.L("customer.viewing", map[string]any{"Name": "Dave"}))
 	c.take(t, c.win, "22-handed-over")
+}
+
+// shootUnattended shows unattended access: Alice's request with the password chosen, the set-up done, the
+// Unattended access window, and the toolbar of the helper while Alice is connected unattended.
+func shootUnattended(t *testing.T, language string) {
+	expert, err := transport.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := technicianWith(t, session.HostConfig{Identity: expert})
+	ts := newTestSetup(t, false)
+	c := newCamera(t, language, h, options{name: "Bob", setup: ts.unattendedSetup})
+	c.joinWithLink(t)
+	if err := h.RequestUnattended(); err != nil {
+		t.Fatal(err)
+	}
+	c.untilDialog(t, tr("unattended.question"))
+	const pw = "correct horse battery staple"
+	for _, e := range uitest.FindEntries(c.win.Canvas().Overlays().Top()) {
+		e.SetText(pw)
+	}
+	c.take(t, c.win, "23-unattended-question")
+	test.Tap(uitest.FindButton(c.win.Canvas().Overlays().Top(), lang.L("unattended.allow")))
+	set := waitHost(t, h, func(session.UnattendedSetUp) bool { return true })
+	if set.Err != nil {
+		t.Fatal(set.Err)
+	}
+	c.until(t, "the set-up said", func() bool { return c.status.Text == tr("unattended.set_up") })
+	c.take(t, c.win, "24-unattended-set-up")
+
+	// Later, Alice connects while nobody is there: the helper's toolbar says so.
+	h.End()
+	c.waitState(t, stateEnded)
+	hc := newCamera(t, language, nil, options{name: "Bob", helper: true, setup: ts.unattendedSetup})
+	hp := startHelper(hc.toolbar, ts.socket)
+	t.Cleanup(hp.close)
+	poll(t, hc.shown, "the helper at the agent", func() bool {
+		ad, err := unattended.DialAdmin(t.Context(), ts.socket)
+		if err != nil {
+			return false
+		}
+		defer ad.Close()
+		st, err := ad.Status()
+		return err == nil && st.Helper
+	})
+	later := technicianWith(t, session.HostConfig{Identity: expert})
+	opened := make(chan error, 1)
+	go func() {
+		opened <- unattended.Open(context.Background(), unattended.Target{Addr: set.Addr, ID: set.Computer,
+			Secret: set.Secret}, expert, "Alice", later.Link().String())
+	}()
+	hc.waitState(t, stateJoined)
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	hc.h = later
+	hc.untilIndicator(t, tr("customer.viewing"))
+	hc.take(t, hc.win, "25-unattended-session")
+
+	// The Unattended access window, with what happened in the log.
+	test.Tap(c.accessBtn)
+	aw := c.access
+	poll(t, c.shown, "the window's state", func() bool { return aw.known && !aw.busy })
+	aw.win.Resize(fyne.NewSize(640, 640))
+	c.take(t, aw.win, "26-unattended-access")
 }
