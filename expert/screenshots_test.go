@@ -4,6 +4,7 @@ package main
 
 import (
 	"image"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/tandem-remote/tandem/shared/capture"
+	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
@@ -23,6 +25,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
+	"github.com/tandem-remote/tandem/shared/unattended"
 )
 
 // shotTimeout bounds each wait for the windows to reach the state that a screenshot shows.
@@ -76,6 +79,7 @@ func TestScreenshots(t *testing.T) {
 			f.lossyVideo()
 			f.throughRendezvous()
 			f.colleagues()
+			f.unattended()
 		})
 	}
 }
@@ -537,4 +541,75 @@ func (f *shotFlow) colleagues() {
 		return strings.Contains(d.view.teamLbl.Text, youLead)
 	})
 	f.takeAsIs(d.view.win, "27-viewer-colleague-leads")
+}
+
+// unattended shows unattended access from the technician's side: the question to ask it, the set-up done in the
+// viewer, the Computers tab, a computer that refuses (blocked) and an unattended session's viewer.
+func (f *shotFlow) unattended() {
+	t, h := f.t, f.h
+	cc := startCustomerComputer(t)
+	h.tabs.SelectIndex(0)
+	test.Tap(h.newSession)
+	g, err := session.Join(t.Context(), h.cur().host.Link(), session.GuestConfig{Name: "Zoé", CanSetUpUnattended: true,
+		Screen: capture.NewPattern(customerScreen), Input: input.NewRecorder()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	s := h.cur()
+	h.loop.Until(t, shotTimeout, "the viewer", func() bool { return s.view != nil && s.view.win != nil })
+	v := s.view
+	test.Tap(v.unattendedBtn)
+	f.take(v.win, "32-viewer-unattended-question", "the question", func() bool { return v.win.Canvas().Overlays().Top() != nil })
+	uitest.Answer(t, v.win, lang.L("Yes"))
+	var ask session.ConsentRequested
+	for e := range g.Events() {
+		if q, ok := e.(session.ConsentRequested); ok && q.What == protocol.PermUnattended {
+			ask = q
+			break
+		}
+	}
+	if err := g.Answer(ask.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	const pw = "zoé's chosen password"
+	if err := cc.admin.SetUp(g.Technician().Cert, g.Technician().Name, pw); err != nil {
+		t.Fatal(err)
+	}
+	id := cc.agent.Computer().ID()
+	if err := g.UnattendedReady(ask.ID, session.UnattendedInfo{Computer: id, Secret: unattended.Secret(pw, id),
+		Port: uint16(cc.agent.Addr().(*net.UDPAddr).Port), Name: "zoe-laptop"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	done := lang.L("viewer.unattended_done", map[string]any{"Computer": "zoe-laptop"})
+	f.take(v.win, "33-viewer-unattended-done", "the set-up done", func() bool { return strings.Contains(v.status.Text, done) })
+	g.End()
+
+	h.tabs.SelectIndex(1)
+	h.poll(t, "the computer online", func() bool {
+		return len(h.comps.items) == 1 && h.comps.reach[h.comps.items[0].ID] == reachOnline
+	})
+	f.takeAsIs(h.win, "34-home-computers")
+
+	if err := cc.admin.SetBlocked(true); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(uitest.FindButton(h.comps.list, lang.L("computers.connect")))
+	blocked := h.cur()
+	h.poll(t, "the refusal", func() bool { return blocked.ended })
+	f.takeAsIs(h.win, "35-home-unattended-blocked")
+
+	if err := cc.admin.SetBlocked(false); err != nil {
+		t.Fatal(err)
+	}
+	cc.serveHelper(t)
+	h.poll(t, "the helper", func() bool { st, err := cc.admin.Status(); return err == nil && st.Helper })
+	h.tabs.SelectIndex(1)
+	test.Tap(uitest.FindButton(h.comps.list, lang.L("computers.connect")))
+	u := h.cur()
+	h.loop.Until(t, shotTimeout, "the unattended viewer", func() bool { return u.view != nil && u.view.win != nil })
+	f.take(u.view.win, "36-viewer-unattended-session", "the computer's screen", func() bool {
+		return u.view.painted && u.view.sharing
+	})
+	u.endNow()
 }
