@@ -53,7 +53,7 @@ func testHomeAs(t *testing.T, language, name string) *shown {
 	// The tests compare the pictures shown with the customer's, and the race detector makes loopback slow enough
 	// for a changing pattern to go lossy: exact pictures unless a test chooses Prefer speed (the default of the
 	// saved preferences, which this does not change).
-	s.home.prefs.PreferQuality = true
+	s.prefs.PreferQuality = true
 	t.Cleanup(s.shutdown)
 	return s
 }
