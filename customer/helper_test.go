@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,42 +14,29 @@ import (
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/unattended"
+	"github.com/tandem-remote/tandem/shared/unattended/unattendedtest"
 )
 
 // unattendedComputer is an agent on loopback, set up for one technician's Tandem Expert.
 type unattendedComputer struct {
-	agent  *unattended.Agent
-	socket string
-	admin  *unattended.Admin
+	*unattendedtest.Agent
 	tech   *transport.Identity
 	target unattended.Target
 }
 
 func startUnattended(t *testing.T) *unattendedComputer {
 	t.Helper()
-	me := uint32(os.Getuid())
-	socket := filepath.Join(t.TempDir(), "agent.sock")
-	a, err := unattended.StartAgent(unattended.AgentConfig{Dir: filepath.Join(t.TempDir(), "state"),
-		Listen: "127.0.0.1:0", Socket: socket, MayUse: func(uid uint32) bool { return uid == me }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	ad, err := unattended.DialAdmin(t.Context(), socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ad.Close() })
+	a := unattendedtest.Start(t)
 	tech, err := transport.NewIdentity()
 	if err != nil {
 		t.Fatal(err)
 	}
 	const pw = "a password for this test"
-	if err := ad.SetUp(tech.ID(), "Alice", pw); err != nil {
+	if err := a.Admin.SetUp(tech.ID(), "Alice", pw); err != nil {
 		t.Fatal(err)
 	}
 	id := a.Computer().ID()
-	return &unattendedComputer{agent: a, socket: socket, admin: ad, tech: tech,
+	return &unattendedComputer{Agent: a, tech: tech,
 		target: unattended.Target{Addr: a.Addr().String(), ID: id, Secret: unattended.Secret(pw, id)}}
 }
 
@@ -62,10 +47,10 @@ func TestHelperJoinsTheAgentsSessionAndBlockingEndsIt(t *testing.T) {
 	uc := startUnattended(t)
 	rec := input.NewRecorder()
 	tb := testToolbar(t, "en", options{name: "Zoé's computer", screen: capture.NewPattern(), injector: rec, helper: true})
-	hp := startHelper(tb.toolbar, uc.socket)
+	hp := startHelper(tb.toolbar, uc.Socket)
 	t.Cleanup(hp.close)
 	poll(t, tb, "the helper at the agent", func() bool {
-		st, err := uc.admin.Status()
+		st, err := uc.Admin.Status()
 		return err == nil && st.Helper
 	})
 
@@ -109,7 +94,7 @@ func TestHelperJoinsTheAgentsSessionAndBlockingEndsIt(t *testing.T) {
 	}
 
 	// The user blocks access: the session ends at once, with the reason, and the toolbar goes away.
-	if err := uc.admin.SetBlocked(true); err != nil {
+	if err := uc.Admin.SetBlocked(true); err != nil {
 		t.Fatal(err)
 	}
 	tb.waitState(t, stateEnded)
@@ -123,7 +108,7 @@ func TestHelperJoinsTheAgentsSessionAndBlockingEndsIt(t *testing.T) {
 	// The access log says what the technician did.
 	var seen map[unattended.Event]bool
 	poll(t, tb, "the session's end in the log", func() bool {
-		entries, err := uc.admin.Log(0)
+		entries, err := uc.Admin.Log(0)
 		if err != nil {
 			return false
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 	"github.com/tandem-remote/tandem/shared/unattended"
+	"github.com/tandem-remote/tandem/shared/unattended/unattendedtest"
 )
 
 // testSetup is unattended access on loopback: install starts a real agent on a test socket (as the system would
@@ -46,7 +46,6 @@ func (ts *testSetup) counts() (installs, helpers int) {
 func newTestSetup(t *testing.T, refuse bool) *testSetup {
 	t.Helper()
 	ts := &testSetup{}
-	me := uint32(os.Getuid())
 	socket := filepath.Join(t.TempDir(), "agent.sock")
 	// A port for the agent, known before it starts (as the real one's is).
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -63,13 +62,7 @@ func newTestSetup(t *testing.T, refuse bool) *testSetup {
 			if refuse {
 				return &protocol.Error{Code: protocol.Refused, Detail: "the administrator's approval was not given"}
 			}
-			a, err := unattended.StartAgent(unattended.AgentConfig{Dir: filepath.Join(t.TempDir(), "state"),
-				Listen: net.JoinHostPort("127.0.0.1", itoa(port)), Socket: socket, MayUse: func(uid uint32) bool { return uid == me }})
-			if err != nil {
-				return err
-			}
-			ts.started = a
-			t.Cleanup(func() { a.Close() })
+			ts.started = unattendedtest.StartAt(t, socket, net.JoinHostPort("127.0.0.1", itoa(port)))
 			return nil
 		},
 		startHelper: func() error {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,14 +18,13 @@ import (
 	"github.com/tandem-remote/tandem/shared/store"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
 	"github.com/tandem-remote/tandem/shared/unattended"
+	"github.com/tandem-remote/tandem/shared/unattended/unattendedtest"
 )
 
 // customerComputer is the customer's side of unattended access on loopback: a real agent, and a helper that
 // joins the sessions it hands over as the customer's program does (viewing and control granted).
 type customerComputer struct {
-	agent  *unattended.Agent
-	admin  *unattended.Admin
-	socket string
+	*unattendedtest.Agent
 
 	mu     sync.Mutex
 	guests []*session.Guest
@@ -36,26 +33,38 @@ type customerComputer struct {
 
 func startCustomerComputer(t *testing.T) *customerComputer {
 	t.Helper()
-	me := uint32(os.Getuid())
-	socket := filepath.Join(t.TempDir(), "agent.sock")
-	a, err := unattended.StartAgent(unattended.AgentConfig{Dir: filepath.Join(t.TempDir(), "state"),
-		Listen: "127.0.0.1:0", Socket: socket, MayUse: func(uid uint32) bool { return uid == me }})
-	if err != nil {
+	return &customerComputer{Agent: unattendedtest.Start(t)}
+}
+
+// acceptSetUp does what the customer's program does when the technician asks for unattended access and the
+// customer says yes with password: set the agent up for the technician's Expert, and say how to reach it (as
+// "zoe-laptop").
+func (cc *customerComputer) acceptSetUp(t *testing.T, g *session.Guest, password string) {
+	t.Helper()
+	var ask session.ConsentRequested
+	for e := range g.Events() {
+		if q, ok := e.(session.ConsentRequested); ok && q.What == protocol.PermUnattended {
+			ask = q
+			break
+		}
+	}
+	if err := g.Answer(ask.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Close() })
-	ad, err := unattended.DialAdmin(t.Context(), socket)
-	if err != nil {
+	if err := cc.Admin.SetUp(g.Technician().Cert, g.Technician().Name, password); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ad.Close() })
-	return &customerComputer{agent: a, admin: ad, socket: socket}
+	id := cc.Computer().ID()
+	if err := g.UnattendedReady(ask.ID, session.UnattendedInfo{Computer: id, Secret: unattended.Secret(password, id),
+		Port: uint16(cc.Addr().(*net.UDPAddr).Port), Name: "zoe-laptop"}, nil); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // serveHelper runs a helper until the test ends.
 func (cc *customerComputer) serveHelper(t *testing.T) {
 	t.Helper()
-	hp, err := unattended.DialHelper(t.Context(), cc.socket)
+	hp, err := unattended.DialHelper(t.Context(), cc.Socket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,34 +153,14 @@ func TestUnattendedSetUpThenConnectFromComputers(t *testing.T) {
 	}
 	test.Tap(v.unattendedBtn)
 	uitest.Answer(t, v.win, lang.L("Yes"))
-	var ask session.ConsentRequested
-	for e := range g.Events() {
-		if q, ok := e.(session.ConsentRequested); ok && q.What == protocol.PermUnattended {
-			ask = q
-			break
-		}
-	}
-	if err := g.Answer(ask.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	// What the customer's program does on Yes: set the agent up for this Expert, and say how to reach it.
-	const pw = "zoé's chosen password"
-	if err := cc.admin.SetUp(g.Technician().Cert, g.Technician().Name, pw); err != nil {
-		t.Fatal(err)
-	}
-	id := cc.agent.Computer().ID()
-	port := uint16(cc.agent.Addr().(*net.UDPAddr).Port)
-	if err := g.UnattendedReady(ask.ID, session.UnattendedInfo{Computer: id, Secret: unattended.Secret(pw, id),
-		Port: port, Name: "zoe-laptop"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	cc.acceptSetUp(t, g, "zoé's chosen password")
 	h.loop.Until(t, 20*time.Second, "the computer saved", func() bool { return len(comps.items) == 1 })
 	want := lang.L("viewer.unattended_done", map[string]any{"Computer": "zoe-laptop"})
 	if !strings.Contains(v.status.Text, want) {
 		t.Fatalf("viewer says %q, want it to say %q", v.status.Text, want)
 	}
 	it := comps.items[0]
-	if it.ID != id.String() || it.Owner != "Zoé" || it.Name != "zoe-laptop" || !strings.HasPrefix(it.Addr, "127.0.0.1:") {
+	if it.ID != cc.Computer().ID().String() || it.Owner != "Zoé" || it.Name != "zoe-laptop" || !strings.HasPrefix(it.Addr, "127.0.0.1:") {
 		t.Fatalf("saved %+v", it)
 	}
 	h.poll(t, "the computer to show online", func() bool { return comps.reach[it.ID] == reachOnline })
@@ -190,7 +179,7 @@ func TestUnattendedSetUpThenConnectFromComputers(t *testing.T) {
 
 	// With someone logged in, the computer joins; the viewer opens on its screen; the history says unattended.
 	cc.serveHelper(t)
-	h.poll(t, "the helper", func() bool { st, err := cc.admin.Status(); return err == nil && st.Helper })
+	h.poll(t, "the helper", func() bool { st, err := cc.Admin.Status(); return err == nil && st.Helper })
 	test.Tap(uitest.FindButton(comps.list, lang.L("computers.connect")))
 	s = h.cur()
 	for {
@@ -210,7 +199,7 @@ func TestUnattendedSetUpThenConnectFromComputers(t *testing.T) {
 	})
 
 	// The user blocks access: the session ends with that reason, and Connect is refused with it.
-	if err := cc.admin.SetBlocked(true); err != nil {
+	if err := cc.Admin.SetBlocked(true); err != nil {
 		t.Fatal(err)
 	}
 	for {
@@ -230,10 +219,10 @@ func TestUnattendedSetUpThenConnectFromComputers(t *testing.T) {
 	}
 
 	// Unblocked, the password changed: Connect asks for the new one and gets in with it.
-	if err := cc.admin.SetBlocked(false); err != nil {
+	if err := cc.Admin.SetBlocked(false); err != nil {
 		t.Fatal(err)
 	}
-	if err := cc.admin.ChangePassword("a brand new password"); err != nil {
+	if err := cc.Admin.ChangePassword("a brand new password"); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(uitest.FindButton(comps.list, lang.L("computers.connect")))

@@ -4,7 +4,6 @@ package main
 
 import (
 	"image"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +24,6 @@ import (
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
-	"github.com/tandem-remote/tandem/shared/unattended"
 )
 
 // shotTimeout bounds each wait for the windows to reach the state that a screenshot shows.
@@ -562,25 +560,7 @@ func (f *shotFlow) unattended() {
 	test.Tap(v.unattendedBtn)
 	f.take(v.win, "32-viewer-unattended-question", "the question", func() bool { return v.win.Canvas().Overlays().Top() != nil })
 	uitest.Answer(t, v.win, lang.L("Yes"))
-	var ask session.ConsentRequested
-	for e := range g.Events() {
-		if q, ok := e.(session.ConsentRequested); ok && q.What == protocol.PermUnattended {
-			ask = q
-			break
-		}
-	}
-	if err := g.Answer(ask.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	const pw = "zoé's chosen password"
-	if err := cc.admin.SetUp(g.Technician().Cert, g.Technician().Name, pw); err != nil {
-		t.Fatal(err)
-	}
-	id := cc.agent.Computer().ID()
-	if err := g.UnattendedReady(ask.ID, session.UnattendedInfo{Computer: id, Secret: unattended.Secret(pw, id),
-		Port: uint16(cc.agent.Addr().(*net.UDPAddr).Port), Name: "zoe-laptop"}, nil); err != nil {
-		t.Fatal(err)
-	}
+	cc.acceptSetUp(t, g, "zoé's chosen password")
 	done := lang.L("viewer.unattended_done", map[string]any{"Computer": "zoe-laptop"})
 	f.take(v.win, "33-viewer-unattended-done", "the set-up done", func() bool { return strings.Contains(v.status.Text, done) })
 	g.End()
@@ -591,7 +571,7 @@ func (f *shotFlow) unattended() {
 	})
 	f.takeAsIs(h.win, "34-home-computers")
 
-	if err := cc.admin.SetBlocked(true); err != nil {
+	if err := cc.Admin.SetBlocked(true); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(uitest.FindButton(h.comps.list, lang.L("computers.connect")))
@@ -599,11 +579,11 @@ func (f *shotFlow) unattended() {
 	h.poll(t, "the refusal", func() bool { return blocked.ended })
 	f.takeAsIs(h.win, "35-home-unattended-blocked")
 
-	if err := cc.admin.SetBlocked(false); err != nil {
+	if err := cc.Admin.SetBlocked(false); err != nil {
 		t.Fatal(err)
 	}
 	cc.serveHelper(t)
-	h.poll(t, "the helper", func() bool { st, err := cc.admin.Status(); return err == nil && st.Helper })
+	h.poll(t, "the helper", func() bool { st, err := cc.Admin.Status(); return err == nil && st.Helper })
 	h.tabs.SelectIndex(1)
 	test.Tap(uitest.FindButton(h.comps.list, lang.L("computers.connect")))
 	u := h.cur()

@@ -30,8 +30,8 @@ type technician struct {
 	// unattendedGranted: the customer said yes to unattended access; their UnattendedReady is expected.
 	unattendedGranted bool
 	input             *sender
-	inputOpen  bool // an input stream is being opened or is open
-	workers    sync.WaitGroup
+	inputOpen         bool // an input stream is being opened or is open
+	workers           sync.WaitGroup
 }
 
 // The participant IDs of an attended session: the host assigns 1 to itself (the technician) and 2 to the

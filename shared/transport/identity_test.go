@@ -83,16 +83,9 @@ func (judge) WrongProof(ID) error {
 }
 
 func TestProofJudgeNamesTheWrongProof(t *testing.T) {
-	id, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := Listen("127.0.0.1:0", ListenConfig{Identity: id, Gate: judge{secret: []byte("right")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	_, err = dial(t, ln.Addr().String(), "wrong")
+	id := newID(t)
+	ln := listenAs(t, id, judge{secret: []byte("right")})
+	_, err := dial(t, ln.Addr().String(), "wrong")
 	wantCode(t, err, protocol.WrongPassword)
 	c, err := dial(t, ln.Addr().String(), "right")
 	if err != nil {
@@ -101,61 +94,25 @@ func TestProofJudgeNamesTheWrongProof(t *testing.T) {
 	if c.PeerID() != id.ID() {
 		t.Fatal("dialer saw another identity")
 	}
-	c.Close(protocol.NoError, "")
-	lc, err := ln.Accept(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc.Close(protocol.NoError, "")
+	closeBoth(t, c, ln)
 }
 
 func TestDialExpectsTheSavedIdentity(t *testing.T) {
-	id, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := Listen("127.0.0.1:0", ListenConfig{Identity: id, Gate: judge{secret: []byte("right")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	me, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Dial(t.Context(), ln.Addr().String(), DialConfig{Identity: me, Secret: []byte("right"), Expect: other.ID()})
+	id, other, me := newID(t), newID(t), newID(t)
+	ln := listenAs(t, id, judge{secret: []byte("right")})
+	_, err := Dial(t.Context(), ln.Addr().String(), DialConfig{Identity: me, Secret: []byte("right"), Expect: other.ID()})
 	wantCode(t, err, protocol.IdentityChanged)
 	c, err := Dial(t.Context(), ln.Addr().String(), DialConfig{Identity: me, Secret: []byte("right"), Expect: id.ID()})
 	if err != nil {
 		t.Fatalf("the saved identity: %v", err)
 	}
-	c.Close(protocol.NoError, "")
-	lc, err := ln.Accept(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc.Close(protocol.NoError, "")
+	closeBoth(t, c, ln)
 }
 
 func TestProbeSeesTheListenerWithoutAProof(t *testing.T) {
-	id, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, me := newID(t), newID(t)
 	begun := make(chan struct{}, 1)
-	ln, err := Listen("127.0.0.1:0", ListenConfig{Identity: id, Gate: countingGate{begun}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	me, err := NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenAs(t, id, countingGate{begun})
 	got, err := Probe(t.Context(), ln.Addr().String(), me)
 	if err != nil || got != id.ID() {
 		t.Fatalf("Probe = %v, %v; want %v", got, err, id.ID())
@@ -184,4 +141,36 @@ func (g countingGate) Begin(ID, net.Addr) ([]byte, func(Outcome), error) {
 	default:
 	}
 	return []byte("x"), func(Outcome) {}, nil
+}
+
+// newID makes an identity or fails the test.
+func newID(t *testing.T) *Identity {
+	t.Helper()
+	id, err := NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// listenAs listens on loopback as id with gate until the test ends.
+func listenAs(t *testing.T, id *Identity, gate Gate) *Listener {
+	t.Helper()
+	ln, err := Listen("127.0.0.1:0", ListenConfig{Identity: id, Gate: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// closeBoth closes a confirmed connection and its other end, which ln accepted.
+func closeBoth(t *testing.T, c *Conn, ln *Listener) {
+	t.Helper()
+	c.Close(protocol.NoError, "")
+	lc, err := ln.Accept(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.Close(protocol.NoError, "")
 }
