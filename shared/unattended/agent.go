@@ -63,7 +63,13 @@ type Agent struct {
 type helperPeer struct {
 	l       *line
 	uid     uint32
-	pending map[uint64]chan protocol.Code // opens waiting for the helper's answer
+	pending map[uint64]*pendingOpen // opens waiting for the helper's answer
+}
+
+// pendingOpen is an open the helper has not answered yet: the session it becomes, and where its answer goes.
+type pendingOpen struct {
+	run    *running
+	answer chan protocol.Code // buffered: the helper's goroutine never waits on it
 }
 
 // running is an unattended session the helper has joined.
@@ -228,7 +234,7 @@ func (a *Agent) open(ctx context.Context, tech Technician, link, from string) pr
 	a.nextID++
 	id := a.nextID
 	answer := make(chan protocol.Code, 1)
-	hp.pending[id] = answer
+	hp.pending[id] = &pendingOpen{run: &running{id: id, tech: tech, from: from, helper: hp}, answer: answer}
 	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
@@ -251,13 +257,7 @@ func (a *Agent) open(ctx context.Context, tech Technician, link, from string) pr
 			From: from, Detail: "the user's session did not join: " + code.String()})
 		return code
 	}
-	a.mu.Lock()
-	r := &running{id: id, tech: tech, from: from, started: time.Now(), helper: hp}
-	a.sessions[id] = r
-	blocked := a.comp.Blocked() // blocked while the helper joined: end it at once
-	a.mu.Unlock()
-	_ = a.comp.Log().Add(Entry{What: EventConnected, Technician: tech.Name, TechnicianID: tech.ID.String(), From: from})
-	if blocked {
+	if a.comp.Blocked() { // blocked while the helper joined: end it at once
 		a.endSessions(func(*running) protocol.Code { return protocol.Blocked })
 	}
 	return protocol.NoError
@@ -372,7 +372,7 @@ func (a *Agent) serveLocal(c *net.UnixConn, l *line) {
 // serveHelper makes l the helper (a newer helper replaces an older one: the user switched) until it hangs up;
 // its sessions end with it.
 func (a *Agent) serveHelper(l *line, uid uint32) {
-	hp := &helperPeer{l: l, uid: uid, pending: make(map[uint64]chan protocol.Code)}
+	hp := &helperPeer{l: l, uid: uid, pending: make(map[uint64]*pendingOpen)}
 	a.mu.Lock()
 	old := a.helper
 	a.helper = hp
@@ -407,14 +407,24 @@ func (a *Agent) serveHelper(l *line, uid uint32) {
 		}
 		switch m.Op {
 		case opOpened:
+			// The session counts from here, before the helper's next report (what the technician saw) is read.
 			a.mu.Lock()
-			if ch := hp.pending[m.ID]; ch != nil {
-				select {
-				case ch <- m.Code:
-				default:
-				}
+			p := hp.pending[m.ID]
+			delete(hp.pending, m.ID)
+			if p != nil && m.Code == protocol.NoError {
+				p.run.started = time.Now()
+				a.sessions[m.ID] = p.run
 			}
 			a.mu.Unlock()
+			if p == nil {
+				continue
+			}
+			if m.Code == protocol.NoError {
+				r := p.run
+				_ = a.comp.Log().Add(Entry{What: EventConnected, Technician: r.tech.Name, TechnicianID: r.tech.ID.String(),
+					From: r.from})
+			}
+			p.answer <- m.Code
 		case opEvent:
 			a.helperEvent(hp, m)
 		}

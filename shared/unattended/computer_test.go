@@ -166,23 +166,34 @@ func newTech(t *testing.T, name string) tech {
 	return tech{id: id, tech: Technician{ID: id.ID(), Name: name}}
 }
 
-// listen serves c's gate on loopback and returns its address; every confirmed connection is closed at once.
+// listen serves c's gate on loopback and returns its address; every confirmed connection is closed once the
+// dialer has hung up (closing it at once could cut the dialer off before it reads the listener's confirmation).
 func listen(t *testing.T, c *Computer) string {
 	t.Helper()
 	ln, err := transport.Listen("127.0.0.1:0", transport.ListenConfig{Identity: c.Identity(), Gate: c})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
 		for {
 			conn, err := ln.Accept(t.Context())
 			if err != nil {
 				return
 			}
-			conn.Close(protocol.NoError, "")
+			wg.Go(func() {
+				select {
+				case <-conn.Done():
+				case <-time.After(10 * time.Second):
+				}
+				conn.Close(protocol.NoError, "")
+			})
 		}
-	}()
+	})
 	return ln.Addr().String()
 }
 
