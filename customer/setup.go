@@ -49,7 +49,9 @@ func systemSetup() *unattendedSetup {
 		socket: "/" + unattended.SocketPath,
 		port:   unattended.DefaultPort,
 		install: func(ctx context.Context) error {
-			return asAdministrator(ctx, runningProgram(), "agent", "install")
+			// The file to install is named here: run as root and unpacked, the program no longer knows it.
+			prog := runningProgram()
+			return asAdministrator(ctx, prog, "agent", "install", "-program", prog)
 		},
 		uninstall: func(ctx context.Context) error {
 			return asAdministrator(ctx, "/"+unattended.ProgramPath, "agent", "uninstall")
