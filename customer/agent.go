@@ -30,6 +30,10 @@ func agentMain(args []string, stderr io.Writer) int {
 	if cmd != "run" && cmd != "install" && cmd != "uninstall" { // "agent -state …" is "agent run -state …"
 		cmd, args = "run", append([]string{cmd}, args...)
 	}
+	if !unattended.ServiceSupported() {
+		fmt.Fprintln(stderr, "unattended access is not built for this system yet")
+		return 1
+	}
 	fs := flag.NewFlagSet("agent "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	root := fs.String("root", "/", "the system's root (install, uninstall)")
@@ -69,10 +73,6 @@ func agentMain(args []string, stderr io.Writer) int {
 // runAgent serves unattended access until the system stops it (SIGTERM) or an interrupt.
 func runAgent(cfg unattended.AgentConfig, stderr io.Writer) int {
 	logger := log.New(stderr, "", 0) // the journal stamps the time
-	if !unattended.ServiceSupported() {
-		logger.Print("unattended access is not built for this system yet")
-		return 1
-	}
 	a, err := unattended.StartAgent(cfg)
 	if err != nil {
 		logger.Printf("starting the agent: %v", err)
