@@ -42,7 +42,8 @@ func agentMain(args []string, stderr io.Writer) int {
 		state := fs.String("state", "/"+unattended.StateDir, "the agent's state folder")
 		socket := fs.String("socket", "/"+unattended.SocketPath, "the local channel's socket")
 		listen := fs.String("listen", ":"+strconv.Itoa(unattended.DefaultPort), "UDP address for technicians of this network")
-		if fs.Parse(args) != nil {
+		if fs.Parse(args) != nil || fs.NArg() > 0 {
+			fmt.Fprintln(stderr, "usage: tandem-customer agent [run|install|uninstall] [flags]")
 			return 2
 		}
 		return runAgent(unattended.AgentConfig{Dir: *state, Socket: *socket, Listen: *listen,
