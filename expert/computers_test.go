@@ -244,3 +244,35 @@ func TestUnattendedSetUpThenConnectFromComputers(t *testing.T) {
 	}
 	h.cur().endNow()
 }
+
+// Rename and Remove change the saved list, after a question for Remove; a computer that is off says so.
+func TestComputersRenameAndRemove(t *testing.T) {
+	h := testHome(t, "fr")
+	secret := make([]byte, 32)
+	if err := h.opts.store.SaveComputer(context.Background(), store.Computer{ID: testIdentity(t).ID().String(),
+		Name: "pc-compta", Owner: "Bob", Addr: "127.0.0.1:9", Secret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	comps := h.comps
+	comps.reload()
+	h.poll(t, "the check of a computer that is off", func() bool {
+		return uitest.FindLabel(comps.list, lang.L("computers.state.offline")) != nil
+	})
+	test.Tap(uitest.FindButton(comps.list, lang.L("computers.rename")))
+	top := h.win.Canvas().Overlays().Top()
+	e := uitest.FindEntry(top)
+	e.SetText("Comptabilité")
+	uitest.Answer(t, h.win, lang.L("computers.rename"))
+	h.loop.Drain()
+	if len(comps.items) != 1 || comps.items[0].Name != "Comptabilité" ||
+		uitest.FindLabel(comps.list, "Comptabilité") == nil {
+		t.Fatalf("after Rename: %+v", comps.items)
+	}
+	test.Tap(uitest.FindButton(comps.list, lang.L("computers.remove")))
+	uitest.Answer(t, h.win, lang.L("Yes"))
+	h.loop.Drain()
+	cs, err := h.opts.store.Computers(context.Background())
+	if err != nil || len(cs) != 0 || !comps.empty.Visible() {
+		t.Fatalf("after Remove: %+v, %v; empty shown %v", cs, err, comps.empty.Visible())
+	}
+}
