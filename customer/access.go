@@ -341,7 +341,8 @@ func logLine(e unattended.Entry) string {
 	if who == "" {
 		who = lang.L("access.log_you")
 	}
-	what := lang.L("access.event."+string(e.What), map[string]any{"Detail": e.Detail,
+	key := "access.event." + string(e.What) // every event has one (TestEveryAccessLogEventIsTranslated)
+	what := lang.L(key, map[string]any{"Detail": e.Detail,
 		"Duration": e.Duration.Round(time.Second).String()})
 	line := e.At.Local().Format("2006-01-02 15:04:05") + " · " + who
 	if e.From != "" {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,17 +118,23 @@ func StartAgent(cfg AgentConfig) (*Agent, error) {
 }
 
 // listenLocal opens the local channel's socket (in a directory others may enter) that anyone may connect to:
-// the agent checks who did.
+// the agent checks who did. A path that starts with "@" is a Linux abstract socket, which has no file (tests).
 func listenLocal(path string) (*net.UnixListener, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // others must reach the socket
-		return nil, fmt.Errorf("local channel: %w", err)
-	}
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-		_ = os.Remove(path) // a socket left by an agent that did not stop cleanly
+	abstract := strings.HasPrefix(path, "@")
+	if !abstract {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // others must reach the socket
+			return nil, fmt.Errorf("local channel: %w", err)
+		}
+		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			_ = os.Remove(path) // a socket left by an agent that did not stop cleanly
+		}
 	}
 	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("local channel: %w", err)
+	}
+	if abstract {
+		return ul, nil
 	}
 	ul.SetUnlinkOnClose(true)
 	if err := os.Chmod(path, 0o666); err != nil { //nolint:gosec // anyone may knock; peerUID decides

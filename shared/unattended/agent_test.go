@@ -3,9 +3,6 @@ package unattended
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -272,43 +269,4 @@ func TestNoAgentSaysSo(t *testing.T) {
 	if !errors.Is(err, ErrNoAgent) {
 		t.Fatalf("no agent: %v", err)
 	}
-}
-
-// childMain is what this test program does as "nobody" under TestLocalChannelRefusesAnotherUser: it tries the
-// local channel at sock every way and returns the exit status (0: refused every time).
-func childMain(sock string) int {
-	fail := func(format string, args ...any) int {
-		fmt.Fprintf(os.Stderr, format+"\n", args...)
-		return 1
-	}
-	if os.Getuid() != 65534 {
-		return fail("running as %d", os.Getuid())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := DialAdmin(ctx, sock); protocol.CodeOf(err) != protocol.NotAllowed {
-		return fail("admin as nobody: %v", err)
-	}
-	if _, err := DialHelper(ctx, sock); protocol.CodeOf(err) != protocol.NotAllowed {
-		return fail("helper as nobody: %v", err)
-	}
-	// Whatever it says, a peer the agent does not serve gets one refusal and an end.
-	c, err := net.Dial("unix", sock)
-	if err != nil {
-		return fail("%v", err)
-	}
-	defer c.Close()
-	_, _ = c.Write([]byte(`{"op":"status"}` + "\n"))
-	b, _ := io.ReadAll(c)
-	if got := string(b); got != `{"op":"refused","code":30}`+"\n" {
-		return fail("a raw peer read %q", got)
-	}
-	return 0
-}
-
-func TestMain(m *testing.M) {
-	if sock := os.Getenv("TANDEM_TEST_SOCKET"); sock != "" {
-		os.Exit(childMain(sock))
-	}
-	os.Exit(m.Run())
 }
