@@ -117,7 +117,7 @@ func TestAccessWindowControlsTheAgent(t *testing.T) {
 // Every event of the access log is said in both languages.
 func TestEveryAccessLogEventIsTranslated(t *testing.T) {
 	events := []unattended.Event{unattended.EventConnected, unattended.EventWrongPassword, unattended.EventLocked,
-		unattended.EventRefusedBlocked, unattended.EventRefusedLocked, unattended.EventRefusedUnknown,
+		unattended.EventRefusedBlocked, unattended.EventRefusedLocked, unattended.EventRefusedUnknown, unattended.EventRefusedMore,
 		unattended.EventNobodyLoggedIn, unattended.EventSessionEnded, unattended.EventViewed, unattended.EventControlled,
 		unattended.EventFileSent, unattended.EventFileReceived, unattended.EventSetUp, unattended.EventBlocked,
 		unattended.EventUnblocked, unattended.EventPasswordChanged, unattended.EventRemoved}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -66,6 +67,38 @@ type Computer struct {
 	st       fileState
 	inFlight int
 	changed  chan struct{}
+	refusals refusalBudget // c.mu
+}
+
+// Refusals before any proof cost nothing to make, so the log takes at most maxRefusalsLogged of them a minute:
+// a stranger hammering the port cannot push the real entries out of the log (it keeps 1 MiB or more).
+const (
+	maxRefusalsLogged = 20
+	refusalWindow     = time.Minute
+)
+
+// refusalBudget counts the refusals logged in the current window, and those left out.
+type refusalBudget struct {
+	start         time.Time
+	logged, quiet int
+	log           *Log
+}
+
+// allow reports whether one more refusal may be logged now; when a new window starts, it first logs how many
+// the last one left out.
+func (b *refusalBudget) allow(now time.Time) bool {
+	if now.Sub(b.start) >= refusalWindow {
+		if b.quiet > 0 {
+			_ = b.log.Add(Entry{What: EventRefusedMore, Detail: strconv.Itoa(b.quiet)})
+		}
+		b.start, b.logged, b.quiet = now, 0, 0
+	}
+	if b.logged >= maxRefusalsLogged {
+		b.quiet++
+		return false
+	}
+	b.logged++
+	return true
 }
 
 // fileState is what stateFile holds.
@@ -98,6 +131,7 @@ func OpenComputer(dir string) (*Computer, error) {
 		return nil, fmt.Errorf("unattended state: %w", err)
 	}
 	c := &Computer{dir: dir, log: OpenLog(dir), now: time.Now, changed: make(chan struct{})}
+	c.refusals.log = c.log
 	b, err := os.ReadFile(filepath.Join(dir, stateFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -350,7 +384,9 @@ func (c *Computer) Begin(peer transport.ID, from net.Addr) ([]byte, func(transpo
 		name = c.st.Technicians[i].Name
 	}
 	refuse := func(what Event, code protocol.Code, detail string) ([]byte, func(transport.Outcome), error) {
-		_ = c.log.Add(Entry{What: what, Technician: name, TechnicianID: peer.String(), From: src})
+		if c.refusals.allow(c.now()) {
+			_ = c.log.Add(Entry{What: what, Technician: name, TechnicianID: peer.String(), From: src})
+		}
 		return nil, nil, &protocol.Error{Code: code, Detail: detail}
 	}
 	switch {

@@ -318,3 +318,32 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A stranger who keeps knocking fills at most maxRefusalsLogged lines a minute, then one line says how many more.
+func TestRefusalsDoNotFloodTheLog(t *testing.T) {
+	c, err := OpenComputer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 6, 22, 0, 0, 0, time.UTC)
+	var later atomic.Int64
+	c.now = func() time.Time { return start.Add(time.Duration(later.Load())) }
+	stranger := newTech(t, "Eve")
+	for range maxRefusalsLogged + 15 {
+		if _, _, err := c.Begin(stranger.id.ID(), nil); protocol.CodeOf(err) != protocol.NotAllowed {
+			t.Fatalf("a stranger: %v", err)
+		}
+	}
+	later.Store(int64(refusalWindow))
+	if _, _, err := c.Begin(stranger.id.ID(), nil); err == nil {
+		t.Fatal("a stranger got in")
+	}
+	entries, err := c.Log().Read(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != maxRefusalsLogged+2 || entries[maxRefusalsLogged].What != EventRefusedMore ||
+		entries[maxRefusalsLogged].Detail != "15" || entries[maxRefusalsLogged+1].What != EventRefusedUnknown {
+		t.Fatalf("%d entries; the summary %+v", len(entries), entries[min(maxRefusalsLogged, len(entries)-1)])
+	}
+}

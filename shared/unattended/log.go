@@ -23,6 +23,7 @@ const (
 	EventRefusedBlocked  Event = "refused-blocked"  // an attempt while access was blocked
 	EventRefusedLocked   Event = "refused-locked"   // an attempt while access was locked
 	EventRefusedUnknown  Event = "refused-unknown"  // a computer that is not on the list tried
+	EventRefusedMore     Event = "refused-more"     // more refusals than the log takes in a minute (Detail: how many)
 	EventNobodyLoggedIn  Event = "nobody-logged-in" // the password was right, but no helper runs to show a screen
 	EventSessionEnded    Event = "session-ended"    // an unattended session ended (Duration says how long it ran)
 	EventViewed          Event = "viewed"           // the technician saw the screen
