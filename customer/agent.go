@@ -46,8 +46,11 @@ func agentMain(args []string, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "usage: tandem-customer agent [run|install|uninstall] [flags]")
 			return 2
 		}
+		// When no helper is connected as a technician comes, the agent starts one in the active graphical
+		// session: this same program (the installed copy), as that session's user.
 		return runAgent(unattended.AgentConfig{Dir: *state, Socket: *socket, Listen: *listen,
-			MayUse: unattended.LocalUsers}, stderr)
+			MayUse: unattended.LocalUsers, Launch: unattended.LaunchHelper(runningProgram(), "-helper", "-socket", *socket)},
+			stderr)
 	case "install":
 		program := fs.String("program", runningProgram(), "the program to install")
 		if fs.Parse(args) != nil {

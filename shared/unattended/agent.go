@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"os"
 	"path/filepath"
@@ -38,7 +39,16 @@ type AgentConfig struct {
 	OpenTimeout time.Duration
 	// IdleTimeout, if set, replaces transport.IdleTimeout for technicians' connections (tests shorten it).
 	IdleTimeout time.Duration
+	// Launch, if set, starts the helper in the active graphical session when a technician comes and none is
+	// connected (the user quit it, or the desktop's autostart did not run it); the agent then waits HelperWait
+	// for it. Nil: only the desktop starts the helper.
+	Launch func(ctx context.Context) error
+	// HelperWait replaces DefaultHelperWait when set.
+	HelperWait time.Duration
 }
+
+// DefaultHelperWait is how long the agent waits for a helper it launched to connect.
+const DefaultHelperWait = 15 * time.Second
 
 // Agent is the privileged half of unattended access: it answers technicians with the computer's gate, hands
 // the sessions they open to the helper, ends them when the user blocks access, and serves the user's Unattended
@@ -55,6 +65,7 @@ type Agent struct {
 
 	mu       sync.Mutex
 	helper   *helperPeer
+	arrived  chan struct{}      // closed and replaced when a helper connects
 	peers    map[*line]struct{} // every open local channel, closed by Close
 	nextID   uint64
 	sessions map[uint64]*running
@@ -95,7 +106,11 @@ func StartAgent(cfg AgentConfig) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, comp: comp, sessions: make(map[uint64]*running), peers: make(map[*line]struct{})}
+	if cfg.HelperWait <= 0 {
+		cfg.HelperWait = DefaultHelperWait
+	}
+	a := &Agent{cfg: cfg, comp: comp, sessions: make(map[uint64]*running), peers: make(map[*line]struct{}),
+		arrived: make(chan struct{})}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	if a.sock, err = listenLocal(cfg.Socket); err != nil {
 		a.cancel()
@@ -232,9 +247,12 @@ func (a *Agent) open(ctx context.Context, tech Technician, link, from string) pr
 	if a.comp.Blocked() {
 		return logRefusal(EventRefusedBlocked, protocol.Blocked)
 	}
-	a.mu.Lock()
-	hp := a.helper
+	hp := a.helperFor(ctx)
 	if hp == nil {
+		return logRefusal(EventNobodyLoggedIn, protocol.NobodyLoggedIn)
+	}
+	a.mu.Lock()
+	if a.helper != hp { // it went away meanwhile
 		a.mu.Unlock()
 		return logRefusal(EventNobodyLoggedIn, protocol.NobodyLoggedIn)
 	}
@@ -268,6 +286,28 @@ func (a *Agent) open(ctx context.Context, tech Technician, link, from string) pr
 		a.endSessions(func(*running) protocol.Code { return protocol.Blocked })
 	}
 	return protocol.NoError
+}
+
+// helperFor returns the connected helper; without one, it launches one (cfg.Launch) and waits for it.
+func (a *Agent) helperFor(ctx context.Context) *helperPeer {
+	a.mu.Lock()
+	hp, arrived := a.helper, a.arrived
+	a.mu.Unlock()
+	if hp != nil || a.cfg.Launch == nil {
+		return hp
+	}
+	if err := a.cfg.Launch(ctx); err != nil {
+		log.Printf("unattended: starting the helper: %v", err)
+		return nil
+	}
+	select {
+	case <-arrived:
+	case <-time.After(a.cfg.HelperWait):
+	case <-ctx.Done():
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.helper
 }
 
 // watchPolicy ends running sessions as soon as the user blocks access or removes their technician.
@@ -383,6 +423,8 @@ func (a *Agent) serveHelper(l *line, uid uint32) {
 	a.mu.Lock()
 	old := a.helper
 	a.helper = hp
+	close(a.arrived)
+	a.arrived = make(chan struct{})
 	a.mu.Unlock()
 	if old != nil {
 		_ = old.l.close()

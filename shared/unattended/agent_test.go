@@ -270,3 +270,70 @@ func TestNoAgentSaysSo(t *testing.T) {
 		t.Fatalf("no agent: %v", err)
 	}
 }
+
+// Without a helper, the agent starts one (Launch) and waits for it; a launch that fails, or a helper that does not
+// come, is nobody logged in.
+func TestAgentLaunchesTheHelper(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		come bool // the launched helper connects
+		fail bool // the launch fails
+		want protocol.Code
+	}{
+		{"the helper comes", true, false, protocol.NoError},
+		{"the launch fails", false, true, protocol.NobodyLoggedIn},
+		{"the helper does not come", false, false, protocol.NobodyLoggedIn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			me := uint32(os.Getuid())
+			socket := filepath.Join(t.TempDir(), "agent.sock")
+			launches := 0
+			var mu sync.Mutex
+			a, err := StartAgent(AgentConfig{Dir: filepath.Join(t.TempDir(), "state"), Listen: "127.0.0.1:0", Socket: socket,
+				MayUse: func(uid uint32) bool { return uid == me }, HelperWait: 500 * time.Millisecond,
+				Launch: func(context.Context) error {
+					mu.Lock()
+					launches++
+					mu.Unlock()
+					if tc.fail {
+						return errors.New("no graphical session")
+					}
+					if tc.come {
+						go startHelperOf(t, socket)
+					}
+					return nil
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			ana := newTech(t, "Ana")
+			const pw = "a password that is long"
+			must(t, a.Computer().SetUp(Secret(pw, a.Computer().ID()), ana.tech))
+			host := technicianSession(t, "Ana")
+			err = Open(t.Context(), Target{Addr: a.Addr().String(), ID: a.Computer().ID(), Secret: Secret(pw, a.Computer().ID())},
+				ana.id, "Ana", host.Link().String())
+			if protocol.CodeOf(err) != tc.want {
+				t.Fatalf("open: %v, want %v", err, tc.want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if launches != 1 {
+				t.Fatalf("%d launches", launches)
+			}
+		})
+	}
+}
+
+// startHelperOf connects a helper to the agent at socket, as a launched program would, for the test's length.
+func startHelperOf(t *testing.T, socket string) {
+	h, err := DialHelper(context.Background(), socket)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	s := &helperStub{h: h, g: map[uint64]*session.Guest{}, by: map[uint64]string{}}
+	s.wg.Add(1)
+	go s.run()
+	t.Cleanup(s.stop)
+}

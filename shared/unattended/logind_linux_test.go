@@ -2,8 +2,14 @@ package unattended
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/godbus/dbus/v5/prop"
@@ -15,9 +21,11 @@ import (
 type fakeLogind struct{ sessions []fakeSession }
 
 type fakeSession struct {
+	id          string
 	uid         uint32
 	active      bool
 	kind, class string
+	display     string
 	path        dbus.ObjectPath
 }
 
@@ -35,14 +43,14 @@ func (f fakeLogind) ListSessions() ([]struct {
 		Seat string
 		Path dbus.ObjectPath
 	}
-	for i, s := range f.sessions {
+	for _, s := range f.sessions {
 		out = append(out, struct {
 			ID   string
 			UID  uint32
 			User string
 			Seat string
 			Path dbus.ObjectPath
-		}{ID: string(rune('1' + i)), UID: s.uid, User: "u", Seat: "seat0", Path: s.path})
+		}{ID: s.id, UID: s.uid, User: "u", Seat: "seat0", Path: s.path})
 	}
 	return out, nil
 }
@@ -58,11 +66,15 @@ func startFakeLogind(t *testing.T, sessions []fakeSession) {
 	t.Cleanup(func() { conn.Close() })
 	for i := range sessions {
 		sessions[i].path = dbus.ObjectPath("/org/freedesktop/login1/session/_3" + string(rune('1'+i)))
+		if sessions[i].id == "" {
+			sessions[i].id = string(rune('1' + i))
+		}
 		s := sessions[i]
 		if _, err := prop.Export(conn, s.path, prop.Map{"org.freedesktop.login1.Session": {
 			"Active": {Value: s.active},
 			"Type":   {Value: s.kind},
-			"Class":  {Value: s.class},
+			"Class":   {Value: s.class},
+			"Display": {Value: s.display},
 		}}); err != nil {
 			t.Fatal(err)
 		}
@@ -106,4 +118,86 @@ func TestWithoutLogindOnlyTheAdministrator(t *testing.T) {
 	if !LocalUsers(0) || LocalUsers(1000) {
 		t.Fatal("without logind, only the administrator may use the agent")
 	}
+}
+
+// LaunchHelper starts the helper in the active graphical session's display, as its user, with the display found
+// in the environment of that session's own programs (logind's Display when none has one), and nothing else of
+// the agent's environment.
+func TestLaunchHelperFindsTheSessionsDisplay(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprintf("t%d", os.Getpid())
+	t.Setenv("TANDEM_AGENT_SECRET_VAR", "the agent's")
+	// A program of the user's desktop session, whose environment says where its display is.
+	desktop := exec.Command("sleep", "60")
+	desktop.Env = []string{"XDG_SESSION_ID=" + id, "DISPLAY=:77", "XAUTHORITY=/run/user/1000/xauth_X", "LANG=fr_FR.UTF-8"}
+	if err := desktop.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = desktop.Process.Kill(); _ = desktop.Wait() })
+
+	for _, tc := range []struct {
+		name    string
+		session fakeSession
+		want    []string
+	}{
+		{"from the session's programs", fakeSession{id: id, display: ":0"},
+			[]string{"DISPLAY=:77", "XAUTHORITY=/run/user/1000/xauth_X", "LANG=fr_FR.UTF-8", "XDG_SESSION_ID=" + id}},
+		{"from logind", fakeSession{id: id + "-other", display: ":88"}, []string{"DISPLAY=:88"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.session
+			s.uid, s.active, s.kind, s.class = uint32(os.Getuid()), true, "x11", "user"
+			startFakeLogind(t, []fakeSession{s})
+			out := filepath.Join(t.TempDir(), "launched")
+			if err := LaunchHelper(self, "-helper", "-socket", out)(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				if got, err = os.ReadFile(out); err == nil && len(got) > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the helper did not start")
+				}
+			}
+			env := strings.Split(strings.TrimSpace(string(got)), "\n")
+			for _, w := range tc.want {
+				if !slices.Contains(env, w) {
+					t.Errorf("the helper's environment %q lacks %q", env, w)
+				}
+			}
+			for _, kv := range env {
+				if strings.HasPrefix(kv, "TANDEM_AGENT_SECRET_VAR=") {
+					t.Errorf("the agent's own environment leaked into the helper's: %q", kv)
+				}
+			}
+		})
+	}
+	// Nobody logged in to a graphical session.
+	startFakeLogind(t, []fakeSession{{uid: 1000, active: false, kind: "x11", class: "user"}})
+	if err := LaunchHelper(self, "-helper")(context.Background()); err == nil {
+		t.Fatal("launched a helper with nobody logged in")
+	}
+}
+
+// launchedMain is what this test program does when LaunchHelper starts it as the helper: it writes its
+// environment to the file named after -socket, and ends.
+func launchedMain() {
+	if len(os.Args) < 4 || os.Args[1] != "-helper" || os.Args[2] != "-socket" {
+		return
+	}
+	tmp := os.Args[3] + ".tmp"
+	if os.WriteFile(tmp, []byte(strings.Join(os.Environ(), "\n")+"\n"), 0o600) == nil {
+		_ = os.Rename(tmp, os.Args[3])
+	}
+	os.Exit(0)
+}
+
+func TestMain(m *testing.M) {
+	launchedMain()
+	os.Exit(m.Run())
 }

@@ -15,3 +15,8 @@ func GraphicalUsers(context.Context) ([]uint32, error) {
 
 // LocalUsers is the MayUse of a real agent: here, the administrator only.
 func LocalUsers(uid uint32) bool { return uid == 0 }
+
+// LaunchHelper is not built for this system: the agent waits for the desktop to start the helper.
+func LaunchHelper(string, ...string) func(context.Context) error {
+	return func(context.Context) error { return errors.New("starting the helper is not built for this system yet") }
+}
