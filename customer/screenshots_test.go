@@ -544,7 +544,7 @@ func shootUnattended(t *testing.T, language string) {
 	ts := newTestSetup(t, false)
 	c := newCamera(t, language, h, options{name: "Bob", setup: ts.unattendedSetup})
 	c.joinWithLink(t)
-	if err := h.RequestUnattended(); err != nil {
+	if err := h.RequestUnattended(""); err != nil {
 		t.Fatal(err)
 	}
 	c.untilDialog(t, tr("unattended.question"))

@@ -139,6 +139,11 @@ func (t *toolbar) askUnattended(g *session.Guest, req session.ConsentRequested) 
 		return nil
 	}
 	pw.OnChanged = func(string) { _ = again.Validate() }
+	if req.Password != "" { // the technician proposed one: shown masked, kept unless the customer types another
+		text.SetText(text.Text + "\n\n" + lang.L("unattended.proposed", args))
+		pw.SetText(req.Password)
+		again.SetText(req.Password)
+	}
 	form := dialog.NewForm(lang.L("unattended.title"), lang.L("unattended.allow"), lang.L("unattended.refuse"),
 		[]*widget.FormItem{
 			widget.NewFormItem("", text),

@@ -4,12 +4,14 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/session"
@@ -91,7 +93,7 @@ func TestUnattendedSetUpAsksForAPasswordAndInstalls(t *testing.T) {
 	tb.waitState(t, stateJoined)
 	waitHost(t, h, func(session.Joined) bool { return true })
 
-	if err := h.RequestUnattended(); err != nil {
+	if err := h.RequestUnattended(""); err != nil {
 		t.Fatal(err)
 	}
 	tb.loop.Until(t, 20*time.Second, "the question", func() bool { return len(tb.dialogs) == 1 })
@@ -153,7 +155,7 @@ func TestUnattendedRefusedOrNotApproved(t *testing.T) {
 		tb := testToolbar(t, "fr", options{name: "Zoé", setup: ts.unattendedSetup})
 		test.Type(tb.keyEntry, h.Link().String())
 		tb.waitState(t, stateJoined)
-		if err := h.RequestUnattended(); err != nil {
+		if err := h.RequestUnattended(""); err != nil {
 			t.Fatal(err)
 		}
 		tb.loop.Until(t, 20*time.Second, "the question", func() bool { return len(tb.dialogs) == 1 })
@@ -178,5 +180,34 @@ func TestUnattendedRefusedOrNotApproved(t *testing.T) {
 		}
 		want := lang.L("unattended.setup_failed", map[string]any{"Reason": lang.L("error.refused")})
 		tb.loop.Until(t, 20*time.Second, "the status", func() bool { return tb.status.Text == want })
+	}
+}
+
+// A password the technician proposes fills both fields, masked; Allow takes it as it is.
+func TestUnattendedProposedPassword(t *testing.T) {
+	h := technician(t)
+	ts := newTestSetup(t, false)
+	tb := testToolbar(t, "en", options{name: "Zoé", setup: ts.unattendedSetup})
+	test.Type(tb.keyEntry, h.Link().String())
+	tb.waitState(t, stateJoined)
+	const proposed = "alice proposes this one"
+	if err := h.RequestUnattended(proposed); err != nil {
+		t.Fatal(err)
+	}
+	tb.loop.Until(t, 20*time.Second, "the question", func() bool { return len(tb.dialogs) == 1 })
+	top := tb.win.Canvas().Overlays().Top()
+	entries := uitest.FindEntries(top)
+	if len(entries) != 2 || entries[0].Text != proposed || entries[1].Text != proposed || !entries[0].Password {
+		t.Fatal("the proposed password is not in both fields, masked")
+	}
+	if uitest.FindLabelFunc(top, func(l *widget.Label) bool {
+		return strings.Contains(l.Text, lang.L("unattended.proposed", map[string]any{"Name": "Alice"}))
+	}) == nil {
+		t.Fatal("the question does not say a password was proposed")
+	}
+	test.Tap(uitest.FindButton(top, lang.L("unattended.allow")))
+	set := waitHost(t, h, func(session.UnattendedSetUp) bool { return true })
+	if set.Err != nil || string(set.Secret) != string(unattended.Secret(proposed, set.Computer)) {
+		t.Fatalf("set up with another password: %+v", set)
 	}
 }

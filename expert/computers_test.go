@@ -39,7 +39,7 @@ func startCustomerComputer(t *testing.T) *customerComputer {
 // acceptSetUp does what the customer's program does when the technician asks for unattended access and the
 // customer says yes with password: set the agent up for the technician's Expert, and say how to reach it (as
 // "zoe-laptop").
-func (cc *customerComputer) acceptSetUp(t *testing.T, g *session.Guest, password string) {
+func (cc *customerComputer) acceptSetUp(t *testing.T, g *session.Guest, password string) (proposed string) {
 	t.Helper()
 	var ask session.ConsentRequested
 	for e := range g.Events() {
@@ -59,6 +59,7 @@ func (cc *customerComputer) acceptSetUp(t *testing.T, g *session.Guest, password
 		Port: uint16(cc.Addr().(*net.UDPAddr).Port), Name: "zoe-laptop"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	return ask.Password
 }
 
 // serveHelper runs a helper until the test ends.
@@ -152,8 +153,18 @@ func TestUnattendedSetUpThenConnectFromComputers(t *testing.T) {
 		t.Fatal("Unattended access… is not offered in an attended session")
 	}
 	test.Tap(v.unattendedBtn)
-	uitest.Answer(t, v.win, lang.L("Yes"))
-	cc.acceptSetUp(t, g, "zoé's chosen password")
+	form := v.win.Canvas().Overlays().Top()
+	proposal := uitest.FindEntry(form)
+	ask := uitest.FindButton(form, lang.L("viewer.unattended_ask"))
+	test.Type(proposal, "short")
+	if !ask.Disabled() {
+		t.Fatal("Ask is enabled with a weak proposed password")
+	}
+	proposal.SetText("proposed by alice")
+	test.Tap(ask)
+	if got := cc.acceptSetUp(t, g, "zoé's chosen password"); got != "proposed by alice" {
+		t.Fatalf("the customer was proposed %q", got)
+	}
 	h.loop.Until(t, 20*time.Second, "the computer saved", func() bool { return len(comps.items) == 1 })
 	want := lang.L("viewer.unattended_done", map[string]any{"Computer": "zoe-laptop"})
 	if !strings.Contains(v.status.Text, want) {

@@ -559,7 +559,7 @@ func (f *shotFlow) unattended() {
 	v := s.view
 	test.Tap(v.unattendedBtn)
 	f.take(v.win, "32-viewer-unattended-question", "the question", func() bool { return v.win.Canvas().Overlays().Top() != nil })
-	uitest.Answer(t, v.win, lang.L("Yes"))
+	uitest.Answer(t, v.win, lang.L("viewer.unattended_ask"))
 	cc.acceptSetUp(t, g, "zoé's chosen password")
 	done := lang.L("viewer.unattended_done", map[string]any{"Computer": "zoe-laptop"})
 	f.take(v.win, "33-viewer-unattended-done", "the set-up done", func() bool { return strings.Contains(v.status.Text, done) })

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
@@ -13,6 +15,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/store"
 	"github.com/tandem-remote/tandem/shared/ui"
+	"github.com/tandem-remote/tandem/shared/unattended"
 )
 
 // The viewer's part of unattended access: Unattended access… asks the customer to set it up for this Expert,
@@ -34,24 +37,39 @@ func (v *viewer) refreshUnattended() {
 		v.home.opts.identity != nil && v.home.opts.store != nil)
 }
 
-// askUnattended asks the technician to confirm, then the customer.
+// askUnattended asks the technician to confirm, with a password to propose if they want one (the customer may
+// keep it or choose another), then asks the customer.
 func (v *viewer) askUnattended() {
 	if v.win == nil {
 		return
 	}
-	d := dialog.NewConfirm(lang.L("viewer.unattended_title"), lang.L("viewer.unattended_question", v.args()),
-		func(yes bool) {
+	text := widget.NewLabel(lang.L("viewer.unattended_question", v.args()))
+	text.Wrapping = fyne.TextWrapWord
+	pw := widget.NewPasswordEntry()
+	pw.SetPlaceHolder(lang.L("viewer.unattended_password_hint"))
+	pw.Validator = func(s string) error {
+		if s != "" && unattended.CheckPassword(s) != nil {
+			return errors.New(lang.L("unattended.weak_password"))
+		}
+		return nil
+	}
+	d := dialog.NewForm(lang.L("viewer.unattended_title"), lang.L("viewer.unattended_ask"), lang.L("viewer.cancel"),
+		[]*widget.FormItem{
+			widget.NewFormItem("", text),
+			widget.NewFormItem(lang.L("viewer.unattended_password"), pw),
+		}, func(yes bool) {
 			if !yes || v.ended {
 				return
 			}
 			v.unattendedAsk, v.unattendedNote = askWaiting, lang.L("viewer.unattended_waiting", v.args())
 			v.refresh()
-			host := v.host
-			v.act(host.RequestUnattended, func(err error) {
+			host, proposed := v.host, pw.Text
+			v.act(func() error { return host.RequestUnattended(proposed) }, func(err error) {
 				v.unattendedAsk = askFailed
 				v.unattendedNote = lang.L("viewer.state.request_failed", map[string]any{"Reason": ui.ErrorText(err)})
 			})
 		}, v.win)
+	d.Resize(fyne.NewSize(560, 420))
 	d.Show()
 }
 

@@ -38,7 +38,13 @@ type ConsentRequest struct {
 	ID   uint64        `cbor:"1,keyasint,omitempty"` // non-zero, unique per sender; the answer carries it
 	What Permission    `cbor:"2,keyasint,omitempty"` // non-zero
 	From ParticipantID `cbor:"3,keyasint,omitempty"` // the technician asking; non-zero
+	// Password is, for PermUnattended only, the password the technician proposes (the customer may keep it or
+	// choose another); single line, ≤ MaxUnattendedPasswordLen. Empty: the customer chooses.
+	Password string `cbor:"4,keyasint,omitempty"`
 }
+
+// MaxUnattendedPasswordLen bounds the password a technician proposes for unattended access.
+const MaxUnattendedPasswordLen = 1024
 
 // Type implements Message.
 func (*ConsentRequest) Type() MessageType { return TypeConsentRequest }
@@ -52,8 +58,10 @@ func (m *ConsentRequest) Validate() error {
 		return invalidf("consent request: no permission")
 	case m.From == 0:
 		return invalidf("consent request: no sender")
+	case m.Password != "" && m.What != PermUnattended:
+		return invalidf("consent request: a password for something other than unattended access")
 	}
-	return nil
+	return checkText("consent request: password", m.Password, MaxUnattendedPasswordLen, singleLine, false)
 }
 
 func (m *ConsentRequest) encodeBody() ([]byte, []byte, error) { return cborBody(m) }

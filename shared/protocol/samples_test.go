@@ -63,6 +63,7 @@ func samples() []sample {
 		{"consent-answer/withdrawn", &ConsentAnswer{ID: 8, Withdrawn: true}},
 
 		{"consent-request", &ConsentRequest{ID: 1, What: PermView, From: 2}},
+		{"consent-request/unattended-with-password", &ConsentRequest{ID: 3, What: PermUnattended, From: 1, Password: "proposé par Alice"}},
 		{"consent-request/unknown-permission", &ConsentRequest{ID: 1 << 63, What: Permission(200), From: 16}},
 		{"consent-answer/granted", &ConsentAnswer{ID: 1, Granted: true}},
 		{"consent-answer/refused", &ConsentAnswer{ID: 99}},

@@ -372,14 +372,15 @@ func (h *Host) RequestControl() error {
 	return t.request(protocol.PermControl)
 }
 
-// RequestUnattended asks the customer to set up unattended access for this technician: ConsentAnswered follows,
-// then, if granted, UnattendedSetUp once the customer's program has installed it (or failed to).
-func (h *Host) RequestUnattended() error {
+// RequestUnattended asks the customer to set up unattended access for this technician, proposing password
+// ("" lets the customer choose): ConsentAnswered follows, then, if granted, UnattendedSetUp once the customer's
+// program has installed it (or failed to).
+func (h *Host) RequestUnattended(password string) error {
 	t, err := h.tech()
 	if err != nil {
 		return err
 	}
-	return t.request(protocol.PermUnattended)
+	return t.requestWith(protocol.PermUnattended, password)
 }
 
 // ReleaseControl gives control back to the customer.

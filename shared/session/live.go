@@ -38,6 +38,9 @@ type (
 		ID   uint64
 		What protocol.Permission
 		From string // the technician's name
+		// Password is the password the technician proposes for unattended access ("" when they leave it to the
+		// customer); show it masked.
+		Password string
 	}
 	// ConsentExpired withdraws the question with that ID: nobody answered in time, or (Withdrawn) it no longer
 	// makes sense: the screen stopped reaching the technician, or the technician left.
@@ -281,7 +284,7 @@ func (c *customer) ask(req *protocol.ConsentRequest) {
 			_ = c.answer(req.ID, true)
 			return
 		}
-		c.g.ev.send(ConsentRequested{ID: c.question(req.ID), What: req.What, From: c.l.peer.Name})
+		c.g.ev.send(ConsentRequested{ID: c.question(req.ID), What: req.What, From: c.l.peer.Name, Password: req.Password})
 	case grantNow:
 		if req.What == protocol.PermView {
 			c.showScreen() // the technician paused viewing and looks again: allowed already

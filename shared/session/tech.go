@@ -186,7 +186,10 @@ func (t *technician) loseControlTo(to protocol.ParticipantID) bool {
 }
 
 // request asks the customer for a permission.
-func (t *technician) request(what protocol.Permission) error {
+func (t *technician) request(what protocol.Permission) error { return t.requestWith(what, "") }
+
+// requestWith asks the customer for a permission, with the password proposed for unattended access.
+func (t *technician) requestWith(what protocol.Permission, password string) error {
 	t.mu.Lock()
 	s := t.consent
 	t.nextID++
@@ -198,7 +201,7 @@ func (t *technician) request(what protocol.Permission) error {
 	if s == nil {
 		return ErrEnded
 	}
-	return s.send(&protocol.ConsentRequest{ID: id, What: what, From: t.h.me})
+	return s.send(&protocol.ConsentRequest{ID: id, What: what, From: t.h.me, Password: password})
 }
 
 // sendInput sends one input message while the customer grants control.

@@ -95,7 +95,7 @@ func TestUnattendedSetUpIsAskedAndAnswered(t *testing.T) {
 		if g.Technician().Cert != id.ID() {
 			t.Fatalf("the customer sees certificate %v, want the technician's %v", g.Technician().Cert, id.ID())
 		}
-		if err := h.RequestUnattended(); err != nil {
+		if err := h.RequestUnattended(""); err != nil {
 			t.Fatal(err)
 		}
 		if !can {
@@ -125,7 +125,7 @@ func TestUnattendedSetUpIsAskedAndAnswered(t *testing.T) {
 		}
 		// A second one, which nobody asked for, is not passed on; a failure after a new yes is.
 		_ = g.UnattendedReady(ask.ID, UnattendedInfo{Computer: computer, Secret: secret, Port: 1}, nil)
-		if err := h.RequestUnattended(); err != nil {
+		if err := h.RequestUnattended(""); err != nil {
 			t.Fatal(err)
 		}
 		ask = waitFor(t, g.Events(), func(e ConsentRequested) bool { return e.What == protocol.PermUnattended })
