@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -154,7 +156,13 @@ func (t *toolbar) fileEvent(g *session.Guest, e session.FileTransfer) {
 	t.files.list.ApplyWith(e.Event, name)
 	switch te := e.Event.(type) {
 	case transfer.OfferReceived:
-		if !e.Resumed {
+		switch {
+		case e.Resumed:
+		case !g.AsksTheUser(): // unattended, nobody there to answer: into the Downloads folder, as said
+			dir := downloadsFolder()
+			t.status.SetText(lang.L("unattended.files_saved", map[string]any{"Name": name, "Folder": dir}))
+			t.acceptOffer(g, te.ID, dir)
+		default:
 			t.askOffer(g, te, name)
 		}
 	case transfer.Answered, transfer.Finished:
@@ -208,4 +216,19 @@ func (t *toolbar) acceptOffer(g *session.Guest, id transfer.ID, dir string) {
 			})
 		}
 	})
+}
+
+// downloadsFolder is where an unattended session's incoming files go: the user's Downloads folder (the desktop's
+// XDG_DOWNLOAD_DIR when set), or the home folder when there is none.
+func downloadsFolder() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return os.TempDir()
+	}
+	for _, dir := range []string{os.Getenv("XDG_DOWNLOAD_DIR"), filepath.Join(home, "Downloads")} {
+		if fi, err := os.Stat(dir); dir != "" && err == nil && fi.IsDir() {
+			return dir
+		}
+	}
+	return home
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +47,13 @@ func startUnattended(t *testing.T) *unattendedComputer {
 // when the user blocks access, which ends the session for the technician with that reason.
 func TestHelperJoinsTheAgentsSessionAndBlockingEndsIt(t *testing.T) {
 	uc := startUnattended(t)
+	home := t.TempDir()
+	downloads := filepath.Join(home, "Downloads")
+	if err := os.Mkdir(downloads, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_DOWNLOAD_DIR", "")
 	rec := input.NewRecorder()
 	tb := testToolbar(t, "en", options{name: "Zoé's computer", screen: capture.NewPattern(), injector: rec, helper: true})
 	hp := startHelper(tb.toolbar, uc.Socket)
@@ -93,6 +102,24 @@ func TestHelperJoinsTheAgentsSessionAndBlockingEndsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A file from the technician goes into the Downloads folder without a question (nobody may be there), and
+	// the toolbar says where.
+	src := filepath.Join(t.TempDir(), "driver.zip")
+	if err := os.WriteFile(src, []byte("the printer driver"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Files().Send(src); err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(downloads, "driver.zip")
+	poll(t, tb, "the file in Downloads", func() bool {
+		b, err := os.ReadFile(saved)
+		return err == nil && string(b) == "the printer driver"
+	})
+	if len(tb.dialogs) != 0 || tb.status.Text != lang.L("unattended.files_saved", map[string]any{"Name": "Alice", "Folder": downloads}) {
+		t.Fatalf("%d dialogs; status %q", len(tb.dialogs), tb.status.Text)
+	}
+
 	// The user blocks access: the session ends at once, with the reason, and the toolbar goes away.
 	if err := uc.Admin.SetBlocked(true); err != nil {
 		t.Fatal(err)
@@ -119,7 +146,7 @@ func TestHelperJoinsTheAgentsSessionAndBlockingEndsIt(t *testing.T) {
 		return seen[unattended.EventSessionEnded]
 	})
 	for _, ev := range []unattended.Event{unattended.EventConnected, unattended.EventViewed, unattended.EventControlled,
-		unattended.EventBlocked} {
+		unattended.EventFileReceived, unattended.EventBlocked} {
 		if !seen[ev] {
 			t.Errorf("the log has no %q: %v", ev, seen)
 		}

@@ -345,6 +345,10 @@ func (g *Guest) Sharing() bool {
 // Viewed reports whether the screen is being sent to the technician now.
 func (g *Guest) Viewed() bool { return g.cur().share.running() }
 
+// AsksTheUser reports whether requests are put to the user: always in an attended session; in an unattended one,
+// once the user at the computer stopped sharing or took control back.
+func (g *Guest) AsksTheUser() bool { return !g.cfg.Unattended || g.userSpoke.Load() }
+
 // EndBecause ends the session as End does, telling every technician code in place of SessionEnded: Blocked when
 // the user blocked unattended access, NotAllowed when the user removed the technician's computer from it.
 func (g *Guest) EndBecause(code protocol.Code) {
