@@ -204,6 +204,9 @@ func TestUnattendedSetUpThenConnectFromComputers(t *testing.T) {
 	if s.view == nil || s.view.unattendedBtn.Visible() {
 		t.Fatal("no viewer, or one that offers to set up unattended access again")
 	}
+	if !strings.Contains(s.view.status.Text, lang.L("viewer.unattended_mode")) {
+		t.Fatalf("the viewer does not say the session is unattended: %q", s.view.status.Text)
+	}
 	h.poll(t, "the unattended session in the history", func() bool {
 		sums, err := h.opts.store.ListSessions(context.Background(), store.Query{})
 		return err == nil && len(sums) == 2 && sums[0].Kind == store.Unattended && sums[0].ComputerID == it.ID

@@ -476,6 +476,9 @@ func (v *viewer) refresh() {
 	if v.unattendedNote != "" && !v.ended {
 		line += " " + v.unattendedNote
 	}
+	if v.peer.Can(protocol.CapUnattended) && !v.ended {
+		line += " " + lang.L("viewer.unattended_mode")
+	}
 	v.status.SetText(line)
 	if v.reconnecting || v.ended {
 		v.route.SetText("")
