@@ -207,10 +207,15 @@ func TestUnattendedSetUpThenConnectFromComputers(t *testing.T) {
 	if !strings.Contains(s.view.status.Text, lang.L("viewer.unattended_mode")) {
 		t.Fatalf("the viewer does not say the session is unattended: %q", s.view.status.Text)
 	}
+	var sums []store.Summary
 	h.poll(t, "the unattended session in the history", func() bool {
-		sums, err := h.opts.store.ListSessions(context.Background(), store.Query{})
+		var err error
+		sums, err = h.opts.store.ListSessions(context.Background(), store.Query{})
 		return err == nil && len(sums) == 2 && sums[0].Kind == store.Unattended && sums[0].ComputerID == it.ID
 	})
+	if !strings.HasSuffix(historyTitle(sums[0]), lang.L("history.unattended")) || strings.HasSuffix(historyTitle(sums[1]), lang.L("history.unattended")) {
+		t.Fatalf("the History list says %q and %q", historyTitle(sums[0]), historyTitle(sums[1]))
+	}
 
 	// The user blocks access: the session ends with that reason, and Connect is refused with it.
 	if err := cc.Admin.SetBlocked(true); err != nil {

@@ -120,8 +120,12 @@ func historyTitle(s store.Summary) string {
 	if name == "" {
 		name = lang.L("history.no_name")
 	}
-	return lang.L("history.item", map[string]any{"Name": name, "Start": s.Started.Local().Format("2006-01-02 15:04"),
+	title := lang.L("history.item", map[string]any{"Name": name, "Start": s.Started.Local().Format("2006-01-02 15:04"),
 		"Duration": durationText(s.Duration())})
+	if s.Kind == store.Unattended {
+		title += " " + lang.L("history.unattended")
+	}
+	return title
 }
 
 // durationText says how long something lasted, to the minute (to the second under a minute).
