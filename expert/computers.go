@@ -52,8 +52,8 @@ type computers struct {
 	items   []store.Computer
 	reach   map[string]reach
 
-	probes sync.WaitGroup
-	gen    int // the list's generation: a check of an older one is ignored
+	probes sync.WaitGroup // the checks, and the stretching of a password typed again
+	gen    int            // the list's generation: a check of an older one is ignored
 	closed bool
 }
 
@@ -350,15 +350,24 @@ func (h *home) askNewPassword(it store.Computer) {
 			if err != nil {
 				return
 			}
-			secret := unattended.Secret(pw.Text, id)
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := h.opts.store.SetComputerSecret(ctx, it.ID, secret); err != nil {
-				h.comps.status.SetText(lang.L("computers.unreadable", map[string]any{"Reason": err.Error()}))
-				h.comps.status.Show()
-				return
-			}
-			it.Secret, it.State = secret, ""
-			h.connectComputer(it)
+			// argon2id takes a good fraction of a second and 64 MiB, on purpose: not on the UI goroutine.
+			password, do, comps := pw.Text, h.opts.do, h.comps
+			comps.probes.Go(func() {
+				secret := unattended.Secret(password, id)
+				do(func() {
+					if comps.closed {
+						return
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+					if err := h.opts.store.SetComputerSecret(ctx, it.ID, secret); err != nil {
+						comps.status.SetText(lang.L("computers.unreadable", map[string]any{"Reason": err.Error()}))
+						comps.status.Show()
+						return
+					}
+					it.Secret, it.State = secret, ""
+					h.connectComputer(it)
+				})
+			})
 		}, h.win)
 }
