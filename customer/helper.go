@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -166,7 +167,11 @@ func (t *toolbar) openUnattended(line *unattended.Helper, o unattended.Order) {
 	t.status.SetText(lang.L("unattended.connecting", map[string]any{"Name": o.Technician}))
 	done := make(chan struct{})
 	t.joinDone = done
-	cfg := t.guestConfig(t.opts.name)
+	name := t.opts.name
+	if name == "" { // nobody typed a name: the technician sees which computer it is
+		name, _ = os.Hostname()
+	}
+	cfg := t.guestConfig(name)
 	cfg.Unattended = true
 	go func() {
 		defer close(done)
