@@ -31,10 +31,10 @@ func TestLocalChannelRefusesAnotherUser(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if _, err := DialAdmin(ctx, socket); protocol.CodeOf(err) != protocol.NotAllowed {
-			return fmt.Errorf("admin as nobody: %v", err)
+			return fmt.Errorf("admin as nobody: %w", err)
 		}
 		if _, err := DialHelper(ctx, socket); protocol.CodeOf(err) != protocol.NotAllowed {
-			return fmt.Errorf("helper as nobody: %v", err)
+			return fmt.Errorf("helper as nobody: %w", err)
 		}
 		// Whatever it says, a peer the agent does not serve gets one refusal and an end.
 		c, err := net.Dial("unix", socket)
