@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/tandem-remote/tandem/i18n"
+	"github.com/tandem-remote/tandem/shared/selfinstall"
 	"github.com/tandem-remote/tandem/shared/unattended"
 )
 
@@ -99,7 +100,7 @@ func runAgent(cfg unattended.AgentConfig, stderr io.Writer) int {
 
 // runningProgram is the file to install: the AppImage the program runs from, or its own binary.
 func runningProgram() string {
-	if p := os.Getenv("APPIMAGE"); p != "" && filepath.IsAbs(p) {
+	if p, err := selfinstall.RunningAppImage(); err == nil {
 		return p
 	}
 	exe, err := os.Executable()

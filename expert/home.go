@@ -133,10 +133,9 @@ func (h *home) build() {
 		container.NewTabItemWithIcon(lang.L("expert.tab_computers"), theme.StorageIcon(), h.comps.box))
 	h.tabs.OnSelected = func(t *container.TabItem) {
 		if t.Content == h.comps.box {
-			h.comps.reload() // which computers are on now
+			h.comps.reload() // which computers are on now: checked when they are shown, not at every start
 		}
 	}
-	h.comps.reload()
 	h.win.SetContent(container.NewPadded(container.NewBorder(top, nil, nil, nil, h.tabs)))
 	h.win.Resize(fyne.NewSize(640, 700))
 	h.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {

@@ -240,29 +240,29 @@ func (ft fileTechnician) technician() (Technician, bool) {
 // the list. Every secret stored before stops working: the technicians already on the list keep their place
 // but must give the new password (they are told PasswordChanged).
 func (c *Computer) SetUp(secret []byte, tech Technician) error {
+	if err := checkSecret(secret); err != nil {
+		return err
+	}
+	err := c.update(func(st *fileState) error {
+		if len(st.Secret) > 0 {
+			st.Generation++
+		}
+		st.Secret = slices.Clone(secret)
+		st.Failures, st.LockedUntil = 0, time.Time{}
+		st.Technicians = slices.Clone(st.Technicians) // the state before keeps its own list, should this fail
+		return c.putTechnicianLocked(tech)
+	})
+	if err == nil {
+		_ = c.log.Add(Entry{What: EventSetUp, Technician: tech.Name, TechnicianID: tech.ID.String()})
+	}
+	return err
+}
+
+// checkSecret refuses what is not a Secret.
+func checkSecret(secret []byte) error {
 	if len(secret) != SecretSize {
 		return fmt.Errorf("unattended: a secret has %d bytes, not %d", SecretSize, len(secret))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	first := len(c.st.Secret) == 0
-	prev := c.st
-	c.st.Secret = slices.Clone(secret)
-	if !first {
-		c.st.Generation++
-	}
-	c.st.Failures, c.st.LockedUntil = 0, time.Time{}
-	c.st.Technicians = slices.Clone(c.st.Technicians)
-	if err := c.putTechnicianLocked(tech); err != nil {
-		c.st = prev
-		return err
-	}
-	if err := c.saveLocked(); err != nil {
-		c.st = prev
-		return err
-	}
-	c.notifyLocked()
-	_ = c.log.Add(Entry{What: EventSetUp, Technician: tech.Name, TechnicianID: tech.ID.String()})
 	return nil
 }
 
@@ -285,13 +285,14 @@ func (c *Computer) putTechnicianLocked(tech Technician) error {
 
 // ChangePassword replaces the secret: every technician's stored password stops working at once.
 func (c *Computer) ChangePassword(secret []byte) error {
-	if len(secret) != SecretSize {
-		return fmt.Errorf("unattended: a secret has %d bytes, not %d", SecretSize, len(secret))
+	if err := checkSecret(secret); err != nil {
+		return err
 	}
-	err := c.update(func(st *fileState) {
+	err := c.update(func(st *fileState) error {
 		st.Secret = slices.Clone(secret)
 		st.Generation++
 		st.Failures, st.LockedUntil = 0, time.Time{}
+		return nil
 	})
 	if err == nil {
 		_ = c.log.Add(Entry{What: EventPasswordChanged})
@@ -301,7 +302,10 @@ func (c *Computer) ChangePassword(secret []byte) error {
 
 // SetBlocked blocks unattended access (nobody may connect; the agent ends a running session) or allows it again.
 func (c *Computer) SetBlocked(blocked bool) error {
-	err := c.update(func(st *fileState) { st.Blocked = blocked })
+	err := c.update(func(st *fileState) error {
+		st.Blocked = blocked
+		return nil
+	})
 	if err == nil {
 		what := EventUnblocked
 		if blocked {
@@ -315,7 +319,7 @@ func (c *Computer) SetBlocked(blocked bool) error {
 // RemoveTechnician takes a technician's computer off the list.
 func (c *Computer) RemoveTechnician(id transport.ID) error {
 	var name string
-	err := c.update(func(st *fileState) {
+	err := c.update(func(st *fileState) error {
 		st.Technicians = slices.DeleteFunc(slices.Clone(st.Technicians), func(ft fileTechnician) bool {
 			if ft.ID == id.String() {
 				name = ft.Name
@@ -323,6 +327,7 @@ func (c *Computer) RemoveTechnician(id transport.ID) error {
 			}
 			return false
 		})
+		return nil
 	})
 	if err == nil && name != "" {
 		_ = c.log.Add(Entry{What: EventRemoved, Technician: name, TechnicianID: id.String()})
@@ -330,13 +335,16 @@ func (c *Computer) RemoveTechnician(id transport.ID) error {
 	return err
 }
 
-// update changes the state with f and saves it; on a failed save the state is as before.
-func (c *Computer) update(f func(*fileState)) error {
+// update changes the state with f (under c.mu) and saves it; when f or the save fails, the state is as before.
+func (c *Computer) update(f func(*fileState) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	prev := c.st
-	f(&c.st)
-	if err := c.saveLocked(); err != nil {
+	err := f(&c.st)
+	if err == nil {
+		err = c.saveLocked()
+	}
+	if err != nil {
 		c.st = prev
 		return err
 	}

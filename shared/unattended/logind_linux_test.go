@@ -71,8 +71,8 @@ func startFakeLogind(t *testing.T, sessions []fakeSession) {
 		}
 		s := sessions[i]
 		if _, err := prop.Export(conn, s.path, prop.Map{"org.freedesktop.login1.Session": {
-			"Active": {Value: s.active},
-			"Type":   {Value: s.kind},
+			"Active":  {Value: s.active},
+			"Type":    {Value: s.kind},
 			"Class":   {Value: s.class},
 			"Display": {Value: s.display},
 		}}); err != nil {
