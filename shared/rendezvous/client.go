@@ -43,6 +43,8 @@ type Client struct {
 	pending   map[string]*Mailbox  // announced by a claim or already receiving, not opened yet
 	pendOrder []string
 	dropped   map[string]struct{} // closed mailboxes: later messages are dropped
+	present   map[string]bool     // computer keys this client is present for (Present, until Absent)
+	knocks    chan Knock
 }
 
 // Claim tells a nameplate's owner that someone claimed it; open its mailbox with Client.Open.
@@ -123,6 +125,7 @@ func Dial(ctx context.Context, rawURL string, opts DialOptions) (*Client, error)
 	c := &Client{
 		p: Principal(token), log: log, done: make(chan struct{}), claims: make(map[string]*ownPlate),
 		open: make(map[string]*Mailbox), pending: make(map[string]*Mailbox), dropped: make(map[string]struct{}),
+		knocks: make(chan Knock, knocksBuffer),
 	}
 	timeout := defaultRequestTimeout
 	if d, ok := ctx.Deadline(); ok {
@@ -210,8 +213,12 @@ func (c *Client) dispatch(msg *nats.Msg) {
 	if c.closed {
 		return
 	}
-	if msg.Subject == boxSubject(c.p, claimedToken) {
+	switch msg.Subject {
+	case boxSubject(c.p, claimedToken):
 		c.claimedLocked(msg)
+		return
+	case boxSubject(c.p, knockedToken):
+		c.knockedLocked(msg)
 		return
 	}
 	from, to, m, ok := parseMB(msg.Subject)

@@ -81,6 +81,9 @@ type Config struct {
 	// MaxClaims is how many claims of a nameplate its owner accepts (it is told at create, and refuses the
 	// claims after those): the tries a guesser of the secret has. Zero: 5.
 	MaxClaims int
+	// PresenceTTL is how long an unattended computer stays present unless it renews its presence (it does every
+	// third of that). Zero: 3 minutes.
+	PresenceTTL time.Duration
 	// CreatesPerMinute caps nameplate creations per source IP per minute. Zero: 30.
 	CreatesPerMinute int
 	// ClaimsPerMinute caps claims per source IP per minute. Zero: 30.
@@ -144,6 +147,7 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.CredentialLifetime, 10*time.Minute)
 	setDefault(&c.NameplateTTL, 10*time.Minute)
 	setDefault(&c.MaxClaims, 5)
+	setDefault(&c.PresenceTTL, 3*time.Minute)
 	setDefault(&c.CreatesPerMinute, 30)
 	setDefault(&c.ClaimsPerMinute, 30)
 	setDefault(&c.MaxAllocationsPerUser, 10)

@@ -22,6 +22,14 @@
 //	tandem.v1.req.P.ice             (empty)           → {ice} | {error}
 //	tandem.v1.box.P.claimed         {nameplate, mailbox, claimer} → {} | {error}, service to owner, per claim
 //	tandem.v1.mb.S.R.M              opaque (≤ 64 KiB), from S to R in mailbox M, client to client, in order
+//	tandem.v1.req.P.present         {computer, cert, sig} → {expires} | {error}
+//	tandem.v1.req.P.absent          {computer}        → {} | {error}
+//	tandem.v1.req.Q.knock           {computer}        → {mailbox, owner, ice} | {error}
+//	tandem.v1.req.Q.lookup          {computer}        → {present} | {error}
+//	tandem.v1.box.P.knocked         {computer, mailbox, claimer} → {} | {error}, service to computer, per knock
+//
+// The last five let an unattended computer be found by its computer ID, without a nameplate (see
+// PresentRequest): it proves that it holds its identity key, and a knock at it opens a mailbox as a claim does.
 //
 // Requests are NATS request/reply. The service instances subscribe with the queue group "tandem-rendezvous", so
 // the nodes of a cluster share the load. Errors are "unknown" (nameplate: never existed, expired, used up, not

@@ -17,23 +17,26 @@ import (
 
 // service answers the requests of the protocol on the internal connection.
 type service struct {
-	cfg       Config
-	nc        *nats.Conn
-	sources   *sourceMap
-	m         *metrics
-	stunURLs  []string
-	turnURLs  []string
-	createLim *limiter
-	claimLim  *limiter
-	wg        *sync.WaitGroup
-	sem       chan struct{} // bounds concurrent control requests
-	created   createdPlates
+	cfg        Config
+	nc         *nats.Conn
+	sources    *sourceMap
+	m          *metrics
+	stunURLs   []string
+	turnURLs   []string
+	createLim  *limiter
+	claimLim   *limiter
+	presentLim *limiter
+	lookupLim  *limiter
+	wg         *sync.WaitGroup
+	sem        chan struct{} // bounds concurrent control requests
+	created    createdPlates
 
-	mu      sync.Mutex
-	plates  jetstream.KeyValue
-	subs    []*nats.Subscription
-	stopped bool // set by stop: no new handler goroutine may start
-	ctx     context.Context
+	mu       sync.Mutex
+	plates   jetstream.KeyValue
+	presence jetstream.KeyValue
+	subs     []*nats.Subscription
+	stopped  bool // set by stop: no new handler goroutine may start
+	ctx      context.Context
 }
 
 const (
@@ -52,6 +55,10 @@ func newService(cfg Config, nc *nats.Conn, sources *sourceMap, m *metrics, stunU
 		cfg: cfg, nc: nc, sources: sources, m: m, stunURLs: stunURLs, turnURLs: turnURLs, wg: wg,
 		createLim: newLimiter(cfg.CreatesPerMinute, cfg.now),
 		claimLim:  newLimiter(cfg.ClaimsPerMinute, cfg.now),
+		// A computer renews its presence about once a minute; more than a few a minute from one source is a loop.
+		presentLim: newLimiter(max(cfg.CreatesPerMinute, 10), cfg.now),
+		// An Expert checks each saved computer when its list is shown.
+		lookupLim: newLimiter(20*cfg.ClaimsPerMinute, cfg.now),
 		sem:       make(chan struct{}, maxConcurrent),
 	}
 }
@@ -71,12 +78,19 @@ func (s *service) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("nameplate bucket: %w", err)
 	}
+	presence, err := openBucket(cctx, js, jetstream.KeyValueConfig{
+		Bucket: presenceBucket, Description: "Tandem unattended computers present", History: 1, TTL: s.cfg.PresenceTTL,
+		MaxValueSize: maxValueSize, Storage: jetstream.FileStorage, Replicas: s.cfg.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("presence bucket: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
 		return context.Canceled
 	}
-	s.plates, s.ctx = plates, ctx
+	s.plates, s.presence, s.ctx = plates, presence, ctx
 	// Requests go to any node's service and run concurrently. Mailbox messages never reach the service: they go
 	// from one client to the other, in order, over the routes of a cluster.
 	ctl, err := s.nc.QueueSubscribe(reqPrefix+"*.*", queueGroup, s.onControl)
@@ -182,6 +196,14 @@ func (s *service) onControl(msg *nats.Msg) {
 			reply, code = s.release(ctx, p, msg.Data)
 		case opICE:
 			reply, code = s.ice(p)
+		case opPresent:
+			reply, code = s.present(ctx, p, msg.Data)
+		case opAbsent:
+			reply, code = s.absent(ctx, p, msg.Data)
+		case opKnock:
+			reply, code = s.knock(ctx, p, msg.Data)
+		case opLookup:
+			reply, code = s.lookup(ctx, p, msg.Data)
 		default:
 			code = codeBadRequest
 		}
@@ -281,18 +303,8 @@ func (s *service) claim(ctx context.Context, q string, body []byte) (any, string
 	// claimer learn the mailbox, so its first message never comes before the owner knows whom it is from.
 	m := randomHex(16)
 	ev, _ := json.Marshal(ClaimedEvent{Nameplate: req.Nameplate, Mailbox: m, Claimer: q})
-	actx, cancel := context.WithTimeout(ctx, claimAckWait)
-	defer cancel()
-	ack, err := s.nc.RequestWithContext(actx, boxSubject(owner, claimedToken), ev)
-	var r Reply
-	switch {
-	case err == nil && json.Unmarshal(ack.Data, &r) == nil && r.Error == "":
-	case err == nil:
-		s.cfg.Log.Info("claim refused by the owner", "principal", q, "owner", owner, "nameplate", req.Nameplate)
-		return nil, codeUnknown
-	default: // the owner is not connected, or did not answer
-		s.cfg.Log.Info("claim unanswered by the owner", "principal", q, "owner", owner, "nameplate", req.Nameplate,
-			"err", err)
+	if !s.askOwner(ctx, owner, claimedToken, ev) { // refused (used up, released), not connected, or no answer
+		s.cfg.Log.Info("claim refused or unanswered by the owner", "principal", q, "owner", owner, "nameplate", req.Nameplate)
 		return nil, codeUnknown
 	}
 	ice, err := s.iceServers(q)
@@ -372,20 +384,27 @@ func (s *service) release(ctx context.Context, p string, body []byte) (any, stri
 // readPlate reads nameplate name and the revision it was read at, or the code of a reply: unknown when there
 // is no such nameplate, internal when the store fails or holds something else.
 func (s *service) readPlate(ctx context.Context, name string) (nameplateEntry, uint64, string) {
-	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return s.plates.Get(c, name) })
+	var np nameplateEntry
+	rev, code := s.readEntry(ctx, s.plates, name, &np)
+	return np, rev, code
+}
+
+// readEntry reads key from bucket into v (JSON) and returns the revision it was read at, or the code of a reply:
+// unknown when there is no such key, internal when the store fails or holds something else.
+func (s *service) readEntry(ctx context.Context, bucket jetstream.KeyValue, key string, v any) (uint64, string) {
+	e, err := kv(ctx, func(c context.Context) (jetstream.KeyValueEntry, error) { return bucket.Get(c, key) })
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-		return nameplateEntry{}, 0, codeUnknown
+		return 0, codeUnknown
 	}
 	if err != nil {
-		s.cfg.Log.Error("reading a nameplate", "err", err)
-		return nameplateEntry{}, 0, codeInternal
+		s.cfg.Log.Error("reading the store", "bucket", bucket.Bucket(), "err", err)
+		return 0, codeInternal
 	}
-	var np nameplateEntry
-	if err := json.Unmarshal(e.Value(), &np); err != nil {
-		s.cfg.Log.Error("a nameplate that does not decode", "nameplate", name, "err", err)
-		return nameplateEntry{}, 0, codeInternal
+	if err := json.Unmarshal(e.Value(), v); err != nil {
+		s.cfg.Log.Error("an entry that does not decode", "bucket", bucket.Bucket(), "key", key, "err", err)
+		return 0, codeInternal
 	}
-	return np, e.Revision(), ""
+	return e.Revision(), ""
 }
 
 // deleteAt deletes nameplate name if its last revision is rev.
