@@ -2,56 +2,21 @@ package session
 
 import (
 	"context"
-	"log/slog"
-	"net"
 	"sync"
 	"time"
 
+	"github.com/tandem-remote/tandem/shared/meet"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/transport/icepath"
 )
 
-// PathOptions tune how the two programs look for a path through a rendezvous. The zero value is right for
-// real use.
-type PathOptions struct {
-	// Loopback keeps the path on this machine's loopback addresses (a demo or a test with both programs and
-	// the rendezvous on one machine): no other address is offered or tried.
-	Loopback bool
-	// RelayOnly sends everything through the rendezvous's relay: this computer's addresses are never shown
-	// to the other side (for networks where that matters, and for tests).
-	RelayOnly bool
-	// TURNInsecureSkipVerify accepts any certificate from the relay's TLS port (a test relay's own).
-	TURNInsecureSkipVerify bool
-	// Log, if set, gets one line per path attempt (never a key or credential).
-	Log *slog.Logger
-}
+// PathOptions tune how the two programs look for a path through a rendezvous (see meet.PathOptions).
+type PathOptions = meet.PathOptions
 
 // rendezvousTimeout bounds each exchange with the rendezvous (connecting, creating, claiming).
 const rendezvousTimeout = 15 * time.Second
-
-// pathOptionsFor adapts o to the rendezvous at url: a rendezvous whose certificate is pinned in its URL (a
-// self-signed one) serves TURN over TLS with that certificate too, which the system's roots cannot check. The
-// relay only ever sees QUIC packets, encrypted end to end, so its certificate guards nothing of the session.
-func pathOptionsFor(url string, o PathOptions) PathOptions {
-	if e, err := rendezvous.ParseURL(url); err == nil && e.Pin != nil {
-		o.TURNInsecureSkipVerify = true
-	}
-	return o
-}
-
-func iceConfig(servers []rendezvous.ICEServer, o PathOptions) icepath.Config {
-	cfg := icepath.Config{IncludeLoopback: o.Loopback, RelayOnly: o.RelayOnly,
-		TURNInsecureSkipVerify: o.TURNInsecureSkipVerify, Log: o.Log}
-	if o.Loopback {
-		cfg.IPFilter = func(ip net.IP) bool { return ip.IsLoopback() }
-	}
-	for _, s := range servers {
-		cfg.Servers = append(cfg.Servers, icepath.Server{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
-	}
-	return cfg
-}
 
 // pathContext is what both sides know of a path that a rendezvous helped find, for the key confirmation.
 func pathContext(nameplate, mailbox string, p *icepath.Path) []byte {
@@ -125,7 +90,7 @@ func claim(ctx context.Context, url, nameplate string, opts PathOptions) (*meetW
 		}
 		return nil, unreachable("claiming the key", err)
 	}
-	return &meetWay{url: url, rv: rv, mb: mb, nameplate: nameplate, servers: servers, opts: pathOptionsFor(url, opts)}, nil
+	return &meetWay{url: url, rv: rv, mb: mb, nameplate: nameplate, servers: servers, opts: opts.For(url)}, nil
 }
 
 func (m *meetWay) dial(ctx context.Context, dc transport.DialConfig) (*transport.Conn, error) {
@@ -140,7 +105,7 @@ func (m *meetWay) dial(ctx context.Context, dc transport.DialConfig) (*transport
 			return nil, unreachable("asking the rendezvous for a relay", err)
 		}
 	}
-	p, err := icepath.Offer(ctx, iceConfig(servers, m.opts), m.mb)
+	p, err := icepath.Offer(ctx, m.opts.ICEConfig(servers), m.mb)
 	if err != nil {
 		return nil, &protocol.Error{Code: protocol.NoPath, Detail: "finding a path to the technician", Err: err}
 	}
@@ -183,7 +148,7 @@ func openMeeting(url string, opts PathOptions) (*meeting, error) {
 		rv.Close()
 		return nil, unreachable("getting a key from the rendezvous", err)
 	}
-	m := &meeting{url: url, rv: rv, nameplate: np, opts: pathOptionsFor(url, opts)}
+	m := &meeting{url: url, rv: rv, nameplate: np, opts: opts.For(url)}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m, nil
 }
@@ -217,7 +182,7 @@ func (m *meeting) answer(mb *rendezvous.Mailbox) {
 	defer mb.Close()
 	seen := &icepath.Generations{}
 	for m.ctx.Err() == nil {
-		cfg := iceConfig(m.servers(), m.opts)
+		cfg := m.opts.ICEConfig(m.servers())
 		cfg.Seen = seen
 		ctx, cancel := context.WithTimeout(m.ctx, answerRefresh)
 		p, err := icepath.Answer(ctx, cfg, mb)
