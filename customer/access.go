@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/unattended"
 )
@@ -239,8 +240,12 @@ func (aw *accessWindow) techRow(tech unattended.Technician) fyne.CanvasObject {
 		seen = tech.LastSeen.Local().Format("2006-01-02 15:04")
 	}
 	id := tech.ID.String()
+	via := lang.L("access.via_network")
+	if tech.Rendezvous != "" {
+		via = lang.L("access.via_rendezvous", map[string]any{"Host": rendezvous.HostOf(tech.Rendezvous)})
+	}
 	label := widget.NewLabel(lang.L("access.technician", map[string]any{"Name": tech.Name, "ID": id[:15] + "…",
-		"Seen": seen}))
+		"Via": via, "Seen": seen}))
 	label.Wrapping = fyne.TextWrapWord
 	remove := widget.NewButtonWithIcon(lang.L("access.remove_technician"), theme.DeleteIcon(), func() {
 		aw.askRemoveTechnician(tech)

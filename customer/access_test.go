@@ -49,7 +49,7 @@ func TestAccessWindowControlsTheAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ad.Close()
-	if err := ad.SetUp(tech.ID(), "Alice", "a first good password"); err != nil {
+	if err := ad.SetUp(tech.ID(), "Alice", "a first good password", ""); err != nil {
 		t.Fatal(err)
 	}
 	aw.reload()

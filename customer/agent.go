@@ -16,6 +16,7 @@ import (
 
 	"github.com/tandem-remote/tandem/i18n"
 	"github.com/tandem-remote/tandem/shared/selfinstall"
+	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/unattended"
 )
 
@@ -43,15 +44,20 @@ func agentMain(args []string, stderr io.Writer) int {
 		state := fs.String("state", "/"+unattended.StateDir, "the agent's state folder")
 		socket := fs.String("socket", "/"+unattended.SocketPath, "the local channel's socket")
 		listen := fs.String("listen", ":"+strconv.Itoa(unattended.DefaultPort), "UDP address for technicians of this network")
+		loopback := fs.Bool("rendezvous-loopback", false, "let paths through a rendezvous use loopback addresses (a demo on one machine)")
 		if fs.Parse(args) != nil || fs.NArg() > 0 {
 			fmt.Fprintln(stderr, "usage: tandem-customer agent [run|install|uninstall] [flags]")
 			return 2
 		}
 		// When no helper is connected as a technician comes, the agent starts one in the active graphical
 		// session: this same program (the installed copy), as that session's user.
+		helper := []string{"-helper", "-socket", *socket}
+		if *loopback {
+			helper = append(helper, "-rendezvous-loopback")
+		}
 		return runAgent(unattended.AgentConfig{Dir: *state, Socket: *socket, Listen: *listen,
-			MayUse: unattended.LocalUsers, Launch: unattended.LaunchHelper(runningProgram(), "-helper", "-socket", *socket)},
-			stderr)
+			MayUse: unattended.LocalUsers, Launch: unattended.LaunchHelper(runningProgram(), helper...),
+			Path: session.PathOptions{Loopback: *loopback}}, stderr)
 	case "install":
 		program := fs.String("program", runningProgram(), "the program to install")
 		if fs.Parse(args) != nil {

@@ -34,7 +34,7 @@ func startUnattended(t *testing.T) *unattendedComputer {
 		t.Fatal(err)
 	}
 	const pw = "a password for this test"
-	if err := a.Admin.SetUp(tech.ID(), "Alice", pw); err != nil {
+	if err := a.Admin.SetUp(tech.ID(), "Alice", pw, ""); err != nil {
 		t.Fatal(err)
 	}
 	id := a.Computer().ID()

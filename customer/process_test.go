@@ -18,6 +18,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/capture/xvfb"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/unattended"
@@ -29,62 +30,12 @@ import (
 // real screen, control is granted, blocking ends the session, and uninstalling removes it all. The agent serves
 // root and the logged-in graphical users only, so the test runs as root (as CI does).
 func TestAgentAndHelperAsRealProcesses(t *testing.T) {
-	if os.Getuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI runs as root; this test must run there")
-		}
-		t.Skip("the agent serves its local channel to root and logind's graphical users: run as root")
-	}
-	if testing.Short() {
-		t.Skip("builds the program")
-	}
-	display := xvfb.ForTest(t, 800, 600)
-	bin := filepath.Join(t.TempDir(), "tandem-customer")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building: %v\n%s", err, out)
-	}
-	root := t.TempDir()
-	run(t, bin, "agent", "install", "-root", root, "-program", bin)
-	installed := filepath.Join(root, unattended.ProgramPath)
-	for _, rel := range []string{unattended.ProgramPath, unattended.UnitPath, unattended.AutostartPath} {
-		if _, err := os.Stat(filepath.Join(root, rel)); err != nil {
-			t.Fatalf("install wrote no %s: %v", rel, err)
-		}
-	}
-
-	// The agent, as the unit starts it, with its paths moved into the test root and a loopback port.
-	unit, err := os.ReadFile(filepath.Join(root, unattended.UnitPath))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^ExecStart=(.*)$`).FindSubmatch(unit)
-	if m == nil {
-		t.Fatalf("no ExecStart in the unit:\n%s", unit)
-	}
-	args := strings.Fields(string(m[1]))
-	if args[0] != "/"+unattended.ProgramPath || args[1] != "agent" {
-		t.Fatalf("the unit starts %q", m[1])
-	}
-	port := freeUDPPort(t)
-	for i, a := range args {
-		switch {
-		case strings.HasPrefix(a, "/"):
-			args[i] = filepath.Join(root, a)
-		case strings.HasPrefix(a, ":"):
-			args[i] = net.JoinHostPort("127.0.0.1", itoa(port))
-		}
-	}
-	socket := filepath.Join(root, unattended.SocketPath)
-	agent := start(t, args[0], args[1:], nil)
-	ad := waitAdminProcess(t, socket)
+	needRootForProcesses(t)
+	ia := installAgent(t)
+	display, ad, socket, installed, port, expert := ia.display, ia.ad, ia.socket, ia.installed, ia.port, ia.expert
 	defer ad.Close()
-	expert, err := transport.NewIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const pw = "the customer's own password"
-	if err := ad.SetUp(expert.ID(), "Alice", pw); err != nil {
+	if err := ad.SetUp(expert.ID(), "Alice", pw, ""); err != nil {
 		t.Fatal(err)
 	}
 	target := unattended.Target{Addr: net.JoinHostPort("127.0.0.1", itoa(port)), ID: ad.ComputerID(),
@@ -153,14 +104,136 @@ func TestAgentAndHelperAsRealProcesses(t *testing.T) {
 		}
 	}
 	ad.Close()
-	agent.stop(t)
+	ia.agent.stop(t)
 
-	run(t, bin, "agent", "uninstall", "-root", root)
+	run(t, ia.bin, "agent", "uninstall", "-root", ia.root)
 	for _, rel := range []string{unattended.ProgramPath, unattended.UnitPath, unattended.AutostartPath, unattended.StateDir} {
-		if _, err := os.Stat(filepath.Join(root, rel)); !errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(ia.root, rel)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s is still there after uninstall (%v)", rel, err)
 		}
 	}
+}
+
+// needRootForProcesses skips a test of the agent as a real process unless it runs as root: the agent serves
+// its local channel to root and logind's graphical users only. CI runs as root, where it must not skip.
+func needRootForProcesses(t *testing.T) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI runs as root; this test must run there")
+		}
+		t.Skip("the agent serves its local channel to root and logind's graphical users: run as root")
+	}
+	if testing.Short() {
+		t.Skip("builds the program")
+	}
+}
+
+// TestAgentReachedThroughARendezvousAsRealProcesses: the installed agent, set up by a technician whose session came
+// through a rendezvous, is present there; the technician, who has nothing but the computer's ID and the password,
+// reaches it through the rendezvous, and the helper (a process in a desktop) joins the technician's session
+// through it and shows the real screen. Stopped, the agent leaves the rendezvous: the computer shows offline.
+func TestAgentReachedThroughARendezvousAsRealProcesses(t *testing.T) {
+	needRootForProcesses(t)
+	url := rendezvoustest.Start(t).ClientURL()
+	ia := installAgent(t, "-rendezvous-loopback")
+	defer ia.ad.Close()
+	const pw = "the customer's own password"
+	if err := ia.ad.SetUp(ia.expert.ID(), "Alice", pw, url); err != nil {
+		t.Fatal(err)
+	}
+	path := session.PathOptions{Loopback: true}
+	target := unattended.Target{Rendezvous: url, Path: path, ID: ia.ad.ComputerID(),
+		Secret: unattended.Secret(pw, ia.ad.ComputerID())}
+	check := func() error {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		return unattended.Check(ctx, target, ia.expert)
+	}
+	waitFor(t, "the computer present at the rendezvous", func() bool { return check() == nil })
+
+	start(t, ia.installed, []string{"-helper", "-socket", ia.socket, "-lang", "en", "-rendezvous-loopback"},
+		[]string{"DISPLAY=" + ia.display.Display})
+	waitFor(t, "the helper at the agent", func() bool { st, err := ia.ad.Status(); return err == nil && st.Helper })
+	h, err := session.NewHost(session.HostConfig{Name: "Alice", Identity: ia.expert, Rendezvous: url, Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	if err := unattended.Open(t.Context(), target, ia.expert, "Alice", h.Link().String()); err != nil {
+		t.Fatalf("open through the rendezvous: %v", err)
+	}
+	joined := waitHost(t, h, func(session.Joined) bool { return true })
+	if !joined.Peer.Can(protocol.CapUnattended) || joined.Peer.Route.Rendezvous == "" {
+		t.Fatalf("the helper joined as %+v, want unattended through the rendezvous", joined.Peer)
+	}
+	waitHost(t, h, func(session.ScreenUpdated) bool { return true })
+
+	ia.ad.Close()
+	ia.agent.stop(t)
+	if err := check(); protocol.CodeOf(err) != protocol.Unreachable {
+		t.Fatalf("after the agent stopped: %v, want unreachable", err)
+	}
+}
+
+// installedAgent is unattended access installed by the real program into a test root, its agent running as the
+// unit starts it (paths moved into the root, technicians of the network on a loopback port).
+type installedAgent struct {
+	display   *xvfb.Server
+	bin, root string
+	installed string // the program the install copied
+	socket    string
+	port      int
+	agent     *process
+	ad        *unattended.Admin
+	expert    *transport.Identity // a technician's lasting identity
+}
+
+// installAgent builds the program, installs it into a test root and runs its agent with extra arguments.
+func installAgent(t *testing.T, extra ...string) *installedAgent {
+	t.Helper()
+	ia := &installedAgent{display: xvfb.ForTest(t, 800, 600)}
+	ia.bin = filepath.Join(t.TempDir(), "tandem-customer")
+	build := exec.Command("go", "build", "-o", ia.bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building: %v\n%s", err, out)
+	}
+	ia.root = t.TempDir()
+	run(t, ia.bin, "agent", "install", "-root", ia.root, "-program", ia.bin)
+	ia.installed = filepath.Join(ia.root, unattended.ProgramPath)
+	for _, rel := range []string{unattended.ProgramPath, unattended.UnitPath, unattended.AutostartPath} {
+		if _, err := os.Stat(filepath.Join(ia.root, rel)); err != nil {
+			t.Fatalf("install wrote no %s: %v", rel, err)
+		}
+	}
+	unit, err := os.ReadFile(filepath.Join(ia.root, unattended.UnitPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^ExecStart=(.*)$`).FindSubmatch(unit)
+	if m == nil {
+		t.Fatalf("no ExecStart in the unit:\n%s", unit)
+	}
+	args := strings.Fields(string(m[1]))
+	if args[0] != "/"+unattended.ProgramPath || args[1] != "agent" {
+		t.Fatalf("the unit starts %q", m[1])
+	}
+	ia.port = freeUDPPort(t)
+	for i, a := range args {
+		switch {
+		case strings.HasPrefix(a, "/"):
+			args[i] = filepath.Join(ia.root, a)
+		case strings.HasPrefix(a, ":"):
+			args[i] = net.JoinHostPort("127.0.0.1", itoa(ia.port))
+		}
+	}
+	ia.socket = filepath.Join(ia.root, unattended.SocketPath)
+	ia.agent = start(t, args[0], append(args[1:], extra...), nil)
+	ia.ad = waitAdminProcess(t, ia.socket)
+	if ia.expert, err = transport.NewIdentity(); err != nil {
+		t.Fatal(err)
+	}
+	return ia
 }
 
 // run runs the program to its end, failing the test if it fails.

@@ -78,7 +78,9 @@ func asAdministrator(ctx context.Context, program string, args ...string) error 
 
 // setUp installs unattended access if needed and lets tech in with password; it returns what the technician's
 // Expert keeps.
-func (s *unattendedSetup) setUp(ctx context.Context, tech session.Peer, password string) (session.UnattendedInfo, error) {
+// rendezvous is the URL of the rendezvous the session came through ("" for a direct link): the agent stays
+// present there.
+func (s *unattendedSetup) setUp(ctx context.Context, tech session.Peer, password, rendezvous string) (session.UnattendedInfo, error) {
 	ad, err := unattended.DialAdmin(ctx, s.socket)
 	if errors.Is(err, unattended.ErrNoAgent) {
 		if err = s.install(ctx); err != nil {
@@ -90,7 +92,7 @@ func (s *unattendedSetup) setUp(ctx context.Context, tech session.Peer, password
 		return session.UnattendedInfo{}, err
 	}
 	defer func() { _ = ad.Close() }()
-	if err := ad.SetUp(tech.Cert, tech.Name, password); err != nil {
+	if err := ad.SetUp(tech.Cert, tech.Name, password, rendezvous); err != nil {
 		return session.UnattendedInfo{}, err
 	}
 	if st, err := ad.Status(); err == nil && !st.Helper && s.startHelper != nil {
@@ -171,7 +173,7 @@ func (t *toolbar) answerUnattended(g *session.Guest, req session.ConsentRequeste
 		return
 	}
 	t.status.SetText(lang.L("unattended.setting_up", args))
-	tech, setup := g.Technician(), t.opts.setup
+	tech, setup, rv := g.Technician(), t.opts.setup, g.Rendezvous()
 	t.act(func() {
 		if err := g.Answer(req.ID, true); err != nil {
 			t.opts.do(func() { t.expiredStatus(g, req) })
@@ -179,7 +181,7 @@ func (t *toolbar) answerUnattended(g *session.Guest, req session.ConsentRequeste
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
-		info, err := setup.setUp(ctx, tech, password)
+		info, err := setup.setUp(ctx, tech, password, rv)
 		if err != nil {
 			log.Printf("unattended access: %v", err)
 		}

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
@@ -145,6 +146,43 @@ func TestUnattendedSetUpAsksForAPasswordAndInstalls(t *testing.T) {
 	tb.loop.Until(t, 20*time.Second, "the status", func() bool {
 		return tb.status.Text == lang.L("unattended.set_up", map[string]any{"Name": "Alice"})
 	})
+}
+
+// Set up in a session met through a rendezvous, the agent is told that rendezvous (where it stays present), and so
+// is the technician's Expert, which reaches the computer there.
+func TestUnattendedSetUpThroughARendezvous(t *testing.T) {
+	url := rendezvoustest.Start(t).ClientURL()
+	path := session.PathOptions{Loopback: true}
+	expert, err := transport.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := technicianWith(t, session.HostConfig{Identity: expert, Rendezvous: url, Path: path})
+	ts := newTestSetup(t, false)
+	tb := testToolbar(t, "en", options{name: "Zoé", setup: ts.unattendedSetup, path: path})
+	test.Type(tb.keyEntry, h.Link().String())
+	tb.waitState(t, stateJoined)
+	waitHost(t, h, func(session.Joined) bool { return true })
+	if err := h.RequestUnattended(""); err != nil {
+		t.Fatal(err)
+	}
+	tb.loop.Until(t, 20*time.Second, "the question", func() bool { return len(tb.dialogs) == 1 })
+	top := tb.win.Canvas().Overlays().Top()
+	const pw = "correct horse battery staple"
+	for _, e := range uitest.FindEntries(top) {
+		e.SetText(pw)
+	}
+	test.Tap(uitest.FindButton(top, lang.L("unattended.allow")))
+	set := waitHost(t, h, func(session.UnattendedSetUp) bool { return true })
+	if set.Err != nil || set.Rendezvous != url {
+		t.Fatalf("the technician got %+v, want the rendezvous %s", set, url)
+	}
+	if st := ts.agent().Computer().Status(); len(st.Technicians) != 1 || st.Technicians[0].Rendezvous != url {
+		t.Fatalf("the agent holds %+v, want the technician's rendezvous %s", st, url)
+	}
+	if got := ts.agent().Computer().Rendezvous(); len(got) != 1 || got[0] != url {
+		t.Fatalf("the agent stays present at %v", got)
+	}
 }
 
 // Saying no, or not giving the administrator's approval, tells the technician; nothing is installed on a no.

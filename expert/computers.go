@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/store"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -23,8 +24,8 @@ import (
 	"github.com/tandem-remote/tandem/shared/unattended"
 )
 
-// probeTimeout bounds the check of whether a computer is on.
-const probeTimeout = 3 * time.Second
+// probeTimeout bounds the check of whether a computer is on (through a rendezvous: connecting to it, and asking).
+const probeTimeout = 5 * time.Second
 
 // openTimeout bounds the wait for an unattended computer to join the session Connect opened.
 const openTimeout = 60 * time.Second
@@ -121,13 +122,16 @@ func (c *computers) probe(gen int, it store.Computer) {
 	c.probes.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 		defer cancel()
-		got, err := transport.Probe(ctx, it.Addr, me)
 		r := reachOnline
+		target, err := c.h.target(it)
+		if err == nil {
+			err = unattended.Check(ctx, target, me)
+		}
 		switch {
+		case protocol.CodeOf(err) == protocol.IdentityChanged:
+			r = reachOther
 		case err != nil:
 			r = reachOffline
-		case got.String() != it.ID:
-			r = reachOther
 		}
 		do(func() {
 			if gen == c.gen && !c.closed {
@@ -197,8 +201,12 @@ func (c *computers) row(it store.Computer) fyne.CanvasObject {
 	if len(id) > 15 {
 		id = id[:15] + "…"
 	}
+	via := lang.L("computers.via_network", map[string]any{"Addr": it.Addr})
+	if it.Rendezvous != "" {
+		via = lang.L("computers.via_rendezvous", map[string]any{"Host": rendezvous.HostOf(it.Rendezvous)})
+	}
 	details := widget.NewLabel(lang.L("computers.details", map[string]any{"Owner": displayName(it.Owner), "ID": id,
-		"Seen": seen}))
+		"Via": via, "Seen": seen}))
 	details.Wrapping = fyne.TextWrapWord
 	state := widget.NewLabelWithStyle(c.stateText(it), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	connect := widget.NewButtonWithIcon(lang.L("computers.connect"), theme.LoginIcon(), func() { c.h.connectComputer(it) })
@@ -270,14 +278,15 @@ func (h *home) connectComputer(it store.Computer) {
 // name as the title, and its answer in words if it does not join.
 func (s *hosted) startUnattended(it store.Computer) error {
 	h := s.home
-	id, err := transport.ParseID(it.ID)
+	target, err := h.target(it)
 	if err != nil {
 		return err
 	}
 	s.stop()
+	// A computer found through a rendezvous joins through it too: the session gets a key there.
 	host, err := session.NewHost(session.HostConfig{Listen: h.opts.listen, Advertise: h.opts.advertise,
 		Name: h.prefs.Name, IdleTimeout: h.opts.idleTimeout, KeyLifetime: openTimeout, Path: h.opts.path,
-		Identity: h.opts.identity})
+		Identity: h.opts.identity, Rendezvous: it.Rendezvous})
 	if err != nil {
 		return err
 	}
@@ -293,7 +302,6 @@ func (s *hosted) startUnattended(it store.Computer) error {
 	s.openCancel = cancel
 	done := make(chan struct{})
 	s.opening = done
-	target := unattended.Target{Addr: it.Addr, ID: id, Secret: it.Secret}
 	me, name, link, do := h.opts.identity, h.prefs.Name, host.Link().String(), h.opts.do
 	go func() {
 		defer close(done)
@@ -302,6 +310,15 @@ func (s *hosted) startUnattended(it store.Computer) error {
 		do(func() { s.opened(host, it, err) })
 	}()
 	return nil
+}
+
+// target is how computer it is reached: through its rendezvous if it has one, else at its address.
+func (h *home) target(it store.Computer) (unattended.Target, error) {
+	id, err := transport.ParseID(it.ID)
+	if err != nil {
+		return unattended.Target{}, err
+	}
+	return unattended.Target{Addr: it.Addr, Rendezvous: it.Rendezvous, Path: h.opts.path, ID: id, Secret: it.Secret}, nil
 }
 
 // opened takes the computer's answer: on a refusal the session ends, and the card and the list say why.

@@ -10,10 +10,12 @@ import (
 
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/store"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
@@ -29,6 +31,7 @@ type customerComputer struct {
 	mu     sync.Mutex
 	guests []*session.Guest
 	wg     sync.WaitGroup
+	path   session.PathOptions // how the helper's sessions look for a path through a rendezvous
 }
 
 func startCustomerComputer(t *testing.T) *customerComputer {
@@ -51,12 +54,16 @@ func (cc *customerComputer) acceptSetUp(t *testing.T, g *session.Guest, password
 	if err := g.Answer(ask.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := cc.Admin.SetUp(g.Technician().Cert, g.Technician().Name, password); err != nil {
+	if err := cc.Admin.SetUp(g.Technician().Cert, g.Technician().Name, password, g.Rendezvous()); err != nil {
 		t.Fatal(err)
 	}
 	id := cc.Computer().ID()
+	var port uint16
+	if a, ok := cc.Addr().(*net.UDPAddr); ok {
+		port = uint16(a.Port)
+	}
 	if err := g.UnattendedReady(ask.ID, session.UnattendedInfo{Computer: id, Secret: unattended.Secret(password, id),
-		Port: uint16(cc.Addr().(*net.UDPAddr).Port), Name: "zoe-laptop"}, nil); err != nil {
+		Port: port, Name: "zoe-laptop"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return ask.Password
@@ -88,7 +95,7 @@ func (cc *customerComputer) serveHelper(t *testing.T) {
 			if err == nil {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				g, err = session.Join(ctx, lk, session.GuestConfig{Name: "Zoé's computer", Unattended: true,
-					Screen: capture.NewPattern(), Input: input.NewRecorder()})
+					Screen: capture.NewPattern(), Input: input.NewRecorder(), Path: cc.path})
 				cancel()
 			}
 			if err == nil {
@@ -294,4 +301,72 @@ func TestComputersRenameAndRemove(t *testing.T) {
 	if err != nil || len(cs) != 0 || !comps.empty.Visible() {
 		t.Fatalf("after Remove: %+v, %v; empty shown %v", cs, err, comps.empty.Visible())
 	}
+}
+
+// Unattended access through a rendezvous, as a technician and a customer on two networks have it: set up in a
+// session met through the rendezvous, the computer is saved with it, shows online while its agent is present
+// there, and Connect reaches it by its ID alone (its agent has no port open to the network).
+func TestUnattendedThroughARendezvous(t *testing.T) {
+	url := rendezvoustest.Start(t).ClientURL()
+	path := session.PathOptions{Loopback: true}
+	h := testHome(t, "en")
+	h.prefs.Rendezvous, h.opts.path = url, path
+	cc := &customerComputer{Agent: unattendedtest.StartWith(t, func(cfg *unattended.AgentConfig) { cfg.Path = path }),
+		path: path}
+	comps := h.comps
+
+	test.Tap(h.newSession)
+	g, err := session.Join(t.Context(), h.cur().host.Link(), session.GuestConfig{Name: "Zoé", CanSetUpUnattended: true,
+		Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	for {
+		if _, ok := h.waitEvent(t).(session.Joined); ok {
+			break
+		}
+	}
+	v := h.cur().view
+	test.Tap(v.unattendedBtn)
+	test.Tap(uitest.FindButton(v.win.Canvas().Overlays().Top(), lang.L("viewer.unattended_ask")))
+	cc.acceptSetUp(t, g, "zoé's chosen password")
+	h.loop.Until(t, 20*time.Second, "the computer saved", func() bool { return len(comps.items) == 1 })
+	it := comps.items[0]
+	if it.Rendezvous != url || it.ID != cc.Computer().ID().String() {
+		t.Fatalf("saved %+v, want it reached through %s", it, url)
+	}
+	if uitest.FindLabelFunc(comps.list, func(l *widget.Label) bool { return strings.Contains(l.Text, "through 127.0.0.1") }) == nil {
+		t.Error("the list does not say the computer is reached through the rendezvous")
+	}
+	h.poll(t, "the computer to show online", func() bool { return comps.reach[it.ID] == reachOnline })
+	g.End()
+
+	cc.serveHelper(t)
+	h.poll(t, "the helper", func() bool { st, err := cc.Admin.Status(); return err == nil && st.Helper })
+	test.Tap(uitest.FindButton(comps.list, lang.L("computers.connect")))
+	for {
+		if j, ok := h.waitEvent(t).(session.Joined); ok {
+			if !j.Peer.Can(protocol.CapUnattended) || j.Peer.Route.Rendezvous == "" {
+				t.Fatalf("joined by %+v, want the unattended computer through the rendezvous", j.Peer)
+			}
+			break
+		}
+	}
+
+	// The customer removes the technician: the computer leaves the rendezvous and shows offline.
+	if err := cc.Admin.RemoveTechnician(h.opts.identity.ID()); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, ok := h.waitEvent(t).(session.Ended); ok {
+			break
+		}
+	}
+	h.poll(t, "the computer to show offline", func() bool {
+		if comps.reach[it.ID] == reachOnline {
+			comps.reload() // check again
+		}
+		return comps.reach[it.ID] == reachOffline
+	})
 }

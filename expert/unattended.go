@@ -98,7 +98,8 @@ func (v *viewer) applyUnattended(e session.Event) {
 		if name == "" {
 			name = v.name
 		}
-		c := store.Computer{ID: e.Computer.String(), Name: name, Owner: v.peer.Name, Addr: e.Addr, Secret: e.Secret}
+		c := store.Computer{ID: e.Computer.String(), Name: name, Owner: v.peer.Name, Addr: e.Addr,
+			Rendezvous: e.Rendezvous, Secret: e.Secret}
 		if err := v.home.saveComputer(c); err != nil {
 			v.unattendedNote = lang.L("viewer.unattended_not_saved", map[string]any{"Reason": err.Error()})
 			break

@@ -280,7 +280,6 @@ func TestInvalidMessages(t *testing.T) {
 		{"consent-request/password with a line break", &ConsentRequest{ID: 1, What: PermUnattended, From: 1, Password: "a\nb"}, false},
 		{"unattended-ready/short ID", &UnattendedReady{Computer: make([]byte, 31), Secret: make([]byte, 32), Port: 1}, false},
 		{"unattended-ready/no secret", &UnattendedReady{Computer: make([]byte, 32), Port: 1}, false},
-		{"unattended-ready/no port", &UnattendedReady{Computer: make([]byte, 32), Secret: make([]byte, 32)}, false},
 		{"unattended-ready/failed with a secret", &UnattendedReady{Code: Internal, Secret: make([]byte, 32)}, false},
 		{"unattended-open/link with a line break", &UnattendedOpen{Link: "tandem://join\n"}, false},
 		{"unattended-open/name too long", &UnattendedOpen{Name: strings.Repeat("n", MaxNameLen+1), Link: "tandem://join"}, false},

@@ -71,6 +71,7 @@ func samples() []sample {
 		{"consent-revoke", &ConsentRevoke{What: PermControl}},
 		{"unattended-ready/ok", &UnattendedReady{Computer: bytes.Repeat([]byte{1}, 32), Secret: bytes.Repeat([]byte{2}, 32), Port: 47900, Name: "zoé-laptop"}},
 		{"unattended-ready/failed", &UnattendedReady{Code: Refused}},
+		{"unattended-ready/through a rendezvous", &UnattendedReady{Computer: bytes.Repeat([]byte{1}, 32), Secret: bytes.Repeat([]byte{2}, 32), Name: "zoé-laptop"}},
 
 		{"chat-message/min", &ChatMessage{ID: 1, From: 1, Text: "a"}},
 		{"chat-message/full", &ChatMessage{ID: 1<<64 - 1, From: 2, SentAt: 1767225600123, Text: "Bonjour !\r\nÇa va ?\tOui 👍"}},

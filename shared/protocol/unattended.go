@@ -42,7 +42,8 @@ func (m *UnattendedAnswer) decodeBody(b []byte) error           { return unmarsh
 // customer's program to the technician who asked: unattended access is installed and lets that technician's
 // Tandem Expert (its certificate, as this session's connection showed it) in with the password the customer chose.
 // It says how to reach the computer: its ID (the agent's certificate fingerprint, which Expert pins), the secret
-// (the password stretched for this computer; Expert keeps it, never the password) and the agent's UDP port. A
+// (the password stretched for this computer; Expert keeps it, never the password) and the agent's UDP port (0:
+// none, the agent is reached only through the rendezvous the session came through). A
 // non-zero Code says setting up failed instead (Refused: the user did not give the administrator's approval;
 // Internal), and the other fields are empty.
 type UnattendedReady struct {
@@ -70,8 +71,8 @@ func (m *UnattendedReady) Validate() error {
 		}
 		return nil
 	}
-	if len(m.Computer) != UnattendedIDSize || len(m.Secret) != UnattendedSecretSize || m.Port == 0 {
-		return invalidf("unattended ready: want a 32-byte computer ID, a 32-byte secret and a port")
+	if len(m.Computer) != UnattendedIDSize || len(m.Secret) != UnattendedSecretSize {
+		return invalidf("unattended ready: want a 32-byte computer ID and a 32-byte secret")
 	}
 	return checkText("unattended ready: name", m.Name, MaxNameLen, singleLine, false)
 }

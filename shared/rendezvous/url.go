@@ -25,6 +25,15 @@ type Endpoint struct {
 	Pin []byte
 }
 
+// HostOf names the rendezvous at raw by its host, as people know it (no scheme, port or pin); raw itself when
+// it names no host.
+func HostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return raw
+}
+
 // Secure reports whether the connection is encrypted (tls:// or wss://).
 func (e Endpoint) Secure() bool { return e.Scheme == "tls" || e.Scheme == "wss" }
 

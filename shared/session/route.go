@@ -1,8 +1,7 @@
 package session
 
 import (
-	"net/url"
-
+	"github.com/tandem-remote/tandem/shared/rendezvous"
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/transport/icepath"
 )
@@ -26,17 +25,8 @@ func routeOf(c *transport.Conn, rendezvousURL string) Route {
 	if !ok {
 		return Route{}
 	}
-	return Route{Rendezvous: rendezvousHost(rendezvousURL), Relayed: p.Kind() == icepath.Relayed,
+	return Route{Rendezvous: rendezvous.HostOf(rendezvousURL), Relayed: p.Kind() == icepath.Relayed,
 		Local: p.LocalCandidate(), Remote: p.RemoteCandidate()}
-}
-
-// rendezvousHost names a rendezvous by its host, as people know it (no scheme, port or pin).
-func rendezvousHost(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" {
-		return raw
-	}
-	return u.Hostname()
 }
 
 // String describes the route for logs and reports, in English: "direct", "direct, met through rv.example.com

@@ -152,7 +152,7 @@ func (t *technician) readConsent(st *quic.Stream) {
 			t.unattendedGranted = false
 			t.mu.Unlock()
 			if granted { // an answer to a request this side made and the customer granted; else ignored
-				t.h.ev.send(unattendedSetUp(m, t.l.peer.Addr))
+				t.h.ev.send(unattendedSetUp(m, t.l.peer.Addr, t.h.cfg.Rendezvous))
 			}
 		case *protocol.ConsentRevoke:
 			switch m.What {

@@ -16,8 +16,11 @@ type Computer struct {
 	Name string
 	// Owner is the customer who set unattended access up.
 	Owner string
-	// Addr is where its agent listens (host:port).
+	// Addr is where its agent listens on the network (host:port).
 	Addr string
+	// Rendezvous is the URL of the rendezvous where the computer is present, through which it is reached from
+	// anywhere; empty for a computer set up over a direct link (reached at Addr).
+	Rendezvous string
 	// Secret is the password stretched for this computer: what proves the password, never the password.
 	Secret []byte
 	Added  time.Time
@@ -31,15 +34,15 @@ type Computer struct {
 // SaveComputer saves c, replacing the computer with the same ID (set up again: new address, secret and owner;
 // the technician's name for it stays).
 func (s *Store) SaveComputer(ctx context.Context, c Computer) error {
-	if c.ID == "" || len(c.Secret) != 32 || c.Addr == "" {
-		return errors.New("saving a computer: it needs an ID, a 32-byte secret and an address")
+	if c.ID == "" || len(c.Secret) != 32 || (c.Addr == "" && c.Rendezvous == "") {
+		return errors.New("saving a computer: it needs an ID, a 32-byte secret and an address or a rendezvous")
 	}
 	return s.write(ctx, "saving computer "+c.ID, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO computers (id, name, owner, addr, secret, added_at, state)
-			VALUES (?, ?, ?, ?, ?, ?, '')
-			ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, addr = excluded.addr, secret = excluded.secret,
-				state = ''`,
-			c.ID, c.Name, c.Owner, c.Addr, c.Secret, msOf(orNow(c.Added)))
+		_, err := tx.ExecContext(ctx, `INSERT INTO computers (id, name, owner, addr, rendezvous, secret, added_at, state)
+			VALUES (?, ?, ?, ?, ?, ?, ?, '')
+			ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, addr = excluded.addr,
+				rendezvous = excluded.rendezvous, secret = excluded.secret, state = ''`,
+			c.ID, c.Name, c.Owner, c.Addr, c.Rendezvous, c.Secret, msOf(orNow(c.Added)))
 		return err
 	})
 }
@@ -48,7 +51,7 @@ func (s *Store) SaveComputer(ctx context.Context, c Computer) error {
 func (s *Store) Computers(ctx context.Context) ([]Computer, error) {
 	var out []Computer
 	err := s.read(ctx, "listing computers", func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, name, owner, addr, secret, added_at, last_seen, state
+		rows, err := tx.QueryContext(ctx, `SELECT id, name, owner, addr, rendezvous, secret, added_at, last_seen, state
 			FROM computers ORDER BY name COLLATE NOCASE, id`)
 		if err != nil {
 			return err
@@ -58,7 +61,7 @@ func (s *Store) Computers(ctx context.Context) ([]Computer, error) {
 			var c Computer
 			var added int64
 			var seen sql.NullInt64
-			if err := rows.Scan(&c.ID, &c.Name, &c.Owner, &c.Addr, &c.Secret, &added, &seen, &c.State); err != nil {
+			if err := rows.Scan(&c.ID, &c.Name, &c.Owner, &c.Addr, &c.Rendezvous, &c.Secret, &added, &seen, &c.State); err != nil {
 				return err
 			}
 			c.Added = timeOf(added)

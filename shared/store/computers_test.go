@@ -34,15 +34,19 @@ func TestComputers(t *testing.T) {
 		t.Fatalf("computers %+v", cs)
 	}
 	must(st.ComputerSeen(ctx, "B-ID", at.Add(2*time.Hour), ""))
-	// Set up again: new address and secret, the name kept, the state cleared.
+	// Set up again, through a rendezvous: new address, rendezvous and secret, the name kept, the state cleared.
 	secret2 := bytes.Repeat([]byte{2}, 32)
-	must(st.SaveComputer(ctx, Computer{ID: "B-ID", Name: "ignored", Owner: "Zoé", Addr: "192.0.2.9:47900", Secret: secret2}))
+	const rv = "tls://rv.example.org:4222"
+	must(st.SaveComputer(ctx, Computer{ID: "B-ID", Name: "ignored", Owner: "Zoé", Addr: "192.0.2.9:47900", Rendezvous: rv,
+		Secret: secret2}))
 	c, err := st.Computer(ctx, "B-ID")
 	must(err)
-	if c.Name != "Zoé's laptop" || c.Addr != "192.0.2.9:47900" || !bytes.Equal(c.Secret, secret2) ||
+	if c.Name != "Zoé's laptop" || c.Addr != "192.0.2.9:47900" || c.Rendezvous != rv || !bytes.Equal(c.Secret, secret2) ||
 		!c.LastSeen.Equal(at.Add(2*time.Hour)) || !c.Added.Equal(at) {
 		t.Fatalf("after a new set-up %+v", c)
 	}
+	// Reached only through a rendezvous: no address is needed.
+	must(st.SaveComputer(ctx, Computer{ID: "C-ID", Owner: "Eve", Rendezvous: rv, Secret: secret}))
 	must(st.SetComputerSecret(ctx, "B-ID", secret))
 	must(st.RemoveComputer(ctx, "A-ID"))
 	if _, err := st.Computer(ctx, "A-ID"); !errors.Is(err, ErrNotFound) {

@@ -92,10 +92,13 @@ var migrations = []migration{
 			state     TEXT NOT NULL DEFAULT ''
 		) STRICT`,
 	}},
+	{4, "computers reached through a rendezvous", []string{
+		`ALTER TABLE computers ADD COLUMN rendezvous TEXT NOT NULL DEFAULT ''`,
+	}},
 }
 
 // SchemaVersion is the schema version this package writes: the version of the last migration (a test checks).
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // ErrTooNew is returned by Open for a database written by a newer version of Tandem.
 var ErrTooNew = errors.New("the history database was written by a newer version of Tandem")

@@ -75,6 +75,15 @@ func NewIdentity() (*Identity, error) {
 // ID returns the identity's certificate fingerprint.
 func (i *Identity) ID() ID { return i.id }
 
+// Certificate returns the identity's certificate (DER).
+func (i *Identity) Certificate() []byte { return i.cert.Certificate[0] }
+
+// Sign signs msg with the identity's Ed25519 key (an unattended computer proves to a rendezvous that it holds
+// its identity, so that it alone is found under its ID).
+func (i *Identity) Sign(msg []byte) []byte {
+	return ed25519.Sign(i.cert.PrivateKey.(ed25519.PrivateKey), msg)
+}
+
 // peerID checks that the peer presented exactly one Ed25519 certificate and returns its fingerprint.
 func peerID(certs []*x509.Certificate) (ID, error) {
 	if len(certs) != 1 {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tandem-remote/tandem/shared/meet"
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport"
 )
@@ -45,6 +46,8 @@ type AgentConfig struct {
 	Launch func(ctx context.Context) error
 	// HelperWait replaces DefaultHelperWait when set.
 	HelperWait time.Duration
+	// Path tunes how paths through a rendezvous are looked for (tests keep them on loopback).
+	Path meet.PathOptions
 }
 
 // DefaultHelperWait is how long the agent waits for a helper it launched to connect.
@@ -116,19 +119,19 @@ func StartAgent(cfg AgentConfig) (*Agent, error) {
 		a.cancel()
 		return nil, err
 	}
-	if cfg.Listen != "" {
-		if a.ln, err = transport.Listen(cfg.Listen, transport.ListenConfig{Identity: comp.Identity(), Gate: comp,
-			IdleTimeout: cfg.IdleTimeout}); err != nil {
-			a.cancel()
-			_ = a.sock.Close()
-			return nil, err
-		}
-		a.wg.Add(1)
-		go a.acceptTechnicians()
+	// Without cfg.Listen the listener has no socket of its own: it serves only the paths found through a
+	// rendezvous.
+	if a.ln, err = transport.Listen(cfg.Listen, transport.ListenConfig{Identity: comp.Identity(), Gate: comp,
+		IdleTimeout: cfg.IdleTimeout}); err != nil {
+		a.cancel()
+		_ = a.sock.Close()
+		return nil, err
 	}
-	a.wg.Add(2)
+	a.wg.Add(4)
+	go a.acceptTechnicians()
 	go a.acceptLocal()
 	go a.watchPolicy()
+	go a.stayPresent()
 	return a, nil
 }
 
@@ -530,9 +533,12 @@ func (a *Agent) serveAdmin(l *line) {
 				fail(protocol.ProtocolViolation, err)
 			case CheckPassword(m.Password) != nil:
 				fail(protocol.Refused, CheckPassword(m.Password))
+			case m.Rendezvous != "" && !validRendezvous(m.Rendezvous):
+				fail(protocol.ProtocolViolation, fmt.Errorf("unattended: %q is not a rendezvous address", m.Rendezvous))
 			default:
 				name := protocol.SanitizeText(m.Name, protocol.MaxNameLen)
-				if err := a.comp.SetUp(Secret(m.Password, a.comp.ID()), Technician{ID: id, Name: name}); err != nil {
+				tech := Technician{ID: id, Name: name, Rendezvous: m.Rendezvous}
+				if err := a.comp.SetUp(Secret(m.Password, a.comp.ID()), tech); err != nil {
 					fail(protocol.Internal, err)
 				}
 			}

@@ -45,14 +45,20 @@ func technicianSession(t *testing.T, name string) *session.Host {
 // helperStub is the helper's loop as the customer's program runs it, joining real sessions: it serves the
 // agent's orders until its channel closes.
 type helperStub struct {
-	h  *Helper
-	mu sync.Mutex
-	g  map[uint64]*session.Guest
-	by map[uint64]string // the technician's name each order gave
-	wg sync.WaitGroup
+	h    *Helper
+	mu   sync.Mutex
+	g    map[uint64]*session.Guest
+	by   map[uint64]string // the technician's name each order gave
+	wg   sync.WaitGroup
+	path session.PathOptions // for sessions through a rendezvous
 }
 
 func startHelper(t *testing.T, a *Agent) *helperStub {
+	t.Helper()
+	return startHelperWith(t, a, session.PathOptions{})
+}
+
+func startHelperWith(t *testing.T, a *Agent, path session.PathOptions) *helperStub {
 	t.Helper()
 	h, err := DialHelper(t.Context(), a.cfg.Socket)
 	if err != nil {
@@ -61,7 +67,7 @@ func startHelper(t *testing.T, a *Agent) *helperStub {
 	if h.ComputerID() != a.Computer().ID() {
 		t.Fatal("the helper was welcomed with another computer ID")
 	}
-	s := &helperStub{h: h, g: map[uint64]*session.Guest{}, by: map[uint64]string{}}
+	s := &helperStub{h: h, g: map[uint64]*session.Guest{}, by: map[uint64]string{}, path: path}
 	s.wg.Add(1)
 	go s.run()
 	t.Cleanup(s.stop)
@@ -81,7 +87,8 @@ func (s *helperStub) run() {
 			var g *session.Guest
 			if err == nil {
 				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-				g, err = session.Join(ctx, lk, session.GuestConfig{Name: "Zoé's computer", IdleTimeout: 5 * time.Second})
+				g, err = session.Join(ctx, lk, session.GuestConfig{Name: "Zoé's computer", IdleTimeout: 5 * time.Second,
+					Path: s.path})
 				cancel()
 			}
 			if err == nil {
@@ -149,10 +156,10 @@ func TestTechnicianConnectsThroughTheAgent(t *testing.T) {
 	if ad.ComputerID() != comp.ID() {
 		t.Fatal("the admin was welcomed with another computer ID")
 	}
-	if err := ad.SetUp(ana.id.ID(), "Ana", "too short"); protocol.CodeOf(err) != protocol.Refused {
+	if err := ad.SetUp(ana.id.ID(), "Ana", "too short", ""); protocol.CodeOf(err) != protocol.Refused {
 		t.Fatalf("set up with a weak password: %v", err)
 	}
-	must(t, ad.SetUp(ana.id.ID(), "Ana\n(support)", pw))
+	must(t, ad.SetUp(ana.id.ID(), "Ana\n(support)", pw, ""))
 	target := Target{Addr: a.Addr().String(), ID: comp.ID(), Secret: Secret(pw, comp.ID())}
 
 	// Nobody logged in: the technician is told so, in a code the UI says in words.

@@ -131,8 +131,11 @@ func (ad *Admin) Status() (AgentStatus, error) {
 
 // SetUp lets the technician whose Tandem Expert's certificate is tech (named name) connect with password
 // (CheckPassword must accept it). A password that differs from the one set before replaces it for everyone.
-func (ad *Admin) SetUp(tech transport.ID, name, password string) error {
-	_, err := ad.call(localMsg{Op: opSetUp, TechID: tech.String(), Name: name, Password: password})
+// rendezvous is the URL of the rendezvous the technician's session came through, where the agent keeps the
+// computer present from now on; empty when the technician came by a direct link.
+func (ad *Admin) SetUp(tech transport.ID, name, password, rendezvous string) error {
+	_, err := ad.call(localMsg{Op: opSetUp, TechID: tech.String(), Name: name, Password: password,
+		Rendezvous: rendezvous})
 	return err
 }
 

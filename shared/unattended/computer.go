@@ -39,6 +39,9 @@ type Technician struct {
 	Added time.Time
 	// LastSeen is when this technician last proved the password (zero: never since it was set up).
 	LastSeen time.Time
+	// Rendezvous is the URL of the rendezvous through which the technician set access up; empty for a direct
+	// link. The agent keeps the computer present there, so that the technician reaches it from anywhere.
+	Rendezvous string
 	// generation is the password generation this technician last proved (or was set up with).
 	generation int
 }
@@ -119,6 +122,7 @@ type fileTechnician struct {
 	Added      time.Time `json:"added"`
 	LastSeen   time.Time `json:"last_seen,omitzero"`
 	Generation int       `json:"generation"`
+	Rendezvous string    `json:"rendezvous,omitempty"`
 }
 
 // OpenComputer reads the state kept in dir, or makes a fresh identity there (with no password yet) when dir
@@ -233,7 +237,8 @@ func (ft fileTechnician) technician() (Technician, bool) {
 	if err != nil {
 		return Technician{}, false
 	}
-	return Technician{ID: id, Name: ft.Name, Added: ft.Added, LastSeen: ft.LastSeen, generation: ft.Generation}, true
+	return Technician{ID: id, Name: ft.Name, Added: ft.Added, LastSeen: ft.LastSeen, Rendezvous: ft.Rendezvous,
+		generation: ft.Generation}, true
 }
 
 // SetUp stores the secret of a new password (Secret(password, ID())) and adds the technician who set it up to
@@ -268,7 +273,8 @@ func checkSecret(secret []byte) error {
 
 // putTechnicianLocked adds tech to the list (or renews it) at the current generation.
 func (c *Computer) putTechnicianLocked(tech Technician) error {
-	ft := fileTechnician{ID: tech.ID.String(), Name: tech.Name, Added: c.now().UTC(), Generation: c.st.Generation}
+	ft := fileTechnician{ID: tech.ID.String(), Name: tech.Name, Added: c.now().UTC(), Generation: c.st.Generation,
+		Rendezvous: tech.Rendezvous}
 	for i, old := range c.st.Technicians {
 		if old.ID == ft.ID {
 			ft.Added, ft.LastSeen = old.Added, old.LastSeen
@@ -350,6 +356,24 @@ func (c *Computer) update(f func(*fileState) error) error {
 	}
 	c.notifyLocked()
 	return nil
+}
+
+// Rendezvous returns the rendezvous through which the technicians on the list set access up, each once, in
+// order; none while no password is set.
+func (c *Computer) Rendezvous() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	if len(c.st.Secret) == 0 {
+		return nil
+	}
+	for _, ft := range c.st.Technicians {
+		if ft.Rendezvous != "" && !slices.Contains(out, ft.Rendezvous) {
+			out = append(out, ft.Rendezvous)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Blocked reports whether the user has blocked unattended access.

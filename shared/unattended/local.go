@@ -37,7 +37,7 @@ const (
 	opEvent  = "event"  // helper → agent: something of session ID for the log (What, Detail, Duration)
 	opEnd    = "end"    // agent → helper: end session ID at once (Code: Blocked, NotAllowed)
 
-	opSetUp          = "set-up"          // admin → agent: let this technician in with this password (TechID, Name, Password)
+	opSetUp          = "set-up"          // admin → agent: let this technician in with this password (TechID, Name, Password, Rendezvous)
 	opStatus         = "status"          // admin → agent → admin (Status)
 	opSetBlocked     = "set-blocked"     // admin → agent (Blocked)
 	opChangePassword = "change-password" // admin → agent (Password)
@@ -64,6 +64,8 @@ type localMsg struct {
 	Computer string        `json:"computer,omitempty"`
 	Status   *wireStatus   `json:"status,omitempty"`
 	Log      []Entry       `json:"log,omitempty"`
+	// Rendezvous is the URL of the rendezvous a technician set access up through (set-up).
+	Rendezvous string `json:"rendezvous,omitempty"`
 }
 
 // wireStatus is Status on the local channel.

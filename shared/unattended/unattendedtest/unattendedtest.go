@@ -21,8 +21,15 @@ type Agent struct {
 // (a port the system picks).
 func Start(t testing.TB) *Agent {
 	t.Helper()
+	return StartWith(t, func(cfg *unattended.AgentConfig) { cfg.Listen = "127.0.0.1:0" })
+}
+
+// StartWith is Start with the agent's configuration changed by change (its Listen is empty unless change sets
+// it: technicians then reach the agent only through a rendezvous).
+func StartWith(t testing.TB, change func(*unattended.AgentConfig)) *Agent {
+	t.Helper()
 	socket := filepath.Join(t.TempDir(), "agent.sock")
-	a := StartAt(t, socket, "127.0.0.1:0")
+	a := start(t, socket, change)
 	ad, err := unattended.DialAdmin(t.Context(), socket)
 	if err != nil {
 		t.Fatal(err)
@@ -34,9 +41,16 @@ func Start(t testing.TB) *Agent {
 // StartAt runs an agent on socket whose technicians reach it at listen, and closes it when the test ends.
 func StartAt(t testing.TB, socket, listen string) *unattended.Agent {
 	t.Helper()
+	return start(t, socket, func(cfg *unattended.AgentConfig) { cfg.Listen = listen })
+}
+
+func start(t testing.TB, socket string, change func(*unattended.AgentConfig)) *unattended.Agent {
+	t.Helper()
 	me := uint32(os.Getuid())
-	a, err := unattended.StartAgent(unattended.AgentConfig{Dir: filepath.Join(t.TempDir(), "state"), Listen: listen,
-		Socket: socket, MayUse: func(uid uint32) bool { return uid == me }})
+	cfg := unattended.AgentConfig{Dir: filepath.Join(t.TempDir(), "state"), Socket: socket,
+		MayUse: func(uid uint32) bool { return uid == me }}
+	change(&cfg)
+	a, err := unattended.StartAgent(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
