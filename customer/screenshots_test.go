@@ -19,6 +19,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/input"
 	"github.com/tandem-remote/tandem/shared/protocol"
+	"github.com/tandem-remote/tandem/shared/rendezvous/rendezvoustest"
 	"github.com/tandem-remote/tandem/shared/session"
 	"github.com/tandem-remote/tandem/shared/transfer"
 	"github.com/tandem-remote/tandem/shared/transport"
@@ -534,15 +535,17 @@ func shootColleagues(t *testing.T, language string) {
 }
 
 // shootUnattended shows unattended access: Alice's request with the password chosen, the set-up done, the
-// Unattended access window, and the toolbar of the helper while Alice is connected unattended.
+// Unattended access window, and the toolbar of the helper while Alice is connected unattended. Alice's sessions
+// come through a rendezvous, as from another network.
 func shootUnattended(t *testing.T, language string) {
 	expert, err := transport.NewIdentity()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := technicianWith(t, session.HostConfig{Identity: expert})
+	url, path := rendezvoustest.Start(t).ClientURL(), session.PathOptions{Loopback: true}
+	h := technicianWith(t, session.HostConfig{Identity: expert, Rendezvous: url, Path: path})
 	ts := newTestSetup(t, false)
-	c := newCamera(t, language, h, options{name: "Bob", setup: ts.unattendedSetup})
+	c := newCamera(t, language, h, options{name: "Bob", setup: ts.unattendedSetup, path: path})
 	c.joinWithLink(t)
 	if err := h.RequestUnattended(""); err != nil {
 		t.Fatal(err)
@@ -564,7 +567,7 @@ func shootUnattended(t *testing.T, language string) {
 	// Later, Alice connects while nobody is there: the helper's toolbar says so.
 	h.End()
 	c.waitState(t, stateEnded)
-	hc := newCamera(t, language, nil, options{name: "Bob", helper: true, setup: ts.unattendedSetup})
+	hc := newCamera(t, language, nil, options{name: "Bob", helper: true, setup: ts.unattendedSetup, path: path})
 	hp := startHelper(hc.toolbar, ts.socket)
 	t.Cleanup(hp.close)
 	poll(t, hc.shown, "the helper at the agent", func() bool {
@@ -576,11 +579,11 @@ func shootUnattended(t *testing.T, language string) {
 		st, err := ad.Status()
 		return err == nil && st.Helper
 	})
-	later := technicianWith(t, session.HostConfig{Identity: expert})
+	later := technicianWith(t, session.HostConfig{Identity: expert, Rendezvous: url, Path: path})
 	opened := make(chan error, 1)
 	go func() {
-		opened <- unattended.Open(context.Background(), unattended.Target{Addr: set.Addr, ID: set.Computer,
-			Secret: set.Secret}, expert, "Alice", later.Link().String())
+		opened <- unattended.Open(context.Background(), unattended.Target{Rendezvous: set.Rendezvous, Path: path,
+			ID: set.Computer, Secret: set.Secret}, expert, "Alice", later.Link().String())
 	}()
 	hc.waitState(t, stateJoined)
 	if err := <-opened; err != nil {

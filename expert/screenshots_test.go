@@ -24,6 +24,8 @@ import (
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/transport/relay"
 	"github.com/tandem-remote/tandem/shared/ui/uitest"
+	"github.com/tandem-remote/tandem/shared/unattended"
+	"github.com/tandem-remote/tandem/shared/unattended/unattendedtest"
 )
 
 // shotTimeout bounds each wait for the windows to reach the state that a screenshot shows.
@@ -542,14 +544,20 @@ func (f *shotFlow) colleagues() {
 }
 
 // unattended shows unattended access from the technician's side: the question to ask it, the set-up done in the
-// viewer, the Computers tab, a computer that refuses (blocked) and an unattended session's viewer.
+// viewer, the Computers tab, a computer that refuses (blocked) and an unattended session's viewer. The session
+// that sets access up comes through a rendezvous, so the computer is reached through it.
 func (f *shotFlow) unattended() {
 	t, h := f.t, f.h
-	cc := startCustomerComputer(t)
+	path := session.PathOptions{Loopback: true}
+	oldRV, oldPath := h.prefs.Rendezvous, h.opts.path
+	h.prefs.Rendezvous, h.opts.path = rendezvoustest.Start(t).ClientURL(), path
+	defer func() { h.prefs.Rendezvous, h.opts.path = oldRV, oldPath }()
+	cc := &customerComputer{Agent: unattendedtest.StartWith(t, func(cfg *unattended.AgentConfig) { cfg.Path = path }),
+		path: path}
 	h.tabs.SelectIndex(0)
 	test.Tap(h.newSession)
 	g, err := session.Join(t.Context(), h.cur().host.Link(), session.GuestConfig{Name: "Zoé", CanSetUpUnattended: true,
-		Screen: capture.NewPattern(customerScreen), Input: input.NewRecorder()})
+		Screen: capture.NewPattern(customerScreen), Input: input.NewRecorder(), Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,8 @@ func freePorts(t *testing.T, n int) []int {
 }
 
 // TestCluster runs three nodes with routes between them and replicated KV buckets: a nameplate created on
-// node 1 is claimed on node 3, and messages flow between clients of different nodes.
+// node 1 is claimed on node 3, and messages flow between clients of different nodes; a computer present through
+// node 1 is knocked at through node 2.
 func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster formation takes a few seconds")
@@ -82,5 +83,21 @@ func TestCluster(t *testing.T) {
 	}
 	if _, _, err := dial(t, nodes[1].ClientURL()).Claim(ctx(t), np.Name); err == nil {
 		t.Error("a released nameplate was claimed on node 2")
+	}
+
+	computer, tech := dial(t, nodes[0].ClientURL()), dial(t, nodes[1].ClientURL())
+	cert, sign := computerCert(t)
+	if _, err := computer.Present(ctx(t), cert, sign); err != nil {
+		t.Fatalf("Present on node 1: %v", err)
+	}
+	tmb, _, err := tech.KnockAt(ctx(t), ComputerKey(cert))
+	if err != nil {
+		t.Fatalf("KnockAt on node 2: %v", err)
+	}
+	if err := tmb.Send(ctx(t), []byte("knock via node 2")); err != nil {
+		t.Fatal(err)
+	}
+	if got := recv(t, computer.OpenKnock(<-computer.Knocks())); got != "knock via node 2" {
+		t.Errorf("computer got %q", got)
 	}
 }
