@@ -8,7 +8,7 @@ CORPUS ?= ../shared/corpus
 FUZZTIME ?= 5s
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: help deps build demo demo-headless screenshots test vet unit fuzz bench bench-codec bench-live bench-transfer bench-reach bench-wan lint clean
+.PHONY: help deps build demo demo-headless screenshots test vet vet-cross unit fuzz bench bench-codec bench-live bench-transfer bench-reach bench-wan lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,8 +37,13 @@ screenshots: deps ## every window of both programs and the join page, in English
 
 test: deps vet unit fuzz check-packaging ## everything CI runs: vet, all tests with the race detector (UI and end-to-end under Xvfb), short fuzzing, packaging checks
 
-vet: ## go vet
+vet: vet-cross ## go vet
 	$(GO) vet ./...
+
+CROSS_PKGS = ./shared/unattended/... ./shared/rendezvous ./shared/transport/... ./shared/meet ./shared/store ./shared/protocol
+vet-cross: ## go vet of the shared code that macOS and Windows build without cgo here (their programs need their own systems)
+	GOOS=darwin CGO_ENABLED=0 $(GO) vet $(CROSS_PKGS)
+	GOOS=windows CGO_ENABLED=0 $(GO) vet $(CROSS_PKGS)
 
 unit: ## all tests with the race detector; the end-to-end test starts its own Xvfb
 	TANDEM_E2E=require $(GO) test -race -count=1 -timeout 15m ./...

@@ -41,8 +41,8 @@ func agentMain(args []string, stderr io.Writer) int {
 	root := fs.String("root", "/", "the system's root (install, uninstall)")
 	switch cmd {
 	case "run":
-		state := fs.String("state", "/"+unattended.StateDir, "the agent's state folder")
-		socket := fs.String("socket", "/"+unattended.SocketPath, "the local channel's socket")
+		state := fs.String("state", unattended.LocalPaths().State, "the agent's state folder")
+		socket := fs.String("socket", unattended.LocalPaths().Socket, "the local channel's socket")
 		listen := fs.String("listen", ":"+strconv.Itoa(unattended.DefaultPort), "UDP address for technicians of this network")
 		loopback := fs.Bool("rendezvous-loopback", false, "let paths through a rendezvous use loopback addresses (a demo on one machine)")
 		if fs.Parse(args) != nil || fs.NArg() > 0 {

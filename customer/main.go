@@ -32,7 +32,7 @@ func main() {
 	shot := flag.String("screenshot", "", "once joined, save the window to this PNG file (for headless runs)")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.BoolVar(&opts.helper, "helper", false, "serve unattended access in this desktop session (started at login)")
-	socket := flag.String("socket", "/"+unattended.SocketPath, "the unattended access agent's socket (with -helper)")
+	socket := flag.String("socket", unattended.LocalPaths().Socket, "the unattended access agent's socket (with -helper)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] [tandem://join?…]\n", os.Args[0])
 		flag.PrintDefaults()

@@ -7,6 +7,9 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -45,8 +48,9 @@ func systemSetup() *unattendedSetup {
 	if !unattended.ServiceSupported() {
 		return nil
 	}
+	paths := unattended.LocalPaths()
 	return &unattendedSetup{
-		socket: "/" + unattended.SocketPath,
+		socket: paths.Socket,
 		port:   unattended.DefaultPort,
 		install: func(ctx context.Context) error {
 			// The file to install is named here: run as root and unpacked, the program no longer knows it.
@@ -54,26 +58,55 @@ func systemSetup() *unattendedSetup {
 			return asAdministrator(ctx, prog, "agent", "install", "-program", prog)
 		},
 		uninstall: func(ctx context.Context) error {
-			return asAdministrator(ctx, "/"+unattended.ProgramPath, "agent", "uninstall")
+			return asAdministrator(ctx, paths.Program, "agent", "uninstall")
 		},
-		startHelper: func() error { return startDetached("/"+unattended.ProgramPath, "-helper") },
+		startHelper: func() error {
+			if runtime.GOOS == "darwin" { // the helper is the user's LaunchAgent: launchd starts it
+				target := "gui/" + strconv.Itoa(os.Getuid()) + "/" + unattended.MacAgentLabel
+				return exec.Command("launchctl", "kickstart", target).Run()
+			}
+			return startDetached(paths.Program, "-helper")
+		},
 	}
 }
 
-// asAdministrator runs program with args as root through pkexec, which asks for the administrator's password
-// and clears the environment: an AppImage run so is told to unpack itself rather than mount (no FUSE for root on
-// many desktops). A dismissed or refused prompt is a protocol.Refused error.
+// asAdministrator runs program with args as root, after the system asked for the administrator's password: through
+// pkexec on Linux (which clears the environment: an AppImage run so is told to unpack itself rather than mount,
+// since root has no FUSE on many desktops), through the administrator prompt of AppleScript on macOS. A dismissed
+// or refused prompt is a protocol.Refused error.
 func asAdministrator(ctx context.Context, program string, args ...string) error {
-	cmd := exec.CommandContext(ctx, "pkexec", append([]string{"env", "APPIMAGE_EXTRACT_AND_RUN=1", program}, args...)...)
-	out, err := cmd.CombinedOutput()
+	name, cmdArgs := adminCommand(runtime.GOOS, program, args...)
+	out, err := exec.CommandContext(ctx, name, cmdArgs...).CombinedOutput()
 	var ee *exec.ExitError
-	if errors.As(err, &ee) && (ee.ExitCode() == 126 || ee.ExitCode() == 127) {
+	if errors.As(err, &ee) && adminRefused(runtime.GOOS, ee.ExitCode(), string(out)) {
 		return &protocol.Error{Code: protocol.Refused, Detail: "the administrator's approval was not given"}
 	}
 	if err != nil {
 		return fmt.Errorf("%s %v as administrator: %w: %s", program, args, err, out)
 	}
 	return nil
+}
+
+// adminCommand is the command that runs program with args as root on system goos, after asking.
+func adminCommand(goos, program string, args ...string) (string, []string) {
+	if goos == "darwin" {
+		words := make([]string, 0, len(args)+1)
+		for _, w := range append([]string{program}, args...) {
+			words = append(words, "'"+strings.ReplaceAll(w, "'", `'\''`)+"'") // one shell word each
+		}
+		script := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(strings.Join(words, " "))
+		return "osascript", []string{"-e", `do shell script "` + script + `" with administrator privileges`}
+	}
+	return "pkexec", append([]string{"env", "APPIMAGE_EXTRACT_AND_RUN=1", program}, args...)
+}
+
+// adminRefused reports whether an administrator prompt's failure (its exit code and output) means that the
+// approval was not given: pkexec's 126 (dismissed) and 127 (refused), AppleScript's "User canceled" (-128).
+func adminRefused(goos string, code int, out string) bool {
+	if goos == "darwin" {
+		return strings.Contains(out, "(-128)")
+	}
+	return code == 126 || code == 127
 }
 
 // setUp installs unattended access if needed and lets tech in with password; it returns what the technician's
@@ -194,9 +227,19 @@ func (t *toolbar) answerUnattended(g *session.Guest, req session.ConsentRequeste
 				t.status.SetText(lang.L("unattended.setup_failed", map[string]any{"Reason": setupErrorText(err)}))
 				return
 			}
-			t.status.SetText(lang.L("unattended.set_up", args))
+			t.status.SetText(setUpText(runtime.GOOS, args))
 		})
 	})
+}
+
+// setUpText says that unattended access is set up; on macOS, also what the system will ask before the
+// technician sees or controls anything, since macOS asks the first time the helper records the screen.
+func setUpText(goos string, args map[string]any) string {
+	text := lang.L("unattended.set_up", args)
+	if goos == "darwin" {
+		text += "\n" + lang.L("unattended.macos_grants")
+	}
+	return text
 }
 
 // setupErrorText says why setting up failed, in words.

@@ -30,10 +30,13 @@ const (
 	UnitName = "tandem-agent.service"
 )
 
-// Service installs and removes unattended access on a Linux system: a copy of the program, the agent's systemd
-// unit and the helper's autostart entry. Install and Uninstall need root on a real system (Tandem Customer runs
-// them through pkexec); tests point Root at a folder, where systemctl is not run.
+// Service installs and removes unattended access: on Linux a copy of the program, the agent's systemd unit and
+// the helper's XDG autostart entry; on macOS a copy of the app bundle, the agent's LaunchDaemon and the helper's
+// LaunchAgent. Install and Uninstall need root on a real system (Tandem Customer runs them through pkexec, or
+// macOS's administrator prompt); tests point Root at a folder, where neither systemctl nor launchctl is run.
 type Service struct {
+	// System is "linux" or "darwin": the kind of installation. Empty: this system's.
+	System string
 	// Root is the system's root: "/" for real, a test's folder otherwise.
 	Root string
 	// Program is the file to install as ProgramPath: the running AppImage, or the binary.
@@ -45,6 +48,31 @@ type Service struct {
 	Port int
 	// Systemctl runs systemctl; nil runs the real one when Root is "/", nothing otherwise.
 	Systemctl func(args ...string) error
+	// Launchctl runs launchctl (macOS); nil runs the real one when Root is "/", nothing otherwise.
+	Launchctl func(args ...string) error
+	// ConsoleUser names the user logged in at the Mac's screen, whose login gets the helper at once (macOS);
+	// nil asks the real system when Root is "/", and says nobody otherwise.
+	ConsoleUser func() (uint32, bool)
+}
+
+func (s Service) system() string {
+	if s.System == "" {
+		return runtime.GOOS
+	}
+	return s.System
+}
+
+// Paths are where an installation of this system puts the program, the agent's state and the local channel.
+type Paths struct {
+	Program, State, Socket string
+}
+
+// LocalPaths returns the Paths of this system's installation (absolute).
+func LocalPaths() Paths {
+	if runtime.GOOS == "darwin" {
+		return Paths{Program: "/" + MacProgramPath, State: "/" + MacStateDir, Socket: "/" + MacSocketPath}
+	}
+	return Paths{Program: "/" + ProgramPath, State: "/" + StateDir, Socket: "/" + SocketPath}
 }
 
 func (s Service) path(rel string) string { return filepath.Join(s.Root, rel) }
@@ -65,10 +93,7 @@ func (s Service) systemctl(args ...string) error {
 
 // Unit returns the agent's systemd unit.
 func (s Service) Unit() string {
-	port := s.Port
-	if port == 0 {
-		port = DefaultPort
-	}
+	port := s.port()
 	return fmt.Sprintf(`# Tandem unattended access: the agent. Written by Tandem Customer; "Remove unattended access" removes it.
 [Unit]
 Description=Tandem unattended access agent
@@ -121,12 +146,22 @@ func (s Service) Autostart() string {
 
 func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
 
-// Install copies the program, writes the unit and the autostart entry, and (on a real system) enables and
-// starts the agent. Each file appears under its name whole or not at all; a second Install replaces them.
+// Install copies the program, writes the agent's and the helper's definitions, and (on a real system) starts
+// the agent. Each file appears under its name whole or not at all; a second Install replaces them.
 func (s Service) Install() error {
 	if s.Program == "" {
 		return errors.New("unattended: no program to install")
 	}
+	switch s.system() {
+	case "linux":
+		return s.installLinux()
+	case "darwin":
+		return s.installMac()
+	}
+	return fmt.Errorf("unattended: installing is not built for %s", s.system())
+}
+
+func (s Service) installLinux() error {
 	if err := copyFileAtomic(s.Program, s.path(ProgramPath), 0o755); err != nil {
 		return err
 	}
@@ -145,6 +180,16 @@ func (s Service) Install() error {
 // Uninstall stops and disables the agent (on a real system), then removes everything Install wrote and the
 // agent's state: the identity and the secret go with it, so every technician's saved password is worthless.
 func (s Service) Uninstall() error {
+	switch s.system() {
+	case "linux":
+		return s.uninstallLinux()
+	case "darwin":
+		return s.uninstallMac()
+	}
+	return fmt.Errorf("unattended: uninstalling is not built for %s", s.system())
+}
+
+func (s Service) uninstallLinux() error {
 	var errs []error
 	if _, err := os.Stat(s.path(UnitPath)); err == nil {
 		errs = append(errs, s.systemctl("disable", "--now", UnitName))
@@ -162,9 +207,13 @@ func (s Service) Uninstall() error {
 	return errors.Join(errs...)
 }
 
-// Installed reports whether the agent's unit is installed.
+// Installed reports whether the agent's definition (unit, LaunchDaemon) is installed.
 func (s Service) Installed() bool {
-	_, err := os.Stat(s.path(UnitPath))
+	rel := UnitPath
+	if s.system() == "darwin" {
+		rel = MacDaemonPath
+	}
+	_, err := os.Stat(s.path(rel))
 	return err == nil
 }
 
@@ -217,6 +266,6 @@ func atomicFile(path string, mode os.FileMode, fill func(io.Writer) error) error
 	return nil
 }
 
-// ServiceSupported reports whether Install and Uninstall are built for this system (Linux with systemd; the
-// Windows service and the macOS LaunchDaemon are not built yet).
-func ServiceSupported() bool { return runtime.GOOS == "linux" }
+// ServiceSupported reports whether Install and Uninstall are built for this system: Linux with systemd, and
+// macOS with launchd. The Windows service is not built yet.
+func ServiceSupported() bool { return runtime.GOOS == "linux" || runtime.GOOS == "darwin" }

@@ -1,0 +1,6 @@
+//go:build !darwin
+
+package unattended
+
+// consoleUID is the Mac's screen user; other systems find theirs otherwise (logind on Linux).
+func consoleUID() (uint32, bool) { return 0, false }
