@@ -24,8 +24,9 @@ func TestAdminCommand(t *testing.T) {
 		t.Fatalf("darwin: %s %q", name, got)
 	}
 	const pre, post = `do shell script "`, `" with administrator privileges`
-	script, ok := strings.CutPrefix(got[1], pre)
-	if script, ok = strings.CutSuffix(script, post); !ok {
+	script, okPre := strings.CutPrefix(got[1], pre)
+	script, okPost := strings.CutSuffix(script, post)
+	if !okPre || !okPost {
 		t.Fatalf("darwin: the script %q", got[1])
 	}
 	// AppleScript's string: \\ is \ and \" is ".

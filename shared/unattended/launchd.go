@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -123,20 +122,8 @@ func (s Service) port() int {
 	return s.Port
 }
 
-// launchctl runs launchctl; nil runs the real one when Root is "/", nothing otherwise.
-func (s Service) launchctl(args ...string) error {
-	if s.Launchctl != nil {
-		return s.Launchctl(args...)
-	}
-	if filepath.Clean(s.Root) != "/" {
-		return nil
-	}
-	out, err := exec.Command("launchctl", args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("launchctl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
+// launchctl runs launchctl (see tool).
+func (s Service) launchctl(args ...string) error { return s.tool(s.Launchctl, "launchctl", args...) }
 
 // installMac copies the app bundle (or, outside one, the program alone), writes the LaunchDaemon and the
 // LaunchAgent, and (on a real Mac) starts the agent and, in the console user's login, the helper.

@@ -77,16 +77,20 @@ func LocalPaths() Paths {
 
 func (s Service) path(rel string) string { return filepath.Join(s.Root, rel) }
 
-func (s Service) systemctl(args ...string) error {
-	if s.Systemctl != nil {
-		return s.Systemctl(args...)
+func (s Service) systemctl(args ...string) error { return s.tool(s.Systemctl, "systemctl", args...) }
+
+// tool runs a system tool (systemctl, launchctl): through override when a test sets it, for real when Root is
+// "/", not at all otherwise.
+func (s Service) tool(override func(...string) error, name string, args ...string) error {
+	if override != nil {
+		return override(args...)
 	}
 	if filepath.Clean(s.Root) != "/" {
 		return nil
 	}
-	out, err := exec.Command("systemctl", args...).CombinedOutput()
+	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("systemctl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
