@@ -585,7 +585,7 @@ func (a *Agent) status() *wireStatus {
 		LockedUntil: st.LockedUntil}
 	for _, t := range st.Technicians {
 		ws.Technicians = append(ws.Technicians, fileTechnician{ID: t.ID.String(), Name: t.Name, Added: t.Added,
-			LastSeen: t.LastSeen})
+			LastSeen: t.LastSeen, Rendezvous: t.Rendezvous})
 	}
 	a.mu.Lock()
 	ws.Sessions, ws.Helper = len(a.sessions), a.helper != nil

@@ -72,6 +72,9 @@ func TestTechnicianReachesTheComputerThroughARendezvous(t *testing.T) {
 				t.Fatalf("set up with a bad rendezvous address: %v", err)
 			}
 			must(t, ad.SetUp(ana.id.ID(), "Ana", pw, url))
+			if st, err := ad.Status(); err != nil || len(st.Technicians) != 1 || st.Technicians[0].Rendezvous != url {
+				t.Fatalf("the Unattended access window is told %+v, %v; want the technician's rendezvous", st, err)
+			}
 			waitCheck(t, target, ana.id, protocol.NoError)
 
 			startHelperWith(t, a, tc.path)
