@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"log"
 	"net"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +57,7 @@ type Agent struct {
 	cfg  AgentConfig
 	comp *Computer
 	ln   *transport.Listener
-	sock *net.UnixListener
+	sock localListener
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -133,33 +130,6 @@ func StartAgent(cfg AgentConfig) (*Agent, error) {
 	go a.watchPolicy()
 	go a.stayPresent()
 	return a, nil
-}
-
-// listenLocal opens the local channel's socket (in a directory others may enter) that anyone may connect to:
-// the agent checks who did. A path that starts with "@" is a Linux abstract socket, which has no file (tests).
-func listenLocal(path string) (*net.UnixListener, error) {
-	abstract := strings.HasPrefix(path, "@")
-	if !abstract {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil { //nolint:gosec // others must reach the socket
-			return nil, fmt.Errorf("local channel: %w", err)
-		}
-		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			_ = os.Remove(path) // a socket left by an agent that did not stop cleanly
-		}
-	}
-	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("local channel: %w", err)
-	}
-	if abstract {
-		return ul, nil
-	}
-	ul.SetUnlinkOnClose(true)
-	if err := os.Chmod(path, 0o666); err != nil { //nolint:gosec // anyone may knock; peerUID decides
-		_ = ul.Close()
-		return nil, fmt.Errorf("local channel: %w", err)
-	}
-	return ul, nil
 }
 
 // Computer returns the computer's state.
@@ -365,7 +335,7 @@ func (a *Agent) endSessions(why func(*running) protocol.Code) {
 func (a *Agent) acceptLocal() {
 	defer a.wg.Done()
 	for {
-		c, err := a.sock.AcceptUnix()
+		c, err := a.sock.accept()
 		if err != nil {
 			return
 		}
@@ -395,7 +365,7 @@ func (a *Agent) acceptLocal() {
 }
 
 // serveLocal checks who opened the channel, then serves it as a helper's or an administrator's.
-func (a *Agent) serveLocal(c *net.UnixConn, l *line) {
+func (a *Agent) serveLocal(c localConn, l *line) {
 	uid, err := peerUID(c)
 	if err != nil || !a.cfg.MayUse(uid) {
 		_ = l.send(localMsg{Op: opRefused, Code: protocol.NotAllowed})

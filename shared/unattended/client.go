@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"time"
 
@@ -19,8 +18,7 @@ var ErrNoAgent = errors.New("unattended access is not installed or its service i
 // dialLocal opens the local channel and says which role this end takes; it returns the computer ID the agent
 // welcomed it with, or a *protocol.Error (NotAllowed: this user may not).
 func dialLocal(ctx context.Context, socket, hello string) (*line, transport.ID, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", socket)
+	c, err := dialLocalConn(ctx, socket)
 	if err != nil {
 		return nil, transport.ID{}, fmt.Errorf("%w (%w)", ErrNoAgent, err)
 	}

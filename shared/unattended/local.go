@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -80,14 +81,28 @@ type wireStatus struct {
 	Helper      bool             `json:"helper"`
 }
 
+// localConn is one end of the local channel: a Unix socket (Linux, macOS), or a named pipe (Windows).
+type localConn interface {
+	io.ReadWriteCloser
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+	SetDeadline(time.Time) error
+}
+
+// localListener accepts the local channels that programs open.
+type localListener interface {
+	accept() (localConn, error)
+	Close() error
+}
+
 // line is one end of the local channel: JSON lines in, JSON lines out, writes from any goroutine.
 type line struct {
-	c  net.Conn
+	c  localConn
 	sc *bufio.Scanner
 	mu sync.Mutex
 }
 
-func newLine(c net.Conn) *line {
+func newLine(c localConn) *line {
 	sc := bufio.NewScanner(c)
 	sc.Buffer(make([]byte, 0, 4096), maxLocalLine)
 	return &line{c: c, sc: sc}

@@ -8,7 +8,11 @@ import (
 )
 
 // peerUID returns the user of the process at the other end of a Unix socket, as the kernel saw it connect.
-func peerUID(c *net.UnixConn) (uint32, error) {
+func peerUID(lc localConn) (uint32, error) {
+	c, ok := lc.(*net.UnixConn)
+	if !ok {
+		return 0, fmt.Errorf("local channel: a %T, not a Unix socket", lc)
+	}
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return 0, err
