@@ -72,3 +72,31 @@ func TestSetUpTextSaysWhatMacOSAsks(t *testing.T) {
 		t.Fatalf("darwin: %q", got)
 	}
 }
+
+// Windows: each argument is one word of the command line as CommandLineToArgvW reads it, and the PowerShell
+// script that asks UAC holds the program and that line as single-quoted strings.
+func TestAdminCommandWindows(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                              `""`,
+		"agent":                         "agent",
+		`C:\Program Files\Tandem\x.exe`: `"C:\Program Files\Tandem\x.exe"`,
+		`a"b`:                           `a\"b`,
+		`a\\ b\`:                        `"a\\ b\\"`,
+		`say "hi"`:                      `"say \"hi\""`,
+	} {
+		if got := windowsArg(in); got != want {
+			t.Errorf("windowsArg(%q) = %q, want %q", in, got, want)
+		}
+	}
+	name, got := adminCommand("windows", `C:\Users\zoé\Downloads\Tandem Customer.exe`, "agent", "install", "-program",
+		`C:\Users\zoé's files\x.exe`)
+	want := `$p = Start-Process -FilePath 'C:\Users\zoé\Downloads\Tandem Customer.exe' -ArgumentList ` +
+		`'agent install -program "C:\Users\zoé''s files\x.exe"' -Verb RunAs -Wait -PassThru -WindowStyle Hidden; exit $p.ExitCode`
+	if name != "powershell" || len(got) != 4 || got[3] != want {
+		t.Fatalf("windows: %s %q,\nwant the script %s", name, got, want)
+	}
+	if !adminRefused("windows", 1, "Start-Process : This command cannot be run due to the error: The operation was canceled by the user.") ||
+		adminRefused("windows", 1, "Start-Process : file not found") {
+		t.Error("adminRefused does not tell UAC's cancel from another failure")
+	}
+}

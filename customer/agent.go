@@ -83,6 +83,9 @@ func agentMain(args []string, stderr io.Writer) int {
 
 // runAgent serves unattended access until the system stops it (SIGTERM) or an interrupt.
 func runAgent(cfg unattended.AgentConfig, stderr io.Writer) int {
+	if handled, code := runAsService(cfg); handled {
+		return code
+	}
 	logger := log.New(stderr, "", 0) // the journal stamps the time
 	a, err := unattended.StartAgent(cfg)
 	if err != nil {

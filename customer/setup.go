@@ -58,7 +58,11 @@ func systemSetup() *unattendedSetup {
 			return asAdministrator(ctx, prog, "agent", "install", "-program", prog)
 		},
 		uninstall: func(ctx context.Context) error {
-			return asAdministrator(ctx, paths.Program, "agent", "uninstall")
+			program := paths.Program
+			if runtime.GOOS == "windows" { // Windows cannot delete a program that runs: this one does the work
+				program = runningProgram()
+			}
+			return asAdministrator(ctx, program, "agent", "uninstall")
 		},
 		startHelper: func() error {
 			if runtime.GOOS == "darwin" { // the helper is the user's LaunchAgent: launchd starts it
@@ -89,6 +93,16 @@ func asAdministrator(ctx context.Context, program string, args ...string) error 
 
 // adminCommand is the command that runs program with args as root on system goos, after asking.
 func adminCommand(goos, program string, args ...string) (string, []string) {
+	if goos == "windows" { // the UAC prompt, through PowerShell; the program's exit status comes back
+		line := make([]string, len(args))
+		for i, a := range args {
+			line[i] = windowsArg(a)
+		}
+		quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+		return "powershell", []string{"-NoProfile", "-NonInteractive", "-Command",
+			"$p = Start-Process -FilePath " + quote(program) + " -ArgumentList " + quote(strings.Join(line, " ")) +
+				" -Verb RunAs -Wait -PassThru -WindowStyle Hidden; exit $p.ExitCode"}
+	}
 	if goos == "darwin" {
 		words := make([]string, 0, len(args)+1)
 		for _, w := range append([]string{program}, args...) {
@@ -100,11 +114,64 @@ func adminCommand(goos, program string, args ...string) (string, []string) {
 	return "pkexec", append([]string{"env", "APPIMAGE_EXTRACT_AND_RUN=1", program}, args...)
 }
 
+// windowsArg quotes one argument of a Windows command line as programs read it back (CommandLineToArgvW's rules,
+// as Go's syscall.EscapeArg writes them).
+func windowsArg(s string) string {
+	if s == "" {
+		return `""`
+	}
+	special, space := false, false
+	for i := range len(s) {
+		switch s[i] {
+		case '"', '\\':
+			special = true
+		case ' ', '\t':
+			space = true
+		}
+	}
+	if !special && !space {
+		return s
+	}
+	if !special {
+		return `"` + s + `"`
+	}
+	var b []byte
+	if space {
+		b = append(b, '"')
+	}
+	slashes := 0
+	for i := range len(s) {
+		switch s[i] {
+		case '\\':
+			slashes++
+		case '"':
+			for ; slashes > 0; slashes-- {
+				b = append(b, '\\')
+			}
+			b = append(b, '\\')
+		default:
+			slashes = 0
+		}
+		b = append(b, s[i])
+	}
+	if space {
+		for ; slashes > 0; slashes-- {
+			b = append(b, '\\')
+		}
+		b = append(b, '"')
+	}
+	return string(b)
+}
+
 // adminRefused reports whether an administrator prompt's failure (its exit code and output) means that the
-// approval was not given: pkexec's 126 (dismissed) and 127 (refused), AppleScript's "User canceled" (-128).
+// approval was not given: pkexec's 126 (dismissed) and 127 (refused), AppleScript's "User canceled" (-128),
+// Windows's UAC prompt cancelled.
 func adminRefused(goos string, code int, out string) bool {
-	if goos == "darwin" {
+	switch goos {
+	case "darwin":
 		return strings.Contains(out, "(-128)")
+	case "windows":
+		return strings.Contains(out, "canceled by the user")
 	}
 	return code == 126 || code == 127
 }

@@ -131,7 +131,7 @@ func OpenComputer(dir string) (*Computer, error) {
 	if err := os.MkdirAll(dir, privateDirMode); err != nil {
 		return nil, fmt.Errorf("unattended state: %w", err)
 	}
-	if err := os.Chmod(dir, privateDirMode); err != nil {
+	if err := makePrivate(dir); err != nil {
 		return nil, fmt.Errorf("unattended state: %w", err)
 	}
 	c := &Computer{dir: dir, log: OpenLog(dir), now: time.Now, changed: make(chan struct{})}

@@ -69,7 +69,17 @@ type Paths struct {
 
 // LocalPaths returns the Paths of this system's installation (absolute).
 func LocalPaths() Paths {
-	if runtime.GOOS == "darwin" {
+	switch runtime.GOOS {
+	case "windows":
+		dir := func(env, def string) string {
+			if v := os.Getenv(env); v != "" {
+				return v
+			}
+			return def
+		}
+		return Paths{Program: filepath.Join(dir("ProgramFiles", `C:\Program Files`), "Tandem", "tandem-customer.exe"),
+			State: filepath.Join(dir("ProgramData", `C:\ProgramData`), "Tandem", "state"), Socket: `\\.\pipe\tandem-agent`}
+	case "darwin":
 		return Paths{Program: "/" + MacProgramPath, State: "/" + MacStateDir, Socket: "/" + MacSocketPath}
 	}
 	return Paths{Program: "/" + ProgramPath, State: "/" + StateDir, Socket: "/" + SocketPath}
@@ -161,6 +171,8 @@ func (s Service) Install() error {
 		return s.installLinux()
 	case "darwin":
 		return s.installMac()
+	case "windows":
+		return s.installWindows()
 	}
 	return fmt.Errorf("unattended: installing is not built for %s", s.system())
 }
@@ -189,6 +201,8 @@ func (s Service) Uninstall() error {
 		return s.uninstallLinux()
 	case "darwin":
 		return s.uninstallMac()
+	case "windows":
+		return s.uninstallWindows()
 	}
 	return fmt.Errorf("unattended: uninstalling is not built for %s", s.system())
 }
@@ -213,6 +227,9 @@ func (s Service) uninstallLinux() error {
 
 // Installed reports whether the agent's definition (unit, LaunchDaemon) is installed.
 func (s Service) Installed() bool {
+	if s.system() == "windows" {
+		return s.installedWindows()
+	}
 	rel := UnitPath
 	if s.system() == "darwin" {
 		rel = MacDaemonPath
@@ -270,6 +287,8 @@ func atomicFile(path string, mode os.FileMode, fill func(io.Writer) error) error
 	return nil
 }
 
-// ServiceSupported reports whether Install and Uninstall are built for this system: Linux with systemd, and
-// macOS with launchd. The Windows service is not built yet.
-func ServiceSupported() bool { return runtime.GOOS == "linux" || runtime.GOOS == "darwin" }
+// ServiceSupported reports whether Install and Uninstall are built for this system: Linux with systemd, macOS
+// with launchd, Windows with its service manager.
+func ServiceSupported() bool {
+	return runtime.GOOS == "linux" || runtime.GOOS == "darwin" || runtime.GOOS == "windows"
+}
