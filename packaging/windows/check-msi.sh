@@ -3,7 +3,7 @@
 # Wine): x64 per-machine package, the UpgradeCode of packaging/windows/PROGRAM.wxs with both MajorUpgrade rows,
 # the exe in a 64-bit component under Program Files, the Start-menu shortcut to it, and the tandem:// handler
 # under HKLM\Software\Classes\tandem for Tandem Customer only, with the InstallDir and ProductCode values that
-# its self-removal reads.
+# its self-removal reads, and the custom action that removes unattended access with the product.
 set -euo pipefail
 # shellcheck source=packaging/lib.sh
 source "$(dirname "$0")/../lib.sh"
@@ -49,6 +49,13 @@ if [ "$program" = tandem-customer ]; then
     fail "no InstallDir for the program's self-removal"
   has_row Registry 2 'Software\Tandem\Tandem Customer' ProductCode '[ProductCode]' InstallRecord ||
     fail "no ProductCode for the program's self-removal"
+  # Uninstalling removes unattended access first: the exe runs "agent uninstall" as the system (deferred, not
+  # impersonated: 18 + 1024 + 2048 + 64 for "ignore its exit status"), before the files go, only on a removal.
+  table CustomAction | awk -F'\t' -v id="$exe_id" '$1 == "RemoveUnattendedAccess" && $3 == id &&
+    $4 == "agent uninstall" && $2 == 3154 { ok = 1 } END { exit !ok }' ||
+    fail "no custom action that removes unattended access: $(table CustomAction | tr '\t' ' ')"
+  table InstallExecuteSequence | grep -qF "$(printf 'RemoveUnattendedAccess\tREMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE')" ||
+    fail "removing unattended access is not scheduled on a removal: $(table InstallExecuteSequence | grep -i unattended)"
 else
   [ -z "$classes" ] || fail "only Tandem Customer handles tandem:// links, and this package registers: $classes"
 fi
