@@ -261,11 +261,23 @@ func (a *Agent) open(ctx context.Context, tech Technician, link, from string) pr
 	return protocol.NoError
 }
 
-// helperFor returns the connected helper; without one, it launches one (cfg.Launch) and waits for it.
+// helperFor returns the connected helper; without one, it launches one (cfg.Launch) and waits for it. A helper
+// whose user is no longer at the screen (another user's session took the console: a switch of users) is let go,
+// and one is launched in the session at the screen now.
 func (a *Agent) helperFor(ctx context.Context) *helperPeer {
 	a.mu.Lock()
 	hp, arrived := a.helper, a.arrived
 	a.mu.Unlock()
+	if hp != nil && !a.cfg.MayUse(hp.uid) {
+		log.Printf("unattended: the helper's user is no longer at the screen; starting another")
+		_ = hp.l.close() // its serveHelper forgets it
+		a.mu.Lock()
+		if a.helper == hp {
+			a.helper = nil
+		}
+		a.mu.Unlock()
+		hp = nil
+	}
 	if hp != nil || a.cfg.Launch == nil {
 		return hp
 	}

@@ -332,6 +332,54 @@ func TestAgentLaunchesTheHelper(t *testing.T) {
 	}
 }
 
+// After a switch of users, the helper still connected belongs to a user no longer at the screen: the agent lets
+// it go and launches one in the session at the screen, rather than show the technician a session in the
+// background.
+func TestAgentFollowsASwitchOfUsers(t *testing.T) {
+	me := uint32(os.Getuid())
+	socket := filepath.Join(t.TempDir(), "agent.sock")
+	var mu sync.Mutex
+	atScreen, launches := true, 0 // whether this test's user is the one at the screen
+	a, err := StartAgent(AgentConfig{Dir: filepath.Join(t.TempDir(), "state"), Listen: "127.0.0.1:0", Socket: socket,
+		MayUse: func(uid uint32) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return uid == me && atScreen
+		},
+		HelperWait: 500 * time.Millisecond,
+		Launch: func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			launches++
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	startHelper(t, a)
+	if st, err := a.adminStatus(t); err != nil || !st.Helper {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+	ana := newTech(t, "Ana")
+	const pw = "a password that is long"
+	must(t, a.Computer().SetUp(Secret(pw, a.Computer().ID()), ana.tech))
+	mu.Lock()
+	atScreen = false // another user's session takes the console
+	mu.Unlock()
+	host := technicianSession(t, "Ana")
+	err = Open(t.Context(), Target{Addr: a.Addr().String(), ID: a.Computer().ID(), Secret: Secret(pw, a.Computer().ID())},
+		ana.id, "Ana", host.Link().String())
+	if protocol.CodeOf(err) != protocol.NobodyLoggedIn {
+		t.Fatalf("open: %v, want nobody logged in (no helper came in the new session)", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if launches != 1 {
+		t.Fatalf("%d launches, want one in the session at the screen", launches)
+	}
+}
+
 // startHelperOf connects a helper to the agent at socket, as a launched program would, for the test's length.
 func startHelperOf(t *testing.T, socket string) {
 	h, err := DialHelper(context.Background(), socket)
