@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -83,8 +84,19 @@ func (l *pipeListener) instance() (windows.Handle, error) {
 	return h, nil
 }
 
-// accept waits for a program to open the pipe and returns its end, with the client's process ID.
+// accept waits for a program to open the pipe and returns its end, with the client's process ID. A client that
+// goes away while it is accepted costs nothing: accept waits for the next, until Close.
 func (l *pipeListener) accept() (localConn, error) {
+	for {
+		c, err := l.acceptOnce()
+		if err == nil || errors.Is(err, os.ErrClosed) {
+			return c, err
+		}
+		time.Sleep(10 * time.Millisecond) // not a loop that eats the processor if the pipe keeps failing
+	}
+}
+
+func (l *pipeListener) acceptOnce() (localConn, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -119,6 +131,12 @@ func (l *pipeListener) accept() (localConn, error) {
 	l.mu.Lock()
 	l.pending, l.waiting = 0, false
 	closed := l.closed
+	if !closed && (err == nil || errors.Is(err, windows.ERROR_PIPE_CONNECTED)) {
+		// The next program finds an instance waiting while this one is served.
+		if next, nerr := l.instance(); nerr == nil {
+			l.pending = next
+		}
+	}
 	l.mu.Unlock()
 	if closed || (err != nil && !errors.Is(err, windows.ERROR_PIPE_CONNECTED)) {
 		windows.CloseHandle(h)
@@ -162,12 +180,21 @@ func dialLocalConn(ctx context.Context, name string) (localConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := windows.CreateFile(p, windows.GENERIC_READ|windows.GENERIC_WRITE, 0, nil, windows.OPEN_EXISTING,
-		windows.FILE_FLAG_OVERLAPPED, 0)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", name, err)
+	for {
+		h, err := windows.CreateFile(p, windows.GENERIC_READ|windows.GENERIC_WRITE, 0, nil, windows.OPEN_EXISTING,
+			windows.FILE_FLAG_OVERLAPPED, 0)
+		if err == nil {
+			return os.NewFile(uintptr(h), name), nil
+		}
+		if !errors.Is(err, windows.ERROR_PIPE_BUSY) { // every instance is taken: one comes back in a moment
+			return nil, fmt.Errorf("opening %s: %w", name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("opening %s: %w", name, err)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return os.NewFile(uintptr(h), name), nil
 }
 
 // peerUID says who opened the pipe, in the terms of AgentConfig.MayUse: 0 for the system itself (LocalSystem),
