@@ -45,7 +45,7 @@ func LaunchHelper(program string, args ...string) func(context.Context) error {
 		if err := windows.WTSQueryUserToken(s, &tok); err != nil {
 			return fmt.Errorf("the user of the console session: %w", err)
 		}
-		defer tok.Close()
+		defer func() { _ = tok.Close() }()
 		var env *uint16
 		if err := windows.CreateEnvironmentBlock(&env, tok, false); err != nil {
 			return fmt.Errorf("the user's environment: %w", err)

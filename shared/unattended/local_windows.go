@@ -116,7 +116,7 @@ func (l *pipeListener) acceptOnce() (localConn, error) {
 		l.mu.Unlock()
 		return nil, fmt.Errorf("local channel: %w", err)
 	}
-	defer windows.CloseHandle(ev)
+	defer func() { _ = windows.CloseHandle(ev) }()
 	ov := &windows.Overlapped{HEvent: ev}
 	// Issued under the lock: Close, which takes it, then finds the wait to cancel.
 	err = windows.ConnectNamedPipe(h, ov)
@@ -139,7 +139,7 @@ func (l *pipeListener) acceptOnce() (localConn, error) {
 	}
 	l.mu.Unlock()
 	if closed || (err != nil && !errors.Is(err, windows.ERROR_PIPE_CONNECTED)) {
-		windows.CloseHandle(h)
+		_ = windows.CloseHandle(h)
 		if closed {
 			return nil, os.ErrClosed
 		}
@@ -147,7 +147,7 @@ func (l *pipeListener) acceptOnce() (localConn, error) {
 	}
 	var pid uint32
 	if err := windows.GetNamedPipeClientProcessId(h, &pid); err != nil {
-		windows.CloseHandle(h)
+		_ = windows.CloseHandle(h)
 		return nil, fmt.Errorf("local channel: the client's process: %w", err)
 	}
 	return &pipeConn{File: os.NewFile(uintptr(h), l.name), pid: pid}, nil
@@ -208,12 +208,12 @@ func peerUID(lc localConn) (uint32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("local channel: the client's process: %w", err)
 	}
-	defer windows.CloseHandle(p)
+	defer func() { _ = windows.CloseHandle(p) }()
 	var tok windows.Token
 	if err := windows.OpenProcessToken(p, windows.TOKEN_QUERY, &tok); err != nil {
 		return 0, fmt.Errorf("local channel: the client's token: %w", err)
 	}
-	defer tok.Close()
+	defer func() { _ = tok.Close() }()
 	u, err := tok.GetTokenUser()
 	if err != nil {
 		return 0, fmt.Errorf("local channel: the client's user: %w", err)
