@@ -58,10 +58,12 @@ func (s *liveSession) grantControl(t *testing.T) {
 	waitFor(t, s.h.Events(), func(e ControlChanged) bool { return e.Granted })
 }
 
-// waitFor returns the first event of type E on ch that ok accepts, skipping the others.
+// waitFor returns the first event of type E on ch that ok accepts, skipping the others. Its deadline only bounds a
+// test that fails: it is long enough for 64 MiB through the test relay under the race detector on a busy machine
+// (a fresh CI run once took more than 20 s for it).
 func waitFor[E Event](t *testing.T, ch <-chan Event, ok func(E) bool) E {
 	t.Helper()
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for {
 		select {
 		case e, open := <-ch:
