@@ -566,8 +566,7 @@ func (a *Agent) status() *wireStatus {
 	ws := &wireStatus{ID: st.ID.String(), SetUp: st.SetUp, Blocked: st.Blocked, Failures: st.Failures,
 		LockedUntil: st.LockedUntil}
 	for _, t := range st.Technicians {
-		ws.Technicians = append(ws.Technicians, fileTechnician{ID: t.ID.String(), Name: t.Name, Added: t.Added,
-			LastSeen: t.LastSeen, Rendezvous: t.Rendezvous})
+		ws.Technicians = append(ws.Technicians, t.file())
 	}
 	a.mu.Lock()
 	ws.Sessions, ws.Helper = len(a.sessions), a.helper != nil

@@ -232,6 +232,12 @@ func (c *Computer) Status() Status {
 	return s
 }
 
+// file is the technician as the state file and the local channel hold it (technician reads it back).
+func (t Technician) file() fileTechnician {
+	return fileTechnician{ID: t.ID.String(), Name: t.Name, Added: t.Added, LastSeen: t.LastSeen, Generation: t.generation,
+		Rendezvous: t.Rendezvous}
+}
+
 func (ft fileTechnician) technician() (Technician, bool) {
 	id, err := transport.ParseID(ft.ID)
 	if err != nil {

@@ -197,9 +197,9 @@ func (a *Agent) answerKnock(ctx context.Context, rv *rendezvous.Client, mb *rend
 func dialThrough(ctx context.Context, to Target, dc transport.DialConfig) (*transport.Conn, error) {
 	rctx, cancel := context.WithTimeout(ctx, rendezvousTimeout)
 	defer cancel()
-	rv, err := rendezvous.Dial(rctx, to.Rendezvous, rendezvous.DialOptions{Name: "tandem-expert"})
+	rv, err := dialRendezvous(rctx, to)
 	if err != nil {
-		return nil, &protocol.Error{Code: protocol.NoRendezvous, Detail: "connecting to the rendezvous", Err: err}
+		return nil, err
 	}
 	defer rv.Close()
 	key := computerKey(to.ID)
@@ -219,13 +219,22 @@ func dialThrough(ctx context.Context, to Target, dc transport.DialConfig) (*tran
 	return transport.DialPath(ctx, p, p.RemoteAddr(), dc)
 }
 
+// dialRendezvous connects the technician's side to the rendezvous of to.
+func dialRendezvous(ctx context.Context, to Target) (*rendezvous.Client, error) {
+	rv, err := rendezvous.Dial(ctx, to.Rendezvous, rendezvous.DialOptions{Name: "tandem-expert"})
+	if err != nil {
+		return nil, &protocol.Error{Code: protocol.NoRendezvous, Detail: "connecting to the rendezvous", Err: err}
+	}
+	return rv, nil
+}
+
 // lookup tells whether the computer of to is present at its rendezvous.
 func lookup(ctx context.Context, to Target) error {
 	rctx, cancel := context.WithTimeout(ctx, rendezvousTimeout)
 	defer cancel()
-	rv, err := rendezvous.Dial(rctx, to.Rendezvous, rendezvous.DialOptions{Name: "tandem-expert"})
+	rv, err := dialRendezvous(rctx, to)
 	if err != nil {
-		return &protocol.Error{Code: protocol.NoRendezvous, Detail: "connecting to the rendezvous", Err: err}
+		return err
 	}
 	defer rv.Close()
 	present, err := rv.Lookup(rctx, computerKey(to.ID))
