@@ -7,7 +7,7 @@ require (
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/fyne-io/oksvg v0.2.0
 	github.com/go-vgo/robotgo v1.0.0
-	github.com/godbus/dbus/v5 v5.2.0
+	github.com/godbus/dbus/v5 v5.2.4
 	github.com/gtank/ristretto255 v0.1.2
 	github.com/jezek/xgb v1.2.0
 	github.com/kbinani/screenshot v0.0.0-20250624051815-089614a94018
