@@ -143,8 +143,8 @@ func KnownKey(key string) bool {
 	return n == len(key) && r != utf8.RuneError && unicode.IsPrint(r) && !unicode.IsSpace(r)
 }
 
-// checkKey validates a key event's arguments.
-func checkKey(key string, mods Modifiers) error {
+// CheckKey validates a key event's arguments (every Injector does), with an error wrapping ErrInvalid.
+func CheckKey(key string, mods Modifiers) error {
 	if !KnownKey(key) {
 		return fmt.Errorf("key %q: %w", key, ErrInvalid)
 	}
@@ -154,24 +154,24 @@ func checkKey(key string, mods Modifiers) error {
 	return nil
 }
 
-// checkButton validates a button.
-func checkButton(b Button) error {
+// CheckButton validates a button, with an error wrapping ErrInvalid.
+func CheckButton(b Button) error {
 	if !b.Valid() {
 		return fmt.Errorf("%v: %w", b, ErrInvalid)
 	}
 	return nil
 }
 
-// checkScroll validates a scroll.
-func checkScroll(dx, dy int) error {
+// CheckScroll validates a scroll, with an error wrapping ErrInvalid.
+func CheckScroll(dx, dy int) error {
 	if dx < -MaxScroll || dx > MaxScroll || dy < -MaxScroll || dy > MaxScroll {
 		return fmt.Errorf("scroll %d,%d notches (at most %d): %w", dx, dy, MaxScroll, ErrInvalid)
 	}
 	return nil
 }
 
-// checkText validates Type's text.
-func checkText(text string) error {
+// CheckText validates Type's text, with an error wrapping ErrInvalid.
+func CheckText(text string) error {
 	if len(text) > MaxTypeLen {
 		return fmt.Errorf("%d bytes of text (at most %d): %w", len(text), MaxTypeLen, ErrInvalid)
 	}

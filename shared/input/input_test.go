@@ -107,7 +107,7 @@ func TestModifiers(t *testing.T) {
 	if s := (ModShift | ModCtrl | ModSuper).String(); s != "ctrl+shift+cmd" {
 		t.Errorf("String = %q", s)
 	}
-	if err := checkKey("a", 1<<6); !errors.Is(err, ErrInvalid) {
+	if err := CheckKey("a", 1<<6); !errors.Is(err, ErrInvalid) {
 		t.Errorf("unknown modifier bits: %v", err)
 	}
 	if got := toArgs("up", ModAlt|ModCtrl); !reflect.DeepEqual(got, []any{"up", "ctrl", "alt"}) {

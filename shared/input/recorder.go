@@ -97,37 +97,37 @@ func (r *Recorder) Move(x, y int) error { return r.record(Event{Kind: KindMove, 
 
 // ButtonDown implements Injector.
 func (r *Recorder) ButtonDown(b Button) error {
-	return r.record(Event{Kind: KindButtonDown, Button: b}, checkButton(b))
+	return r.record(Event{Kind: KindButtonDown, Button: b}, CheckButton(b))
 }
 
 // ButtonUp implements Injector.
 func (r *Recorder) ButtonUp(b Button) error {
-	return r.record(Event{Kind: KindButtonUp, Button: b}, checkButton(b))
+	return r.record(Event{Kind: KindButtonUp, Button: b}, CheckButton(b))
 }
 
 // DoubleClick implements Injector.
 func (r *Recorder) DoubleClick(b Button) error {
-	return r.record(Event{Kind: KindDoubleClick, Button: b}, checkButton(b))
+	return r.record(Event{Kind: KindDoubleClick, Button: b}, CheckButton(b))
 }
 
 // Scroll implements Injector; the event's X and Y are dx and dy.
 func (r *Recorder) Scroll(dx, dy int) error {
-	return r.record(Event{Kind: KindScroll, X: dx, Y: dy}, checkScroll(dx, dy))
+	return r.record(Event{Kind: KindScroll, X: dx, Y: dy}, CheckScroll(dx, dy))
 }
 
 // KeyDown implements Injector.
 func (r *Recorder) KeyDown(key string, mods Modifiers) error {
-	return r.record(Event{Kind: KindKeyDown, Key: key, Mods: mods}, checkKey(key, mods))
+	return r.record(Event{Kind: KindKeyDown, Key: key, Mods: mods}, CheckKey(key, mods))
 }
 
 // KeyUp implements Injector.
 func (r *Recorder) KeyUp(key string, mods Modifiers) error {
-	return r.record(Event{Kind: KindKeyUp, Key: key, Mods: mods}, checkKey(key, mods))
+	return r.record(Event{Kind: KindKeyUp, Key: key, Mods: mods}, CheckKey(key, mods))
 }
 
 // Type implements Injector.
 func (r *Recorder) Type(text string) error {
-	return r.record(Event{Kind: KindType, Text: text}, checkText(text))
+	return r.record(Event{Kind: KindType, Text: text}, CheckText(text))
 }
 
 // Close implements Injector. The log stays readable.

@@ -61,7 +61,7 @@ func (r *robot) Move(x, y int) error {
 
 // ButtonDown implements Injector.
 func (r *robot) ButtonDown(b Button) error {
-	if err := checkButton(b); err != nil {
+	if err := CheckButton(b); err != nil {
 		return fmt.Errorf("input: button down: %w", err)
 	}
 	return r.do("button down", func() error { return robotgo.Toggle(b.String(), "down") })
@@ -69,7 +69,7 @@ func (r *robot) ButtonDown(b Button) error {
 
 // ButtonUp implements Injector.
 func (r *robot) ButtonUp(b Button) error {
-	if err := checkButton(b); err != nil {
+	if err := CheckButton(b); err != nil {
 		return fmt.Errorf("input: button up: %w", err)
 	}
 	return r.do("button up", func() error { return robotgo.Toggle(b.String(), "up") })
@@ -78,7 +78,7 @@ func (r *robot) ButtonUp(b Button) error {
 // DoubleClick implements Injector. On macOS robotgo marks the second click as a double click (the system
 // needs that); elsewhere it is two quick clicks.
 func (r *robot) DoubleClick(b Button) error {
-	if err := checkButton(b); err != nil {
+	if err := CheckButton(b); err != nil {
 		return fmt.Errorf("input: double click: %w", err)
 	}
 	return r.do("double click", func() error {
@@ -100,7 +100,7 @@ func (r *robot) DoubleClick(b Button) error {
 
 // Scroll implements Injector.
 func (r *robot) Scroll(dx, dy int) error {
-	if err := checkScroll(dx, dy); err != nil {
+	if err := CheckScroll(dx, dy); err != nil {
 		return fmt.Errorf("input: scroll: %w", err)
 	}
 	return r.do("scroll", func() error {
@@ -124,7 +124,7 @@ func (r *robot) Scroll(dx, dy int) error {
 // KeyDown implements Injector. A single non-ASCII character ("é") has no key robotgo can press: it is typed
 // instead (modifiers ignored), and its KeyUp does nothing.
 func (r *robot) KeyDown(key string, mods Modifiers) error {
-	if err := checkKey(key, mods); err != nil {
+	if err := CheckKey(key, mods); err != nil {
 		return fmt.Errorf("input: key down: %w", err)
 	}
 	if isChar(key) && key[0] >= utf8.RuneSelf {
@@ -135,7 +135,7 @@ func (r *robot) KeyDown(key string, mods Modifiers) error {
 
 // KeyUp implements Injector.
 func (r *robot) KeyUp(key string, mods Modifiers) error {
-	if err := checkKey(key, mods); err != nil {
+	if err := CheckKey(key, mods); err != nil {
 		return fmt.Errorf("input: key up: %w", err)
 	}
 	if isChar(key) && key[0] >= utf8.RuneSelf {
@@ -148,7 +148,7 @@ func (r *robot) KeyUp(key string, mods Modifiers) error {
 // Windows and macOS; on X11 keysyms of the current layout for ASCII, and for other characters a spare keycode
 // that robotgo remaps to the character's keysym. Enter and Tab are key taps.
 func (r *robot) Type(text string) error {
-	if err := checkText(text); err != nil {
+	if err := CheckText(text); err != nil {
 		return fmt.Errorf("input: type: %w", err)
 	}
 	if runtime.GOOS == "linux" {

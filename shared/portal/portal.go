@@ -275,17 +275,23 @@ func (s *Session) readStart(res map[string]dbus.Variant) error {
 	for _, r := range raw {
 		st := Stream{Node: r.Node}
 		var pos, size struct{ X, Y int32 }
-		hasPos := r.Props["position"].Store(&pos) == nil
-		if r.Props["size"].Store(&size) == nil && size.X > 0 && size.Y > 0 {
+		hasPos := prop(r.Props, "position", &pos)
+		if prop(r.Props, "size", &size) && size.X > 0 && size.Y > 0 {
 			if !hasPos {
 				pos = struct{ X, Y int32 }{}
 			}
 			st.Bounds = image.Rect(int(pos.X), int(pos.Y), int(pos.X)+int(size.X), int(pos.Y)+int(size.Y))
 		}
-		_ = r.Props["id"].Store(&st.ID)
+		prop(r.Props, "id", &st.ID)
 		s.streams = append(s.streams, st)
 	}
 	return nil
+}
+
+// prop stores the stream property key into dst, and reports whether it was there and of dst's type.
+func prop(props map[string]dbus.Variant, key string, dst any) bool {
+	v, ok := props[key]
+	return ok && v.Store(dst) == nil
 }
 
 // property reads a uint32 property of the portal.

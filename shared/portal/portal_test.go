@@ -225,3 +225,12 @@ func waitFor(t *testing.T, ok func() bool, what string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestStreamWithoutPlace: a portal may give a single monitor without position, size or ID.
+func TestStreamWithoutPlace(t *testing.T) {
+	portaltest.Start(t, portaltest.Config{Streams: []portal.Stream{{Node: 7}}})
+	s := start(t, portal.Options{})
+	if got := s.Streams(); !slices.Equal(got, []portal.Stream{{Node: 7}}) {
+		t.Fatalf("streams %+v", got)
+	}
+}
