@@ -34,6 +34,7 @@ const (
 	askGranted     // yes (for a view: the picture is on its way)
 	askRefused     // the customer said no
 	askExpired     // the customer did not answer in time
+	askUnavailable // the customer's computer cannot do it (its system did not allow it)
 	askFailed      // the request could not be sent
 )
 
@@ -338,6 +339,8 @@ func (v *viewer) apply(e session.Event) {
 				v.note = lang.L("viewer.note.control_refused", v.args())
 			case askExpired:
 				v.note = lang.L("viewer.note.control_expired", v.args())
+			case askUnavailable:
+				v.note = lang.L("viewer.note.control_unavailable", v.args())
 			default:
 				v.note = ""
 			}
@@ -369,6 +372,8 @@ func answerOf(e session.ConsentAnswered) ask {
 		return askGranted
 	case e.Expired:
 		return askExpired
+	case e.Unavailable:
+		return askUnavailable
 	case e.Withdrawn:
 		return askNone // the screen stopped reaching us, which the state line says: no note
 	}
@@ -417,6 +422,8 @@ func (v *viewer) stateText() (line, over string) {
 			line = lang.L("viewer.state.view_refused", v.args())
 		case askExpired:
 			line = lang.L("viewer.state.view_expired", v.args())
+		case askUnavailable:
+			line = lang.L("viewer.state.view_unavailable", v.args())
 		case askFailed:
 			line = lang.L("viewer.state.request_failed", map[string]any{"Reason": ui.ErrorText(v.askErr)})
 		default:

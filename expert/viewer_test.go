@@ -889,3 +889,21 @@ func TestViewerPreferSpeedOrQuality(t *testing.T) {
 		return true
 	})
 }
+
+// TestViewerSaysTheComputerCannotShare: a customer whose system gave no screen (a refusal in a Wayland
+// desktop's own window) is not "saying no": the viewer says that the computer cannot share its screen.
+func TestViewerSaysTheComputerCannotShare(t *testing.T) {
+	h := testHome(t, "fr")
+	test.Tap(h.newSession)
+	if _, err := joinAs(t, h.cur().link.Text, "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	h.loop.Until(t, 20*time.Second, "a viewer window", func() bool { return h.cur().view != nil && h.cur().view.win != nil })
+	v := h.cur().view
+	if v.status.Text != named("viewer.state.view_unavailable") && !v.viewBtn.Disabled() {
+		test.Tap(v.viewBtn)
+	}
+	h.loop.Until(t, 20*time.Second, "the viewer to say the computer cannot share", func() bool {
+		return v.status.Text == named("viewer.state.view_unavailable")
+	})
+}

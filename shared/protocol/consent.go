@@ -76,6 +76,10 @@ type ConsentAnswer struct {
 	// Withdrawn says the request no longer made sense before it was answered (the customer's screen stopped
 	// reaching the technician, who asked for control of it); Granted is then false.
 	Withdrawn bool `cbor:"4,keyasint,omitempty"`
+	// Unavailable says this computer cannot do it at all: it has no screen to show or no way to play input
+	// (its system did not allow it: a refusal in a Wayland desktop's own dialog, or no support). The customer's
+	// toolbar says why; Granted is then false.
+	Unavailable bool `cbor:"5,keyasint,omitempty"`
 }
 
 // Type implements Message.
@@ -86,8 +90,8 @@ func (m *ConsentAnswer) Validate() error {
 	if m.ID == 0 {
 		return invalidf("consent answer: no ID")
 	}
-	if m.Granted && (m.Expired || m.Withdrawn) {
-		return invalidf("consent answer: granted and expired or withdrawn")
+	if m.Granted && (m.Expired || m.Withdrawn || m.Unavailable) {
+		return invalidf("consent answer: granted and expired, withdrawn or unavailable")
 	}
 	return nil
 }

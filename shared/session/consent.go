@@ -29,7 +29,8 @@ type asked int
 const (
 	askCustomer asked = iota // put it to the customer
 	grantNow                 // answer yes at once: it is granted already
-	refuseNow                // answer no at once: it cannot be granted here
+	refuseNow                // answer no at once: it cannot be granted now
+	unavailable              // answer no at once: this computer cannot do it (no screen, no input)
 	ignore                   // a question already waiting
 )
 
@@ -46,6 +47,8 @@ func (s *consent) ask(id uint64, what protocol.Permission, possible bool) asked 
 	switch {
 	case what == protocol.PermView && s.sharing, what == protocol.PermControl && s.controlled:
 		return grantNow // a look after a pause, or control held already
+	case !possible && (what == protocol.PermView || what == protocol.PermControl):
+		return unavailable
 	case !possible,
 		what != protocol.PermView && what != protocol.PermControl && what != protocol.PermUnattended,
 		what == protocol.PermControl && !s.mayControl(), // no control of a screen that is not seen

@@ -53,6 +53,8 @@ type (
 	ConsentAnswered struct {
 		What                        protocol.Permission
 		Granted, Expired, Withdrawn bool
+		// Unavailable: the customer's computer cannot do it at all (its system did not allow it).
+		Unavailable bool
 	}
 	// SharingChanged says the customer's screen is (On) or is no longer sent to the technician. Paused says
 	// it is not sent because the technician stopped viewing, though the customer still allows it: the
@@ -291,7 +293,11 @@ func (c *customer) ask(req *protocol.ConsentRequest) {
 		}
 		c.answerNow(req.ID, true)
 	case refuseNow:
-		c.answerNow(req.ID, false) // cannot be done here (or a flood of requests)
+		c.answerNow(req.ID, false) // cannot be done now (or a flood of requests)
+	case unavailable:
+		if s := c.consentSender(); s != nil {
+			_ = s.send(&protocol.ConsentAnswer{ID: req.ID, Unavailable: true})
+		}
 	}
 }
 

@@ -408,3 +408,37 @@ func TestControlEndsWhenTheTechnicianStopsViewing(t *testing.T) {
 		t.Fatalf("%d input events injected on an unseen screen", n)
 	}
 }
+
+// TestNothingToShareIsToldToTheTechnician: a customer whose system gave no screen and no input (a refusal in
+// a Wayland desktop's own dialog) answers view and control requests at once, and the technician learns that
+// the computer cannot, not that the customer said no.
+func TestNothingToShareIsToldToTheTechnician(t *testing.T) {
+	h := newTestHost(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	g, err := Join(ctx, h.Link(), GuestConfig{Name: "Bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	waitFor(t, h.Events(), func(Joined) bool { return true })
+	for _, ask := range []struct {
+		what    protocol.Permission
+		request func() error
+	}{{protocol.PermView, h.RequestView}, {protocol.PermControl, h.RequestControl}} {
+		if err := ask.request(); err != nil {
+			t.Fatal(err)
+		}
+		ans := waitFor(t, h.Events(), func(e ConsentAnswered) bool { return e.What == ask.what })
+		if ans.Granted || !ans.Unavailable || ans.Expired || ans.Withdrawn {
+			t.Fatalf("%v: technician told %+v, want unavailable", ask.what, ans)
+		}
+	}
+	select {
+	case e := <-g.Events():
+		if _, asked := e.(ConsentRequested); asked {
+			t.Fatalf("the customer was asked what their computer cannot do: %+v", e)
+		}
+	default:
+	}
+}

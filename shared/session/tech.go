@@ -142,7 +142,8 @@ func (t *technician) readConsent(st *quic.Stream) {
 			if !ok {
 				continue // an answer to nothing asked: ignore
 			}
-			t.h.ev.send(ConsentAnswered{What: what, Granted: m.Granted, Expired: m.Expired, Withdrawn: m.Withdrawn})
+			t.h.ev.send(ConsentAnswered{What: what, Granted: m.Granted, Expired: m.Expired, Withdrawn: m.Withdrawn,
+				Unavailable: m.Unavailable})
 			if grantsControl {
 				t.h.ev.send(ControlChanged{Granted: true})
 			}
