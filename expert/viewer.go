@@ -29,13 +29,13 @@ import (
 type ask int
 
 const (
-	askNone    ask = iota
-	askWaiting     // sent; waiting for the customer's answer
-	askGranted     // yes (for a view: the picture is on its way)
-	askRefused     // the customer said no
-	askExpired     // the customer did not answer in time
-	askUnavailable // the customer's computer cannot do it (its system did not allow it)
-	askFailed      // the request could not be sent
+	askNone        ask = iota
+	askWaiting         // sent; waiting for the customer's answer
+	askGranted         // yes (for a view: the picture is on its way)
+	askRefused         // the customer said no
+	askExpired         // the customer did not answer in time
+	askUnavailable     // the customer's computer cannot do it (its system did not allow it)
+	askFailed          // the request could not be sent
 )
 
 // viewer is the technician's view of one session's customer screen: what is known of the session (kept for the

@@ -26,7 +26,7 @@ func TestDetect(t *testing.T) {
 		{map[string]string{"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, wayland.Wayland},
 		{map[string]string{"XDG_SESSION_TYPE": "x11", "DISPLAY": ":0"}, wayland.X11},
 		{map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":1"}, wayland.Wayland}, // XWayland's DISPLAY
-		{map[string]string{"DISPLAY": ":99"}, wayland.X11},                                     // Xvfb
+		{map[string]string{"DISPLAY": ":99"}, wayland.X11},                                    // Xvfb
 		{map[string]string{"XDG_SESSION_TYPE": "tty"}, wayland.None},
 		{map[string]string{}, wayland.None},
 	} {
