@@ -25,6 +25,9 @@ packages=(
   libvpx-dev
   # shared/picker's tests run a private session bus with a stand-in desktop portal
   dbus-daemon
+  # Wayland screen capture (shared/capture/pipewire): PipeWire's headers (libpipewire itself is dlopened at run
+  # time, never linked), and the pipewire daemon (with its client.conf and modules) that pwtest runs for tests
+  libpipewire-0.3-dev pipewire-bin
   # test/reach builds a small internet of network namespaces with NAT routers (ip netns, veth, iptables MASQUERADE)
   iproute2 iptables
 )
