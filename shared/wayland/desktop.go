@@ -115,19 +115,32 @@ func (d *Desktop) openStreams(ctx context.Context) error {
 		if err := m.stream.Frame(&f, firstFrame); err != nil {
 			return fmt.Errorf("monitor %d: %w", m.node, err)
 		}
-		m.resized(f.Width, f.Height)
+		m.size = image.Pt(f.Width, f.Height)
 	}
+	d.mu.Lock()
+	d.layout()
+	d.mu.Unlock()
 	return nil
 }
 
-// resized records a frame's size and places the monitor in frame pixels.
-func (m *monitor) resized(w, h int) {
-	m.size = image.Pt(w, h)
-	min := image.Point{}
-	if !m.logical.Empty() {
-		min = image.Pt(m.logical.Min.X*w/m.logical.Dx(), m.logical.Min.Y*h/m.logical.Dy())
+// layout places the monitors in frame pixels: each as big as its frames, at its logical position scaled by
+// the largest scale of all (frame pixels per logical pixel), so that monitors of different scales never
+// overlap and the pointer's position and the injected clicks agree. A monitor whose place the portal did not
+// give is at the origin. Called with d.mu held.
+func (d *Desktop) layout() {
+	scale := 1.0
+	for _, m := range d.monitors {
+		if !m.logical.Empty() && m.size.X > 0 {
+			scale = max(scale, float64(m.size.X)/float64(m.logical.Dx()))
+		}
 	}
-	m.bounds = image.Rectangle{Min: min, Max: min.Add(m.size)}
+	for _, m := range d.monitors {
+		min := image.Point{}
+		if !m.logical.Empty() {
+			min = image.Pt(int(float64(m.logical.Min.X)*scale+0.5), int(float64(m.logical.Min.Y)*scale+0.5))
+		}
+		m.bounds = image.Rectangle{Min: min, Max: min.Add(m.size)}
+	}
 }
 
 // toLogical turns a point in frame pixels of m into the stream's logical coordinates, clamped to it.
@@ -144,8 +157,7 @@ func (m *monitor) toLogical(p image.Point) (float64, float64) {
 func (d *Desktop) closeStreams() {
 	for _, m := range d.monitors {
 		if m.stream != nil {
-			_ = m.stream.Close()
-			m.stream = nil
+			_ = m.stream.Close() // kept: a Capture running elsewhere gets ErrClosed from it
 		}
 	}
 }
@@ -245,11 +257,12 @@ func (s *source) Capture(i int, dst *codec.Frame) error {
 		}
 		return fmt.Errorf("wayland: %w", err)
 	}
-	if image.Pt(dst.Width, dst.Height) != m.size {
-		d.mu.Lock()
-		m.resized(dst.Width, dst.Height)
-		d.mu.Unlock()
+	d.mu.Lock()
+	if size := image.Pt(dst.Width, dst.Height); size != m.size {
+		m.size = size
+		d.layout()
 	}
+	d.mu.Unlock()
 	return nil
 }
 
@@ -262,6 +275,9 @@ func (s *source) Pointer() (capture.Pointer, error) {
 		return capture.Pointer{}, capture.ErrClosed
 	}
 	for _, m := range d.monitors {
+		if m.stream == nil {
+			continue
+		}
 		if x, y, ok := m.stream.Cursor(); ok {
 			return capture.Pointer{Pos: m.bounds.Min.Add(image.Pt(x, y))}, nil
 		}
