@@ -98,6 +98,21 @@ func (t *toolbar) buildLive() {
 	t.chatBtn.Hide()
 
 	t.notices = container.NewVBox()
+	t.showBackEndNotices()
+}
+
+// showBackEndNotices says, under the toolbar, whether sharing or remote control cannot work here, and why. On
+// a Wayland desktop nothing is said before the system was first asked.
+func (t *toolbar) showBackEndNotices() {
+	t.notices.RemoveAll()
+	if t.needsPortal() && t.opts.screenErr == nil && t.opts.injectorErr == nil {
+		return
+	}
+	if t.opts.screen == nil && t.opts.injector == nil && screenReason(t.opts.screenErr) == controlReason(t.opts.injectorErr) {
+		// one reason for both (the system's window was refused): one sentence
+		t.notices.Add(notice(lang.L("customer.no_screen_no_control", map[string]any{"Reason": screenReason(t.opts.screenErr)})))
+		return
+	}
 	if t.opts.screen == nil {
 		t.notices.Add(notice(lang.L("customer.no_screen", map[string]any{"Reason": screenReason(t.opts.screenErr)})))
 	}
@@ -122,6 +137,9 @@ func needsX11(err, unsupported error) bool {
 
 // screenReason says in plain words why the screen cannot be captured.
 func screenReason(err error) string {
+	if why, ok := portalReason(err); ok {
+		return why
+	}
 	switch {
 	case needsX11(err, capture.ErrUnsupported):
 		return lang.L("customer.why_x11")
@@ -133,6 +151,9 @@ func screenReason(err error) string {
 
 // controlReason says in plain words why input cannot be injected.
 func controlReason(err error) string {
+	if why, ok := portalReason(err); ok {
+		return why
+	}
 	if needsX11(err, input.ErrUnsupported) {
 		return lang.L("customer.why_x11")
 	}

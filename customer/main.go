@@ -71,6 +71,9 @@ func main() {
 	}
 	ui.QuitOnSignal(a)
 	if opts.helper {
+		if t.opts.portal != nil {
+			t.openPortalForHelper()
+		}
 		hp := startHelper(t, *socket)
 		a.Run() // the toolbar shows itself when the agent hands over a session
 		hp.close()
@@ -86,6 +89,12 @@ func main() {
 // (the toolbar says, in plain words, that sharing or remote control cannot work here) and the details go to
 // the log. The function returned closes what was opened, once no session uses it.
 func openBackEnds(opts *options) (closeAll func()) {
+	if opts.portal = detectPortal(); opts.portal != nil {
+		// Wayland: X11 would see only XWayland's windows. The portal is asked before the first session, after
+		// the toolbar has said what the system will ask (wayland_unix.go); the toolbar closes it.
+		log.Print("Wayland desktop: the screen and the input go through the desktop portal")
+		return func() {}
+	}
 	if src, err := capture.New(); err != nil {
 		opts.screenErr = err
 	} else if mons, err := src.Monitors(); err != nil || len(mons) == 0 {

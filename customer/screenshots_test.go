@@ -38,6 +38,7 @@ func TestScreenshots(t *testing.T) {
 		t.Run(language, func(t *testing.T) {
 			t.Run("link offer", func(t *testing.T) { shootLinkOffer(t, language) })
 			t.Run("no screen", func(t *testing.T) { shootUnavailable(t, language) })
+			t.Run("wayland", func(t *testing.T) { shootWayland(t, language) })
 			t.Run("session", func(t *testing.T) { shootSession(t, language) })
 			t.Run("relayed", func(t *testing.T) { shootRelayed(t, language) })
 			t.Run("reconnecting", func(t *testing.T) { shootReconnecting(t, language) })
@@ -146,11 +147,8 @@ func shootUnavailable(t *testing.T, language string) {
 		injectorErr: input.ErrUnsupported,
 	})
 	got := strings.Join(labels(c.notices), "\n")
-	for _, key := range []string{"customer.no_screen", "customer.no_control"} {
-		want := lang.L(key, map[string]any{"Reason": lang.L("customer.why_x11")})
-		if !strings.Contains(got, want) {
-			t.Fatalf("notices %q lack %q", got, want)
-		}
+	if want := lang.L("customer.no_screen_no_control", map[string]any{"Reason": lang.L("customer.why_x11")}); got != want {
+		t.Fatalf("notices %q, want %q", got, want)
 	}
 	c.take(t, c.win, "01b-join-form-no-screen")
 }

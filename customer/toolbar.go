@@ -67,6 +67,9 @@ type options struct {
 	helper bool
 	// setup installs unattended access and reaches its agent (setup.go); nil where it cannot be set up.
 	setup *unattendedSetup
+	// portal is set on a Wayland desktop: the screen and the input come from the desktop portal, asked for
+	// before the first session (wayland_unix.go); screen and injector are nil until then.
+	portal *portalAccess
 }
 
 // state is where the toolbar stands, as onState reports it.
@@ -267,6 +270,10 @@ func (t *toolbar) join() {
 		if t.opts.rendezvous != "" {
 			lk = session.Link{Rendezvous: t.opts.rendezvous, Key: key}
 		}
+	}
+	if t.needsPortal() {
+		t.askPortal(t.join) // the system asks for the screen and the input first; then this joins
+		return
 	}
 	t.keyEntry.SetText(transport.FormatSupportKey(lk.Key))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -561,6 +568,7 @@ func (t *toolbar) shutdown() {
 	if t.files.pickEnd != nil {
 		t.files.pickEnd() // a file dialog the desktop shows goes away
 	}
+	t.closePortal()
 	t.actions.Wait() // actions on an ended session return at once
 	t.stopTakeBackKey()
 	t.stopFrame()
