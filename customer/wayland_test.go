@@ -3,10 +3,7 @@
 package main
 
 import (
-	"debug/elf"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -99,29 +96,3 @@ func TestWaylandSystemStopsIt(t *testing.T) {
 	}
 }
 
-// TestProgramStartsWithoutPipeWire: libpipewire-0.3 is loaded only on a Wayland desktop (dlopen), so the
-// program does not name it among the libraries it needs: it starts where PipeWire is absent. The test binary
-// holds the same code as the program.
-func TestProgramStartsWithoutPipeWire(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := elf.Open(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	libs, err := f.ImportedLibraries()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range libs {
-		if strings.Contains(l, "pipewire") || strings.Contains(l, "libspa") {
-			t.Fatalf("the program needs %s to start (all: %v)", l, libs)
-		}
-	}
-	if !slices.ContainsFunc(libs, func(l string) bool { return strings.HasPrefix(l, "libX11") }) {
-		t.Fatalf("the test read no library list worth the name: %v", libs)
-	}
-}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"os"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -18,6 +20,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/version"
+	"github.com/tandem-remote/tandem/shared/wayland"
 )
 
 // options are what the command line (or a test) sets.
@@ -80,7 +83,7 @@ func newHome(a fyne.App, opts options) *home {
 		opts.do = fyne.Do
 	}
 	if opts.capture == nil {
-		opts.capture = capture.New
+		opts.capture = ownScreen
 	}
 	gate := ui.NewGate(opts.do)
 	opts.do = gate.Do
@@ -244,4 +247,16 @@ func displayName(n string) string {
 		return lang.L("app.unnamed")
 	}
 	return n
+}
+
+// errOwnScreenWayland is why Share my screen does nothing on a Wayland desktop.
+var errOwnScreenWayland = errors.New("sharing the technician's own screen is not available on a Wayland desktop")
+
+// ownScreen opens the technician's screen for Share my screen. On a Wayland desktop X11 capture would show
+// only XWayland's windows, which would be a lie: it says so instead.
+func ownScreen() (capture.Source, error) {
+	if wayland.Detect(os.Getenv) == wayland.Wayland {
+		return nil, errOwnScreenWayland
+	}
+	return capture.New()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"image/color"
 	"log"
 	"time"
@@ -795,7 +796,11 @@ func (v *viewer) toggleShare() {
 		return nil
 	}, func(err error) {
 		v.ownBusy = false
-		v.ownNote = lang.L("viewer.note.share_failed", map[string]any{"Reason": ui.ErrorText(err)})
+		reason := ui.ErrorText(err)
+		if errors.Is(err, errOwnScreenWayland) {
+			reason = lang.L("viewer.why_share_wayland")
+		}
+		v.ownNote = lang.L("viewer.note.share_failed", map[string]any{"Reason": reason})
 	})
 }
 

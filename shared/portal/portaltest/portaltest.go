@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,8 +25,8 @@ import (
 type Config struct {
 	// Streams are the monitors a person who allows shares (Node and Bounds; Bounds may be empty).
 	Streams []portal.Stream
-	// Remote returns a new file descriptor for OpenPipeWireRemote (the portal closes its copy once sent);
-	// nil answers with an error.
+	// Remote returns a new file descriptor for OpenPipeWireRemote (the portal closes its copy when the
+	// session closes, or at the end of the test); nil answers with an error.
 	Remote func() (int, error)
 	// Version is the RemoteDesktop interface's version (2 when 0): restore tokens need 2.
 	Version uint32
@@ -86,6 +87,7 @@ type session struct {
 	sources bool   // SelectSources called
 	started uint32 // devices granted at Start; 0 before
 	cursor  uint32
+	fds     []int // the PipeWire remotes handed out: our copies, closed with the session
 }
 
 // Start starts a private session bus with the stand-in portal on it and points DBUS_SESSION_BUS_ADDRESS at it
@@ -103,8 +105,15 @@ func Start(t testing.TB, cfg Config) *Portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = conn.Close() })
 	p := &Portal{conn: conn, cfg: cfg, valid: map[string]bool{}, sessions: map[dbus.ObjectPath]*session{}}
+	t.Cleanup(func() {
+		_ = conn.Close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, s := range p.sessions {
+			p.closeFDs(s)
+		}
+	})
 	if !cfg.NoRemoteDesktop {
 		if err := conn.Export(remoteDesktop{p}, portal.ObjectPath, portal.RemoteDesktopIface); err != nil {
 			t.Fatal(err)
@@ -164,6 +173,9 @@ func (p *Portal) CloseSessions(t testing.TB) {
 	paths := make([]dbus.ObjectPath, 0, len(p.sessions))
 	for path := range p.sessions {
 		paths = append(paths, path)
+	}
+	for _, s := range p.sessions {
+		p.closeFDs(s)
 	}
 	clear(p.sessions)
 	p.mu.Unlock()
@@ -420,6 +432,11 @@ func (c screenCast) OpenPipeWireRemote(sender dbus.Sender, handle dbus.ObjectPat
 	}
 	p.mu.Lock()
 	p.opened++
+	if s := p.sessions[handle]; s != nil {
+		s.fds = append(s.fds, fd)
+	} else {
+		defer func() { _ = syscall.Close(fd) }()
+	}
 	p.mu.Unlock()
 	return dbus.UnixFD(fd), nil //nolint:gosec // a file descriptor
 }
@@ -436,8 +453,20 @@ func (s sessionObject) Close(sender dbus.Sender) *dbus.Error {
 	if _, derr := p.lookup(sender, s.path); derr != nil {
 		return derr
 	}
+	p.closeFDs(p.sessions[s.path])
 	delete(p.sessions, s.path)
 	return nil
+}
+
+// closeFDs closes the portal's copies of the remotes handed out to s, as the real portal keeps none.
+func (p *Portal) closeFDs(s *session) {
+	if s == nil {
+		return
+	}
+	for _, fd := range s.fds {
+		_ = syscall.Close(fd)
+	}
+	s.fds = nil
 }
 
 type properties struct{ p *Portal }
