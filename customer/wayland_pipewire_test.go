@@ -94,4 +94,3 @@ func TestWaylandSessionEndToEnd(t *testing.T) {
 		t.Fatalf("the second session: %d system windows, screen %v", p.Dialogs(), again.opts.screen)
 	}
 }
-

@@ -95,4 +95,3 @@ func TestWaylandSystemStopsIt(t *testing.T) {
 		t.Fatal("the next session would not ask the system again")
 	}
 }
-
