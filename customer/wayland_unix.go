@@ -70,6 +70,7 @@ func (t *toolbar) askPortal(then func()) {
 		t.openPortal(then) // the system remembers the person's choice: it will not ask
 		return
 	}
+	t.setJoining(true) // one question at a time: Join waits for the answer
 	text := widget.NewLabel(lang.L("customer.portal_explain"))
 	text.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustomConfirm(lang.L("customer.portal_title"), lang.L("customer.portal_continue"),
@@ -78,6 +79,7 @@ func (t *toolbar) askPortal(then func()) {
 				t.openPortal(then)
 				return
 			}
+			t.setJoining(false)
 			t.portalOpened(nil, errNotNow)
 			then()
 		}, t.win)

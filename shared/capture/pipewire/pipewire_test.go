@@ -345,38 +345,31 @@ func TestFrameLimits(t *testing.T) {
 	}
 }
 
-func TestProducerGoesAway(t *testing.T) {
-	d := pwtest.StartDaemon(t)
-	p := d.NewProducer(t, 10, 10, "")
-	s := open(t, d, p.Node())
-	var f codec.Frame
-	pix := pattern(10, 10, 0, 255)
-	p.Push(t, pix, 0, 0)
-	waitFrame(t, s, &f, 10, 10, pix)
-	p.Close()
-	var err error
-	waitFor(t, "an error after the producer left", func() bool { err = s.Frame(&f, 100*time.Millisecond); return err != nil })
-	if !errors.Is(err, ErrStreamEnded) {
-		t.Fatalf("Frame after the producer left = %v, want ErrStreamEnded", err)
+// TestSourceGoesAway: the producer leaving, or the whole daemon stopping, ends the stream with ErrStreamEnded.
+func TestSourceGoesAway(t *testing.T) {
+	for _, tc := range []struct {
+		what string
+		end  func(*pwtest.Daemon, *pwtest.Producer)
+	}{
+		{"the producer left", func(_ *pwtest.Daemon, p *pwtest.Producer) { p.Close() }},
+		{"the daemon stopped", func(d *pwtest.Daemon, _ *pwtest.Producer) { d.Stop() }},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			d := pwtest.StartDaemon(t)
+			p := d.NewProducer(t, 10, 10, "")
+			s := open(t, d, p.Node())
+			var f codec.Frame
+			pix := pattern(10, 10, 0, 255)
+			p.Push(t, pix, 0, 0)
+			waitFrame(t, s, &f, 10, 10, pix)
+			tc.end(d, p)
+			var err error
+			waitFor(t, "an error after "+tc.what, func() bool { err = s.Frame(&f, 100*time.Millisecond); return err != nil })
+			if !errors.Is(err, ErrStreamEnded) {
+				t.Fatalf("Frame after %s = %v, want ErrStreamEnded", tc.what, err)
+			}
+		})
 	}
-	t.Logf("Frame: %v", err)
-}
-
-func TestDaemonGoesAway(t *testing.T) {
-	d := pwtest.StartDaemon(t)
-	p := d.NewProducer(t, 10, 10, "")
-	s := open(t, d, p.Node())
-	var f codec.Frame
-	pix := pattern(10, 10, 0, 255)
-	p.Push(t, pix, 0, 0)
-	waitFrame(t, s, &f, 10, 10, pix)
-	d.Stop()
-	var err error
-	waitFor(t, "an error after the daemon stopped", func() bool { err = s.Frame(&f, 100*time.Millisecond); return err != nil })
-	if !errors.Is(err, ErrStreamEnded) {
-		t.Fatalf("Frame after the daemon stopped = %v, want ErrStreamEnded", err)
-	}
-	t.Logf("Frame: %v", err)
 }
 
 func TestClose(t *testing.T) {
