@@ -80,6 +80,7 @@ func TestScreenshots(t *testing.T) {
 			f.throughRendezvous()
 			f.colleagues()
 			f.unattended()
+			f.cannotShare()
 		})
 	}
 }
@@ -428,6 +429,24 @@ func (f *shotFlow) reconnecting() {
 	})
 	path.Cut(false)
 	h.loop.Until(t, shotTimeout, "Bob's screen again", func() bool { return v.status.Text == named("viewer.state.viewing") })
+}
+
+// cannotShare has Bob join from a computer whose system gave no screen (a refusal in a Wayland desktop's own
+// window), and shoots the viewer saying that his computer cannot share its screen.
+func (f *shotFlow) cannotShare() {
+	t, h := f.t, f.h
+	test.Tap(h.newSession)
+	if _, err := joinAs(t, h.cur().link.Text, "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	h.loop.Until(t, shotTimeout, "a viewer window", func() bool { return h.cur().view != nil && h.cur().view.win != nil })
+	v := h.cur().view
+	if v.status.Text != named("viewer.state.view_unavailable") && !v.viewBtn.Disabled() {
+		test.Tap(v.viewBtn)
+	}
+	f.take(v.win, "37-viewer-cannot-share", "the viewer to say Bob's computer cannot share", func() bool {
+		return v.status.Text == named("viewer.state.view_unavailable")
+	})
 }
 
 // slowLink has Bob join through a slow link with a screen whose exact picture takes it seconds, and shoots the
