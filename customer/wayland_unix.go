@@ -45,7 +45,7 @@ func detectPortal() *portalAccess {
 	if wayland.Detect(os.Getenv) != wayland.Wayland {
 		return nil
 	}
-	tokens, err := wayland.DefaultTokenFile()
+	tokens, err := wayland.DefaultTokenFile("portal-token")
 	if err != nil {
 		log.Printf("wayland: the system will ask every time: %v", err)
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"os"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -20,7 +18,6 @@ import (
 	"github.com/tandem-remote/tandem/shared/transport"
 	"github.com/tandem-remote/tandem/shared/ui"
 	"github.com/tandem-remote/tandem/shared/version"
-	"github.com/tandem-remote/tandem/shared/wayland"
 )
 
 // options are what the command line (or a test) sets.
@@ -247,16 +244,4 @@ func displayName(n string) string {
 		return lang.L("app.unnamed")
 	}
 	return n
-}
-
-// errOwnScreenWayland is why Share my screen does nothing on a Wayland desktop.
-var errOwnScreenWayland = errors.New("sharing the technician's own screen is not available on a Wayland desktop")
-
-// ownScreen opens the technician's screen for Share my screen. On a Wayland desktop X11 capture would show
-// only XWayland's windows, which would be a lie: it says so instead.
-func ownScreen() (capture.Source, error) {
-	if wayland.Detect(os.Getenv) == wayland.Wayland {
-		return nil, errOwnScreenWayland
-	}
-	return capture.New()
 }

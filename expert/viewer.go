@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"image/color"
 	"log"
 	"time"
@@ -796,9 +795,9 @@ func (v *viewer) toggleShare() {
 		return nil
 	}, func(err error) {
 		v.ownBusy = false
-		reason := ui.ErrorText(err)
-		if errors.Is(err, errOwnScreenWayland) {
-			reason = lang.L("viewer.why_share_wayland")
+		reason, ok := ownScreenReason(err)
+		if !ok {
+			reason = ui.ErrorText(err)
 		}
 		v.ownNote = lang.L("viewer.note.share_failed", map[string]any{"Reason": reason})
 	})

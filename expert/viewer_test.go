@@ -564,20 +564,6 @@ func TestShareMyScreenWithoutCaptureSaysWhy(t *testing.T) {
 	})
 }
 
-// TestShareMyScreenOnWaylandSaysWhy: on a Wayland desktop, Share my screen says plainly that it is not
-// available, rather than sharing what X11 sees there (XWayland's windows only).
-func TestShareMyScreenOnWaylandSaysWhy(t *testing.T) {
-	t.Setenv("XDG_SESSION_TYPE", "wayland")
-	h := testHome(t, "en")
-	h.opts.capture = ownScreen
-	joinSharing(t, h)
-	v := h.cur().view
-	test.Tap(v.shareBtn)
-	want := named("viewer.state.viewing") + " " + lang.L("viewer.note.share_failed",
-		map[string]any{"Reason": lang.L("viewer.why_share_wayland")})
-	h.loop.Until(t, 20*time.Second, "the viewer to say why", func() bool { return v.status.Text == want })
-}
-
 // joinThroughRelay presses New session and has the customer "Bob" join, sharing screen, through a relay that
 // can cut the path; it waits for the viewer to show Bob's screen. Bob's events are read until the test ends.
 func joinThroughRelay(t *testing.T, h *shown, screen capture.Source) (*relay.Relay, *viewer) {

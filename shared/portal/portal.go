@@ -79,6 +79,9 @@ type Options struct {
 	// ParentWindow identifies the application's window for the dialog ("x11:<hex XID>", "wayland:<handle>"),
 	// empty when unknown.
 	ParentWindow string
+	// ScreenOnly asks for the monitors alone, in a ScreenCast session: the system's dialog asks only to share
+	// the screen (the technician sharing their own), and the session has no input.
+	ScreenOnly bool
 }
 
 // Stream is one monitor the person allowed.
@@ -156,13 +159,29 @@ func (c *client) start(ctx context.Context, o Options) (*Session, error) {
 	c.sender = strings.ReplaceAll(strings.TrimPrefix(names[0], ":"), ".", "_")
 	portal := c.conn.Object(BusName, ObjectPath)
 
-	version, err := c.property(ctx, portal, RemoteDesktopIface, "version")
-	if err != nil {
-		return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
-	}
-	devices, err := c.property(ctx, portal, RemoteDesktopIface, "AvailableDeviceTypes")
-	if err != nil {
-		return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
+	// The interface the session is created and started through, and whether it can persist.
+	iface, persists := RemoteDesktopIface, false
+	var want uint32 // the devices asked for
+	if o.ScreenOnly {
+		iface = ScreenCastIface
+		version, err := c.property(ctx, portal, ScreenCastIface, "version")
+		if err != nil {
+			return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
+		}
+		persists = version >= 4
+	} else {
+		version, err := c.property(ctx, portal, RemoteDesktopIface, "version")
+		if err != nil {
+			return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
+		}
+		devices, err := c.property(ctx, portal, RemoteDesktopIface, "AvailableDeviceTypes")
+		if err != nil {
+			return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
+		}
+		if want = (DeviceKeyboard | DevicePointer) & devices; want == 0 {
+			return nil, fmt.Errorf("portal: %w: it offers neither keyboard nor pointer", ErrUnavailable)
+		}
+		persists = version >= 2
 	}
 	sources, err := c.property(ctx, portal, ScreenCastIface, "AvailableSourceTypes")
 	if err != nil {
@@ -172,13 +191,22 @@ func (c *client) start(ctx context.Context, o Options) (*Session, error) {
 	if sources&SourceMonitor == 0 {
 		return nil, fmt.Errorf("portal: %w: it cannot share monitors", ErrUnavailable)
 	}
-	want := (DeviceKeyboard | DevicePointer) & devices
-	if want == 0 {
-		return nil, fmt.Errorf("portal: %w: it offers neither keyboard nor pointer", ErrUnavailable)
+	// persist sets the options that make the person's choice last: on SelectDevices for a remote desktop, on
+	// SelectSources for a screen cast.
+	persist := func(opts map[string]dbus.Variant) {
+		if !persists {
+			return
+		}
+		if o.Persist {
+			opts["persist_mode"] = dbus.MakeVariant(PersistUntilRevoked)
+		}
+		if o.RestoreToken != "" {
+			opts["restore_token"] = dbus.MakeVariant(o.RestoreToken)
+		}
 	}
 
 	sessionToken := c.token()
-	res, err := c.request(ctx, portal, RemoteDesktopIface+".CreateSession",
+	res, err := c.request(ctx, portal, iface+".CreateSession",
 		func(opts map[string]dbus.Variant) []any {
 			opts["session_handle_token"] = dbus.MakeVariant(sessionToken)
 			return []any{opts}
@@ -203,20 +231,15 @@ func (c *client) start(ctx context.Context, o Options) (*Session, error) {
 		}
 	}()
 
-	if _, err := c.request(ctx, portal, RemoteDesktopIface+".SelectDevices",
-		func(opts map[string]dbus.Variant) []any {
-			opts["types"] = dbus.MakeVariant(want)
-			if version >= 2 {
-				if o.Persist {
-					opts["persist_mode"] = dbus.MakeVariant(PersistUntilRevoked)
-				}
-				if o.RestoreToken != "" {
-					opts["restore_token"] = dbus.MakeVariant(o.RestoreToken)
-				}
-			}
-			return []any{s.handle, opts}
-		}); err != nil {
-		return nil, fmt.Errorf("portal: choosing the keyboard and pointer: %w", err)
+	if !o.ScreenOnly {
+		if _, err := c.request(ctx, portal, RemoteDesktopIface+".SelectDevices",
+			func(opts map[string]dbus.Variant) []any {
+				opts["types"] = dbus.MakeVariant(want)
+				persist(opts)
+				return []any{s.handle, opts}
+			}); err != nil {
+			return nil, fmt.Errorf("portal: choosing the keyboard and pointer: %w", err)
+		}
 	}
 	cursor := CursorHidden // then the pointer is not in the frames, and not known either
 	switch {
@@ -232,11 +255,14 @@ func (c *client) start(ctx context.Context, o Options) (*Session, error) {
 			if cursors != 0 {
 				opts["cursor_mode"] = dbus.MakeVariant(cursor)
 			}
+			if o.ScreenOnly {
+				persist(opts)
+			}
 			return []any{s.handle, opts}
 		}); err != nil {
 		return nil, fmt.Errorf("portal: choosing the monitors: %w", err)
 	}
-	res, err = c.request(ctx, portal, RemoteDesktopIface+".Start",
+	res, err = c.request(ctx, portal, iface+".Start",
 		func(opts map[string]dbus.Variant) []any { return []any{s.handle, o.ParentWindow, opts} })
 	if err != nil {
 		return nil, fmt.Errorf("portal: starting: %w", err)

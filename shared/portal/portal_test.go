@@ -234,3 +234,21 @@ func TestStreamWithoutPlace(t *testing.T) {
 		t.Fatalf("streams %+v", got)
 	}
 }
+
+// TestScreenOnly: a ScreenCast session (the technician sharing their own screen) asks for the monitors alone,
+// keeps its restore token through SelectSources, and has no input.
+func TestScreenOnly(t *testing.T) {
+	p := portaltest.Start(t, portaltest.Config{Streams: twoMonitors})
+	first := start(t, portal.Options{Persist: true, ScreenOnly: true})
+	if got := first.Streams(); !slices.Equal(got, twoMonitors) || first.Devices() != 0 || first.RestoreToken() == "" {
+		t.Fatalf("streams %+v, devices %d, token %q", got, first.Devices(), first.RestoreToken())
+	}
+	if err := first.KeyboardKeysym(0x61, true); err == nil {
+		t.Fatal("a screen cast session took a key")
+	}
+	_ = first.Close()
+	start(t, portal.Options{Persist: true, ScreenOnly: true, RestoreToken: first.RestoreToken()})
+	if p.Dialogs() != 1 || !slices.Equal(p.TokensGiven(), []string{"", first.RestoreToken()}) {
+		t.Fatalf("%d dialogs, tokens given %q: the token did not restore", p.Dialogs(), p.TokensGiven())
+	}
+}

@@ -39,6 +39,9 @@ type Options struct {
 	Tokens TokenFile
 	// ParentWindow identifies the window the system's dialog belongs to, "" when unknown.
 	ParentWindow string
+	// ScreenOnly asks for the monitors alone (the technician sharing their own screen): the system asks
+	// nothing about control, and the Injector's calls fail.
+	ScreenOnly bool
 }
 
 // Desktop is an open portal session: the monitors the person allowed and the right to control. It is safe for
@@ -72,7 +75,8 @@ func Open(ctx context.Context, o Options) (*Desktop, error) {
 	if o.Tokens != "" {
 		token = o.Tokens.Load()
 	}
-	ps, err := portal.Start(ctx, portal.Options{RestoreToken: token, Persist: o.Tokens != "", ParentWindow: o.ParentWindow})
+	ps, err := portal.Start(ctx, portal.Options{RestoreToken: token, Persist: o.Tokens != "",
+		ParentWindow: o.ParentWindow, ScreenOnly: o.ScreenOnly})
 	if o.Tokens != "" && (err == nil || token != "") {
 		newToken := ""
 		if err == nil {

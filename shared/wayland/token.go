@@ -16,13 +16,14 @@ const maxToken = 4096
 // TokenFile keeps the portal's restore token in a file only its owner reads.
 type TokenFile string
 
-// DefaultTokenFile is portal-token in the Tandem folder of the user's configuration directory.
-func DefaultTokenFile() (TokenFile, error) {
+// DefaultTokenFile is the file name in the Tandem folder of the user's configuration directory (each program
+// keeps its own: a token restores one kind of session).
+func DefaultTokenFile(name string) (TokenFile, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("finding the configuration directory: %w", err)
 	}
-	return TokenFile(filepath.Join(dir, "Tandem", "portal-token")), nil
+	return TokenFile(filepath.Join(dir, "Tandem", name)), nil
 }
 
 // Load returns the stored token, "" when there is none (or the file is not a token).

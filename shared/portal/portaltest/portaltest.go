@@ -86,6 +86,8 @@ type session struct {
 	persist uint32
 	sources bool   // SelectSources called
 	started uint32 // devices granted at Start; 0 before
+	running bool   // Start answered yes
+	screen  bool   // a ScreenCast session (no input), not a RemoteDesktop one
 	cursor  uint32
 	fds     []int // the PipeWire remotes handed out: our copies, closed with the session
 }
@@ -265,14 +267,18 @@ func (p *Portal) lookup(sender dbus.Sender, path dbus.ObjectPath) (*session, *db
 type remoteDesktop struct{ p *Portal }
 
 func (r remoteDesktop) CreateSession(sender dbus.Sender, options map[string]dbus.Variant) (dbus.ObjectPath, *dbus.Error) {
+	return r.p.createSession(sender, options, false)
+}
+
+// createSession creates a RemoteDesktop session, or a ScreenCast one (screen).
+func (p *Portal) createSession(sender dbus.Sender, options map[string]dbus.Variant, screen bool) (dbus.ObjectPath, *dbus.Error) {
 	token, _ := options["session_handle_token"].Value().(string)
 	if token == "" {
 		return "", dbus.MakeFailedError(fmt.Errorf("no session_handle_token"))
 	}
 	path := dbus.ObjectPath("/org/freedesktop/portal/desktop/session/" + senderPart(sender) + "/" + token)
-	p := r.p
 	p.mu.Lock()
-	p.sessions[path] = &session{sender: string(sender)}
+	p.sessions[path] = &session{sender: string(sender), screen: screen}
 	p.mu.Unlock()
 	if err := p.conn.Export(sessionObject{p, path}, path, portal.SessionIface); err != nil {
 		return "", dbus.MakeFailedError(err)
@@ -285,6 +291,9 @@ func (r remoteDesktop) SelectDevices(sender dbus.Sender, handle dbus.ObjectPath,
 	p := r.p
 	p.mu.Lock()
 	s, derr := p.lookup(sender, handle)
+	if derr == nil && s.screen {
+		derr = dbus.MakeFailedError(fmt.Errorf("a screen cast session has no devices"))
+	}
 	if derr == nil {
 		s.devices, _ = options["types"].Value().(uint32)
 		s.token, _ = options["restore_token"].Value().(string)
@@ -300,10 +309,17 @@ func (r remoteDesktop) SelectDevices(sender dbus.Sender, handle dbus.ObjectPath,
 }
 
 func (r remoteDesktop) Start(sender dbus.Sender, handle dbus.ObjectPath, parent string, options map[string]dbus.Variant) (dbus.ObjectPath, *dbus.Error) {
-	p := r.p
+	return r.p.start(sender, handle, options, false)
+}
+
+// start answers RemoteDesktop.Start, or ScreenCast.Start (screen), as the person at the dialog would.
+func (p *Portal) start(sender dbus.Sender, handle dbus.ObjectPath, options map[string]dbus.Variant, screen bool) (dbus.ObjectPath, *dbus.Error) {
 	req := requestPath(sender, options)
 	p.mu.Lock()
 	s, derr := p.lookup(sender, handle)
+	if derr == nil && s.screen != screen {
+		derr = dbus.MakeFailedError(fmt.Errorf("started through the wrong interface"))
+	}
 	if derr != nil {
 		p.mu.Unlock()
 		return "", derr
@@ -317,8 +333,11 @@ func (r remoteDesktop) Start(sender dbus.Sender, handle dbus.ObjectPath, parent 
 			return req, p.respond(req, 1, map[string]dbus.Variant{})
 		}
 	}
-	s.started = s.devices & p.cfg.Devices
-	results := map[string]dbus.Variant{"devices": dbus.MakeVariant(s.started)}
+	s.started, s.running = s.devices&p.cfg.Devices, true
+	results := map[string]dbus.Variant{}
+	if !screen {
+		results["devices"] = dbus.MakeVariant(s.started)
+	}
 	if s.persist == portal.PersistUntilRevoked {
 		p.issued++
 		token := fmt.Sprintf("restore-%d", p.issued)
@@ -396,9 +415,19 @@ func (c screenCast) SelectSources(sender dbus.Sender, handle dbus.ObjectPath, op
 	s, derr := p.lookup(sender, handle)
 	if derr == nil {
 		types, _ := options["types"].Value().(uint32)
-		if types&portal.SourceMonitor == 0 {
+		_, hasToken := options["restore_token"]
+		_, hasPersist := options["persist_mode"]
+		switch {
+		case types&portal.SourceMonitor == 0:
 			derr = dbus.MakeFailedError(fmt.Errorf("no monitor source asked for"))
-		} else {
+		case !s.screen && (hasToken || hasPersist):
+			derr = dbus.MakeFailedError(fmt.Errorf("a remote desktop session persists through SelectDevices"))
+		default:
+			if s.screen {
+				s.token, _ = options["restore_token"].Value().(string)
+				s.persist, _ = options["persist_mode"].Value().(uint32)
+				p.given = append(p.given, s.token)
+			}
 			s.sources = true
 			s.cursor, _ = options["cursor_mode"].Value().(uint32)
 			p.cursor = s.cursor
@@ -416,7 +445,7 @@ func (c screenCast) OpenPipeWireRemote(sender dbus.Sender, handle dbus.ObjectPat
 	p := c.p
 	p.mu.Lock()
 	s, derr := p.lookup(sender, handle)
-	if derr == nil && s.started == 0 {
+	if derr == nil && !s.running {
 		derr = dbus.MakeFailedError(fmt.Errorf("session not started"))
 	}
 	p.mu.Unlock()
@@ -439,6 +468,14 @@ func (c screenCast) OpenPipeWireRemote(sender dbus.Sender, handle dbus.ObjectPat
 	}
 	p.mu.Unlock()
 	return dbus.UnixFD(fd), nil //nolint:gosec // a file descriptor
+}
+
+func (c screenCast) CreateSession(sender dbus.Sender, options map[string]dbus.Variant) (dbus.ObjectPath, *dbus.Error) {
+	return c.p.createSession(sender, options, true)
+}
+
+func (c screenCast) Start(sender dbus.Sender, handle dbus.ObjectPath, parent string, options map[string]dbus.Variant) (dbus.ObjectPath, *dbus.Error) {
+	return c.p.start(sender, handle, options, true)
 }
 
 type sessionObject struct {
