@@ -6,7 +6,6 @@ import (
 	"debug/elf"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +15,7 @@ import (
 // only libc and the like among the libraries it needs), and loads libpipewire when it runs where it is.
 func TestProgramsDoNotNeedPipeWire(t *testing.T) {
 	exe := filepath.Join(t.TempDir(), "loadcheck")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", exe, "./internal/loadcheck")
+	build := exec.Command("go", "build", "-o", exe, "./internal/loadcheck")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building: %v\n%s", err, out)
 	}
