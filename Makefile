@@ -40,7 +40,8 @@ test: deps vet unit fuzz check-packaging ## everything CI runs: vet, all tests w
 vet: vet-cross ## go vet
 	$(GO) vet ./...
 
-CROSS_PKGS = ./shared/unattended/... ./shared/rendezvous ./shared/transport/... ./shared/meet ./shared/store ./shared/protocol
+CROSS_PKGS = ./shared/unattended/... ./shared/rendezvous ./shared/transport/... ./shared/meet ./shared/store ./shared/protocol \
+  ./shared/wayland ./shared/input/keysym ./shared/capture/pipewire
 vet-cross: ## go vet of the shared code that macOS and Windows build without cgo here (their programs need their own systems)
 	GOOS=darwin CGO_ENABLED=0 $(GO) vet $(CROSS_PKGS)
 	GOOS=windows CGO_ENABLED=0 $(GO) vet $(CROSS_PKGS)
