@@ -25,6 +25,9 @@ type screenFrame struct {
 
 // frameScreen asks for the frame around the shared monitor (on) or for none.
 func (t *toolbar) frameScreen(on bool) {
+	if t.opts.portal != nil {
+		return // Wayland: the system shows its own sharing indicator, and an X11 frame would sit in the wrong place
+	}
 	k := &t.frame
 	var r image.Rectangle
 	if on {

@@ -50,6 +50,9 @@ func TestWaylandSessionEndToEnd(t *testing.T) {
 		s.h.Screen(func(f codec.Frame) { seen = f.Width == 320 && f.Height == 200 && bytes.Equal(f.Pix, pix) })
 	}
 
+	if s.frame.started() || s.frame.shown.Load() {
+		t.Fatal("an X11 frame around the monitor on Wayland, where the system shows its own indicator")
+	}
 	s.grantControl(t)
 	p.ResetInput()
 	for _, m := range []protocol.Message{
