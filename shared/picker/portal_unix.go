@@ -4,101 +4,52 @@ package picker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/tandem-remote/tandem/shared/portal"
 )
 
-const (
-	portalName      = "org.freedesktop.portal.Desktop"
-	portalPath      = dbus.ObjectPath("/org/freedesktop/portal/desktop")
-	fileChooser     = "org.freedesktop.portal.FileChooser"
-	requestIface    = "org.freedesktop.portal.Request"
-	responseSignal  = requestIface + ".Response"
-	responseSuccess = 0
-)
+const fileChooser = "org.freedesktop.portal.FileChooser"
 
-// openNative shows the portal's FileChooser.OpenFile dialog. It subscribes to the request's Response before
-// the call, on a connection of its own (closed at the end), as the portal's documentation asks: the answer
-// cannot come before anyone listens.
+// openNative shows the portal's FileChooser.OpenFile dialog, on a connection of its own (closed at the end).
 func openNative(ctx context.Context, o Options, multiple, directory bool) ([]string, error) {
-	// No autolaunch: a desktop without a session bus has no portal either, and starting a bus would not help.
-	conn, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx))
+	conn, err := portal.Connect()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer func() { _ = conn.Close() }()
-	if err := conn.Auth(nil); err != nil {
+	r, err := portal.NewRequester(conn)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	if err := conn.Hello(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	token := "tandem" + hex.EncodeToString(b[:])
-	names := conn.Names()
-	if len(names) == 0 {
-		return nil, fmt.Errorf("%w: no name on the session bus", ErrUnavailable)
-	}
-	sender := strings.ReplaceAll(strings.TrimPrefix(names[0], ":"), ".", "_")
-	expected := dbus.ObjectPath("/org/freedesktop/portal/desktop/request/" + sender + "/" + token)
-	if err := conn.AddMatchSignal(dbus.WithMatchInterface(requestIface), dbus.WithMatchMember("Response"),
-		dbus.WithMatchObjectPath(expected)); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	signals := make(chan *dbus.Signal, 8)
-	conn.Signal(signals)
-
-	opts := map[string]dbus.Variant{
-		"handle_token": dbus.MakeVariant(token),
-		"modal":        dbus.MakeVariant(true),
-		"multiple":     dbus.MakeVariant(multiple),
-		"directory":    dbus.MakeVariant(directory),
-	}
-	if o.Accept != "" {
-		opts["accept_label"] = dbus.MakeVariant(o.Accept)
-	}
-	var handle dbus.ObjectPath
-	call := conn.Object(portalName, portalPath).CallWithContext(ctx, fileChooser+".OpenFile", 0, o.Parent, o.Title, opts)
-	if err := call.Store(&handle); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	results, err := r.Request(ctx, fileChooser+".OpenFile", func(opts map[string]dbus.Variant) []any {
+		opts["modal"] = dbus.MakeVariant(true)
+		opts["multiple"] = dbus.MakeVariant(multiple)
+		opts["directory"] = dbus.MakeVariant(directory)
+		if o.Accept != "" {
+			opts["accept_label"] = dbus.MakeVariant(o.Accept)
 		}
+		return []any{o.Parent, o.Title, opts}
+	})
+	switch {
+	case err == nil:
+		return readURIs(results)
+	case errors.Is(err, portal.ErrRefused):
+		return nil, nil // cancelled, or closed some other way
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, portal.ErrUnavailable):
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err) // no portal, or one without a FileChooser
 	}
-	for {
-		select {
-		case s := <-signals:
-			if s == nil || s.Name != responseSignal || (s.Path != handle && s.Path != expected) {
-				continue
-			}
-			return readResponse(s)
-		case <-ctx.Done():
-			_ = conn.Object(portalName, handle).Call(requestIface+".Close", 0).Err // the dialog goes away
-			return nil, ctx.Err()
-		}
-	}
+	return nil, fmt.Errorf("picker: %w", err) // a malformed answer
 }
 
-// readResponse reads a Response signal's (status, results): the chosen URIs as paths.
-func readResponse(s *dbus.Signal) ([]string, error) {
-	if len(s.Body) != 2 {
-		return nil, errors.New("picker: a malformed answer from the portal")
-	}
-	status, ok := s.Body[0].(uint32)
-	results, ok2 := s.Body[1].(map[string]dbus.Variant)
-	if !ok || !ok2 {
-		return nil, errors.New("picker: a malformed answer from the portal")
-	}
-	if status != responseSuccess {
-		return nil, nil // cancelled, or closed some other way
-	}
+// readURIs reads the chosen URIs of an OpenFile answer as paths.
+func readURIs(results map[string]dbus.Variant) ([]string, error) {
 	var uris []string
 	if v, ok := results["uris"]; ok {
 		if err := v.Store(&uris); err != nil {

@@ -116,47 +116,62 @@ type Session struct {
 // shows its dialog unless the restore token lets it restore the person's earlier choice. It returns once the
 // person answered, or ctx ended (the dialog is then closed).
 func Start(ctx context.Context, o Options) (*Session, error) {
-	conn, err := dbus.SessionBusPrivateNoAutoStartup() // not WithContext(ctx): the session outlives the start
-	if err != nil {
-		return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			_ = conn.Close()
-		}
-	}()
-	if err := conn.Auth(nil); err != nil {
-		return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
-	}
-	if err := conn.Hello(); err != nil {
-		return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
-	}
-	c := &client{conn: conn, signals: make(chan *dbus.Signal, 32)}
-	conn.Signal(c.signals)
-	s, err := c.start(ctx, o)
+	conn, err := Connect() // not tied to ctx: the session outlives the start
 	if err != nil {
 		return nil, err
 	}
-	ok = true
-	go s.watch(c.signals)
-	return s, nil
+	c, err := NewRequester(conn)
+	if err == nil {
+		var s *Session
+		if s, err = c.start(ctx, o); err == nil {
+			go s.watch(c.signals)
+			return s, nil
+		}
+	}
+	_ = conn.Close()
+	return nil, err
 }
 
-// client runs the requests of one Start.
-type client struct {
+// Connect opens a private connection to the session bus, authenticated and named, without starting a bus
+// where there is none (a desktop without a session bus has no portal either). Its errors wrap ErrUnavailable.
+func Connect() (*dbus.Conn, error) {
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+	if err != nil {
+		return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
+	}
+	if err := conn.Auth(nil); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
+	}
+	if err := conn.Hello(); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("portal: %w: %w", ErrUnavailable, err)
+	}
+	return conn, nil
+}
+
+// Requester calls the portal's methods that answer later, through a Request object's Response signal. It
+// takes every signal of its connection: one Requester per connection.
+type Requester struct {
 	conn    *dbus.Conn
 	signals chan *dbus.Signal
 	sender  string          // the connection's unique name as the portal writes it in paths ("1_42")
-	session dbus.ObjectPath // the session's handle, once created
+	session dbus.ObjectPath // the session's handle, once created: its end ends a waiting request
 }
 
-func (c *client) start(ctx context.Context, o Options) (*Session, error) {
-	names := c.conn.Names()
+// NewRequester returns the Requester of conn, a connection from Connect.
+func NewRequester(conn *dbus.Conn) (*Requester, error) {
+	names := conn.Names()
 	if len(names) == 0 {
 		return nil, fmt.Errorf("portal: %w: no name on the session bus", ErrUnavailable)
 	}
-	c.sender = strings.ReplaceAll(strings.TrimPrefix(names[0], ":"), ".", "_")
+	c := &Requester{conn: conn, signals: make(chan *dbus.Signal, 32),
+		sender: strings.ReplaceAll(strings.TrimPrefix(names[0], ":"), ".", "_")}
+	conn.Signal(c.signals)
+	return c, nil
+}
+
+func (c *Requester) start(ctx context.Context, o Options) (*Session, error) {
 	portal := c.conn.Object(BusName, ObjectPath)
 
 	// The interface the session is created and started through, and whether it can persist.
@@ -206,7 +221,7 @@ func (c *client) start(ctx context.Context, o Options) (*Session, error) {
 	}
 
 	sessionToken := c.token()
-	res, err := c.request(ctx, portal, iface+".CreateSession",
+	res, err := c.Request(ctx, iface+".CreateSession",
 		func(opts map[string]dbus.Variant) []any {
 			opts["session_handle_token"] = dbus.MakeVariant(sessionToken)
 			return []any{opts}
@@ -232,7 +247,7 @@ func (c *client) start(ctx context.Context, o Options) (*Session, error) {
 	}()
 
 	if !o.ScreenOnly {
-		if _, err := c.request(ctx, portal, RemoteDesktopIface+".SelectDevices",
+		if _, err := c.Request(ctx, RemoteDesktopIface+".SelectDevices",
 			func(opts map[string]dbus.Variant) []any {
 				opts["types"] = dbus.MakeVariant(want)
 				persist(opts)
@@ -245,10 +260,10 @@ func (c *client) start(ctx context.Context, o Options) (*Session, error) {
 	switch {
 	case cursors&CursorMetadata != 0:
 		cursor = CursorMetadata
-	case cursors == 0, cursors&CursorHidden == 0 && cursors&CursorEmbedded != 0:
+	case cursors&CursorHidden == 0 && cursors&CursorEmbedded != 0:
 		cursor = CursorEmbedded
 	}
-	if _, err := c.request(ctx, portal, ScreenCastIface+".SelectSources",
+	if _, err := c.Request(ctx, ScreenCastIface+".SelectSources",
 		func(opts map[string]dbus.Variant) []any {
 			opts["types"] = dbus.MakeVariant(SourceMonitor)
 			opts["multiple"] = dbus.MakeVariant(true)
@@ -262,7 +277,7 @@ func (c *client) start(ctx context.Context, o Options) (*Session, error) {
 		}); err != nil {
 		return nil, fmt.Errorf("portal: choosing the monitors: %w", err)
 	}
-	res, err = c.request(ctx, portal, iface+".Start",
+	res, err = c.Request(ctx, iface+".Start",
 		func(opts map[string]dbus.Variant) []any { return []any{s.handle, o.ParentWindow, opts} })
 	if err != nil {
 		return nil, fmt.Errorf("portal: starting: %w", err)
@@ -321,7 +336,7 @@ func prop(props map[string]dbus.Variant, key string, dst any) bool {
 }
 
 // property reads a uint32 property of the portal.
-func (c *client) property(ctx context.Context, portal dbus.BusObject, iface, name string) (uint32, error) {
+func (c *Requester) property(ctx context.Context, portal dbus.BusObject, iface, name string) (uint32, error) {
 	var v dbus.Variant
 	if err := portal.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, iface, name).Store(&v); err != nil {
 		return 0, fmt.Errorf("reading %s.%s: %w", iface, name, err)
@@ -334,17 +349,20 @@ func (c *client) property(ctx context.Context, portal dbus.BusObject, iface, nam
 }
 
 // token returns a new random handle token.
-func (c *client) token() string {
+func (c *Requester) token() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "tandem" + hex.EncodeToString(b[:])
 }
 
-// request calls a portal method that answers through a Request object: it subscribes to the request's
-// Response before the call (the answer cannot come before anyone listens), calls with the arguments args
-// returns (args receives the options with handle_token set), and waits for the answer.
-func (c *client) request(ctx context.Context, portal dbus.BusObject, method string,
+// Request calls the portal's method (interface and name) and waits for its answer. It subscribes to the
+// request's Response before the call (the answer cannot come before anyone listens), then calls with the
+// arguments args returns; args receives the options with handle_token set. Errors: the person cancelling (or
+// the portal ending the request otherwise) wraps ErrRefused; a portal that will not take the call, or a bus
+// that closes, wraps ErrUnavailable; ctx ending returns ctx.Err() (the dialog is closed).
+func (c *Requester) Request(ctx context.Context, method string,
 	args func(opts map[string]dbus.Variant) []any) (map[string]dbus.Variant, error) {
+	portal := c.conn.Object(BusName, ObjectPath)
 	token := c.token()
 	expected := dbus.ObjectPath("/org/freedesktop/portal/desktop/request/" + c.sender + "/" + token)
 	match := []dbus.MatchOption{dbus.WithMatchInterface(RequestIface), dbus.WithMatchMember("Response"),
