@@ -108,16 +108,17 @@ func (t *toolbar) showBackEndNotices() {
 	if t.needsPortal() && t.opts.screenErr == nil && t.opts.injectorErr == nil {
 		return
 	}
-	if t.opts.screen == nil && t.opts.injector == nil && screenReason(t.opts.screenErr) == controlReason(t.opts.injectorErr) {
+	screenWhy, controlWhy := screenReason(t.opts.screenErr), controlReason(t.opts.injectorErr)
+	if t.opts.screen == nil && t.opts.injector == nil && screenWhy == controlWhy {
 		// one reason for both (the system's window was refused): one sentence
-		t.notices.Add(notice(lang.L("customer.no_screen_no_control", map[string]any{"Reason": screenReason(t.opts.screenErr)})))
+		t.notices.Add(notice(lang.L("customer.no_screen_no_control", map[string]any{"Reason": screenWhy})))
 		return
 	}
 	if t.opts.screen == nil {
-		t.notices.Add(notice(lang.L("customer.no_screen", map[string]any{"Reason": screenReason(t.opts.screenErr)})))
+		t.notices.Add(notice(lang.L("customer.no_screen", map[string]any{"Reason": screenWhy})))
 	}
 	if t.opts.injector == nil {
-		t.notices.Add(notice(lang.L("customer.no_control", map[string]any{"Reason": controlReason(t.opts.injectorErr)})))
+		t.notices.Add(notice(lang.L("customer.no_control", map[string]any{"Reason": controlWhy})))
 	}
 }
 

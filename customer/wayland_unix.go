@@ -24,13 +24,14 @@ import (
 // will ask and why, then the system asks (unless it remembers an earlier choice through the restore token).
 // Its fields belong to the UI goroutine.
 type portalAccess struct {
-	tokens  wayland.TokenFile
-	asked   bool             // the portal was asked in this run, and answered (or the customer said not now)
-	desktop *wayland.Desktop // what the person allowed; nil before, or after the system ended it
+	tokens wayland.TokenFile
+	asked  bool // the portal was asked in this run, and answered (or the customer said not now)
 
-	ctx    context.Context // ends at shutdown: a pending portal request is closed, the watch stops
-	stop   context.CancelFunc
-	latest atomic.Pointer[wayland.Desktop] // the last one opened, even if the UI never took it: closed at shutdown
+	ctx  context.Context // ends at shutdown: a pending portal request is closed, the watch stops
+	stop context.CancelFunc
+	// desktop is what the person allowed, stored as soon as the portal answers (before the UI takes it, so
+	// that shutdown closes it in any case); nil before, and after the system ended it.
+	desktop atomic.Pointer[wayland.Desktop]
 }
 
 // errNotNow is the customer choosing Not now in the toolbar's own explanation.
@@ -66,7 +67,7 @@ func (t *toolbar) needsPortal() bool { return t.opts.portal != nil && !t.opts.po
 // without sharing.
 func (t *toolbar) askPortal(then func()) {
 	p := t.opts.portal
-	if p.tokens != "" && p.tokens.Load() != "" {
+	if p.tokens.Load() != "" {
 		t.openPortal(then) // the system remembers the person's choice: it will not ask
 		return
 	}
@@ -97,7 +98,7 @@ func (t *toolbar) openPortal(then func()) {
 		defer t.actions.Done()
 		d, err := wayland.Open(p.ctx, wayland.Options{Tokens: p.tokens})
 		if d != nil {
-			p.latest.Store(d)
+			p.desktop.Store(d)
 		}
 		if p.ctx.Err() != nil {
 			if d != nil {
@@ -118,7 +119,7 @@ func (t *toolbar) openPortal(then func()) {
 // earlier choice without asking (nobody may be at the screen); otherwise the helper shares nothing and says why.
 func (t *toolbar) openPortalForHelper() {
 	p := t.opts.portal
-	if p.tokens == "" || p.tokens.Load() == "" {
+	if p.tokens.Load() == "" {
 		t.portalOpened(nil, errNoToken)
 		return
 	}
@@ -131,7 +132,6 @@ func (t *toolbar) portalOpened(d *wayland.Desktop, err error) {
 	p.asked = true
 	t.opts.screen, t.opts.injector, t.opts.screenErr, t.opts.injectorErr = nil, nil, err, err
 	if err == nil {
-		p.desktop = d
 		if src, serr := d.Source(); serr != nil {
 			t.opts.screenErr = serr
 		} else {
@@ -159,10 +159,10 @@ func (t *toolbar) watchPortal(d *wayland.Desktop) {
 		}
 		t.gate.Do(func() {
 			p := t.opts.portal
-			if p.desktop != d {
-				return
+			if !p.desktop.CompareAndSwap(d, nil) {
+				return // shutdown took it
 			}
-			p.desktop, p.asked = nil, false
+			p.asked = false
 			t.opts.screen, t.opts.injector = nil, nil
 			t.opts.screenErr, t.opts.injectorErr = wayland.ErrEnded, wayland.ErrEnded
 			t.stopSharing()
@@ -180,10 +180,9 @@ func (t *toolbar) closePortal() {
 		return
 	}
 	p.stop()
-	if d := p.latest.Swap(nil); d != nil {
+	if d := p.desktop.Swap(nil); d != nil {
 		_ = d.Close()
 	}
-	p.desktop = nil
 }
 
 // portalReason says in plain words why the portal gave no screen or no control; false if err is not the

@@ -61,7 +61,7 @@ type monitor struct {
 	node    uint32
 	logical image.Rectangle // in the compositor's logical coordinates; empty when the portal did not say
 	stream  *pipewire.Stream
-	bounds  image.Rectangle // in frame pixels: the logical position scaled to the frame's size (set from frames)
+	bounds  image.Rectangle // in frame pixels, placed by layout
 	size    image.Point     // the last frame's size
 }
 
@@ -71,10 +71,7 @@ type monitor struct {
 // portal, ErrNoPortal. When the portal allowed control but the frames cannot be read (libpipewire missing),
 // Open succeeds and Source says why.
 func Open(ctx context.Context, o Options) (*Desktop, error) {
-	token := ""
-	if o.Tokens != "" {
-		token = o.Tokens.Load()
-	}
+	token := o.Tokens.Load() // "" when there is none, or no file
 	ps, err := portal.Start(ctx, portal.Options{RestoreToken: token, Persist: o.Tokens != "",
 		ParentWindow: o.ParentWindow, ScreenOnly: o.ScreenOnly})
 	if o.Tokens != "" && (err == nil || token != "") {
@@ -223,7 +220,7 @@ func (d *Desktop) Close() error {
 type source struct {
 	d      *Desktop
 	once   sync.Once
-	closed bool // owned by the capture goroutine
+	closed bool // guarded by d.mu
 }
 
 func (s *source) Name() string { return "wayland-portal" }
