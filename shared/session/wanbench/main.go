@@ -74,8 +74,11 @@ type result struct {
 	WireBps        float64 `json:"wire_bytes_per_second"`
 	InputRTTP95Ms  float64 `json:"input_rtt_p95_ms"`
 	ChatRTTP95Ms   float64 `json:"chat_rtt_p95_ms"`
+	QueueP95Ms     float64 `json:"bottleneck_queue_p95_ms"` // the customer's side of the link
 	InputRTTXferMs float64 `json:"input_rtt_p95_during_transfer_ms,omitempty"`
 	ChatRTTXferMs  float64 `json:"chat_rtt_p95_during_transfer_ms,omitempty"`
+	QueueXferP95Ms float64 `json:"bottleneck_queue_p95_during_transfer_ms,omitempty"`
+	XferBps        float64 `json:"transfer_bytes_per_second,omitempty"`
 }
 
 type firstResult struct {
@@ -207,12 +210,13 @@ func printResult(p profile, r result) {
 		exact = fmt.Sprintf("%.0f ms", r.ExactMs)
 	}
 	fmt.Printf("profile %s (rtt %v), %s: %.1f fps; capture→display p50 %.0f ms, p95 %.0f ms; PSNR moving %s; "+
-		"still→exact %s; %.0f KB/s frames, %.0f KB/s wire; input rtt p95 %.0f ms, chat rtt p95 %.0f ms",
+		"still→exact %s; %.0f KB/s frames, %.0f KB/s wire; input rtt p95 %.0f ms, chat rtt p95 %.0f ms, "+
+		"bottleneck queue p95 %.0f ms",
 		p.Name, p.rtt(), r.Content, r.FPS, r.LatencyP50Ms, r.LatencyP95Ms, psnr, exact, r.PayloadBps/1000,
-		r.WireBps/1000, r.InputRTTP95Ms, r.ChatRTTP95Ms)
+		r.WireBps/1000, r.InputRTTP95Ms, r.ChatRTTP95Ms, r.QueueP95Ms)
 	if r.InputRTTXferMs > 0 {
-		fmt.Printf("; during a 100 MB transfer: input rtt p95 %.0f ms, chat rtt p95 %.0f ms", r.InputRTTXferMs,
-			r.ChatRTTXferMs)
+		fmt.Printf("; during a 100 MB transfer: input rtt p95 %.0f ms, chat rtt p95 %.0f ms, bottleneck queue "+
+			"p95 %.0f ms, file %.0f KB/s", r.InputRTTXferMs, r.ChatRTTXferMs, r.QueueXferP95Ms, r.XferBps/1000)
 	}
 	fmt.Println()
 }
@@ -367,7 +371,7 @@ func runContent(p profile, c *clip, move, stillWait time.Duration, withTransfer 
 	res.FPS, res.LatencyP50Ms, res.LatencyP95Ms = m.fps, m.p50, m.p95
 	res.PSNRMinDB, res.PSNRMeanDB = m.psnrMin, m.psnrMean
 	res.PayloadBps, res.WireBps = m.payloadBps, m.wireBps
-	res.InputRTTP95Ms, res.ChatRTTP95Ms = m.inputP95, m.chatP95
+	res.InputRTTP95Ms, res.ChatRTTP95Ms, res.QueueP95Ms = m.inputP95, m.chatP95, m.queueP95
 
 	held := b.play.hold()
 	if d, err := b.waitExact(held, stillWait); err == nil {
@@ -379,12 +383,13 @@ func runContent(p profile, c *clip, move, stillWait time.Duration, withTransfer 
 		if err != nil {
 			return res, err
 		}
+		t0 := time.Now()
 		m, err := b.moving(move, true)
-		stop()
+		res.XferBps = float64(stop()) / time.Since(t0).Seconds()
 		if err != nil {
 			return res, err
 		}
-		res.InputRTTXferMs, res.ChatRTTXferMs = m.inputP95, m.chatP95
+		res.InputRTTXferMs, res.ChatRTTXferMs, res.QueueXferP95Ms = m.inputP95, m.chatP95, m.queueP95
 	}
 	return res, nil
 }
@@ -477,6 +482,7 @@ type movingStats struct {
 	psnrMin, psnrMean   float64
 	payloadBps, wireBps float64
 	inputP95, chatP95   float64
+	queueP95            float64 // the bottleneck's queueing delay on the customer's side
 }
 
 // moving plays the clip for d and measures the frames, and the input and chat round trips meanwhile.
@@ -528,6 +534,7 @@ loop:
 	st.fps = float64(frames) / secs
 	st.payloadBps = float64(bytes) / secs
 	st.wireBps = float64(up1.Bytes-up0.Bytes) / secs
+	st.queueP95 = ms(up1.QueuedPercentile(up0, 95))
 	if len(lat) > 0 {
 		st.p50, st.p95 = pct(lat, 50), pct(lat, 95)
 	}
@@ -638,8 +645,9 @@ func (b *bench) sample(stop <-chan struct{}) samples {
 	}
 }
 
-// sendFile starts sending a file of size bytes from the customer to the technician; stop cancels it.
-func (b *bench) sendFile(size int64) (stop func(), err error) {
+// sendFile starts sending a file of size bytes from the customer to the technician; stop cancels it and returns
+// how many bytes had arrived.
+func (b *bench) sendFile(size int64) (stop func() uint64, err error) {
 	dir, err := os.MkdirTemp("", "wanbench")
 	if err != nil {
 		return nil, err
@@ -669,9 +677,21 @@ func (b *bench) sendFile(size int64) (stop func(), err error) {
 	if err := b.h.Files().Accept(id, into); err != nil {
 		return nil, err
 	}
-	return func() {
+	return func() uint64 {
+		var done uint64
+		for more := true; more; {
+			select {
+			case e := <-b.files:
+				if p, ok := e.(transfer.Progress); ok && p.ID == id {
+					done = max(done, p.Done)
+				}
+			default:
+				more = false
+			}
+		}
 		_ = b.h.Files().Cancel(id)
 		_ = os.RemoveAll(dir)
+		return done
 	}, nil
 }
 

@@ -22,6 +22,31 @@ type Link struct {
 type LinkStats struct {
 	Sent, Lost, Overflowed int   // datagrams delivered, lost at random, dropped by a full queue
 	Bytes                  int64 // bytes delivered
+	// Queued counts the datagrams that entered the bottleneck by how long they waited in its queue, in whole
+	// milliseconds (the last count holds the longer waits).
+	Queued [queuedBuckets]int
+}
+
+// queuedBuckets is how many milliseconds LinkStats.Queued tells apart.
+const queuedBuckets = 1000
+
+// QueuedPercentile returns the p-th percentile (0 to 100) of how long the datagrams that entered the bottleneck
+// since an earlier snapshot waited in its queue, to the millisecond; 0 when none entered.
+func (s LinkStats) QueuedPercentile(since LinkStats, p float64) time.Duration {
+	total := 0
+	for i := range s.Queued {
+		total += s.Queued[i] - since.Queued[i]
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := min(int(p/100*float64(total)), total-1)
+	for i := range s.Queued {
+		if rank -= s.Queued[i] - since.Queued[i]; rank < 0 {
+			return time.Duration(i) * time.Millisecond
+		}
+	}
+	return (queuedBuckets - 1) * time.Millisecond
 }
 
 // pipe carries one direction's datagrams through a Link: a goroutine delivers them at their times.
@@ -92,6 +117,7 @@ func (p *pipe) push(b []byte, send func([]byte)) {
 		}
 		leave = start.Add(time.Duration(int64(len(b)) * 8 * int64(time.Second) / l.Rate))
 		p.depart = leave
+		p.stats.Queued[min(int(start.Sub(now)/time.Millisecond), queuedBuckets-1)]++
 	}
 	at := leave.Add(l.Delay)
 	if l.Jitter > 0 {

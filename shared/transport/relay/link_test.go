@@ -119,6 +119,13 @@ func TestBottleneck(t *testing.T) {
 	if least := time.Duration((up.Bytes - 1000) * 8 * int64(time.Second) / rate); elapsed < least {
 		t.Fatalf("%d bytes passed in %v, faster than the rate allows (%v)", up.Bytes, elapsed, least)
 	}
+	// The first datagram found the queue empty; one that came when it was full waited the queue's time at the
+	// rate (80 ms), less a datagram's, and none waited longer.
+	full := time.Duration(queue-1000) * 8 * time.Second / rate
+	if first, last := up.QueuedPercentile(LinkStats{}, 0), up.QueuedPercentile(LinkStats{}, 100); first != 0 ||
+		last < full-time.Millisecond || last > full+5*time.Millisecond {
+		t.Fatalf("queueing delays from %v to %v, want 0 to about %v", first, last, full)
+	}
 }
 
 func TestRandomLoss(t *testing.T) {
