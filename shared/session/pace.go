@@ -17,9 +17,15 @@ const (
 	// minQueueTarget is the least time of frames the pacer lets wait at the bottleneck; it is a quarter of the
 	// round trip when that is more.
 	minQueueTarget = 10 * time.Millisecond
-	// probeGain is how much faster than the estimate the model assumes the link to be: a pacer that trusted its
-	// estimate would never send faster than it and so never measure more. The budget bounds the queue this makes.
+	// probeGain is how much faster than the estimate the model assumes the link to be during one round trip in
+	// eight (BBR's gain cycle): a pacer that trusted its estimate would never send faster than it and so never
+	// measure more. The round trip after it assumes the link slower (drainGain), to drain the queue the probe made
+	// when the link had no more to give; the other six trust the estimate. (Probing all the time would keep a
+	// standing queue as long as the budget allows, and every pointer move and chat message would wait in it.)
 	probeGain = 1.25
+	// drainGain is the gain of the round trip after the probe: as much slower as the probe was faster, so that
+	// the queue a probe made on a full link is gone after it, and no standing queue builds cycle after cycle.
+	drainGain = 2 - probeGain
 	// budgetRTTs bounds the bytes in flight, in round trips of the link's rate, should the rate be overestimated.
 	budgetRTTs = 1.5
 	// minBudgetRTT stands for the round trip when it is tiny (loopback), so that the budget still holds frames.
@@ -31,8 +37,10 @@ type flight struct {
 	seq         uint64
 	bytes       int
 	at          time.Time
-	ackedBefore int64 // bytes acknowledged when it was sent
-	alone       bool  // nothing else was in flight when it was sent
+	ackedBefore int64     // bytes acknowledged when it was sent
+	ackedAt     time.Time // when they had been: the last acknowledgement before it was sent, or its sending
+	firstAt     time.Time // when the frame acknowledged last before it was sent had been sent, or its sending
+	alone       bool      // nothing else was in flight when it was sent
 }
 
 // rateSample is one delivery-rate measure, in bytes per second.
@@ -48,16 +56,32 @@ type pacer struct {
 	flying  []flight
 	inBytes int
 	acked   int64
+	ackedAt time.Time // when the last acknowledgement came (or the link was last idle when a frame went)
+	firstAt time.Time // when the frame acknowledged last had been sent (or the link was last idle when a frame went)
 	samples []rateSample
-	drained time.Time // when the bytes sent so far will have crossed the bottleneck, at the estimated rate
+	drained time.Time     // when the bytes sent so far will have crossed the bottleneck, at the estimated rate
+	rtt     time.Duration // the link's round trip without queueing, as last told
+}
+
+// gains is the gain cycle: the link's rate is taken as the estimate times these, a round trip each in turn.
+var gains = [...]float64{probeGain, drainGain, 1, 1, 1, 1, 1, 1}
+
+// gain returns the gain of the cycle's round trip at now.
+func (p *pacer) gain(now time.Time) float64 {
+	return gains[now.UnixNano()/int64(max(p.rtt, minBudgetRTT))%int64(len(gains))]
 }
 
 // sent notes a frame sent.
 func (p *pacer) sent(seq uint64, bytes int, now time.Time) {
-	p.flying = append(p.flying, flight{seq: seq, bytes: bytes, at: now, ackedBefore: p.acked, alone: len(p.flying) == 0})
+	alone := len(p.flying) == 0
+	if alone {
+		p.ackedAt, p.firstAt = now, now // the link was idle: its time until now delivered nothing
+	}
+	p.flying = append(p.flying, flight{seq: seq, bytes: bytes, at: now, ackedBefore: p.acked, ackedAt: p.ackedAt,
+		firstAt: p.firstAt, alone: alone})
 	p.inBytes += bytes
 	if r := p.rate(); r > 0 {
-		p.drained = later(p.drained, now).Add(time.Duration(float64(bytes) / (r * probeGain) * float64(time.Second)))
+		p.drained = later(p.drained, now).Add(time.Duration(float64(bytes) / (r * p.gain(now)) * float64(time.Second)))
 	}
 }
 
@@ -69,20 +93,26 @@ func later(a, b time.Time) time.Time {
 }
 
 // ack notes the viewer's acknowledgement of frame seq (the viewer acknowledges every frame, in order; an older
-// frame still listed is taken as acknowledged too). rtt is the link's round trip without queueing.
+// frame still listed is taken as acknowledged too). rtt is the link's round trip without queueing, queue how much
+// longer the latest round trip was.
 //
-// A frame's delivery-rate sample is the bytes acknowledged while it was in flight over that time (BBR's
-// sample, right when frames follow each other closely). A frame that was alone in flight spent a round trip of
+// A frame's delivery-rate sample is the bytes acknowledged since the last acknowledgement before it was sent,
+// over the time since that acknowledgement (BBR's sample: counted from its sending instead, the bytes of the
+// frames before it that were already crossing would be put on too short a time, and a small frame after a
+// large one would measure the link at several times its rate), or over the time those bytes took to be sent
+// when that is longer (acknowledgements that come in a bunch, after a loss held the stream up, would measure
+// the link at the rate they came at). A frame that was alone in flight spent a round trip of
 // that time on the way, not in the link: when its bytes took at least as long as the round trip to drain, its
 // sample takes the round trip off. Without it, the rate of a link that carries one large frame at a time would
 // be measured at a fraction of itself.
-func (p *pacer) ack(seq uint64, rtt time.Duration, now time.Time) {
+func (p *pacer) ack(seq uint64, rtt, queue time.Duration, now time.Time) {
+	p.rtt = rtt
 	for len(p.flying) > 0 && p.flying[0].seq <= seq {
 		f := p.flying[0]
 		p.flying = p.flying[1:]
 		p.inBytes -= f.bytes
 		p.acked += int64(f.bytes)
-		if d := now.Sub(f.at); d > 0 {
+		if d := max(now.Sub(f.ackedAt), f.at.Sub(f.firstAt)); d > 0 {
 			b := float64(p.acked - f.ackedBefore)
 			r := b / d.Seconds()
 			if drain := d - rtt; f.alone && drain >= d/2 {
@@ -90,14 +120,28 @@ func (p *pacer) ack(seq uint64, rtt time.Duration, now time.Time) {
 			}
 			p.samples = append(p.samples, rateSample{at: now, rate: r})
 		}
+		p.ackedAt, p.firstAt = now, f.at
 	}
 	if len(p.flying) == 0 && p.drained.After(now) {
 		p.drained = now // everything arrived: the link is idle, whatever the estimate said
+	} else if r := p.rate(); r > 0 {
+		// The frame acknowledged last had crossed the bottleneck a round trip ago at the latest: what is still in
+		// flight will have crossed it once it drains at the rate from then. The model, which the gain cycle
+		// moves ahead of the link and back, is never left further ahead than that (it would idle the link).
+		if bound := now.Add(-rtt).Add(time.Duration(float64(p.inBytes) / r * float64(time.Second))); bound.Before(p.drained) {
+			p.drained = bound
+		}
 	}
+	// Nor is it left behind the queue the link shows: the estimate, the best recent sample, runs above the
+	// rate when acknowledgements come bunched, and the model would then keep a standing queue of its own.
+	p.drained = later(p.drained, now.Add(queue))
 	for len(p.samples) > 0 && now.Sub(p.samples[0].at) > rateWindow {
 		p.samples = p.samples[1:]
 	}
 }
+
+// queueTarget is how long frames may wait at the bottleneck on a link of round trip rtt.
+func queueTarget(rtt time.Duration) time.Duration { return max(rtt/4, minQueueTarget) }
 
 // inFlight returns how many frames are in flight.
 func (p *pacer) inFlight() int { return len(p.flying) }
@@ -113,9 +157,10 @@ func (p *pacer) rate() float64 {
 
 // mayShip reports whether another frame may be sent now, given the link's round trip; when not, wait says when
 // to ask again (0: at the next acknowledgement). A frame may go when nothing is in flight, or when the frames
-// before it will have drained within the queue target and the bytes in flight stay within budgetRTTs of the
-// link (before the rate is known: while fewer than two frames are in flight).
+// before it will have drained within the queue target and the bytes in flight, but for the largest frame, stay
+// within budgetRTTs of the link (before the rate is known: while fewer than two frames are in flight).
 func (p *pacer) mayShip(rtt time.Duration, now time.Time) (ok bool, wait time.Duration) {
+	p.rtt = rtt
 	switch n := len(p.flying); {
 	case n == 0:
 		return true, 0
@@ -126,10 +171,14 @@ func (p *pacer) mayShip(rtt time.Duration, now time.Time) (ok bool, wait time.Du
 	if r == 0 {
 		return len(p.flying) < 2, 0
 	}
-	if len(p.flying) >= 2 && float64(p.inBytes) >= r*max(rtt, minBudgetRTT).Seconds()*budgetRTTs {
-		return false, 0 // (one frame may always follow one in flight: a frame larger than the budget is not a reason to idle the link)
+	largest := 0
+	for _, f := range p.flying {
+		largest = max(largest, f.bytes)
 	}
-	left := p.drained.Sub(now) - max(rtt/4, minQueueTarget)
+	if float64(p.inBytes-largest) >= r*max(rtt, minBudgetRTT).Seconds()*budgetRTTs {
+		return false, 0 // (the largest frame in flight does not count: a frame larger than the budget is not a reason to idle the link)
+	}
+	left := later(p.drained, now).Sub(now) - queueTarget(rtt)
 	if left <= 0 {
 		return true, 0
 	}
