@@ -145,7 +145,7 @@ func newCustomer(g *Guest, l *link, you, tech protocol.ParticipantID, cfg GuestC
 	c := &customer{g: g, l: l, you: you, tech: tech, inj: cfg.Input, timeout: timeout, st: newConsent(cfg.Screen != nil),
 		timers: map[uint64]*time.Timer{}}
 	c.share = &screenShare{conn: l.conn, me: you, src: cfg.Screen, shots: g.shots,
-		onSent: cfg.OnFrameSent, workers: &c.workers, onEnd: c.viewerLeft}
+		onSent: cfg.OnFrameSent, workers: &c.workers, onEnd: c.viewerLeft, moved: make(chan struct{}, 1)}
 	if prev != nil {
 		prev.mu.Lock()
 		c.st.sharing, c.dropped = prev.st.sharing, prev.dropped
@@ -451,7 +451,11 @@ func (c *customer) inject(m protocol.Message) error {
 			return err
 		}
 		x, y := mp.Map(int(m.X), int(m.Y))
-		return c.inj.Move(x, y)
+		if err := c.inj.Move(x, y); err != nil {
+			return err
+		}
+		c.share.pointerMoved()
+		return nil
 	case *protocol.MouseButton:
 		b := map[protocol.Button]input.Button{protocol.ButtonLeft: input.ButtonLeft,
 			protocol.ButtonMiddle: input.ButtonMiddle, protocol.ButtonRight: input.ButtonRight}[m.Button]
