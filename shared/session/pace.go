@@ -26,6 +26,10 @@ const (
 	// drainGain is the gain of the round trip after the probe: as much slower as the probe was faster, so that
 	// the queue a probe made on a full link is gone after it, and no standing queue builds cycle after cycle.
 	drainGain = 2 - probeGain
+	// When an acknowledgement finds the link's queue longer than the model's, the estimate is trusted less, in
+	// proportion (by at most maxDistrustStep at a time, and maxDistrust in all); each that finds it under half
+	// the target regains regainStep of trust.
+	maxDistrustStep, maxDistrust, regainStep = 0.2, 0.6, 0.01
 	// budgetRTTs bounds the bytes in flight, in round trips of the link's rate, should the rate be overestimated.
 	budgetRTTs = 1.5
 	// minBudgetRTT stands for the round trip when it is tiny (loopback), so that the budget still holds frames.
@@ -37,10 +41,12 @@ type flight struct {
 	seq         uint64
 	bytes       int
 	at          time.Time
-	ackedBefore int64     // bytes acknowledged when it was sent
-	ackedAt     time.Time // when they had been: the last acknowledgement before it was sent, or its sending
-	firstAt     time.Time // when the frame acknowledged last before it was sent had been sent, or its sending
-	alone       bool      // nothing else was in flight when it was sent
+	ackedBefore int64         // bytes acknowledged when it was sent
+	ackedAt     time.Time     // when they had been: the last acknowledgement before it was sent, or its sending
+	firstAt     time.Time     // when the frame acknowledged last before it was sent had been sent, or its sending
+	alone       bool          // nothing else was in flight when it was sent
+	queue       time.Duration // how long the model expected its last bytes to wait at the bottleneck
+	modelled    bool          // the model knew the rate when it was sent (else queue means nothing)
 }
 
 // rateSample is one delivery-rate measure, in bytes per second.
@@ -50,7 +56,7 @@ type rateSample struct {
 }
 
 // pacer keeps the frames in flight of one screen stream and estimates the link's delivery rate from the viewer's
-// acknowledgements (the bytes acknowledged while a frame was in flight over the time it took, as BBR does).
+// acknowledgements (as BBR does, see ack), corrected by the queue the link shows.
 // It belongs to the capture loop's goroutine.
 type pacer struct {
 	flying  []flight
@@ -61,6 +67,8 @@ type pacer struct {
 	samples []rateSample
 	drained time.Time     // when the bytes sent so far will have crossed the bottleneck, at the estimated rate
 	rtt     time.Duration // the link's round trip without queueing, as last told
+	// distrust is how much less than the best recent sample the link's rate is taken to be, 0 to maxDistrust.
+	distrust float64
 }
 
 // gains is the gain cycle: the link's rate is taken as the estimate times these, a round trip each in turn.
@@ -82,6 +90,8 @@ func (p *pacer) sent(seq uint64, bytes int, now time.Time) {
 	p.inBytes += bytes
 	if r := p.rate(); r > 0 {
 		p.drained = later(p.drained, now).Add(time.Duration(float64(bytes) / (r * p.gain(now)) * float64(time.Second)))
+		f := &p.flying[len(p.flying)-1]
+		f.queue, f.modelled = p.drained.Sub(now), true
 	}
 }
 
@@ -101,14 +111,16 @@ func later(a, b time.Time) time.Time {
 // frames before it that were already crossing would be put on too short a time, and a small frame after a
 // large one would measure the link at several times its rate), or over the time those bytes took to be sent
 // when that is longer (acknowledgements that come in a bunch, after a loss held the stream up, would measure
-// the link at the rate they came at). A frame that was alone in flight spent a round trip of
-// that time on the way, not in the link: when its bytes took at least as long as the round trip to drain, its
-// sample takes the round trip off. Without it, the rate of a link that carries one large frame at a time would
-// be measured at a fraction of itself.
+// the link at the rate they came at). A frame that was alone in flight spent a round trip of that time on the
+// way, not in the link: when its bytes took at least as long as the round trip to drain, its sample takes the
+// round trip off. Without it, the rate of a link that carries one large frame at a time would be measured at a
+// fraction of itself.
 func (p *pacer) ack(seq uint64, rtt, queue time.Duration, now time.Time) {
 	p.rtt = rtt
+	var last *flight
 	for len(p.flying) > 0 && p.flying[0].seq <= seq {
 		f := p.flying[0]
+		last = &f
 		p.flying = p.flying[1:]
 		p.inBytes -= f.bytes
 		p.acked += int64(f.bytes)
@@ -132,8 +144,18 @@ func (p *pacer) ack(seq uint64, rtt, queue time.Duration, now time.Time) {
 			p.drained = bound
 		}
 	}
-	// Nor is it left behind the queue the link shows: the estimate, the best recent sample, runs above the
-	// rate when acknowledgements come bunched, and the model would then keep a standing queue of its own.
+	// Nor is it left behind the queue the link shows. When the link showed more queue than the model expected
+	// when it sent the frame just acknowledged, the estimate (the best recent sample) runs above the link's
+	// rate, as it does when acknowledgements come bunched: it is trusted a little less, until the link's queue
+	// no longer outgrows the model's.
+	switch target := queueTarget(rtt); {
+	case last == nil || !last.modelled:
+	case queue > last.queue+target/2:
+		trust := (1 - p.distrust) * min(max(float64(last.queue+target)/float64(queue), 1-maxDistrustStep), 1)
+		p.distrust = min(1-trust, maxDistrust)
+	case queue < target/2:
+		p.distrust = max(p.distrust-regainStep, 0) // the link takes more than the model gives it
+	}
 	p.drained = later(p.drained, now.Add(queue))
 	for len(p.samples) > 0 && now.Sub(p.samples[0].at) > rateWindow {
 		p.samples = p.samples[1:]
@@ -146,13 +168,14 @@ func queueTarget(rtt time.Duration) time.Duration { return max(rtt/4, minQueueTa
 // inFlight returns how many frames are in flight.
 func (p *pacer) inFlight() int { return len(p.flying) }
 
-// rate returns the estimated delivery rate in bytes per second, 0 before any acknowledgement.
+// rate returns the estimated delivery rate in bytes per second, 0 before any acknowledgement: the best recent
+// sample, less the distrust that the link's queue taught.
 func (p *pacer) rate() float64 {
 	best := 0.0
 	for _, s := range p.samples {
 		best = max(best, s.rate)
 	}
-	return best
+	return best * (1 - p.distrust)
 }
 
 // mayShip reports whether another frame may be sent now, given the link's round trip; when not, wait says when

@@ -1,91 +1,149 @@
 package session
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
 
-// A simulated link: frames of size bytes cross a bottleneck of rate bytes per second with a round trip of rtt,
-// and the viewer acknowledges each once its last byte is through and half the round trip has passed twice.
+// linkSim is a simulated link: frames cross a bottleneck of rateAt(elapsed) bytes per second with a round trip
+// of rtt, and the viewer acknowledges each once its last byte is through and half the round trip has passed
+// twice (at the next multiple of bunch, when bunch is set: a busy viewer's acknowledgements come bunched). The
+// pacer acknowledged learns the queue the frame met, as QUIC's round trip shows it.
+type linkSim struct {
+	rateAt func(elapsed time.Duration) float64
+	rtt    time.Duration
+	frames []int // sizes, in turn
+	bunch  time.Duration
+}
+
+// simFrame is what became of one frame.
+type simFrame struct {
+	sent   time.Duration // after the start
+	queued time.Duration // how long it waited at the bottleneck
+	tx     time.Duration // how long the bottleneck took to pass it
+}
+
+// run lets p send frames over the link for span.
+func (l linkSim) run(p *pacer, span time.Duration) []simFrame {
+	start := time.Unix(0, 0)
+	now, free := start, start // free: when the bottleneck is free
+	type pending struct {
+		seq    uint64
+		at     time.Time
+		queued time.Duration
+	}
+	var acks []pending
+	var seq uint64
+	var out []simFrame
+	end := start.Add(span)
+	for now.Before(end) {
+		for len(acks) > 0 && !acks[0].at.After(now) { // acknowledgements due by now
+			p.ack(acks[0].seq, l.rtt, acks[0].queued, acks[0].at)
+			acks = acks[1:]
+		}
+		ok, wait := p.mayShip(l.rtt, now)
+		if ok {
+			size := l.frames[int(seq)%len(l.frames)]
+			tx := time.Duration(float64(size) / l.rateAt(now.Sub(start)) * float64(time.Second))
+			seq++
+			p.sent(seq, size, now)
+			at := later(free, now)
+			out = append(out, simFrame{sent: now.Sub(start), queued: at.Sub(now), tx: tx})
+			free = at.Add(tx)
+			ack := free.Add(l.rtt)
+			if l.bunch > 0 {
+				ack = ack.Truncate(l.bunch).Add(l.bunch)
+			}
+			acks = append(acks, pending{seq, ack, at.Sub(now)})
+			continue
+		}
+		next := end
+		if wait > 0 {
+			next = now.Add(wait)
+		}
+		if len(acks) > 0 && acks[0].at.Before(next) {
+			next = acks[0].at
+		}
+		now = next
+	}
+	return out
+}
+
 // The pacer, which is not told the rate, must come to keep the link busy without letting frames queue.
 func TestPacerFillsTheLinkWithoutAQueue(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		rate   float64 // bytes per second
 		rtt    time.Duration
-		frames []int // sizes, in turn
+		frames []int
+		bunch  time.Duration
 	}{
-		{"profile A, text frames", 1.25e6, 100 * time.Millisecond, []int{30_000}},
-		{"profile A, frames larger than the round trip holds", 1.25e6, 100 * time.Millisecond, []int{300_000}},
-		{"profile A, a large frame then small ones", 1.25e6, 100 * time.Millisecond, []int{200_000, 3_000, 3_000, 3_000}},
-		{"profile A, sizes that vary", 1.25e6, 100 * time.Millisecond, []int{60_000, 5_000, 90_000, 20_000, 1_000, 40_000}},
-		{"profile B", 0.25e6, 200 * time.Millisecond, []int{20_000}},
-		{"profile B, a large frame then small ones", 0.25e6, 200 * time.Millisecond, []int{100_000, 2_000, 2_000}},
-		{"loopback", 500e6, 200 * time.Microsecond, []int{100_000}},
+		{"profile A, text frames", 1.25e6, 100 * time.Millisecond, []int{30_000}, 0},
+		{"profile A, frames larger than the round trip holds", 1.25e6, 100 * time.Millisecond, []int{300_000}, 0},
+		{"profile A, a large frame then small ones", 1.25e6, 100 * time.Millisecond, []int{200_000, 3_000, 3_000, 3_000}, 0},
+		{"profile A, sizes that vary", 1.25e6, 100 * time.Millisecond, []int{60_000, 5_000, 90_000, 20_000, 1_000, 40_000}, 0},
+		{"profile A, acknowledgements in bunches", 1.25e6, 100 * time.Millisecond, []int{60_000, 20_000}, 60 * time.Millisecond},
+		{"profile B", 0.25e6, 200 * time.Millisecond, []int{20_000}, 0},
+		{"profile B, a large frame then small ones", 0.25e6, 200 * time.Millisecond, []int{100_000, 2_000, 2_000}, 0},
+		{"loopback", 500e6, 200 * time.Microsecond, []int{100_000}, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var p pacer
-			now := time.Unix(0, 0)
-			free := now // when the bottleneck is free
-			type pending struct {
-				seq    uint64
-				at     time.Time
-				queued time.Duration // how long it waited at the bottleneck
-			}
-			var acks []pending
-			var seq uint64
-			var worstQueue time.Duration
-			var busy, txMax time.Duration
-			txOf := func(bytes int) time.Duration { return time.Duration(float64(bytes) / c.rate * float64(time.Second)) }
+			var txMax time.Duration
 			mean := 0
 			for _, f := range c.frames {
 				mean += f / len(c.frames)
-				txMax = max(txMax, txOf(f))
+				txMax = max(txMax, time.Duration(float64(f)/c.rate*float64(time.Second)))
 			}
-			span := min(20*time.Second, 2000*txOf(mean))
-			end := now.Add(span)
-			for now.Before(end) {
-				// Acknowledgements due by now.
-				for len(acks) > 0 && !acks[0].at.After(now) {
-					p.ack(acks[0].seq, c.rtt, acks[0].queued, acks[0].at)
-					acks = acks[1:]
-				}
-				ok, wait := p.mayShip(c.rtt, now)
-				if ok {
-					size := c.frames[int(seq)%len(c.frames)]
-					tx := txOf(size)
-					seq++
-					p.sent(seq, size, now)
-					start := free
-					if start.Before(now) {
-						start = now
-					}
-					worstQueue = max(worstQueue, start.Sub(now))
-					free = start.Add(tx)
-					busy += tx
-					acks = append(acks, pending{seq, free.Add(c.rtt), start.Sub(now)})
-					continue
-				}
-				next := end
-				if wait > 0 {
-					next = now.Add(wait)
-				}
-				if len(acks) > 0 && acks[0].at.Before(next) {
-					next = acks[0].at
-				}
-				now = next
+			span := min(20*time.Second, time.Duration(2000*float64(mean)/c.rate*float64(time.Second)))
+			sim := linkSim{rateAt: func(time.Duration) float64 { return c.rate }, rtt: c.rtt, frames: c.frames, bunch: c.bunch}
+			var busy, worstQueue time.Duration
+			for _, f := range sim.run(&p, span) {
+				busy += f.tx
+				worstQueue = max(worstQueue, f.queued)
 			}
-			use := busy.Seconds() / span.Seconds()
-			if use < 0.85 {
+			if use := busy.Seconds() / span.Seconds(); use < 0.85 {
 				t.Errorf("the link was busy %.0f%% of the time, want ≥ 85%%", 100*use)
 			}
-			if limit := max(c.rtt/4, minQueueTarget) + txMax + txMax/2; worstQueue > limit {
+			if limit := queueTarget(c.rtt) + txMax + txMax/2; worstQueue > limit {
 				t.Errorf("a frame waited %v at the bottleneck, want ≤ %v", worstQueue, limit)
 			}
 			if r := p.rate(); r < 0.8*c.rate || r > 1.1*c.rate {
 				t.Errorf("estimated rate %.0f B/s, the link's is %.0f", r, c.rate)
 			}
 		})
+	}
+}
+
+// A link that slows down to half (another device on the connection starts a download): the best sample of the
+// last seconds is now twice the link's rate, and the queue the link shows is what keeps frames from piling up.
+func TestPacerFollowsALinkThatSlowsDown(t *testing.T) {
+	const rate, rtt, change = 1.25e6, 100 * time.Millisecond, 5 * time.Second
+	sim := linkSim{rtt: rtt, frames: []int{30_000, 10_000}, rateAt: func(e time.Duration) float64 {
+		if e >= change {
+			return rate / 2
+		}
+		return rate
+	}}
+	var p pacer
+	frames := sim.run(&p, change+rateWindow-rtt) // the best sample before the change still counts at the end
+	var busy time.Duration
+	var queued []time.Duration
+	settled := change + 5*rtt
+	for _, f := range frames {
+		if f.sent >= settled {
+			busy += f.tx
+			queued = append(queued, f.queued)
+		}
+	}
+	slices.Sort(queued)
+	// A frame of 30 kB takes 48 ms at the slower rate: a frame may wait for the target and one before it.
+	if p95, limit := queued[len(queued)*95/100], queueTarget(rtt)+48*time.Millisecond; p95 > limit {
+		t.Errorf("after the link slowed down, frames waited up to %v at the bottleneck (p95), want ≤ %v", p95, limit)
+	}
+	if use := busy.Seconds() / (change + rateWindow - rtt - settled).Seconds(); use < 0.85 {
+		t.Errorf("the slower link was busy %.0f%% of the time, want ≥ 85%%", 100*use)
 	}
 }
 
