@@ -27,9 +27,6 @@ import (
 // DefaultConsentTimeout is how long a consent request waits for the customer's answer.
 const DefaultConsentTimeout = time.Minute
 
-// idleInterval is how long the sharer waits before capturing again when nothing changed.
-const idleInterval = 30 * time.Millisecond
-
 // Events of the live features.
 type (
 	// ConsentRequested asks the customer a question (view the screen again, take control). Answer it with

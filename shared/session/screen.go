@@ -301,6 +301,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 	var preview previewer
 	var video videoSender
 	defer video.stop()
+	var poll poller
 	key := true // the next frame is a key frame
 	retryTimer := time.NewTimer(time.Hour)
 	retryTimer.Stop()
@@ -440,9 +441,11 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 				return left(err)
 			}
 		}
-		if len(enc.Changed()) == 0 && vp == nil && seq > 0 {
+		if len(enc.Changed()) > 0 || vp != nil {
+			poll.changed(captured)
+		} else if seq > 0 {
 			// Nothing changed: look again in a moment.
-			if !sleep(ctx, idleInterval) {
+			if !sleep(ctx, poll.interval(time.Now())) {
 				return false
 			}
 		}
