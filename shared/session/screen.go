@@ -421,7 +421,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 			log.Printf("session: encode: %v", err)
 			return false
 		}
-		if !video.active() && !key && video.observe(cur.frame, enc.Photo(), len(pkt), pace.rate(), now) {
+		if !video.active() && !key && video.observe(cur.frame, enc.Photo(), enc.Stats(), len(pkt), pace.rate(), now) {
 			log.Printf("session: region %v of the screen goes as video at %d kbit/s", video.region, video.kbps)
 		}
 		if len(enc.Changed()) > 0 || seq == 0 || ended {

@@ -70,11 +70,19 @@ func (v *videoSender) active() bool { return !v.region.Empty() }
 // allow records the viewer's choice.
 func (v *videoSender) allow(lossy bool) { v.allowed = lossy && vpx.Available() }
 
-// observe takes what the lossless codec did with frame f (the photo-like tiles, the packet's size) and the
-// link's rate (bytes per second, 0: unknown), and starts a lossy region when a large part of the screen keeps
-// changing with photographic content that the link cannot carry losslessly at videoFPS. It reports whether
-// it started one.
-func (v *videoSender) observe(f codec.Frame, photo []int32, pktBytes int, rate float64, now time.Time) bool {
+// observe takes what the lossless codec did with frame f (the photo-like tiles, what it moved, the packet's size)
+// and the link's rate (bytes per second, 0: unknown), and starts a lossy region when a large part of the screen
+// keeps changing in place with photographic content that the link cannot carry losslessly at videoFPS. It
+// reports whether it started one.
+//
+// The photo-like tiles of a frame that moved more pixels than it coded photo-like (a scroll, a dragged window)
+// do not count: they are what the movement uncovered (a page's pictures entering at its edge), which the next
+// frames move on instead of changing in place. On a slow link, where the sharer ships a frame while the page
+// scrolls several, that band grew thick enough to pass for a video, and a page of text went lossy.
+func (v *videoSender) observe(f codec.Frame, photo []int32, st codec.EncodeStats, pktBytes int, rate float64, now time.Time) bool {
+	if st.RefPixels+st.Copied*codec.TileSize*codec.TileSize > st.NatPixels {
+		photo = nil
+	}
 	gw, gh := (f.Width+codec.TileSize-1)/codec.TileSize, (f.Height+codec.TileSize-1)/codec.TileSize
 	if len(v.heat) != gw*gh {
 		v.heat = make([]uint8, gw*gh)

@@ -123,3 +123,86 @@ func TestSubtractRegion(t *testing.T) {
 		}
 	}
 }
+
+// What the video detector sees of a screen, frame after frame, on a link too slow for it losslessly: a page
+// of pictures that scrolls by a whole band between two frames (a slow link skips most of a scroll's frames)
+// uncovers photographic tiles at its edge in every frame, but stays lossless; a picture that changes in place
+// goes lossy.
+func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
+	if !vpx.Available() {
+		t.Skip("VP8 is not built in (no cgo): nothing goes lossy")
+	}
+	const w, h = 1280, 720
+	// photo is a smooth scene with a camera's grain at (x, y) of the page; frame k's grain is new when k >= 0.
+	photo := func(p []byte, x, y, k int) {
+		g := uint32(x*2654435761) ^ uint32(y*2246822519) ^ uint32(max(k, 0)*3266489917) //nolint:gosec // a hash
+		g ^= g >> 15
+		p[0] = byte(60 + (x*x/97+y)%120 + int(g%9))
+		p[1] = byte(80 + (x+2*y)%90 + int(g>>8%9))
+		p[2] = byte(100 + (3*x+y*y/61)%100 + int(g>>16%9))
+		p[3] = 255
+	}
+	scroll := func(k int) codec.Frame {
+		f := codec.NewFrame(w, h)
+		for y := range h {
+			py := y + 150*k // the page moves up by 150 rows a frame
+			for x := range w {
+				p := f.Pix[y*f.Stride+4*x:][:4]
+				switch {
+				case y < 40 || (py/300)%2 == 0 && (x < 200 || x >= 1080): // the toolbar, the text's margins
+					p[0], p[1], p[2], p[3] = 235, 230, 225, 255
+				case (py/300)%2 == 0: // a picture every other 300 rows of the page
+					photo(p, x, py, -1)
+				case (py/12)%2 == 0 && (x/3)%4 != 0:
+					p[0], p[1], p[2], p[3] = 20, 20, 20, 255 // lines of text
+				default:
+					p[0], p[1], p[2], p[3] = 235, 230, 225, 255
+				}
+			}
+		}
+		return f
+	}
+	video := func(k int) codec.Frame {
+		f := codec.NewFrame(w, h)
+		for i := 0; i < len(f.Pix); i += 4 {
+			f.Pix[i], f.Pix[i+1], f.Pix[i+2], f.Pix[i+3] = 235, 230, 225, 255
+		}
+		for y := 100; y < 600; y++ {
+			for x := 200; x < 1000; x++ {
+				photo(f.Pix[y*f.Stride+4*x:][:4], x+3*k, y, k)
+			}
+		}
+		return f
+	}
+	for _, c := range []struct {
+		name  string
+		frame func(k int) codec.Frame
+		lossy bool
+	}{
+		{"a scrolled page of pictures", scroll, false},
+		{"a video", video, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			enc := codec.NewEncoder()
+			var v videoSender
+			v.allow(true)
+			defer v.stop()
+			var pkt []byte
+			started := false
+			for k := range 12 {
+				var err error
+				if pkt, err = enc.Encode(pkt[:0], c.frame(k)); err != nil {
+					t.Fatal(err)
+				}
+				// 1 Mbit/s: no frame that changes much fits losslessly at videoFPS.
+				if k > 0 && v.observe(c.frame(k), enc.Photo(), enc.Stats(), len(pkt), 125_000, time.Now()) {
+					started = true
+					break
+				}
+			}
+			if started != c.lossy {
+				t.Errorf("went lossy: %v, want %v", started, c.lossy)
+			}
+		})
+	}
+}
