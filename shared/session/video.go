@@ -37,8 +37,12 @@ const (
 	// which runs a quarter or more above what a lossy link delivers (profile A: 12 to 14 Mbit/s on 10).
 	videoShare = 0.6
 	// videoStill is how long the region must stay unchanged before it is handed back to the lossless codec:
-	// longer than the gap between two pictures of a video played at 10 frames a second.
-	videoStill = 120 * time.Millisecond
+	// longer than the gap between two pictures of a video played at 10 frames a second. Where the region's
+	// exact picture takes the link long to carry, it waits an eighth of that time, up to videoMaxStill: a player
+	// that stalls for a moment (a busy computer, a buffering stream) must not start seconds of lossless picture
+	// that would hold the video up when it plays on (profile B: 540 kB for an 830×450 player, 3 s at the rate
+	// left after the loss shield).
+	videoStill, videoMaxStill = 120 * time.Millisecond, time.Second
 	// videoFrameGap is the longest time between two VP8 frames that the encoder's rate control is told of: the
 	// link, not the encoder, decides how often a frame goes, and an encoder told that a second passed between
 	// two frames codes the next one a second's worth of bits large, which makes the link slower still.
@@ -50,18 +54,19 @@ const (
 // videoSender decides, for one screen stream, which region goes lossy, and codes it. Only the capture loop
 // uses it.
 type videoSender struct {
-	allowed bool    // the viewer accepts lossy video (ViewOptions.Lossy) and VP8 is built in
-	heat    []uint8 // per tile of the frame's grid: bit k set if the lossless frame k frames ago coded it photo-like
-	region  image.Rectangle
-	enc     *vpx.Encoder
-	kbps    int
-	base    []byte // the region's pixels as the lossless codec last sent them (under the video on the viewer)
-	last    []byte // the region's pixels as last sent in VP8, to see when it stops changing
-	moved   time.Time
-	encoded time.Time      // when the last VP8 frame was coded
-	clock   int64          // the encoder's clock, in ms: real time between frames, at most videoFrameGap a frame
-	masked  [2]codec.Frame // the frames given to the lossless codec while a region is lossy, in turn
-	flip    int
+	allowed  bool    // the viewer accepts lossy video (ViewOptions.Lossy) and VP8 is built in
+	heat     []uint8 // per tile of the frame's grid: bit k set if the lossless frame k frames ago coded it photo-like
+	region   image.Rectangle
+	enc      *vpx.Encoder
+	kbps     int
+	base     []byte // the region's pixels as the lossless codec last sent them (under the video on the viewer)
+	last     []byte // the region's pixels as last sent in VP8, to see when it stops changing
+	moved    time.Time
+	stillFor time.Duration  // how long the region must stay unchanged before it goes back to the lossless codec
+	encoded  time.Time      // when the last VP8 frame was coded
+	clock    int64          // the encoder's clock, in ms: real time between frames, at most videoFrameGap a frame
+	masked   [2]codec.Frame // the frames given to the lossless codec while a region is lossy, in turn
+	flip     int
 }
 
 // active reports whether a region is sent lossy.
@@ -126,6 +131,7 @@ func (v *videoSender) observe(f codec.Frame, photo []int32, st codec.EncodeStats
 	v.base = regionCopy(v.base[:0], f, r)
 	v.last = v.last[:0]
 	v.moved, v.encoded, v.clock = now, now, 0
+	v.stillFor = stillAfter(pktBytes, rate)
 	return true
 }
 
@@ -144,8 +150,20 @@ func (v *videoSender) changed(f codec.Frame, now time.Time) bool {
 	return true
 }
 
-// still reports whether the region has not changed for videoStill.
-func (v *videoSender) still(now time.Time) bool { return now.Sub(v.moved) >= videoStill }
+// still reports whether the region has not changed for long enough to be sent exact.
+func (v *videoSender) still(now time.Time) bool {
+	return now.Sub(v.moved) >= max(v.stillFor, videoStill)
+}
+
+// stillAfter returns how long a lossy region must stay unchanged before it goes back to the lossless codec, when
+// the lossless frame that started it was pktBytes and the link's rate is rate bytes per second.
+func stillAfter(pktBytes int, rate float64) time.Duration {
+	if rate <= 0 {
+		return videoStill
+	}
+	crossing := time.Duration(float64(pktBytes) / rate * float64(time.Second))
+	return min(max(crossing/8, videoStill), videoMaxStill)
+}
 
 // encode codes the region of f as the next VP8 frame, at a rate fitted to the link's (bytes per second); the
 // caller numbers the packet.

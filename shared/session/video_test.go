@@ -206,3 +206,29 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		})
 	}
 }
+
+// A lossy region goes back to the lossless codec after 120 ms without change, or later where its exact picture
+// takes the link long to carry: a player that stalls a moment must not start seconds of lossless picture.
+func TestVideoWaitsLongerForStillnessOnASlowLink(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		bytes int
+		rate  float64
+		want  time.Duration
+	}{
+		{"rate unknown", 1 << 20, 0, videoStill},
+		{"a fast link", 500_000, 6_000_000, videoStill},
+		{"profile A, a 1280x720 player", 1_400_000, 1_100_000, 159 * time.Millisecond},
+		{"profile B, an 830x450 player", 540_000, 180_000, 375 * time.Millisecond},
+		{"a crawl", 1_400_000, 20_000, videoMaxStill},
+	} {
+		got := stillAfter(c.bytes, c.rate)
+		if got.Round(time.Millisecond) != c.want {
+			t.Errorf("%s: stillAfter(%d, %.0f) = %v, want %v", c.name, c.bytes, c.rate, got, c.want)
+		}
+		v := videoSender{stillFor: got, moved: time.Now()}
+		if v.still(v.moved.Add(got-time.Millisecond)) || !v.still(v.moved.Add(got)) {
+			t.Errorf("%s: still() does not turn true after %v", c.name, c.want)
+		}
+	}
+}
