@@ -150,10 +150,9 @@ func (v *videoSender) changed(f codec.Frame, now time.Time) bool {
 	return true
 }
 
-// still reports whether the region has not changed for long enough to be sent exact.
-func (v *videoSender) still(now time.Time) bool {
-	return now.Sub(v.moved) >= max(v.stillFor, videoStill)
-}
+// still reports whether the region has not changed for long enough to be sent exact (stillFor, which observe
+// set when it started the region).
+func (v *videoSender) still(now time.Time) bool { return now.Sub(v.moved) >= v.stillFor }
 
 // stillAfter returns how long a lossy region must stay unchanged before it goes back to the lossless codec, when
 // the lossless frame that started it was pktBytes and the link's rate is rate bytes per second.
