@@ -74,12 +74,7 @@ func (m *Movie) Capture(_ int, dst *codec.Frame) error {
 			switch {
 			case image.Pt(x, y).In(MoviePlayer):
 				// A smooth scene panning by 3 pixels a picture, with the sensor's grain, new in every picture.
-				u, v := x+3*n, y
-				g := uint32(x*2654435761) ^ uint32(y*2246822519) ^ uint32(n*3266489917) //nolint:gosec // a hash
-				g ^= g >> 15
-				p[0] = byte(60 + (u*u/97+v)%120 + int(g%9))
-				p[1] = byte(80 + (u+2*v)%90 + int(g>>8%9))
-				p[2] = byte(100 + (3*u+v*v/61)%100 + int(g>>16%9))
+				PaintScene(p, x+3*n, y, x, y, n)
 			case y >= 340 && y < 352 && (x/3)%4 != 0:
 				p[0], p[1], p[2] = 20, 20, 20 // a line of "text"
 			default:
@@ -96,3 +91,14 @@ func (m *Movie) Capture(_ int, dst *codec.Frame) error {
 
 // Close does nothing.
 func (*Movie) Close() error { return nil }
+
+// PaintScene writes into the BGRA pixel p the point (u, v) of a smooth photographic scene (the Movie's), with a
+// camera's grain drawn from (x, y, n): the same inputs give the same grain, and a new n gives new grain.
+func PaintScene(p []byte, u, v, x, y, n int) {
+	g := uint32(x*2654435761) ^ uint32(y*2246822519) ^ uint32(n*3266489917) //nolint:gosec // a hash
+	g ^= g >> 15
+	p[0] = byte(60 + (u*u/97+v)%120 + int(g%9))
+	p[1] = byte(80 + (u+2*v)%90 + int(g>>8%9))
+	p[2] = byte(100 + (3*u+v*v/61)%100 + int(g>>16%9))
+	p[3] = 255
+}

@@ -133,15 +133,6 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		t.Skip("VP8 is not built in (no cgo): nothing goes lossy")
 	}
 	const w, h = 1280, 720
-	// photo is a smooth scene with a camera's grain at (x, y) of the page; frame k's grain is new when k >= 0.
-	photo := func(p []byte, x, y, k int) {
-		g := uint32(x*2654435761) ^ uint32(y*2246822519) ^ uint32(max(k, 0)*3266489917) //nolint:gosec // a hash
-		g ^= g >> 15
-		p[0] = byte(60 + (x*x/97+y)%120 + int(g%9))
-		p[1] = byte(80 + (x+2*y)%90 + int(g>>8%9))
-		p[2] = byte(100 + (3*x+y*y/61)%100 + int(g>>16%9))
-		p[3] = 255
-	}
 	scroll := func(k int) codec.Frame {
 		f := codec.NewFrame(w, h)
 		for y := range h {
@@ -152,7 +143,7 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 				case y < 40 || (py/300)%2 == 0 && (x < 200 || x >= 1080): // the toolbar, the text's margins
 					p[0], p[1], p[2], p[3] = 235, 230, 225, 255
 				case (py/300)%2 == 0: // a picture every other 300 rows of the page
-					photo(p, x, py, -1)
+					capture.PaintScene(p, x, py, x, py, 0) // (grain of the page's, the same in every frame)
 				case (py/12)%2 == 0 && (x/3)%4 != 0:
 					p[0], p[1], p[2], p[3] = 20, 20, 20, 255 // lines of text
 				default:
@@ -169,7 +160,7 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		}
 		for y := 100; y < 600; y++ {
 			for x := 200; x < 1000; x++ {
-				photo(f.Pix[y*f.Stride+4*x:][:4], x+3*k, y, k)
+				capture.PaintScene(f.Pix[y*f.Stride+4*x:][:4], x+3*k, y, x, y, k)
 			}
 		}
 		return f
