@@ -509,7 +509,6 @@ loop:
 			bytes += u.Bytes
 			b.mu.Lock()
 			at, ok := b.captured[u.Seq]
-			delete(b.captured, u.Seq)
 			b.mu.Unlock()
 			if ok {
 				lat = append(lat, now.Sub(at))
@@ -520,6 +519,10 @@ loop:
 					psnrs = append(psnrs, v)
 				}
 			}
+			// Only now: the picture shown is most often this frame, which shownPSNR finds by its capture time.
+			b.mu.Lock()
+			delete(b.captured, u.Seq)
+			b.mu.Unlock()
 		case <-deadline:
 			break loop
 		}
