@@ -1,5 +1,7 @@
 package codec
 
+import "encoding/binary"
+
 // The "natural" literal coder, shared by encoder and decoder. A tile is held as three planes (B, G, R) of
 // tileSize×tileSize bytes with stride tileSize. Each literal sample is predicted from causal neighbours of the
 // same plane inside the tile; the residual (sample - prediction, mod 256, zigzagged so small magnitudes are
@@ -101,4 +103,22 @@ func planarPred(row, up []byte, x, c int) byte {
 		return up[c]
 	}
 	return byte((int(row[4*(x-1)+c]) + int(up[4*x+c]) + 1) >> 1)
+}
+
+// LooksPhotographic reports whether the w×h pixels of f at (x0, y0) look photographic by the encoder's rule
+// for a tile's literals: fewer than half of them equal their left neighbour (text and flat UI have long runs
+// of one colour, a photo or a video frame few). It reads every eighth row, which tells the two apart at a
+// fraction of the cost.
+func LooksPhotographic(f Frame, x0, y0, w, h int) bool {
+	eqLeft, counted := 0, 0
+	for y := y0 + min(4, h-1); y < y0+h; y += 8 {
+		row := f.Pix[y*f.Stride+4*x0:][:4*w]
+		for x := 4; x < len(row); x += 4 {
+			if binary.LittleEndian.Uint32(row[x:]) == binary.LittleEndian.Uint32(row[x-4:]) {
+				eqLeft++
+			}
+			counted++
+		}
+	}
+	return counted > 0 && 2*eqLeft < counted
 }

@@ -178,6 +178,21 @@ func (p *pacer) rate() float64 {
 	return best * (1 - p.distrust)
 }
 
+// linkRate returns rate(), or, before any acknowledgement, what the oldest frame in flight tells: had the link
+// been faster than its bytes over the time it has been in flight, less the round trip (rtt), it would have been
+// acknowledged. That bound (0 while it is too early to tell) lets the sharer see that a slow link is slow before
+// the first picture has crossed it.
+func (p *pacer) linkRate(rtt time.Duration, now time.Time) float64 {
+	if r := p.rate(); r > 0 || len(p.flying) == 0 {
+		return r
+	}
+	f := p.flying[0]
+	if d := now.Sub(f.at) - rtt; d > 0 {
+		return float64(f.bytes) / d.Seconds()
+	}
+	return 0
+}
+
 // mayShip reports whether another frame may be sent now, given the link's round trip; when not, wait says when
 // to ask again (0: at the next acknowledgement). A frame may go when nothing is in flight, or when the frames
 // before it will have drained within the queue target and the bytes in flight, but for the largest frame, stay

@@ -197,3 +197,32 @@ func TestPacerHoldsWhileTheLinkShowsAQueue(t *testing.T) {
 		})
 	}
 }
+
+// Before the first acknowledgement, a frame still in flight bounds the link's rate: a 1.4 MB key frame sent 5.2 s
+// ago over a 200 ms round trip has not crossed at 280 kB/s or faster. Once acknowledgements come, the estimate is
+// theirs.
+func TestLinkRateBeforeTheFirstAcknowledgement(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	const rtt = 200 * time.Millisecond
+	var p pacer
+	if r := p.linkRate(rtt, t0); r != 0 {
+		t.Errorf("nothing sent: linkRate %v, want 0", r)
+	}
+	p.sent(1, 1_400_000, t0)
+	for _, c := range []struct {
+		after time.Duration
+		want  float64
+	}{
+		{100 * time.Millisecond, 0}, // within the round trip: too early to tell
+		{5200 * time.Millisecond, 280_000},
+		{14200 * time.Millisecond, 100_000},
+	} {
+		if r := p.linkRate(rtt, t0.Add(c.after)); r != c.want {
+			t.Errorf("after %v: linkRate %.0f, want %.0f", c.after, r, c.want)
+		}
+	}
+	p.ack(1, rtt, 0, t0.Add(7200*time.Millisecond))
+	if r, want := p.linkRate(rtt, t0.Add(8*time.Second)), p.rate(); r != want || r <= 0 {
+		t.Errorf("acknowledged: linkRate %.0f, want the estimate %.0f", r, want)
+	}
+}

@@ -387,6 +387,9 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		// A lossy region ends when the screen starts over, when the viewer no longer wants it, and when it
 		// has stopped moving: the viewer is told first, and the lossless codec gets the real frame.
 		now := time.Now()
+		if !video.active() && !key && prev != nil && video.confirm(prev.frame, cur.frame, pace.linkRate(s.conn.MinRTT(), now), now) {
+			log.Printf("session: region %v of the screen changed again: it goes as video at %d kbit/s", video.region, video.kbps)
+		}
 		var vp *protocol.VideoPacket
 		ended := false // a VideoEnd went: the next lossless frame goes, changed or not, as it ends the viewer's video
 		if video.active() {
@@ -399,7 +402,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 					return left(err)
 				}
 			} else if moved {
-				if vp, err = video.encode(cur.frame, pace.rate(), now); err != nil {
+				if vp, err = video.encode(cur.frame, pace.linkRate(s.conn.MinRTT(), now), now); err != nil {
 					log.Printf("session: video: %v", err)
 					video.stop()
 					vp, ended = nil, true
@@ -421,15 +424,14 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 			log.Printf("session: encode: %v", err)
 			return false
 		}
-		if !video.active() && !key && video.observe(cur.frame, enc.Photo(), enc.Stats(), len(pkt), pace.rate(), now) {
+		switch {
+		case video.active():
+		case key:
+			video.expect(enc.Photo(), len(pkt), true)
+		case video.observe(cur.frame, enc.Photo(), enc.Stats(), len(pkt), pace.linkRate(s.conn.MinRTT(), now), now):
 			log.Printf("session: region %v of the screen goes as video at %d kbit/s", video.region, video.kbps)
 		}
-		if len(enc.Changed()) > 0 || seq == 0 || ended {
-			if err := s.ship(out, &pace, &seq, captured, pkt, key, &preview, cur.frame); err != nil {
-				return left(err)
-			}
-			key = false
-		}
+		// The video goes first: most of what moved is in it, and the viewer shows each packet as it comes.
 		if vp != nil {
 			seq++
 			vp.Seq = seq
@@ -440,6 +442,12 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 			if err := out.Encode(vp); err != nil {
 				return left(err)
 			}
+		}
+		if len(enc.Changed()) > 0 || seq == 0 || ended {
+			if err := s.ship(out, &pace, &seq, captured, pkt, key, &preview, cur.frame); err != nil {
+				return left(err)
+			}
+			key = false
 		}
 		if len(enc.Changed()) > 0 || vp != nil {
 			poll.changed(captured)

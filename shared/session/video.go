@@ -30,6 +30,9 @@ const (
 	// at its edge, or the wallpaper uncovered beside a dragged window, changes with photographic content frame
 	// after frame too, but is a band a few tiles thick, and the lossless codec carries it better.
 	videoMinSide = 4
+	// videoFirstCrossing is how long the exact picture of a photographic region that changes for the first time
+	// after a key frame may take the link before it is sent lossy first.
+	videoFirstCrossing = time.Second
 	// videoFPS is the frame rate the lossless codec must be able to keep on the link for a region to stay
 	// lossless.
 	videoFPS = 20
@@ -67,6 +70,13 @@ type videoSender struct {
 	clock    int64          // the encoder's clock, in ms: real time between frames, at most videoFrameGap a frame
 	masked   [2]codec.Frame // the frames given to the lossless codec while a region is lossy, in turn
 	flip     int
+	// pending holds the tiles that the last lossless frame coded photo-like (where it changed them in place, or
+	// all of them for a key frame), and pendingBytes that frame's size: when they change again, with
+	// photographic content, before the next frame is coded, confirm may start the region at once.
+	pending      []int32
+	pendingBytes int
+	pendingKey   bool    // pending came from a key frame: its tiles have not changed yet
+	changedTiles []int32 // confirm's scratch
 }
 
 // active reports whether a region is sent lossy.
@@ -78,7 +88,8 @@ func (v *videoSender) allow(lossy bool) { v.allowed = lossy && vpx.Available() }
 // observe takes what the lossless codec did with frame f (the photo-like tiles, what it moved, the packet's size)
 // and the link's rate (bytes per second, 0: unknown), and starts a lossy region when a large part of the screen
 // keeps changing in place with photographic content that the link cannot carry losslessly at videoFPS. It
-// reports whether it started one.
+// reports whether it started one. Where it did not, the tiles that f changed with photographic content are kept
+// for confirm.
 //
 // The photo-like tiles of a frame that moved more pixels than it coded photo-like (a scroll, a dragged window)
 // do not count: they are what the movement uncovered (a page's pictures entering at its edge), which the next
@@ -88,7 +99,7 @@ func (v *videoSender) observe(f codec.Frame, photo []int32, st codec.EncodeStats
 	if st.RefPixels+st.Copied*codec.TileSize*codec.TileSize > st.NatPixels {
 		photo = nil
 	}
-	gw, gh := (f.Width+codec.TileSize-1)/codec.TileSize, (f.Height+codec.TileSize-1)/codec.TileSize
+	gw, gh := gridSize(f)
 	if len(v.heat) != gw*gh {
 		v.heat = make([]uint8, gw*gh)
 	}
@@ -100,24 +111,107 @@ func (v *videoSender) observe(f codec.Frame, photo []int32, st codec.EncodeStats
 			v.heat[t] |= 1
 		}
 	}
-	if !v.allowed || rate <= 0 || float64(pktBytes)*videoFPS <= rate*videoShare {
+	// The tiles are kept for confirm even before the link's rate is known: a video that starts as the first
+	// picture lands (a session joined to help with a video) is seen before its first acknowledgement. A frame
+	// that changed nothing leaves them.
+	if st.ChangedTiles > 0 {
+		v.expect(photo, pktBytes, false)
+	}
+	if !v.allowed || !tooSlow(pktBytes, rate) {
 		return false
 	}
-	hot := 0
-	box := image.Rectangle{}
+	hot := v.changedTiles[:0]
 	for t, h := range v.heat {
-		if bits.OnesCount8(h&0x0f) < videoHotFrames {
-			continue
+		if bits.OnesCount8(h&0x0f) >= videoHotFrames {
+			hot = append(hot, int32(t)) //nolint:gosec // a tile index of the frame's grid
 		}
-		hot++
-		tile := image.Rect(t%gw, t/gw, t%gw+1, t/gw+1)
-		box = box.Union(tile)
 	}
-	if hot < videoMinTiles || 2*hot < box.Dx()*box.Dy() || box.Dx() < videoMinSide || box.Dy() < videoMinSide {
+	v.changedTiles = hot
+	box, ok := tileBox(hot, gw)
+	if !ok {
 		return false
 	}
+	return v.start(f, box, pktBytes, rate, now)
+}
+
+// tooSlow reports whether a link of rate bytes per second (0: unknown) is too slow for frames of pktBytes at
+// videoFPS in the share of it that the video would have.
+func tooSlow(pktBytes int, rate float64) bool {
+	return rate > 0 && float64(pktBytes)*videoFPS > rate*videoShare
+}
+
+// expect records the photo-like tiles of a frame the lossless codec coded, pktBytes long, for confirm; key says
+// it was a key frame.
+func (v *videoSender) expect(photo []int32, pktBytes int, key bool) {
+	v.pending = append(v.pending[:0], photo...)
+	v.pendingBytes, v.pendingKey = pktBytes, key
+}
+
+// confirm is called with the frame the lossless codec last coded (prev) and the next one (cur), before cur is
+// coded. When most of the tiles that prev coded photo-like change in cur, still photographic, in a region whose
+// surroundings stay put, and the link is too slow for that region, the region goes lossy at once, and confirm
+// reports true. The link is too slow for a region that changed twice in a row when it cannot carry it
+// losslessly at videoFPS (observe's rule, which would see the second change only after coding it losslessly:
+// on profile B, 1.4 MB, six seconds of link, for a 1280×720 player); for the first change after a key frame,
+// when its exact picture would take the link more than videoFirstCrossing (a video playing as the session
+// starts, a slideshow's next picture): the picture that fits the link comes first, and the exact one once the
+// region is still.
+//
+// A page that starts to scroll moves its text around its pictures too, and a window opened on a photographic
+// wallpaper changes the wallpaper's tiles into text: neither is a video.
+func (v *videoSender) confirm(prev, cur codec.Frame, rate float64, now time.Time) bool {
+	if len(v.pending) == 0 || !v.allowed || rate <= 0 || prev.Width != cur.Width || prev.Height != cur.Height {
+		return false
+	}
+	pending, pendingBytes := v.pending, v.pendingBytes
+	if v.pendingKey && float64(pendingBytes) < rate*videoFirstCrossing.Seconds() || !v.pendingKey && !tooSlow(pendingBytes, rate) {
+		return false // the link is fast enough for the whole frame: no need to look
+	}
+	gw, gh := gridSize(cur)
+	changed := v.changedTiles[:0]
+	for _, t := range pending {
+		if tileDiffers(prev, cur, t, gw) && tilePhotographic(cur, t, gw) {
+			changed = append(changed, t)
+		}
+	}
+	v.changedTiles = changed
+	box, ok := tileBox(changed, gw)
+	if !ok {
+		return false
+	}
+	// The region's exact picture costs about its share of the frame that prev was.
+	regionBytes := pendingBytes * len(changed) / len(pending)
+	if v.pendingKey {
+		if float64(regionBytes) < rate*videoFirstCrossing.Seconds() {
+			return false
+		}
+	}
+	// The surroundings are the tiles two away from the region: those next to it may hold the edge of a video
+	// that does not fall on the tile grid.
+	ring, moved := 0, 0
+	near, around := box.Inset(-1), box.Inset(-2).Intersect(image.Rect(0, 0, gw, gh))
+	for ty := around.Min.Y; ty < around.Max.Y; ty++ {
+		for tx := around.Min.X; tx < around.Max.X; tx++ {
+			if image.Pt(tx, ty).In(near) {
+				continue
+			}
+			ring++
+			if tileDiffers(prev, cur, int32(ty*gw+tx), gw) { //nolint:gosec // a tile index of the frame's grid
+				moved++
+			}
+		}
+	}
+	if 2*moved > ring {
+		return false
+	}
+	return v.start(prev, box, regionBytes, rate, now)
+}
+
+// start makes tiles box (in tile units) of under, the picture the viewer holds there, a lossy region, when the
+// VP8 encoder starts; it reports whether it did. pktBytes is about what the region's exact picture costs.
+func (v *videoSender) start(under codec.Frame, box image.Rectangle, pktBytes int, rate float64, now time.Time) bool {
 	r := image.Rectangle{Min: box.Min.Mul(codec.TileSize), Max: box.Max.Mul(codec.TileSize)}.
-		Intersect(image.Rect(0, 0, f.Width, f.Height))
+		Intersect(image.Rect(0, 0, under.Width, under.Height))
 	r.Max.X -= r.Dx() % 2
 	r.Max.Y -= r.Dy() % 2
 	r.Max.X = r.Min.X + min(r.Dx(), vpx.MaxSide)
@@ -128,11 +222,47 @@ func (v *videoSender) observe(f codec.Frame, photo []int32, st codec.EncodeStats
 		return false
 	}
 	v.region, v.enc, v.kbps = r, enc, kbps
-	v.base = regionCopy(v.base[:0], f, r)
+	v.base = regionCopy(v.base[:0], under, r)
 	v.last = v.last[:0]
 	v.moved, v.encoded, v.clock = now, now, 0
 	v.stillFor = stillAfter(pktBytes, rate)
+	v.pending = v.pending[:0]
 	return true
+}
+
+// tileBox returns the bounding box, in tile units, of tiles (indexes in a grid gw tiles wide) when they are
+// enough for a video region: at least videoMinTiles, filling at least half of it, at least videoMinSide each way.
+func tileBox(tiles []int32, gw int) (image.Rectangle, bool) {
+	box := image.Rectangle{}
+	for _, t := range tiles {
+		box = box.Union(image.Rect(int(t)%gw, int(t)/gw, int(t)%gw+1, int(t)/gw+1))
+	}
+	n := len(tiles)
+	ok := n >= videoMinTiles && 2*n >= box.Dx()*box.Dy() && box.Dx() >= videoMinSide && box.Dy() >= videoMinSide
+	return box, ok
+}
+
+// tilePhotographic reports whether tile t of f (a grid gw tiles wide) looks photographic.
+func tilePhotographic(f codec.Frame, t int32, gw int) bool {
+	x0, y0 := int(t)%gw*codec.TileSize, int(t)/gw*codec.TileSize
+	return codec.LooksPhotographic(f, x0, y0, min(codec.TileSize, f.Width-x0), min(codec.TileSize, f.Height-y0))
+}
+
+// gridSize returns the size of f's grid of tiles.
+func gridSize(f codec.Frame) (gw, gh int) {
+	return (f.Width + codec.TileSize - 1) / codec.TileSize, (f.Height + codec.TileSize - 1) / codec.TileSize
+}
+
+// tileDiffers reports whether tile t of a grid gw tiles wide differs between frames a and b of the same size.
+func tileDiffers(a, b codec.Frame, t int32, gw int) bool {
+	x0, y0 := int(t)%gw*codec.TileSize, int(t)/gw*codec.TileSize
+	w, h := 4*min(codec.TileSize, a.Width-x0), min(codec.TileSize, a.Height-y0)
+	for y := y0; y < y0+h; y++ {
+		if !bytes.Equal(a.Pix[y*a.Stride+4*x0:][:w], b.Pix[y*b.Stride+4*x0:][:w]) {
+			return true
+		}
+	}
+	return false
 }
 
 // videoKbps is the VP8 rate for a link of rate bytes per second.
@@ -217,6 +347,7 @@ func (v *videoSender) stop() {
 	}
 	v.region = image.Rectangle{}
 	clear(v.heat)
+	v.pending = v.pending[:0]
 }
 
 // regionCopy appends the pixels of region r of f to dst, row after row.
