@@ -186,6 +186,7 @@ func (v *videoSender) confirm(prev, cur codec.Frame, rate float64, now time.Time
 			return false
 		}
 	}
+	box = growToEdges(prev, cur, box, gw, gh)
 	// The surroundings are the tiles two away from the region: those next to it may hold the edge of a video
 	// that does not fall on the tile grid.
 	ring, moved := 0, 0
@@ -205,6 +206,37 @@ func (v *videoSender) confirm(prev, cur codec.Frame, rate float64, now time.Time
 		return false
 	}
 	return v.start(prev, box, regionBytes, rate, now)
+}
+
+// growToEdges grows box (in tile units) by a tile on each side where most of the tiles along it changed between
+// prev and cur: a video whose edge does not fall on the tile grid changes a few rows or columns of them, too
+// few to look photographic, and left out they would be coded losslessly at every frame (on profile B, a 1280×720
+// player's 16 rows off the grid cost more than its VP8 frame).
+func growToEdges(prev, cur codec.Frame, box image.Rectangle, gw, gh int) image.Rectangle {
+	grid := image.Rect(0, 0, gw, gh)
+	grown := box
+	for _, side := range []image.Rectangle{
+		image.Rect(box.Min.X, box.Min.Y-1, box.Max.X, box.Min.Y), // above
+		image.Rect(box.Min.X, box.Max.Y, box.Max.X, box.Max.Y+1), // below
+		image.Rect(box.Min.X-1, box.Min.Y, box.Min.X, box.Max.Y), // left
+		image.Rect(box.Max.X, box.Min.Y, box.Max.X+1, box.Max.Y), // right
+	} {
+		if !side.In(grid) {
+			continue
+		}
+		changed := 0
+		for ty := side.Min.Y; ty < side.Max.Y; ty++ {
+			for tx := side.Min.X; tx < side.Max.X; tx++ {
+				if tileDiffers(prev, cur, int32(ty*gw+tx), gw) { //nolint:gosec // a tile index of the frame's grid
+					changed++
+				}
+			}
+		}
+		if 2*changed > side.Dx()*side.Dy() {
+			grown = grown.Union(side)
+		}
+	}
+	return grown
 }
 
 // start makes tiles box (in tile units) of under, the picture the viewer holds there, a lossy region, when the

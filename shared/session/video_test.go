@@ -212,13 +212,14 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		frame func(k int) codec.Frame
-		coded int // how many frames the lossless codec codes before the region goes lossy; 0: it never does
+		coded int             // how many frames the lossless codec codes before the region goes lossy; 0: it never does
+		whole image.Rectangle // what the region must cover: all of the player, though it is off the tile grid
 	}{
-		{"a scrolled page of pictures", scroll, 0},
-		{"an article with a large picture, scrolled", article, 0},
-		{"a window opened on a photographic wallpaper", window, 0},
-		{"a video", video, 1}, // the key frame
-		{"a new picture", newPicture, 1},
+		{"a scrolled page of pictures", scroll, 0, image.Rectangle{}},
+		{"an article with a large picture, scrolled", article, 0, image.Rectangle{}},
+		{"a window opened on a photographic wallpaper", window, 0, image.Rectangle{}},
+		{"a video", video, 1, image.Rect(200, 100, 1000, 600)}, // after the key frame
+		{"a new picture", newPicture, 1, image.Rect(200, 40, 1080, 300)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			enc := codec.NewEncoder()
@@ -253,6 +254,9 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 			}
 			if coded != c.coded {
 				t.Errorf("went lossy after %d lossless frames (0: never), want %d", coded, c.coded)
+			}
+			if !c.whole.In(v.region) {
+				t.Errorf("the lossy region %v leaves out part of %v", v.region, c.whole)
 			}
 		})
 	}
