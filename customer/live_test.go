@@ -504,6 +504,20 @@ func TestTechnicianScreenWindow(t *testing.T) {
 	if s.screenOf(0).stop.Text != lang.L("customer.stop_sharing") || s.screenOf(0).stop.Disabled() {
 		t.Fatal("the window's Stop screen sharing is missing or off")
 	}
+	// The customer chooses between speed (the default) and quality for the technician's screen, and the
+	// choice is kept for the next sessions.
+	if session.LossyVideo() {
+		if got := ts.quality.Selected; got != "Priorité fluidité" {
+			t.Fatalf("the quality list shows %q, want Priorité fluidité", got)
+		}
+		ts.quality.SetSelected("Priorité qualité")
+		s.until(t, "the session to prefer quality", func() bool { return s.guest.PreferQuality() })
+		if !s.app.Preferences().Bool(preferQualityKey) {
+			t.Fatal("the choice of quality is not kept")
+		}
+	} else if !ts.quality.Disabled() || ts.quality.PlaceHolder != lang.L("customer.quality_no_video") {
+		t.Fatal("without a video decoder, the quality list is not disabled with its reason")
+	}
 	// Its Chat and File transfers buttons open the toolbar's.
 	test.Tap(ts.chat)
 	if !s.chat.Visible() {

@@ -18,16 +18,20 @@ import (
 // technician's computer. Closing it stops the stream (the technician is told); the session goes on. Its fields
 // belong to the UI goroutine.
 type techScreen struct {
-	t      *toolbar
-	g      *session.Guest
-	sharer protocol.ParticipantID
-	win    fyne.Window
-	screen *ui.RemoteScreen
-	stop   *widget.Button // the toolbar's Stop screen sharing, at hand
-	chat   *widget.Button // opens the toolbar's chat
-	files  *widget.Button // opens the file transfer status
-	note   *widget.Label
+	t       *toolbar
+	g       *session.Guest
+	sharer  protocol.ParticipantID
+	win     fyne.Window
+	screen  *ui.RemoteScreen
+	stop    *widget.Button // the toolbar's Stop screen sharing, at hand
+	chat    *widget.Button // opens the toolbar's chat
+	files   *widget.Button // opens the file transfer status
+	quality *widget.Select // Prefer speed or Prefer quality, for every technician's screen
+	note    *widget.Label
 }
+
+// preferQualityKey keeps the customer's choice between speed and exactness for the technicians' screens.
+const preferQualityKey = "prefer_quality"
 
 // techScreenChanged opens or closes a technician's window as they start or stop sharing their screen.
 func (t *toolbar) techScreenChanged(g *session.Guest, e session.TechnicianScreenChanged) {
@@ -64,7 +68,8 @@ func (t *toolbar) techScreenChanged(g *session.Guest, e session.TechnicianScreen
 	ts.files = widget.NewButtonWithIcon(lang.L("transfers.menu_short"), theme.FolderIcon(), func() {
 		t.filesMenu(ts.win.Canvas(), ts.files)
 	})
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(ts.stop, ts.chat, ts.files), ts.note)
+	ts.quality = t.newQualitySelect(g)
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(ts.quality, ts.stop, ts.chat, ts.files), ts.note)
 	ts.win.SetContent(container.NewBorder(nil, container.NewPadded(bar), nil, nil, ts.screen))
 	ts.win.Resize(fyne.NewSize(960, 640))
 	ts.win.SetOnClosed(func() {
@@ -76,6 +81,40 @@ func (t *toolbar) techScreenChanged(g *session.Guest, e session.TechnicianScreen
 	ts.paint(nil)
 	t.showLive()
 	ts.win.Show()
+}
+
+// newQualitySelect builds the choice between speed (a video playing on a technician's screen crosses a slow
+// link as lossy video, exact once it stops) and quality (every picture exact, however slowly it comes), as the
+// technician has for the customer's screen. The choice is kept for the next sessions. Where this build has no
+// video decoder, the list is disabled and says so.
+func (t *toolbar) newQualitySelect(g *session.Guest) *widget.Select {
+	speed, quality := lang.L("quality.prefer_speed"), lang.L("quality.prefer_quality")
+	sel := widget.NewSelect([]string{speed, quality}, nil)
+	sel.PlaceHolder = speed // its width is the list's: wide enough for either choice
+	if len(quality) > len(speed) {
+		sel.PlaceHolder = quality
+	}
+	if !session.LossyVideo() {
+		sel.PlaceHolder = lang.L("customer.quality_no_video")
+		sel.Disable()
+		return sel
+	}
+	if g.PreferQuality() {
+		sel.SetSelected(quality)
+	} else {
+		sel.SetSelected(speed)
+	}
+	sel.OnChanged = func(choice string) {
+		exact := choice == quality
+		t.act(func() { g.SetPreferQuality(exact) })
+		t.app.Preferences().SetBool(preferQualityKey, exact)
+		for _, other := range t.screens { // another technician's window shows the same choice
+			if other.quality != sel && other.quality.Selected != choice {
+				other.quality.SetSelected(choice)
+			}
+		}
+	}
+	return sel
 }
 
 // closeTechScreen closes the window of technician sharer's screen, if open, without telling them (their

@@ -325,6 +325,7 @@ func (t *toolbar) joined(ctx context.Context, g *session.Guest, err error) {
 		return
 	}
 	t.guest = g
+	g.SetPreferQuality(t.app.Preferences().Bool(preferQualityKey))
 	tech := g.Technician()
 	name := tech.Name
 	if name == "" {

@@ -82,6 +82,8 @@ type Guest struct {
 	// userSpoke is set once the user stopped sharing or took control back: from then on, an unattended session
 	// asks, as an attended one does, since someone is there and said no once.
 	userSpoke atomic.Bool
+	// exact: the customer prefers exactness to speed for the technicians' screens (SetPreferQuality).
+	exact atomic.Bool
 
 	mu       sync.Mutex // guards l, live and stopLive, which a reconnection replaces
 	l        *link

@@ -157,6 +157,7 @@ func newCustomer(g *Guest, l *link, you, tech protocol.ParticipantID, cfg GuestC
 		func() { g.ev.send(TechnicianScreenChanged{On: true, Sharer: tech}) },
 		func(left bool) { g.ev.send(TechnicianScreenChanged{On: false, ClosedByCustomer: left, Sharer: tech}) })
 	c.view.sharer = tech
+	c.view.speed = func() bool { return !g.exact.Load() }
 	return c
 }
 

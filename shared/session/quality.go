@@ -5,9 +5,11 @@ import (
 	"time"
 
 	"github.com/tandem-remote/tandem/shared/codec/vpx"
+	"github.com/tandem-remote/tandem/shared/protocol"
 )
 
-// Picture says how exact the technician's picture of the customer's screen is.
+// Picture says how exact a picture of a shared screen is (the technician's of the customer's, or the customer's of
+// a technician's).
 type Picture int
 
 const (
@@ -78,3 +80,26 @@ func LossyVideo() bool { return vpx.Available() }
 
 // PreferQuality reports the technician's choice (SetPreferQuality).
 func (h *Host) PreferQuality() bool { return h.exact.Load() }
+
+// SetPreferQuality chooses between exactness and speed for the screens the technicians share with the customer,
+// now and for the rest of the session, as Host.SetPreferQuality does for the customer's screen.
+func (g *Guest) SetPreferQuality(exact bool) {
+	g.exact.Store(exact)
+	for _, c := range g.halves() {
+		if c != nil {
+			c.view.optionsChanged()
+		}
+	}
+}
+
+// PreferQuality reports the customer's choice (SetPreferQuality).
+func (g *Guest) PreferQuality() bool { return g.exact.Load() }
+
+// TechnicianPicture reports how exact the customer's picture of technician tech's screen is.
+func (g *Guest) TechnicianPicture(tech protocol.ParticipantID) Picture {
+	c := g.half(tech)
+	if c == nil {
+		return PictureNone
+	}
+	return c.view.picture()
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/codec/vpx"
+	"github.com/tandem-remote/tandem/shared/transport/relay"
 )
 
 // waitPicture waits until the technician's picture is want, polling Quality, and fails after 20 s.
@@ -89,6 +90,51 @@ func TestPreferQuality(t *testing.T) {
 	waitPicture(t, h, PictureLossy)
 	h.SetPreferQuality(true)
 	waitPicture(t, h, PictureExact)
+}
+
+// The customer chooses too, for a technician's screen: preferring quality keeps it lossless on a slow link while a
+// video plays on it; preferring speed lets the video go lossy.
+func TestCustomerPrefersQualityForATechniciansScreen(t *testing.T) {
+	h, err := NewHost(HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice (support)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	r := relay.New(t, h.Link().Addr)
+	slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
+	r.SetLinks(slow, slow)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	g, err := Join(ctx, Link{Addr: r.Addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.End)
+	g.SetPreferQuality(true)
+	if !g.PreferQuality() {
+		t.Fatal("PreferQuality does not report the choice")
+	}
+	if err := h.ShareScreen(capture.NewMovie(), 0); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		waitFor(t, g.Events(), func(u ScreenUpdated) bool { return !u.Preview })
+		if p := g.TechnicianPicture(TechnicianID); p != PictureExact {
+			t.Fatalf("preferring quality, the technician's screen is %v", p)
+		}
+	}
+	if !vpx.Available() {
+		return
+	}
+	g.SetPreferQuality(false)
+	deadline := time.After(20 * time.Second)
+	for g.TechnicianPicture(TechnicianID) != PictureLossy {
+		select {
+		case <-g.Events():
+		case <-deadline:
+			t.Fatalf("preferring speed, the technician's playing video stayed %v", g.TechnicianPicture(TechnicianID))
+		}
+	}
 }
 
 // The viewer copies a lossless frame's changes into what it shows, except where the video is drawn.
