@@ -427,8 +427,8 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		switch {
 		case video.active():
 		case key:
-			video.expect(enc.Photo(), len(pkt), true)
-		case video.observe(cur.frame, enc.Photo(), enc.Stats(), len(pkt), pace.linkRate(s.conn.MinRTT(), now), now):
+			video.expect(nil, 0) // a key frame says nothing of what changes
+		case video.observe(cur.frame, enc.Photo(), enc.Changed(), enc.Stats(), len(pkt), pace.linkRate(s.conn.MinRTT(), now), now):
 			log.Printf("session: region %v of the screen goes as video at %d kbit/s", video.region, video.kbps)
 		}
 		// The video goes first: most of what moved is in it, and the viewer shows each packet as it comes.

@@ -30,9 +30,11 @@ const (
 	// at its edge, or the wallpaper uncovered beside a dragged window, changes with photographic content frame
 	// after frame too, but is a band a few tiles thick, and the lossless codec carries it better.
 	videoMinSide = 4
-	// videoFirstCrossing is how long the exact picture of a photographic region that changes for the first time
-	// after a key frame may take the link before it is sent lossy first.
+	// videoFirstCrossing is how long the exact picture of a photographic region that changes may take the link
+	// before it is sent lossy first; photoBytesPerPixel is about what the lossless codec spends on such a region
+	// (1.4 MB for the natural-video recording's 1280×720 player).
 	videoFirstCrossing = time.Second
+	photoBytesPerPixel = 1.5
 	// videoFPS is the frame rate the lossless codec must be able to keep on the link for a region to stay
 	// lossless.
 	videoFPS = 20
@@ -70,13 +72,13 @@ type videoSender struct {
 	clock    int64          // the encoder's clock, in ms: real time between frames, at most videoFrameGap a frame
 	masked   [2]codec.Frame // the frames given to the lossless codec while a region is lossy, in turn
 	flip     int
-	// pending holds the tiles that the last lossless frame coded photo-like (where it changed them in place, or
-	// all of them for a key frame), and pendingBytes that frame's size: when they change again, with
-	// photographic content, before the next frame is coded, confirm may start the region at once.
+	// pending holds the tiles that the last lossless frame that changed anything coded photo-like where it
+	// changed them in place, and pendingBytes that frame's size: when they change again, with photographic
+	// content, before the next frame is coded, confirm may start the region at once.
 	pending      []int32
 	pendingBytes int
-	pendingKey   bool    // pending came from a key frame: its tiles have not changed yet
 	changedTiles []int32 // confirm's scratch
+	changedMap   []bool  // observe's scratch: the tiles the frame changed
 }
 
 // active reports whether a region is sent lossy.
@@ -95,7 +97,8 @@ func (v *videoSender) allow(lossy bool) { v.allowed = lossy && vpx.Available() }
 // do not count: they are what the movement uncovered (a page's pictures entering at its edge), which the next
 // frames move on instead of changing in place. On a slow link, where the sharer ships a frame while the page
 // scrolls several, that band grew thick enough to pass for a video, and a page of text went lossy.
-func (v *videoSender) observe(f codec.Frame, photo []int32, st codec.EncodeStats, pktBytes int, rate float64, now time.Time) bool {
+func (v *videoSender) observe(f codec.Frame, photo []int32, changed []codec.Rect, st codec.EncodeStats, pktBytes int, rate float64,
+	now time.Time) bool {
 	if st.RefPixels+st.Copied*codec.TileSize*codec.TileSize > st.NatPixels {
 		photo = nil
 	}
@@ -115,7 +118,7 @@ func (v *videoSender) observe(f codec.Frame, photo []int32, st codec.EncodeStats
 	// picture lands (a session joined to help with a video) is seen before its first acknowledgement. A frame
 	// that changed nothing leaves them.
 	if st.ChangedTiles > 0 {
-		v.expect(photo, pktBytes, false)
+		v.expect(photo, pktBytes)
 	}
 	if !v.allowed || !tooSlow(pktBytes, rate) {
 		return false
@@ -131,6 +134,22 @@ func (v *videoSender) observe(f codec.Frame, photo []int32, st codec.EncodeStats
 	if !ok {
 		return false
 	}
+	// On a slow link a page scrolls further between two frames than the codec looks for its motion, and its
+	// pictures seem to change in place: the text around them changed too.
+	if len(v.changedMap) != gw*gh {
+		v.changedMap = make([]bool, gw*gh)
+	}
+	clear(v.changedMap)
+	for _, r := range changed {
+		for x := r.X; x < r.X+r.W; x += codec.TileSize {
+			if t := r.Y/codec.TileSize*gw + x/codec.TileSize; t < len(v.changedMap) {
+				v.changedMap[t] = true
+			}
+		}
+	}
+	if !staysPut(box, gw, gh, func(t int32) bool { return v.changedMap[t] }) {
+		return false
+	}
 	return v.start(f, box, pktBytes, rate, now)
 }
 
@@ -140,36 +159,55 @@ func tooSlow(pktBytes int, rate float64) bool {
 	return rate > 0 && float64(pktBytes)*videoFPS > rate*videoShare
 }
 
-// expect records the photo-like tiles of a frame the lossless codec coded, pktBytes long, for confirm; key says
-// it was a key frame.
-func (v *videoSender) expect(photo []int32, pktBytes int, key bool) {
+// expect records the photo-like tiles of a frame the lossless codec coded, pktBytes long, for confirm.
+func (v *videoSender) expect(photo []int32, pktBytes int) {
 	v.pending = append(v.pending[:0], photo...)
-	v.pendingBytes, v.pendingKey = pktBytes, key
+	v.pendingBytes = pktBytes
 }
 
 // confirm is called with the frame the lossless codec last coded (prev) and the next one (cur), before cur is
-// coded. When most of the tiles that prev coded photo-like change in cur, still photographic, in a region whose
-// surroundings stay put, and the link is too slow for that region, the region goes lossy at once, and confirm
-// reports true. The link is too slow for a region that changed twice in a row when it cannot carry it
-// losslessly at videoFPS (observe's rule, which would see the second change only after coding it losslessly:
-// on profile B, 1.4 MB, six seconds of link, for a 1280×720 player); for the first change after a key frame,
-// when its exact picture would take the link more than videoFirstCrossing (a video playing as the session
-// starts, a slideshow's next picture): the picture that fits the link comes first, and the exact one once the
-// region is still.
+// coded; it starts a lossy region, and reports true, in two cases where observe would have the lossless codec
+// code the change first.
 //
-// A page that starts to scroll moves its text around its pictures too, and a window opened on a photographic
-// wallpaper changes the wallpaper's tiles into text: neither is a video.
+//   - A region changes again: most of the tiles that prev changed with photographic content (expect) change
+//     again, still photographic, on a link that cannot carry such frames losslessly at videoFPS. Observe would
+//     see the second change only after coding it: on profile B, 1.4 MB, six seconds of link, for a 1280×720
+//     player.
+//   - A large photographic region changes (a video that starts playing, a slideshow's next picture) whose exact
+//     picture would take the link more than videoFirstCrossing: the picture that fits the link comes first,
+//     and the exact one once the region is still.
+//
+// Either way the region's surroundings must stay put: a page that starts to scroll moves its text around its
+// pictures too; and the tiles must still look photographic: a window opened on a photographic wallpaper turns
+// the wallpaper's tiles into text.
 func (v *videoSender) confirm(prev, cur codec.Frame, rate float64, now time.Time) bool {
-	if len(v.pending) == 0 || !v.allowed || rate <= 0 || prev.Width != cur.Width || prev.Height != cur.Height {
+	if !v.allowed || rate <= 0 || prev.Width != cur.Width || prev.Height != cur.Height {
 		return false
 	}
-	pending, pendingBytes := v.pending, v.pendingBytes
-	if v.pendingKey && float64(pendingBytes) < rate*videoFirstCrossing.Seconds() || !v.pendingKey && !tooSlow(pendingBytes, rate) {
-		return false // the link is fast enough for the whole frame: no need to look
-	}
 	gw, gh := gridSize(cur)
+	differs := func(t int32) bool { return tileDiffers(prev, cur, t, gw) }
+	if len(v.pending) > 0 && tooSlow(v.pendingBytes, rate) {
+		changed := v.changedTiles[:0]
+		for _, t := range v.pending {
+			if tileDiffers(prev, cur, t, gw) && tilePhotographic(cur, t, gw) {
+				changed = append(changed, t)
+			}
+		}
+		v.changedTiles = changed
+		if box, ok := tileBox(changed, gw); ok {
+			box = growToEdges(prev, cur, box, gw, gh)
+			if staysPut(box, gw, gh, differs) {
+				// The region's exact picture costs about its share of the frame that prev was.
+				return v.start(prev, box, v.pendingBytes*len(changed)/len(v.pending), rate, now)
+			}
+		}
+	}
+	firstBytes := func(px int) bool { return float64(px)*photoBytesPerPixel >= rate*videoFirstCrossing.Seconds() }
+	if !firstBytes(cur.Width * cur.Height) {
+		return false // even the whole screen crosses the link quickly enough: no need to look
+	}
 	changed := v.changedTiles[:0]
-	for _, t := range pending {
+	for t := range int32(gw * gh) { //nolint:gosec // the grid of a frame no larger than codec allows
 		if tileDiffers(prev, cur, t, gw) && tilePhotographic(cur, t, gw) {
 			changed = append(changed, t)
 		}
@@ -179,33 +217,42 @@ func (v *videoSender) confirm(prev, cur codec.Frame, rate float64, now time.Time
 	if !ok {
 		return false
 	}
-	// The region's exact picture costs about its share of the frame that prev was.
-	regionBytes := pendingBytes * len(changed) / len(pending)
-	if v.pendingKey {
-		if float64(regionBytes) < rate*videoFirstCrossing.Seconds() {
+	box = growToEdges(prev, cur, box, gw, gh)
+	px := box.Dx() * box.Dy() * codec.TileSize * codec.TileSize
+	if !firstBytes(px) || !staysPut(box, gw, gh, differs) {
+		return false
+	}
+	return v.start(prev, box, int(float64(px)*photoBytesPerPixel), rate, now)
+}
+
+// staysPut reports whether, on each side of box (in tile units), most of the tiles two away from it (those next
+// to it may hold the edge of a video that does not fall on the tile grid) did not change (differs). Each
+// side on its own: a page that scrolls in a column between still margins moves the text above and below its
+// pictures, while the margins beside them stay put.
+func staysPut(box image.Rectangle, gw, gh int, differs func(t int32) bool) bool {
+	grid := image.Rect(0, 0, gw, gh)
+	out := box.Inset(-2)
+	for _, side := range []image.Rectangle{
+		image.Rect(out.Min.X, out.Min.Y, out.Max.X, out.Min.Y+1), // above
+		image.Rect(out.Min.X, out.Max.Y-1, out.Max.X, out.Max.Y), // below
+		image.Rect(out.Min.X, out.Min.Y, out.Min.X+1, out.Max.Y), // left
+		image.Rect(out.Max.X-1, out.Min.Y, out.Max.X, out.Max.Y), // right
+	} {
+		side = side.Intersect(grid)
+		n, moved := 0, 0
+		for ty := side.Min.Y; ty < side.Max.Y; ty++ {
+			for tx := side.Min.X; tx < side.Max.X; tx++ {
+				n++
+				if differs(int32(ty*gw + tx)) { //nolint:gosec // a tile index of the frame's grid
+					moved++
+				}
+			}
+		}
+		if 2*moved > n {
 			return false
 		}
 	}
-	box = growToEdges(prev, cur, box, gw, gh)
-	// The surroundings are the tiles two away from the region: those next to it may hold the edge of a video
-	// that does not fall on the tile grid.
-	ring, moved := 0, 0
-	near, around := box.Inset(-1), box.Inset(-2).Intersect(image.Rect(0, 0, gw, gh))
-	for ty := around.Min.Y; ty < around.Max.Y; ty++ {
-		for tx := around.Min.X; tx < around.Max.X; tx++ {
-			if image.Pt(tx, ty).In(near) {
-				continue
-			}
-			ring++
-			if tileDiffers(prev, cur, int32(ty*gw+tx), gw) { //nolint:gosec // a tile index of the frame's grid
-				moved++
-			}
-		}
-	}
-	if 2*moved > ring {
-		return false
-	}
-	return v.start(prev, box, regionBytes, rate, now)
+	return true
 }
 
 // growToEdges grows box (in tile units) by a tile on each side where most of the tiles along it changed between

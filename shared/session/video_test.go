@@ -255,6 +255,31 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		}
 		return f
 	}
+	// starting is a video that starts playing after two frames of a still, dark player.
+	starting := func(k int) codec.Frame {
+		if k < 2 {
+			f := video(0)
+			for y := 100; y < 600; y++ {
+				clear(f.Pix[y*f.Stride+4*200 : y*f.Stride+4*1000])
+			}
+			return f
+		}
+		return video(k)
+	}
+	// small is a 256×256 video: its exact picture (about 100 kB) crosses in less than a second, but not at
+	// videoFPS.
+	small := func(k int) codec.Frame {
+		f := codec.NewFrame(w, h)
+		for i := 0; i < len(f.Pix); i += 4 {
+			f.Pix[i], f.Pix[i+1], f.Pix[i+2], f.Pix[i+3] = 235, 230, 225, 255
+		}
+		for y := 192; y < 448; y++ {
+			for x := 320; x < 576; x++ {
+				capture.PaintScene(f.Pix[y*f.Stride+4*x:][:4], x+3*k, y, x, y, k)
+			}
+		}
+		return f
+	}
 	for _, c := range []struct {
 		name  string
 		frame func(k int) codec.Frame
@@ -266,6 +291,8 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		{"a window opened on a photographic wallpaper", window, 0, image.Rectangle{}},
 		{"a video", video, 1, image.Rect(200, 100, 1000, 600)}, // after the key frame
 		{"a new picture", newPicture, 1, image.Rect(200, 40, 1080, 300)},
+		{"a video that starts playing", starting, 2, image.Rect(200, 100, 1000, 600)},
+		{"a small video", small, 2, image.Rect(320, 192, 576, 448)}, // the key frame and the first change
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			enc := codec.NewEncoder()
@@ -289,8 +316,8 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 				}
 				coded++
 				if k == 0 {
-					v.expect(enc.Photo(), len(pkt), true)
-				} else if v.observe(f, enc.Photo(), enc.Stats(), len(pkt), rate, time.Now()) {
+					v.expect(nil, 0)
+				} else if v.observe(f, enc.Photo(), enc.Changed(), enc.Stats(), len(pkt), rate, time.Now()) {
 					break
 				}
 				prev = f
@@ -305,6 +332,47 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 				t.Errorf("the lossy region %v leaves out part of %v", v.region, c.whole)
 			}
 		})
+	}
+}
+
+// After the lossless codec coded a block of tiles photo-like twice, observe starts a region there only if the
+// tiles around it did not change too: on a slow link, a page scrolls further between two frames than the codec
+// looks for its motion, and its pictures seem to change in place, as the text around them does.
+func TestVideoNeedsStillSurroundings(t *testing.T) {
+	if !vpx.Available() {
+		t.Skip("VP8 is not built in (no cgo): nothing goes lossy")
+	}
+	const w, h = 1280, 720
+	f := codec.NewFrame(w, h)
+	gw := w / codec.TileSize
+	var photo []int32
+	var block []codec.Rect // the 6x6 tiles at tile (6, 3), a row of tiles at a time, as Encoder.Changed gives them
+	for ty := 3; ty < 9; ty++ {
+		for tx := 6; tx < 12; tx++ {
+			photo = append(photo, int32(ty*gw+tx))
+		}
+		block = append(block, codec.Rect{X: 6 * codec.TileSize, Y: ty * codec.TileSize, W: 6 * codec.TileSize, H: codec.TileSize})
+	}
+	var page []codec.Rect // the whole column of text the block sits in
+	for ty := 0; ty < h/codec.TileSize; ty++ {
+		page = append(page, codec.Rect{X: 2 * codec.TileSize, Y: ty * codec.TileSize, W: 14 * codec.TileSize, H: codec.TileSize})
+	}
+	st := codec.EncodeStats{ChangedTiles: len(photo), NatPixels: len(photo) * codec.TileSize * codec.TileSize}
+	for _, c := range []struct {
+		name    string
+		changed []codec.Rect
+		lossy   bool
+	}{
+		{"only the block changed", block, true},
+		{"the text around it changed too", page, false},
+	} {
+		var v videoSender
+		v.allow(true)
+		v.observe(f, photo, c.changed, st, 500_000, 125_000, time.Now())
+		if got := v.observe(f, photo, c.changed, st, 500_000, 125_000, time.Now()); got != c.lossy {
+			t.Errorf("%s: went lossy: %v, want %v", c.name, got, c.lossy)
+		}
+		v.stop()
 	}
 }
 
