@@ -388,7 +388,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		// has stopped moving: the viewer is told first, and the lossless codec gets the real frame.
 		now := time.Now()
 		if !video.active() && !key && prev != nil && video.confirm(prev.frame, cur.frame, pace.linkRate(s.conn.MinRTT(), now), now) {
-			log.Printf("session: region %v of the screen changed again: it goes as video at %d kbit/s", video.region, video.kbps)
+			log.Printf("session: region %v of the screen changes with photographic content: it goes as video at %d kbit/s", video.region, video.kbps)
 		}
 		var vp *protocol.VideoPacket
 		ended := false // a VideoEnd went: the next lossless frame goes, changed or not, as it ends the viewer's video
