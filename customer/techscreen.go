@@ -83,37 +83,20 @@ func (t *toolbar) techScreenChanged(g *session.Guest, e session.TechnicianScreen
 	ts.win.Show()
 }
 
-// newQualitySelect builds the choice between speed (a video playing on a technician's screen crosses a slow
-// link as lossy video, exact once it stops) and quality (every picture exact, however slowly it comes), as the
-// technician has for the customer's screen. The choice is kept for the next sessions. Where this build has no
-// video decoder, the list is disabled and says so.
+// newQualitySelect builds the choice between speed and quality for the technicians' screens
+// (ui.NewQualitySelect), as the technician has for the customer's screen, kept for the next sessions. Every
+// technician's window shows the same choice.
 func (t *toolbar) newQualitySelect(g *session.Guest) *widget.Select {
-	speed, quality := lang.L("quality.prefer_speed"), lang.L("quality.prefer_quality")
-	sel := widget.NewSelect([]string{speed, quality}, nil)
-	sel.PlaceHolder = speed // its width is the list's: wide enough for either choice
-	if len(quality) > len(speed) {
-		sel.PlaceHolder = quality
-	}
-	if !session.LossyVideo() {
-		sel.PlaceHolder = lang.L("customer.quality_no_video")
-		sel.Disable()
-		return sel
-	}
-	if g.PreferQuality() {
-		sel.SetSelected(quality)
-	} else {
-		sel.SetSelected(speed)
-	}
-	sel.OnChanged = func(choice string) {
-		exact := choice == quality
+	var sel *widget.Select
+	sel = ui.NewQualitySelect(g.PreferQuality(), lang.L("customer.quality_no_video"), func(exact bool) {
 		t.act(func() { g.SetPreferQuality(exact) })
 		t.app.Preferences().SetBool(preferQualityKey, exact)
-		for _, other := range t.screens { // another technician's window shows the same choice
-			if other.quality != sel && other.quality.Selected != choice {
-				other.quality.SetSelected(choice)
+		for _, other := range t.screens {
+			if other.quality != sel && other.quality.Selected != sel.Selected {
+				other.quality.SetSelected(sel.Selected)
 			}
 		}
-	}
+	})
 	return sel
 }
 

@@ -649,33 +649,14 @@ func (v *viewer) refreshMonitors() {
 	sel.Show()
 }
 
-// newQualitySelect builds the choice between speed (a moving video crosses a slow link as lossy video, exact
-// once it stops) and quality (every picture exact, however slowly it comes). The choice is kept for the next
-// sessions. Where this build has no video decoder, the list is disabled and says so.
+// newQualitySelect builds the choice between speed and quality for the customer's screen (ui.NewQualitySelect),
+// kept for the next sessions.
 func (v *viewer) newQualitySelect() *widget.Select {
-	speed, quality := lang.L("quality.prefer_speed"), lang.L("quality.prefer_quality")
-	sel := widget.NewSelect([]string{speed, quality}, nil)
-	sel.PlaceHolder = speed // its width is the list's: wide enough for either choice
-	if len(quality) > len(speed) {
-		sel.PlaceHolder = quality
-	}
-	if !session.LossyVideo() {
-		sel.PlaceHolder = lang.L("quality.no_video")
-		sel.Disable()
-		return sel
-	}
-	if v.host.PreferQuality() {
-		sel.SetSelected(quality)
-	} else {
-		sel.SetSelected(speed)
-	}
-	sel.OnChanged = func(choice string) {
-		exact := choice == quality
+	return ui.NewQualitySelect(v.host.PreferQuality(), lang.L("quality.no_video"), func(exact bool) {
 		v.host.SetPreferQuality(exact)
 		v.home.prefs.PreferQuality = exact
 		v.home.prefs.save(v.home.app.Preferences())
-	}
-	return sel
+	})
 }
 
 // chooseMonitor asks for the monitor picked in the list.

@@ -243,18 +243,22 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		}
 		return f
 	}
-	video := func(k int) codec.Frame {
-		f := codec.NewFrame(w, h)
-		for i := 0; i < len(f.Pix); i += 4 {
-			f.Pix[i], f.Pix[i+1], f.Pix[i+2], f.Pix[i+3] = 235, 230, 225, 255
-		}
-		for y := 100; y < 600; y++ {
-			for x := 200; x < 1000; x++ {
-				capture.PaintScene(f.Pix[y*f.Stride+4*x:][:4], x+3*k, y, x, y, k)
+	// playing is a video playing in r on a plain desktop.
+	playing := func(r image.Rectangle) func(k int) codec.Frame {
+		return func(k int) codec.Frame {
+			f := codec.NewFrame(w, h)
+			for i := 0; i < len(f.Pix); i += 4 {
+				f.Pix[i], f.Pix[i+1], f.Pix[i+2], f.Pix[i+3] = 235, 230, 225, 255
 			}
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					capture.PaintScene(f.Pix[y*f.Stride+4*x:][:4], x+3*k, y, x, y, k)
+				}
+			}
+			return f
 		}
-		return f
 	}
+	video := playing(image.Rect(200, 100, 1000, 600))
 	// starting is a video that starts playing after two frames of a still, dark player.
 	starting := func(k int) codec.Frame {
 		if k < 2 {
@@ -268,18 +272,7 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 	}
 	// small is a 256×256 video: its exact picture (about 100 kB) crosses in less than a second, but not at
 	// videoFPS.
-	small := func(k int) codec.Frame {
-		f := codec.NewFrame(w, h)
-		for i := 0; i < len(f.Pix); i += 4 {
-			f.Pix[i], f.Pix[i+1], f.Pix[i+2], f.Pix[i+3] = 235, 230, 225, 255
-		}
-		for y := 192; y < 448; y++ {
-			for x := 320; x < 576; x++ {
-				capture.PaintScene(f.Pix[y*f.Stride+4*x:][:4], x+3*k, y, x, y, k)
-			}
-		}
-		return f
-	}
+	small := playing(image.Rect(320, 192, 576, 448))
 	for _, c := range []struct {
 		name  string
 		frame func(k int) codec.Frame
