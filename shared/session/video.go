@@ -173,9 +173,9 @@ func (v *videoSender) expect(photo []int32, pktBytes int) {
 //     again, still photographic, on a link that cannot carry such frames losslessly at videoFPS. Observe would
 //     see the second change only after coding it: on profile B, 1.4 MB, six seconds of link, for a 1280×720
 //     player.
-//   - A large photographic region changes (a video that starts playing, a slideshow's next picture) whose exact
-//     picture would take the link more than videoFirstCrossing: the picture that fits the link comes first,
-//     and the exact one once the region is still.
+//   - A large photographic region changes into another picture (a paused video that plays on, a slideshow's
+//     next picture) whose exact picture would take the link more than videoFirstCrossing: the picture that fits
+//     the link comes first, and the exact one once the region is still.
 //
 // Either way the region's surroundings must stay put: a page that starts to scroll moves its text around its
 // pictures too; and the tiles must still look photographic: a window opened on a photographic wallpaper turns
@@ -206,9 +206,11 @@ func (v *videoSender) confirm(prev, cur codec.Frame, rate float64, now time.Time
 	if !firstBytes(cur.Width * cur.Height) {
 		return false // even the whole screen crosses the link quickly enough: no need to look
 	}
+	// A picture that turns into another (a video's frames, a slideshow's pictures): what a dragged window
+	// uncovers on a photographic wallpaper was the window before.
 	changed := v.changedTiles[:0]
 	for t := range int32(gw * gh) { //nolint:gosec // the grid of a frame no larger than codec allows
-		if tileDiffers(prev, cur, t, gw) && tilePhotographic(cur, t, gw) {
+		if tileDiffers(prev, cur, t, gw) && tilePhotographic(cur, t, gw) && tilePhotographic(prev, t, gw) {
 			changed = append(changed, t)
 		}
 	}

@@ -259,16 +259,30 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		}
 	}
 	video := playing(image.Rect(200, 100, 1000, 600))
-	// starting is a video that starts playing after two frames of a still, dark player.
-	starting := func(k int) codec.Frame {
-		if k < 2 {
-			f := video(0)
-			for y := 100; y < 600; y++ {
-				clear(f.Pix[y*f.Stride+4*200 : y*f.Stride+4*1000])
-			}
-			return f
+	// starting is a paused video that plays on after two frames.
+	starting := func(k int) codec.Frame { return video(max(k-1, 0)) }
+	// dragged is a window of text that jumps to another place on a photographic wallpaper, as a window dragged
+	// across it does between two frames on a slow link.
+	dragged := func(k int) codec.Frame {
+		at := image.Rect(40, 40, 840, 440)
+		if k > 0 {
+			at = image.Rect(440, 300, 1240, 700)
 		}
-		return video(k)
+		f := codec.NewFrame(w, h)
+		for y := range h {
+			for x := range w {
+				p := f.Pix[y*f.Stride+4*x:][:4]
+				switch {
+				case !image.Pt(x, y).In(at):
+					capture.PaintScene(p, x, y, x, y, 0)
+				case (y/12)%2 == 0 && (x/3)%4 != 0:
+					p[0], p[1], p[2], p[3] = 200, 200, 200, 255
+				default:
+					p[0], p[1], p[2], p[3] = 30, 30, 30, 255
+				}
+			}
+		}
+		return f
 	}
 	// small is a 256×256 video: its exact picture (about 100 kB) crosses in less than a second, but not at
 	// videoFPS.
@@ -282,6 +296,7 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		{"a scrolled page of pictures", scroll, 0, image.Rectangle{}},
 		{"an article with a large picture, scrolled", article, 0, image.Rectangle{}},
 		{"a window opened on a photographic wallpaper", window, 0, image.Rectangle{}},
+		{"a window dragged across a photographic wallpaper", dragged, 0, image.Rectangle{}},
 		{"a video", video, 1, image.Rect(200, 100, 1000, 600)}, // after the key frame
 		{"a new picture", newPicture, 1, image.Rect(200, 40, 1080, 300)},
 		{"a video that starts playing", starting, 2, image.Rect(200, 100, 1000, 600)},
