@@ -28,6 +28,13 @@ func joinSlowly(t *testing.T, screen capture.Source) *Host {
 // joinSlowlyTo is joinSlowly with the technician's side made by the test.
 func joinSlowlyTo(t *testing.T, h *Host, screen capture.Source) *Host {
 	t.Helper()
+	joinSlowlyAs(t, h, screen)
+	return h
+}
+
+// joinSlowlyAs is joinSlowlyTo returning the customer's side (screen may be nil: the customer shares none).
+func joinSlowlyAs(t *testing.T, h *Host, screen capture.Source) *Guest {
+	t.Helper()
 	r := relay.New(t, h.Link().Addr)
 	slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
 	r.SetLinks(slow, slow)
@@ -38,7 +45,7 @@ func joinSlowlyTo(t *testing.T, h *Host, screen capture.Source) *Host {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.End)
-	return h
+	return g
 }
 
 // Joining over a slow link a screen whose key frame takes the link seconds: the technician first sees a coarse

@@ -10,7 +10,6 @@ import (
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/codec/vpx"
-	"github.com/tandem-remote/tandem/shared/transport/relay"
 )
 
 // waitPicture waits until the technician's picture is want, polling Quality, and fails after 20 s.
@@ -100,16 +99,7 @@ func TestCustomerPrefersQualityForATechniciansScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.End)
-	r := relay.New(t, h.Link().Addr)
-	slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
-	r.SetLinks(slow, slow)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	g, err := Join(ctx, Link{Addr: r.Addr(), Key: h.Link().Key}, GuestConfig{Name: "Bob"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.End)
+	g := joinSlowlyAs(t, h, nil)
 	g.SetPreferQuality(true)
 	if !g.PreferQuality() {
 		t.Fatal("PreferQuality does not report the choice")
@@ -226,15 +216,16 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		}
 		return f
 	}
-	window := func(k int) codec.Frame {
+	// onWallpaper is a photographic wallpaper with a window of text at (none: empty).
+	onWallpaper := func(at image.Rectangle) codec.Frame {
 		f := codec.NewFrame(w, h)
 		for y := range h {
 			for x := range w {
 				p := f.Pix[y*f.Stride+4*x:][:4]
 				switch {
-				case k == 0 || x < 200 || x >= 1000 || y < 100 || y >= 600:
+				case !image.Pt(x, y).In(at):
 					capture.PaintScene(p, x, y, x, y, 0) // the wallpaper
-				case y < 130 || (y/12)%2 == 0 && (x/3)%4 != 0:
+				case y < at.Min.Y+30 || (y/12)%2 == 0 && (x/3)%4 != 0:
 					p[0], p[1], p[2], p[3] = 60, 40, 30, 255 // the title bar, lines of text
 				default:
 					p[0], p[1], p[2], p[3] = 250, 250, 250, 255
@@ -242,6 +233,12 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 			}
 		}
 		return f
+	}
+	window := func(k int) codec.Frame { // opened after the first frame
+		if k == 0 {
+			return onWallpaper(image.Rectangle{})
+		}
+		return onWallpaper(image.Rect(200, 100, 1000, 600))
 	}
 	// playing is a video playing in r on a plain desktop.
 	playing := func(r image.Rectangle) func(k int) codec.Frame {
@@ -264,25 +261,10 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 	// dragged is a window of text that jumps to another place on a photographic wallpaper, as a window dragged
 	// across it does between two frames on a slow link.
 	dragged := func(k int) codec.Frame {
-		at := image.Rect(40, 40, 840, 440)
-		if k > 0 {
-			at = image.Rect(440, 300, 1240, 700)
+		if k == 0 {
+			return onWallpaper(image.Rect(40, 40, 840, 440))
 		}
-		f := codec.NewFrame(w, h)
-		for y := range h {
-			for x := range w {
-				p := f.Pix[y*f.Stride+4*x:][:4]
-				switch {
-				case !image.Pt(x, y).In(at):
-					capture.PaintScene(p, x, y, x, y, 0)
-				case (y/12)%2 == 0 && (x/3)%4 != 0:
-					p[0], p[1], p[2], p[3] = 200, 200, 200, 255
-				default:
-					p[0], p[1], p[2], p[3] = 30, 30, 30, 255
-				}
-			}
-		}
-		return f
+		return onWallpaper(image.Rect(440, 300, 1240, 700))
 	}
 	// small is a 256×256 video: its exact picture (about 100 kB) crosses in less than a second, but not at
 	// videoFPS.
