@@ -54,8 +54,11 @@ fuzz: ## run every fuzz target for FUZZTIME (default 5s)
 
 bench: bench-codec bench-live bench-transfer bench-reach bench-wan ## all benchmarks
 
-bench-codec: ## the frame codec on the recordings of ../shared/corpus
+bench-codec: ## the frame codec on the recordings of ../shared/corpus and on wanbench's natural video, beside x264-lossless when installed
 	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $(CORPUS)/*.frames.zst
+	@mkdir -p $(BIN)
+	$(GO) run ./shared/session/wanbench -video-out $(BIN)/natural-video.frames.zst
+	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $$(command -v x264 >/dev/null && echo -x264) $(BIN)/natural-video.frames.zst
 
 bench-live: ## a live loopback session at 1080p from the corpus, with one and four technicians (and from the real display when there is one)
 	GOMAXPROCS=2 $(GO) run ./shared/session/livebench -d 10s $(CORPUS)/web-scroll.frames.zst

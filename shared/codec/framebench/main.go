@@ -2,7 +2,11 @@
 // ../shared/corpus/README.md): it encodes every frame in order, decodes every packet, checks that each decoded
 // frame equals the input, and prints one line per file (one JSON object per line with -json).
 //
-//	go run ./shared/codec/framebench [-json] [-v] FILE.frames.zst...
+// With -x264 it also pipes the same frames, in the same run, into the x264 command line encoder (lossless RGB,
+// ultrafast preset, one thread: the reference of ../shared/corpus/README.md) and prints its ratio and CPU time per
+// frame beside ours. x264 is GPL and never part of the product; the bench only runs it when it is installed.
+//
+//	go run ./shared/codec/framebench [-json] [-v] [-x264] FILE.frames.zst...
 package main
 
 import (
@@ -33,14 +37,18 @@ type result struct {
 	EncodeCPUMsPerFrame float64 `json:"encode_cpu_ms_per_frame"`
 	DecodeMsPerFrame    float64 `json:"decode_ms_per_frame"`
 	Lossless            bool    `json:"lossless"`
+	X264Bytes           int64   `json:"x264_bytes,omitempty"`
+	X264Ratio           float64 `json:"x264_ratio,omitempty"`
+	X264CPUMsPerFrame   float64 `json:"x264_cpu_ms_per_frame,omitempty"`
 }
 
 func main() {
 	asJSON := flag.Bool("json", false, "print one JSON object per file")
 	verbose := flag.Bool("v", false, "print a line per frame to stderr")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	withX264 := flag.Bool("x264", false, "also code the frames with the x264 command (lossless RGB, ultrafast, one thread) and print its ratio and CPU per frame")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: framebench [-json] [-v] FILE.frames.zst...")
+		fmt.Fprintln(os.Stderr, "usage: framebench [-json] [-v] [-x264] FILE.frames.zst...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -62,7 +70,7 @@ func main() {
 	}
 	failed := false
 	for _, path := range flag.Args() {
-		res, err := run(path, *verbose)
+		res, err := run(path, *verbose, *withX264)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "framebench: %s: %v\n", path, err)
 			failed = true
@@ -78,6 +86,10 @@ func main() {
 			fmt.Printf("%-28s %4dx%-4d %4d frames  ratio %8.1f  encode %6.2f ms/frame (cpu %6.2f ms)  decode %6.2f ms/frame  lossless %v\n",
 				res.File, res.Width, res.Height, res.Frames, res.Ratio, res.EncodeMsPerFrame, res.EncodeCPUMsPerFrame,
 				res.DecodeMsPerFrame, res.Lossless)
+			if res.X264Bytes > 0 {
+				fmt.Printf("%-28s x264 lossless RGB ultrafast: ratio %8.1f  cpu %6.2f ms/frame  (ours: ratio x%.2f, cpu x%.2f)\n",
+					"", res.X264Ratio, res.X264CPUMsPerFrame, res.Ratio/res.X264Ratio, res.EncodeCPUMsPerFrame/res.X264CPUMsPerFrame)
+			}
 		}
 	}
 	if failed {
@@ -86,7 +98,7 @@ func main() {
 	}
 }
 
-func run(path string, verbose bool) (result, error) {
+func run(path string, verbose, withX264 bool) (result, error) {
 	res := result{File: path, Lossless: true}
 	f, err := os.Open(path)
 	if err != nil {
@@ -117,6 +129,13 @@ func run(path string, verbose bool) (result, error) {
 	enc := codec.NewEncoder()
 	dec := codec.NewDecoder(codec.DecoderOptions{MaxPixels: w * h})
 	defer dec.Close()
+	var ref *x264
+	if withX264 {
+		if ref, err = startX264(w, h); err != nil {
+			return res, err
+		}
+		defer ref.kill()
+	}
 	var pkt []byte
 	var encWall, decWall, encCPU time.Duration
 	for i := 0; i < n; i++ {
@@ -126,6 +145,11 @@ func run(path string, verbose bool) (result, error) {
 				return res, fmt.Errorf("frame %d of %d: truncated", i, n)
 			}
 			return res, fmt.Errorf("frame %d: %w", i, err)
+		}
+		if ref != nil {
+			if err := ref.write(frame.Pix); err != nil {
+				return res, err
+			}
 		}
 		c0 := cpuTime()
 		t0 := time.Now()
@@ -157,6 +181,17 @@ func run(path string, verbose bool) (result, error) {
 	res.RawBytes = int64(res.Frames) * int64(w) * int64(h) * 4
 	if res.EncodedBytes > 0 {
 		res.Ratio = float64(res.RawBytes) / float64(res.EncodedBytes)
+	}
+	if ref != nil {
+		bytes, cpu, err := ref.finish()
+		if err != nil {
+			return res, err
+		}
+		res.X264Bytes = bytes
+		if bytes > 0 && res.Frames > 0 {
+			res.X264Ratio = float64(res.RawBytes) / float64(bytes)
+			res.X264CPUMsPerFrame = float64(cpu.Microseconds()) / 1000 / float64(res.Frames)
+		}
 	}
 	if res.Frames > 0 {
 		fr := float64(res.Frames)
