@@ -540,19 +540,19 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 		row := src[r*stride:][:4*w]
 		counted += w
 		prev := binary.LittleEndian.Uint32(row)
+		all := prev // the AND of the row's pixels: its alpha byte is 255 when every pixel's is
 		for x := 4; x < len(row); x += 4 {
 			v := binary.LittleEndian.Uint32(row[x:])
 			if v == prev {
 				eqLeft++
 			}
+			all &= v
 			prev = v
 		}
 		switch rr {
 		case 0:
-			for x := range w {
-				if row[4*x+3] != 255 {
-					alpha = true
-				}
+			if all>>24 != 255 {
+				alpha = true
 			}
 		case mixedRow:
 			for m := p.litBit[r]; m != 0 && !alpha; m &= m - 1 {
@@ -637,6 +637,10 @@ func (p *encPart) planar(src []byte, stride, w, h int, alpha bool) {
 		if r > 0 {
 			up = src[(r-1)*stride:][:4*w]
 		}
+		if rr == 0 && up != nil && !alpha {
+			p.planarRow(row, up)
+			continue
+		}
 		refs := p.refs[r*tileSize:][:w]
 		for x := range w {
 			if rr == mixedRow && refs[x] != 0 {
@@ -662,6 +666,37 @@ func (p *encPart) planar(src []byte, stride, w, h int, alpha bool) {
 			}
 		}
 	}
+}
+
+// planarRow is planar for a row of literal pixels without alpha below the tile's first row, two pixels at a
+// time: the rounded mean and the difference are taken on all eight bytes of a word at once.
+func (p *encPart) planarRow(row, up []byte) {
+	const lo7, hi = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	nat := p.nat
+	i := int(p.natPos[0])
+	nat[i] = row[0] - up[0]
+	nat[i+1] = row[1] - up[1]
+	nat[i+2] = row[2] - up[2]
+	i += 3
+	x := 4
+	for ; x+8 <= len(row); x += 8 {
+		c := binary.LittleEndian.Uint64(row[x:])
+		l := binary.LittleEndian.Uint64(row[x-4:])
+		u := binary.LittleEndian.Uint64(up[x:])
+		m := (l | u) - ((l ^ u) >> 1 & lo7) // (l + u + 1) >> 1 in each byte
+		d := ((c | hi) - (m &^ hi)) ^ ((c ^ ^m) & hi)
+		// Each store writes a byte more than the pixel's three; the next store or the stream's room covers it.
+		binary.LittleEndian.PutUint32(nat[i:], uint32(d))
+		binary.LittleEndian.PutUint32(nat[i+3:], uint32(d>>32))
+		i += 6
+	}
+	for ; x < len(row); x += 4 {
+		for c := range 3 {
+			nat[i+c] = row[x+c] - byte((int(row[x-4+c])+int(up[x+c])+1)>>1)
+		}
+		i += 3
+	}
+	p.natPos[0] = int32(i) //nolint:gosec // within the stream's room
 }
 
 // litNear reports whether row r+1 or r+2 of the tile holds literal pixels.
@@ -831,10 +866,9 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 			last = full
 			continue
 		}
-		p.rowRef[r] = mixedRow
-		var lit uint64
-		// Pixel by pixel: bitmaps of the pixels each vector copies.
+		// Pixel by pixel: bitmaps of the pixels each vector copies, in runs of at least minCopy.
 		nv := len(e.vecs)
+		var copied uint64
 		for k := range nv {
 			v := e.vecs[k]
 			sy := y + v.dy
@@ -843,11 +877,23 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 				xa := max(0, -(x0 + v.dx))
 				xb := min(w, g.w-(x0+v.dx))
 				if xa < xb {
-					bm = eqBitmap(nrow[4*xa:4*xb], ref.Pix[sy*ref.Stride+4*(x0+v.dx+xa):][:4*(xb-xa)]) << xa
+					a, b := nrow[4*xa:4*xb], ref.Pix[sy*ref.Stride+4*(x0+v.dx+xa):][:4*(xb-xa)]
+					if anyEvery4(a, b) {
+						bm = longRuns(eqBitmap(a, b) << xa)
+					}
 				}
 			}
 			p.rowBit[k] = bm
+			copied |= bm
 		}
+		if copied == 0 {
+			// All literal (a playing video, where a pixel here and there equals the frame before by chance).
+			p.rowRef[r] = 0
+			last = 0
+			continue
+		}
+		p.rowRef[r] = mixedRow
+		var lit uint64
 		run := last
 		for x := 0; x < w; {
 			if run > 0 && p.rowBit[run-1]&(1<<x) != 0 {
@@ -858,17 +904,19 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 				x += l
 				continue
 			}
+			if copied&(1<<x) == 0 {
+				// Literal up to the next copied pixel.
+				l := min(bits.TrailingZeros64(copied>>x), w-x)
+				clear(refs[x : x+l])
+				lit |= (^uint64(0) >> (64 - l)) << x
+				x += l
+				continue
+			}
 			best, bestLen := 0, 0
 			for k := range nv {
 				if l := bits.TrailingZeros64(^(p.rowBit[k] >> x)); l > bestLen {
 					best, bestLen = k+1, l
 				}
-			}
-			if bestLen == 0 {
-				refs[x] = 0
-				lit |= 1 << x
-				x++
-				continue
 			}
 			bestLen = min(bestLen, w-x)
 			for j := range bestLen {
@@ -880,6 +928,29 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 		p.litBit[r] = lit
 		last = run
 	}
+}
+
+// minCopy is the shortest run of pixels a row partly copied takes from the viewer's screen. Shorter matches are
+// chance (a pixel of a playing video equal to the one before it): as literals they cost less than the two runs
+// they break the row into, and a row with none left is coded as all literal, on the fast paths.
+const minCopy = 4
+
+// longRuns keeps the runs of at least minCopy set bits of bm.
+func longRuns(bm uint64) uint64 {
+	starts := bm & (bm >> 1) & (bm >> 2) & (bm >> 3) // bit x: bits x..x+3 all set
+	return starts | starts<<1 | starts<<2 | starts<<3
+}
+
+// anyEvery4 reports whether a and b (BGRA rows of equal length) have an equal pixel among every fourth one, as
+// every run of minCopy equal pixels has: most rows of a playing video have none, and need no eqBitmap.
+func anyEvery4(a, b []byte) bool {
+	b = b[:len(a)]
+	for x := 0; x+4 <= len(a); x += 16 {
+		if binary.LittleEndian.Uint32(a[x:]) == binary.LittleEndian.Uint32(b[x:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // eqBitmap returns the bitmap of the pixels (at most 64) where a and b (of equal length) are equal.
@@ -917,5 +988,7 @@ func (e *Encoder) rowMatch(k int, nrow []byte, x0, y, col int) bool {
 	if v.dx == 0 && e.rowHash[col*e.g.h+sy] != e.newHash[col*e.g.h+y] {
 		return false
 	}
-	return bytes.Equal(nrow, e.ref.Pix[sy*e.ref.Stride+sx*4:][:4*w])
+	old := e.ref.Pix[sy*e.ref.Stride+sx*4:][:4*w]
+	// The first pixel tells most rows that do not match, without bytes.Equal's setup.
+	return binary.LittleEndian.Uint32(nrow) == binary.LittleEndian.Uint32(old) && bytes.Equal(nrow, old)
 }
