@@ -698,3 +698,81 @@ func TestPhotoTiles(t *testing.T) {
 		t.Errorf("unchanged frame: photo tiles %v", got)
 	}
 }
+
+// TestVideoTilesFindWhatStays: the tiles of a playing video are not searched pixel by pixel on every frame for
+// what stayed, but a logo that comes to stay over the video is found within searchEvery frames, and copied on
+// every frame after that.
+func TestVideoTilesFindWhatStays(t *testing.T) {
+	s := newSession(t)
+	const w, h = 512, 512
+	const vx, vy, vw, vh = 64, 64, 256, 256 // the video, on whole tiles
+	const logo = 40
+	p := newPainter(w, h, 3)
+	p.fill(0, 0, w, h, 0xff303030)
+	s.send(p.clone())
+	for range 4 {
+		p.noise(vx, vy, vw, vh)
+		if st := s.send(p.clone()); st.LitPixels != vw*vh {
+			t.Fatalf("video frame: %+v, want all %d pixels literal", st, vw*vh)
+		}
+	}
+	found := -1
+	for i := range 3 * searchEvery {
+		p.noise(vx, vy, vw, vh)
+		p.fill(128, 128, logo, logo, 0xffe0e0e0)
+		st := s.send(p.clone())
+		copied := st.LitPixels <= vw*vh-logo*logo
+		switch {
+		case i == 0:
+			// The logo appears: nothing to copy yet.
+		case copied && found < 0:
+			found = i
+		case !copied && found >= 0:
+			t.Fatalf("frame %d after the logo: %+v, want it copied as from frame %d", i, st, found)
+		}
+	}
+	if found < 0 || found > searchEvery {
+		t.Fatalf("the logo was first copied %d frames after it appeared, want 1..%d", found, searchEvery)
+	}
+}
+
+// TestVideoTileTurnsIntoSomethingElse: a tile coded photo-like on the frames before is coded on one pass while
+// it stays photo-like, and by the general rule when it turns into text or gains alpha; every frame decodes
+// exactly, and the photo-like tiles are reported as such.
+func TestVideoTileTurnsIntoSomethingElse(t *testing.T) {
+	const w, h = 256, 200 // the last tile row is 8 pixels high
+	for _, tc := range []struct {
+		name      string
+		paint     func(p *painter)
+		wantPhoto bool
+	}{
+		{"video", func(p *painter) { p.noise(0, 0, w, h) }, true},
+		{"text", func(p *painter) { p.text(0, 0, w, h, dark, green) }, false},
+		{"video with alpha", func(p *painter) {
+			p.noise(0, 0, w, h)
+			p.f.Pix[70*p.f.Stride+4*70+3] = 0x80
+		}, true},
+		{"half text", func(p *painter) {
+			p.noise(0, 0, w, h)
+			p.text(0, 0, w, h/2, dark, green)
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSession(t)
+			p := newPainter(w, h, 5)
+			p.noise(0, 0, w, h)
+			s.send(p.clone())
+			for range 3 {
+				p.noise(0, 0, w, h)
+				s.send(p.clone())
+			}
+			tc.paint(p)
+			st := s.send(p.clone())
+			if photo := len(s.enc.Photo()) > 0; photo != tc.wantPhoto || (st.NatPixels > 0) != tc.wantPhoto {
+				t.Errorf("%+v, photo tiles %v: want photo-like %v", st, s.enc.Photo(), tc.wantPhoto)
+			}
+			p.noise(0, 0, w, h)
+			s.send(p.clone())
+		})
+	}
+}

@@ -26,16 +26,18 @@ type Encoder struct {
 	store   tileStore
 	stIndex map[uint64]int32
 
-	cur     Frame
-	changed []int32
-	chg     [2][]int32
-	masks   [2][]uint64 // detect's scratch: changed rows by tile column
-	vecs    []vec
-	mot     motion
-	parts   [2]*encPart
-	rects   []Rect
-	photo   []int32
-	stats   EncodeStats
+	cur      Frame
+	changed  []int32
+	chg      [2][]int32
+	masks    [2][]uint64 // detect's scratch: changed rows by tile column
+	vecs     []vec
+	mot      motion
+	parts    [2]*encPart
+	rects    []Rect
+	photo    []int32
+	wasPhoto []bool // per tile: coded photo-like when it last changed (read by encPart.tile)
+	wasLit   []bool // per tile: every row of it literal when it last changed, in a delta frame (each part writes its own tiles)
+	stats    EncodeStats
 }
 
 // EncodeStats tells what the last Encode did, for tests and benches.
@@ -83,6 +85,8 @@ func (e *Encoder) setup(w, h int) {
 	e.rowMask = make([]uint64, n)
 	e.tHash = make([]uint64, n)
 	e.newTH = make([]uint64, n)
+	e.wasPhoto = make([]bool, n)
+	e.wasLit = make([]bool, n)
 	e.fbIndex = make(map[uint64]int32, n)
 	e.stIndex = make(map[uint64]int32, storeSlots)
 }
@@ -192,6 +196,12 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 		dst = append(dst, e.parts[i].out...)
 		e.parts[i].addStats(&e.stats)
 		e.photo = append(e.photo, e.parts[i].photo...) // the second part's tiles follow the first's
+	}
+	for _, t := range e.changed {
+		e.wasPhoto[t] = false
+	}
+	for _, t := range e.photo {
+		e.wasPhoto[t] = true
 	}
 	e.commit(key, retain)
 	e.key = false
@@ -482,6 +492,8 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	}
 	p.stats.Runs++
 	p.mapRefs(e, t, key)
+	allLit := p.allLiteral(h)
+	e.wasLit[t] = !key && allLit
 
 	// Literal pixels: class and alpha.
 	// Runs, in raster order over the tile's pixels.
@@ -518,6 +530,14 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	}
 	flush(0)
 	if nLit == 0 {
+		return
+	}
+	if !key && e.wasPhoto[t] && h >= 8 && nLit >= 16 && allLit && p.planarIfPhoto(src, stride, w, h) {
+		// Coded as the branch below would have, in one pass instead of two.
+		p.ops[flagAt] |= 4
+		p.stats.LitPixels += nLit
+		p.stats.NatPixels += nLit
+		p.photo = append(p.photo, int32(t)) //nolint:gosec // tile indexes fit the grid's int32
 		return
 	}
 	// Natural or synthetic: a tile of text or flat UI has most pixels equal to their left neighbour, a photo
@@ -668,35 +688,127 @@ func (p *encPart) planar(src []byte, stride, w, h int, alpha bool) {
 	}
 }
 
+// allLiteral reports whether all h rows of the tile are literal.
+func (p *encPart) allLiteral(h int) bool {
+	for _, rr := range p.rowRef[:h] {
+		if rr != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// planarIfPhoto codes a tile whose pixels are all literal with planar, as tile would for a photo-like tile
+// without alpha, counting as it goes what tile's rule looks at (pixels equal to their left neighbour, alpha).
+// When the tile turns out not photo-like, or to have alpha, it takes the residuals back and returns false. It
+// is tried first on tiles that were photo-like when they last changed: a playing video's tiles, read once
+// instead of twice.
+func (p *encPart) planarIfPhoto(src []byte, stride, w, h int) bool {
+	pos := p.natPos[0]
+	row := src[:4*w]
+	nat := p.nat
+	i := int(pos)
+	prev := binary.LittleEndian.Uint32(row)
+	all := prev
+	eqLeft := 0
+	nat[i], nat[i+1], nat[i+2] = row[0], row[1], row[2]
+	i += 3
+	for x := 4; x < len(row); x += 4 {
+		v := binary.LittleEndian.Uint32(row[x:])
+		if v == prev {
+			eqLeft++
+		}
+		all &= v
+		prev = v
+		nat[i], nat[i+1], nat[i+2] = row[x]-row[x-4], row[x+1]-row[x-3], row[x+2]-row[x-2]
+		i += 3
+	}
+	p.natPos[0] = int32(i) //nolint:gosec // within the stream's room
+	for r := 1; r < h; r++ {
+		n, a := p.planarRowCount(src[r*stride:][:4*w], src[(r-1)*stride:][:4*w])
+		eqLeft += n
+		all &= a
+	}
+	if all>>24 == 255 && 2*eqLeft < w*h {
+		return true
+	}
+	p.natPos[0] = pos
+	return false
+}
+
 // planarRow is planar for a row of literal pixels without alpha below the tile's first row, two pixels at a
 // time: the rounded mean and the difference are taken on all eight bytes of a word at once.
 func (p *encPart) planarRow(row, up []byte) {
-	const lo7, hi = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
-	nat := p.nat
+	p.planarRowCount(row, up)
+}
+
+// planarRowCount is planarRow that also returns how many pixels equal their left neighbour and the AND of the
+// row's pixels (whose alpha byte is 255 when every pixel's is).
+func (p *encPart) planarRowCount(row, up []byte) (eqLeft int, all uint32) {
 	i := int(p.natPos[0])
-	nat[i] = row[0] - up[0]
-	nat[i+1] = row[1] - up[1]
-	nat[i+2] = row[2] - up[2]
-	i += 3
-	x := 4
-	for ; x+8 <= len(row); x += 8 {
-		c := binary.LittleEndian.Uint64(row[x:])
-		l := binary.LittleEndian.Uint64(row[x-4:])
-		u := binary.LittleEndian.Uint64(up[x:])
-		m := (l | u) - ((l ^ u) >> 1 & lo7) // (l + u + 1) >> 1 in each byte
-		d := ((c | hi) - (m &^ hi)) ^ ((c ^ ^m) & hi)
-		// Each store writes a byte more than the pixel's three; the next store or the stream's room covers it.
-		binary.LittleEndian.PutUint32(nat[i:], uint32(d))
-		binary.LittleEndian.PutUint32(nat[i+3:], uint32(d>>32))
-		i += 6
+	if len(row) == 4*tileSize {
+		// A full tile row: fixed bounds, which let the compiler drop its checks from the loop.
+		eqLeft, all = planarFull((*[3*tileSize + 1]byte)(p.nat[i:]), (*[4 * tileSize]byte)(row), (*[4 * tileSize]byte)(up[:4*tileSize]))
+		p.natPos[0] = int32(i + 3*tileSize) //nolint:gosec // within the stream's room
+		return eqLeft, all
 	}
-	for ; x < len(row); x += 4 {
-		for c := range 3 {
-			nat[i+c] = row[x+c] - byte((int(row[x-4+c])+int(up[x+c])+1)>>1)
+	nat := p.nat
+	all = ^uint32(0)
+	for x := 0; x < len(row); x += 4 {
+		v := binary.LittleEndian.Uint32(row[x:])
+		all &= v
+		if x == 0 {
+			for c := range 3 {
+				nat[i+c] = row[c] - up[c]
+			}
+		} else {
+			if v == binary.LittleEndian.Uint32(row[x-4:]) {
+				eqLeft++
+			}
+			for c := range 3 {
+				nat[i+c] = row[x+c] - byte((int(row[x-4+c])+int(up[x+c])+1)>>1)
+			}
 		}
 		i += 3
 	}
 	p.natPos[0] = int32(i) //nolint:gosec // within the stream's room
+	return eqLeft, all
+}
+
+// planarFull is planarRowCount for a full tile row into dst (one byte more than the residuals, written over).
+func planarFull(dst *[3*tileSize + 1]byte, row, up *[4 * tileSize]byte) (eqLeft int, all uint32) {
+	const lo7, hi = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	dst[0], dst[1], dst[2] = row[0]-up[0], row[1]-up[1], row[2]-up[2]
+	first := binary.LittleEndian.Uint32(row[:4])
+	and := uint64(first) | 0xffffffff<<32
+	last := binary.LittleEndian.Uint32(row[4*tileSize-4:])
+	for k := 1; k < tileSize-1; k += 2 {
+		c := binary.LittleEndian.Uint64(row[4*k : 4*k+8])
+		l := binary.LittleEndian.Uint64(row[4*k-4 : 4*k+4])
+		u := binary.LittleEndian.Uint64(up[4*k : 4*k+8])
+		e := c ^ l
+		eqLeft += b2i(uint32(e) == 0) + b2i(e>>32 == 0)
+		and &= c
+		m := (l | u) - ((l ^ u) >> 1 & lo7) // (l + u + 1) >> 1 in each byte
+		d := ((c | hi) - (m &^ hi)) ^ ((c ^ ^m) & hi)
+		// Each store writes a byte more than the pixel's three; the next store or dst's last byte takes it.
+		binary.LittleEndian.PutUint32(dst[3*k:3*k+4], uint32(d))
+		binary.LittleEndian.PutUint32(dst[3*k+3:3*k+7], uint32(d>>32))
+	}
+	// The last pixel (tileSize is even, so one is left after the pairs).
+	k := tileSize - 1
+	eqLeft += b2i(last == binary.LittleEndian.Uint32(row[4*k-4:4*k]))
+	for c := range 3 {
+		dst[3*k+c] = row[4*k+c] - byte((int(row[4*k-4+c])+int(up[4*k+c])+1)>>1)
+	}
+	return eqLeft, uint32(and) & uint32(and>>32) & last
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // litNear reports whether row r+1 or r+2 of the tile holds literal pixels.
@@ -836,6 +948,11 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 	mask := e.rowMask[t]
 	ref := e.ref
 	last := 0 // the ref of the previous row, tried first
+	// A tile of a playing video (photo-like and all literal when it last changed, in a frame where nothing
+	// moved) is not searched pixel by pixel for what stayed: reading the frame before costs as much as coding
+	// the tile, for pixels that stay only by chance. One frame in searchEvery is searched, which finds what has
+	// come to stay in it since (a logo, a subtitle). A frame with motion is always searched.
+	whole := !key && len(e.vecs) == 1 && e.wasPhoto[t] && e.wasLit[t] && e.seq%searchEvery != 0
 	for r := range h {
 		refs := p.refs[r*tileSize : r*tileSize+w]
 		if key {
@@ -864,6 +981,11 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 		if full != 0 {
 			p.rowRef[r] = uint8(full)
 			last = full
+			continue
+		}
+		if whole {
+			p.rowRef[r] = 0
+			last = 0
 			continue
 		}
 		// Pixel by pixel: bitmaps of the pixels each vector copies, in runs of at least minCopy.
@@ -929,6 +1051,10 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 		last = run
 	}
 }
+
+// searchEvery is how often (in frames) the tiles of a playing video are searched pixel by pixel for runs that
+// stayed.
+const searchEvery = 8
 
 // minCopy is the shortest run of pixels a row partly copied takes from the viewer's screen. Shorter matches are
 // chance (a pixel of a playing video equal to the one before it): as literals they cost less than the two runs

@@ -2,7 +2,7 @@
 // ../shared/corpus/README.md): it encodes every frame in order, decodes every packet, checks that each decoded
 // frame equals the input, and prints one line per file (one JSON object per line with -json).
 //
-// With -x264 it also pipes the same frames, in the same run, into the x264 command line encoder (lossless RGB,
+// With -x264 it then pipes the same frames, in the same run, into the x264 command line encoder (lossless RGB,
 // ultrafast preset, one thread: the reference of ../shared/corpus/README.md) and prints its ratio and CPU time per
 // frame beside ours. x264 is GPL and never part of the product; the bench only runs it when it is installed.
 //
@@ -98,58 +98,75 @@ func main() {
 	}
 }
 
-func run(path string, verbose, withX264 bool) (result, error) {
-	res := result{File: path, Lossless: true}
+// recording is an open .frames.zst file, read frame by frame.
+type recording struct {
+	f       *os.File
+	zr      *zstd.Decoder
+	br      *bufio.Reader
+	w, h, n int
+}
+
+func openRecording(path string) (*recording, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	defer func() { _ = f.Close() }() // read-only: nothing to lose
 	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
 	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	r := &recording{f: f, zr: zr, br: bufio.NewReaderSize(zr, 1<<20)}
+	hdr, err := r.br.ReadString('\n')
+	if err != nil {
+		r.close()
+		return nil, fmt.Errorf("reading header: %w", err)
+	}
+	var pixfmt string
+	if _, err := fmt.Sscanf(hdr, "FRAMES v1 %d %d %d %s\n", &r.w, &r.h, &r.n, &pixfmt); err != nil || pixfmt != "BGRA" ||
+		r.w <= 0 || r.h <= 0 || r.n < 0 || r.w > 1<<15 || r.h > 1<<15 {
+		r.close()
+		return nil, fmt.Errorf("bad header %q", hdr)
+	}
+	return r, nil
+}
+
+// read reads frame i into pix.
+func (r *recording) read(i int, pix []byte) error {
+	if _, err := io.ReadFull(r.br, pix); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("frame %d of %d: truncated", i, r.n)
+		}
+		return fmt.Errorf("frame %d: %w", i, err)
+	}
+	return nil
+}
+
+func (r *recording) close() {
+	r.zr.Close()
+	_ = r.f.Close() // read-only: nothing to lose
+}
+
+func run(path string, verbose, withX264 bool) (result, error) {
+	res := result{File: path, Lossless: true}
+	rec, err := openRecording(path)
+	if err != nil {
 		return res, err
 	}
-	defer zr.Close()
-	br := bufio.NewReaderSize(zr, 1<<20)
-	hdr, err := br.ReadString('\n')
-	if err != nil {
-		return res, fmt.Errorf("reading header: %w", err)
-	}
-	var w, h, n int
-	var pixfmt string
-	if _, err := fmt.Sscanf(hdr, "FRAMES v1 %d %d %d %s\n", &w, &h, &n, &pixfmt); err != nil || pixfmt != "BGRA" {
-		return res, fmt.Errorf("bad header %q", hdr)
-	}
-	if w <= 0 || h <= 0 || n < 0 || w > 1<<15 || h > 1<<15 {
-		return res, fmt.Errorf("bad header %q", hdr)
-	}
+	defer rec.close()
+	w, h, n := rec.w, rec.h, rec.n
 	res.Width, res.Height = w, h
 	// Two capture buffers in turn, as a live capture loop would use them with EncodeRetained.
 	bufs := [2]codec.Frame{codec.NewFrame(w, h), codec.NewFrame(w, h)}
 	enc := codec.NewEncoder()
 	dec := codec.NewDecoder(codec.DecoderOptions{MaxPixels: w * h})
 	defer dec.Close()
-	var ref *x264
-	if withX264 {
-		if ref, err = startX264(w, h); err != nil {
-			return res, err
-		}
-		defer ref.kill()
-	}
 	var pkt []byte
 	var encWall, decWall, encCPU time.Duration
 	for i := 0; i < n; i++ {
 		frame := bufs[i%2]
-		if _, err := io.ReadFull(br, frame.Pix); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return res, fmt.Errorf("frame %d of %d: truncated", i, n)
-			}
-			return res, fmt.Errorf("frame %d: %w", i, err)
-		}
-		if ref != nil {
-			if err := ref.write(frame.Pix); err != nil {
-				return res, err
-			}
+		if err := rec.read(i, frame.Pix); err != nil {
+			return res, err
 		}
 		c0 := cpuTime()
 		t0 := time.Now()
@@ -182,8 +199,9 @@ func run(path string, verbose, withX264 bool) (result, error) {
 	if res.EncodedBytes > 0 {
 		res.Ratio = float64(res.RawBytes) / float64(res.EncodedBytes)
 	}
-	if ref != nil {
-		bytes, cpu, err := ref.finish()
+	if withX264 {
+		// After ours, not beside it: the two would share the memory bus and the caches.
+		bytes, cpu, err := runX264(path)
 		if err != nil {
 			return res, err
 		}

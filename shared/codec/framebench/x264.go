@@ -21,6 +21,30 @@ type x264 struct {
 	stderr bytes.Buffer
 }
 
+// runX264 codes the recording at path with x264 and returns the bytes it wrote and the CPU time it used.
+func runX264(path string) (int64, time.Duration, error) {
+	rec, err := openRecording(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rec.close()
+	x, err := startX264(rec.w, rec.h)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer x.kill()
+	pix := make([]byte, 4*rec.w*rec.h)
+	for i := range rec.n {
+		if err := rec.read(i, pix); err != nil {
+			return 0, 0, err
+		}
+		if err := x.write(pix); err != nil {
+			return 0, 0, err
+		}
+	}
+	return x.finish()
+}
+
 func startX264(w, h int) (*x264, error) {
 	bin, err := exec.LookPath("x264")
 	if err != nil {
