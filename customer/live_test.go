@@ -504,6 +504,12 @@ func TestTechnicianScreenWindow(t *testing.T) {
 	if s.screenOf(0).stop.Text != lang.L("customer.stop_sharing") || s.screenOf(0).stop.Disabled() {
 		t.Fatal("the window's Stop screen sharing is missing or off")
 	}
+	// Under the note, a line says how the link to the technician goes and how exact the picture is; the rate
+	// comes once measured.
+	s.until(t, "the link's line with its rate", func() bool {
+		return strings.HasPrefix(ts.state.Text, "Connexion directe · ") && strings.HasSuffix(ts.state.Text, "\u00a0ms · image exacte") &&
+			strings.Contains(ts.state.Text, "bit/s")
+	})
 	// The customer chooses between speed (the default) and quality for the technician's screen, and the
 	// choice is kept for the next sessions.
 	if session.LossyVideo() {

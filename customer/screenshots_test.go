@@ -355,6 +355,7 @@ func (c *camera) shootTechScreen(t *testing.T) {
 	if want := tr("customer.tech_screen_title"); c.screenOf(0).win.Title() != want {
 		t.Fatalf("window title %q, want %q", c.screenOf(0).win.Title(), want)
 	}
+	c.until(t, "the link's line with its rate", func() bool { return strings.Contains(c.screenOf(0).state.Text, "bit/s") })
 	c.take(t, c.screenOf(0).win, "12-technician-screen")
 	technicianDoes(t, c.h, func() error { c.h.StopSharingScreen(); return nil })
 	c.until(t, "the technician's screen window to close", func() bool { return c.screenOf(0) == nil })

@@ -28,6 +28,9 @@ type techScreen struct {
 	files   *widget.Button // opens the file transfer status
 	quality *widget.Select // Prefer speed or Prefer quality, for every technician's screen
 	note    *widget.Label
+	state   *widget.Label   // how the link to the technician goes and how exact the picture is
+	picture session.Picture // how exact the picture was when state was last written
+	ticks   func()          // stops rewriting state (ui.Every)
 }
 
 // preferQualityKey keeps the customer's choice between speed and exactness for the technicians' screens.
@@ -69,18 +72,31 @@ func (t *toolbar) techScreenChanged(g *session.Guest, e session.TechnicianScreen
 		t.filesMenu(ts.win.Canvas(), ts.files)
 	})
 	ts.quality = t.newQualitySelect(g)
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(ts.quality, ts.stop, ts.chat, ts.files), ts.note)
+	ts.state = widget.NewLabelWithStyle(lang.L("quality.waiting"), fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	ts.state.Truncation = fyne.TextTruncateEllipsis // the bar keeps to the window's width
+	bar := container.NewBorder(nil, ts.state, nil, container.NewHBox(ts.quality, ts.stop, ts.chat, ts.files), ts.note)
 	ts.win.SetContent(container.NewBorder(nil, container.NewPadded(bar), nil, nil, ts.screen))
 	ts.win.Resize(fyne.NewSize(960, 640))
 	ts.win.SetOnClosed(func() {
+		ts.ticks()
 		if t.screens[sharer] == ts { // closed by the customer, not by the end of the sharing
 			delete(t.screens, sharer)
 			t.act(func() { g.CloseTechnicianScreen(sharer) })
 		}
 	})
 	ts.paint(nil)
+	ts.showQuality()
+	ts.ticks = ui.Every(ui.QualityEvery, t.opts.do, ts.showQuality)
 	t.showLive()
 	ts.win.Show()
+}
+
+// showQuality writes under the note how the link to the technician goes (route, rate, round trip) and whether
+// the picture of their screen is exact, sharpening, or has a moving video shown lossy.
+func (ts *techScreen) showQuality() {
+	r, q := ts.g.TechnicianQuality(ts.sharer)
+	ts.state.SetText(ui.RouteQualityText(r, q))
+	ts.picture = q.Picture
 }
 
 // newQualitySelect builds the choice between speed and quality for the technicians' screens
@@ -105,6 +121,7 @@ func (t *toolbar) newQualitySelect(g *session.Guest) *widget.Select {
 func (t *toolbar) closeTechScreen(sharer protocol.ParticipantID) {
 	if ts := t.screens[sharer]; ts != nil {
 		delete(t.screens, sharer)
+		ts.ticks()
 		ts.win.Close()
 	}
 }
@@ -119,6 +136,9 @@ func (t *toolbar) closeTechScreens() {
 // paint copies the changed regions (nil: all) of the technician's screen to the window.
 func (ts *techScreen) paint(changed []codec.Rect) {
 	ts.g.TechnicianScreen(ts.sharer, func(f codec.Frame) { ts.screen.SetFrame(f, changed) })
+	if _, q := ts.g.TechnicianQuality(ts.sharer); q.Picture != ts.picture && ts.state != nil {
+		ts.showQuality() // lossy → exact at once; the figures every ui.QualityEvery
+	}
 }
 
 // pointer moves the technician's pointer in the window.

@@ -100,14 +100,11 @@ type viewer struct {
 	unattendedBtn *widget.Button // Unattended access…: asks the customer to set it up
 	status        *widget.Label
 	route         *widget.Label   // how the connection goes (direct, relayed), its rate and round trip, how exact the picture is
-	stopTicks     func()          // stops watchQuality; nil while the window is closed
+	stopTicks     func()          // stops rewriting the link's figures (ui.Every); nil while the window is closed
 	picture       session.Picture // how exact the picture was when route was last written
 	team                          // colleagues in the session and invitations (team.go)
 	picks         pickers         // the session's file dialogs (files.go)
 }
-
-// qualityEvery is how often the link's figures under the state are written again while pictures come.
-const qualityEvery = time.Second
 
 func newViewer(s *hosted, host *session.Host, peer session.Peer) *viewer {
 	return &viewer{home: s.home, s: s, host: host, name: displayName(peer.Name), peer: peer, fit: true, rec: s.rec}
@@ -196,9 +193,7 @@ func (v *viewer) open() {
 	})
 	v.paint(nil)
 	v.refresh()
-	stop, done := make(chan struct{}), make(chan struct{})
-	go v.watchQuality(stop, done)
-	v.stopTicks = func() { close(stop); <-done } // watchQuality only queues work for the UI: this cannot block
+	v.stopTicks = ui.Every(ui.QualityEvery, v.home.opts.do, v.showQuality)
 	w.Show()
 	w.RequestFocus()
 }
@@ -235,22 +230,6 @@ func (v *viewer) showQuality() {
 	v.picture = q.Picture
 }
 
-// watchQuality writes the link's figures again every qualityEvery until stop is closed; done is closed when it
-// has returned. The window owns it: forget stops it.
-func (v *viewer) watchQuality(stop, done chan struct{}) {
-	defer close(done)
-	t := time.NewTicker(qualityEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			v.home.opts.do(v.showQuality)
-		case <-stop:
-			return
-		}
-	}
-}
-
 // paint copies the changed regions (nil: all) of the session's picture of the customer's screen to the window.
 func (v *viewer) paint(changed []codec.Rect) {
 	if v.screen == nil {
@@ -261,7 +240,7 @@ func (v *viewer) paint(changed []codec.Rect) {
 		v.refresh()
 	}
 	if v.route != nil && v.host.Quality().Picture != v.picture {
-		v.showQuality() // sharpening → exact at once; the figures every qualityEvery
+		v.showQuality() // sharpening → exact at once; the figures every ui.QualityEvery
 	}
 }
 

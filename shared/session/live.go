@@ -118,6 +118,7 @@ type customer struct {
 	view    *screenView      // the technician's screen, when they share it
 	files   *transfer.Engine // this connection's file transfers
 	ctx     context.Context
+	quality qualityMeter // the rate received from this technician, for Guest.TechnicianQuality
 
 	turn sync.Mutex // held while sharing starts or stops, so that a start never follows a stop it raced with
 

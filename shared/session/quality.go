@@ -95,11 +95,14 @@ func (g *Guest) SetPreferQuality(exact bool) {
 // PreferQuality reports the customer's choice (SetPreferQuality).
 func (g *Guest) PreferQuality() bool { return g.exact.Load() }
 
-// TechnicianPicture reports how exact the customer's picture of technician tech's screen is.
-func (g *Guest) TechnicianPicture(tech protocol.ParticipantID) Picture {
+// TechnicianQuality returns how technician tech's connection goes and how their screen reaches the customer: the
+// route, the round trip, the rate received from them, and how exact the customer's picture of their screen is
+// (PictureNone while they are not connected).
+func (g *Guest) TechnicianQuality(tech protocol.ParticipantID) (Route, Quality) {
 	c := g.half(tech)
 	if c == nil {
-		return PictureNone
+		return Route{}, Quality{}
 	}
-	return c.view.picture()
+	rtt, received := c.l.conn.Traffic()
+	return c.l.peer.Route, Quality{RTT: rtt, Rate: c.quality.update(received, time.Now()), Picture: c.view.picture()}
 }

@@ -107,22 +107,45 @@ func TestCustomerPrefersQualityForATechniciansScreen(t *testing.T) {
 	if err := h.ShareScreen(capture.NewMovie(), 0); err != nil {
 		t.Fatal(err)
 	}
+	picture := func() Picture {
+		_, q := g.TechnicianQuality(TechnicianID)
+		return q.Picture
+	}
 	for range 10 {
 		waitFor(t, g.Events(), func(u ScreenUpdated) bool { return !u.Preview })
-		if p := g.TechnicianPicture(TechnicianID); p != PictureExact {
+		if p := picture(); p != PictureExact {
 			t.Fatalf("preferring quality, the technician's screen is %v", p)
 		}
+	}
+	// The figures of the link to that technician, for the window's line.
+	deadline := time.After(10 * time.Second)
+	for {
+		r, q := g.TechnicianQuality(TechnicianID)
+		if r != g.Route() {
+			t.Fatalf("the technician's route is %+v, the session's %+v", r, g.Route())
+		}
+		if q.RTT > 0 && q.Rate > 0 {
+			break
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("no round trip or rate measured: %+v", q)
+		}
+	}
+	if _, q := g.TechnicianQuality(7); q.Picture != PictureNone {
+		t.Fatalf("a technician not in the session: %+v", q)
 	}
 	if !vpx.Available() {
 		return
 	}
 	g.SetPreferQuality(false)
-	deadline := time.After(20 * time.Second)
-	for g.TechnicianPicture(TechnicianID) != PictureLossy {
+	deadline = time.After(20 * time.Second)
+	for picture() != PictureLossy {
 		select {
 		case <-g.Events():
 		case <-deadline:
-			t.Fatalf("preferring speed, the technician's playing video stayed %v", g.TechnicianPicture(TechnicianID))
+			t.Fatalf("preferring speed, the technician's playing video stayed %v", picture())
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
@@ -30,4 +33,32 @@ func NewQualitySelect(exact bool, noVideo string, changed func(exact bool)) *wid
 	}
 	sel.OnChanged = func(choice string) { changed(choice == quality) }
 	return sel
+}
+
+// QualityEvery is how often a window writes a link's figures again (RouteQualityText) while pictures come.
+const QualityEvery = time.Second
+
+// Every has do run f (on the UI goroutine: do is fyne.Do or a test's loop) every d, from a goroutine that the
+// returned stop ends; stop waits for it and may be called more than once. The window that shows what f writes
+// owns it, and stops it when it closes.
+func Every(d time.Duration, do func(func()), f func()) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				do(f) // only queues f: this never waits for the UI goroutine
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(quit) })
+		<-done
+	}
 }
