@@ -30,6 +30,14 @@
 //     "planar" instead (each channel minus the mean of its left and upper neighbours, Huffman-coded in the
 //     first natural stream), which costs much less CPU.
 //
+// A playing video changes every pixel of its tiles at every frame, and a few of them equal the frame before by
+// chance. Copies shorter than four pixels are therefore not taken (as literals they cost less than the runs
+// they would cut), so that such a tile's rows are all literal; a tile that was photo-like and all literal when
+// it last changed is coded in one pass (planar residuals, with the photo test counted as they go and taken back
+// if it fails), and in a frame without motion it is searched pixel by pixel for what stayed only one frame in
+// eight. On wanbench's natural video (a 1280×720 player on a 1080p desktop, `make bench-codec`) that is about a
+// third of x264-lossless's CPU time at a better ratio (framebench -x264 prints both).
+//
 // Motion vectors are found by voting: fingerprints of the changed tiles' 64-pixel row segments are looked up
 // among the viewer's row segments, and, for a sample of rows that found nothing, the last frame's sideways
 // vectors are tried and, unless they explain most of the sample, a window is rolled along the row across
