@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"math/bits"
@@ -174,8 +175,9 @@ func (v *videoSender) expect(photo []int32, pktBytes int) {
 //     see the second change only after coding it: on profile B, 1.4 MB, six seconds of link, for a 1280×720
 //     player.
 //   - A large photographic region changes into another picture (a paused video that plays on, a slideshow's
-//     next picture) whose exact picture would take the link more than videoFirstCrossing: the picture that fits
-//     the link comes first, and the exact one once the region is still.
+//     next picture), or a plain one into a picture (a black player that starts), whose exact picture would take
+//     the link more than videoFirstCrossing: the picture that fits the link comes first, and the exact one once
+//     the region is still.
 //
 // Either way the region's surroundings must stay put: a page that starts to scroll moves its text around its
 // pictures too; and the tiles must still look photographic: a window opened on a photographic wallpaper turns
@@ -206,11 +208,12 @@ func (v *videoSender) confirm(prev, cur codec.Frame, rate float64, now time.Time
 	if !firstBytes(cur.Width * cur.Height) {
 		return false // even the whole screen crosses the link quickly enough: no need to look
 	}
-	// A picture that turns into another (a video's frames, a slideshow's pictures): what a dragged window
-	// uncovers on a photographic wallpaper was the window before.
+	// A picture that turns into another (a video's frames, a slideshow's pictures), or a plain area that turns
+	// into a picture (a black player that starts to play): what a dragged window uncovers on a photographic
+	// wallpaper was the window before, text and lines.
 	changed := v.changedTiles[:0]
 	for t := range int32(gw * gh) { //nolint:gosec // the grid of a frame no larger than codec allows
-		if tileDiffers(prev, cur, t, gw) && tilePhotographic(cur, t, gw) && tilePhotographic(prev, t, gw) {
+		if tileDiffers(prev, cur, t, gw) && tilePhotographic(cur, t, gw) && (tilePhotographic(prev, t, gw) || tileUniform(prev, t, gw)) {
 			changed = append(changed, t)
 		}
 	}
@@ -321,6 +324,22 @@ func tileBox(tiles []int32, gw int) (image.Rectangle, bool) {
 	n := len(tiles)
 	ok := n >= videoMinTiles && 2*n >= box.Dx()*box.Dy() && box.Dx() >= videoMinSide && box.Dy() >= videoMinSide
 	return box, ok
+}
+
+// tileUniform reports whether tile t of f (a grid gw tiles wide) is all one colour.
+func tileUniform(f codec.Frame, t int32, gw int) bool {
+	x0, y0 := int(t)%gw*codec.TileSize, int(t)/gw*codec.TileSize
+	w, h := min(codec.TileSize, f.Width-x0), min(codec.TileSize, f.Height-y0)
+	first := binary.LittleEndian.Uint32(f.Pix[y0*f.Stride+4*x0:])
+	for y := y0; y < y0+h; y++ {
+		row := f.Pix[y*f.Stride+4*x0:][:4*w]
+		for x := 0; x < len(row); x += 4 {
+			if binary.LittleEndian.Uint32(row[x:]) != first {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // tilePhotographic reports whether tile t of f (a grid gw tiles wide) looks photographic.

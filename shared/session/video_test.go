@@ -289,6 +289,16 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		}
 		return onWallpaper(image.Rect(440, 300, 1240, 700))
 	}
+	// fromBlack is a video whose player is black until it starts playing after the first frame.
+	fromBlack := func(k int) codec.Frame {
+		f := video(k)
+		if k == 0 {
+			for y := 100; y < 600; y++ {
+				clear(f.Pix[y*f.Stride+4*200 : y*f.Stride+4*1000])
+			}
+		}
+		return f
+	}
 	// small is a 256×256 video: its exact picture (about 100 kB) crosses in less than a second, but not at
 	// videoFPS.
 	small := playing(image.Rect(320, 192, 576, 448))
@@ -305,6 +315,7 @@ func TestVideoIsWhatChangesInPlaceNotWhatScrolls(t *testing.T) {
 		{"a video", video, 1, image.Rect(200, 100, 1000, 600)}, // after the key frame
 		{"a new picture", newPicture, 1, image.Rect(200, 40, 1080, 300)},
 		{"a video that starts playing", starting, 2, image.Rect(200, 100, 1000, 600)},
+		{"a video that starts on a black player", fromBlack, 1, image.Rect(200, 100, 1000, 600)},
 		{"a small video", small, 2, image.Rect(320, 192, 576, 448)}, // the key frame and the first change
 	} {
 		t.Run(c.name, func(t *testing.T) {
