@@ -559,16 +559,8 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 		}
 		row := src[r*stride:][:4*w]
 		counted += w
-		prev := binary.LittleEndian.Uint32(row)
-		all := prev // the AND of the row's pixels: its alpha byte is 255 when every pixel's is
-		for x := 4; x < len(row); x += 4 {
-			v := binary.LittleEndian.Uint32(row[x:])
-			if v == prev {
-				eqLeft++
-			}
-			all &= v
-			prev = v
-		}
+		n, all := rowStats(row)
+		eqLeft += n
 		switch rr {
 		case 0:
 			if all>>24 != 255 {
@@ -688,6 +680,22 @@ func (p *encPart) planar(src []byte, stride, w, h int, alpha bool) {
 	}
 }
 
+// rowStats returns how many pixels of a BGRA row equal their left neighbour, and the AND of its pixels (whose
+// alpha byte is 255 when every pixel's is): what tile's rule for photo-like tiles and for alpha looks at.
+func rowStats(row []byte) (eqLeft int, all uint32) {
+	prev := binary.LittleEndian.Uint32(row)
+	all = prev
+	for x := 4; x < len(row); x += 4 {
+		v := binary.LittleEndian.Uint32(row[x:])
+		if v == prev {
+			eqLeft++
+		}
+		all &= v
+		prev = v
+	}
+	return eqLeft, all
+}
+
 // allLiteral reports whether all h rows of the tile are literal.
 func (p *encPart) allLiteral(h int) bool {
 	for _, rr := range p.rowRef[:h] {
@@ -708,18 +716,10 @@ func (p *encPart) planarIfPhoto(src []byte, stride, w, h int) bool {
 	row := src[:4*w]
 	nat := p.nat
 	i := int(pos)
-	prev := binary.LittleEndian.Uint32(row)
-	all := prev
-	eqLeft := 0
+	eqLeft, all := rowStats(row)
 	nat[i], nat[i+1], nat[i+2] = row[0], row[1], row[2]
 	i += 3
 	for x := 4; x < len(row); x += 4 {
-		v := binary.LittleEndian.Uint32(row[x:])
-		if v == prev {
-			eqLeft++
-		}
-		all &= v
-		prev = v
 		nat[i], nat[i+1], nat[i+2] = row[x]-row[x-4], row[x+1]-row[x-3], row[x+2]-row[x-2]
 		i += 3
 	}
