@@ -776,3 +776,18 @@ func TestVideoTileTurnsIntoSomethingElse(t *testing.T) {
 		})
 	}
 }
+
+func TestLongRuns(t *testing.T) {
+	for _, c := range []struct{ in, want uint64 }{
+		{0, 0},
+		{0b111, 0},
+		{0b1111, 0b1111},
+		{0b1011110111, 0b0011110000},
+		{^uint64(0), ^uint64(0)},
+		{1<<63 | 1<<62 | 1<<61 | 1<<60 | 1, 1<<63 | 1<<62 | 1<<61 | 1<<60},
+	} {
+		if got := longRuns(c.in); got != c.want {
+			t.Errorf("longRuns(%b) = %b, want %b", c.in, got, c.want)
+		}
+	}
+}

@@ -1063,8 +1063,15 @@ const minCopy = 4
 
 // longRuns keeps the runs of at least minCopy set bits of bm.
 func longRuns(bm uint64) uint64 {
-	starts := bm & (bm >> 1) & (bm >> 2) & (bm >> 3) // bit x: bits x..x+3 all set
-	return starts | starts<<1 | starts<<2 | starts<<3
+	starts := bm // bit x: bits x..x+minCopy-1 all set
+	for i := 1; i < minCopy; i++ {
+		starts &= bm >> i
+	}
+	keep := starts
+	for i := 1; i < minCopy; i++ {
+		keep |= starts << i
+	}
+	return keep
 }
 
 // anyEvery4 reports whether a and b (BGRA rows of equal length) have an equal pixel among every fourth one, as
