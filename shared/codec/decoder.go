@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/klauspost/compress/huff0"
@@ -424,6 +425,19 @@ func (p *decPart) tile(d *Decoder, t int, key bool, ops *reader, syn *[]byte, na
 		if len(res) < 3*nLit || alpha && len(a) < nLit {
 			return corrupt("literals truncated")
 		}
+		if nLit == npx && !alpha && len(res) > 3*nLit {
+			// A tile all literal (a playing video's), with a byte after its residuals for word loads.
+			for r := range h {
+				var up []byte
+				if r > 0 {
+					up = out[(r-1)*ostride:][:4*w]
+				}
+				planarDecodeRow(out[r*ostride:][:4*w], up, res[:3*w+1])
+				res = res[3*w:]
+			}
+			nat[0] = res
+			return nil
+		}
 		for r := range h {
 			row := out[r*ostride:]
 			var up []byte
@@ -577,5 +591,30 @@ func (s *streamDec) decodeStream(rs rawStream, i, limit int) ([]byte, error) {
 			return nil, corrupt("Huffman stream %d: %v", i, err)
 		}
 		return out, nil
+	}
+}
+
+// planarDecodeRow rebuilds a row of planar literal pixels without alpha from its residuals (3 a pixel, and one
+// byte more that is read and ignored), as the general loop of decPart.tile does, a pixel a word: the rounded
+// mean and the sum are taken on its bytes at once.
+func planarDecodeRow(row, up, res []byte) {
+	const lo7, hi = 0x7f7f7f7f, 0x80808080
+	var left uint32
+	for x := 0; 4*x < len(row); x++ {
+		rv := binary.LittleEndian.Uint32(res[3*x:])
+		var pred uint32
+		switch {
+		case up == nil:
+			pred = left // 0 for the first pixel
+		case x == 0:
+			pred = binary.LittleEndian.Uint32(up)
+		default:
+			u := binary.LittleEndian.Uint32(up[4*x:])
+			pred = (left | u) - ((left ^ u) >> 1 & lo7)
+		}
+		sum := ((rv &^ hi) + (pred &^ hi)) ^ ((rv ^ pred) & hi) // rv + pred in each byte
+		px := sum | 0xff000000
+		binary.LittleEndian.PutUint32(row[4*x:], px)
+		left = px
 	}
 }
