@@ -786,8 +786,9 @@ func planarFull(dst *[3*tileSize + 1]byte, row, up *[4 * tileSize]byte) (eqLeft 
 		c := binary.LittleEndian.Uint64(row[4*k : 4*k+8])
 		l := binary.LittleEndian.Uint64(row[4*k-4 : 4*k+4])
 		u := binary.LittleEndian.Uint64(up[4*k : 4*k+8])
-		e := c ^ l
-		eqLeft += b2i(uint32(e) == 0) + b2i(e>>32 == 0)
+		if e := c ^ l; uint32(e) == 0 || e>>32 == 0 { // rare in a photo: a branch that is almost never taken
+			eqLeft += b2i(uint32(e) == 0) + b2i(e>>32 == 0)
+		}
 		and &= c
 		m := (l | u) - ((l ^ u) >> 1 & lo7) // (l + u + 1) >> 1 in each byte
 		d := ((c | hi) - (m &^ hi)) ^ ((c ^ ^m) & hi)
