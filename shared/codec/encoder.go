@@ -1001,7 +1001,7 @@ func (p *encPart) mapRefs(e *Encoder, t int, key bool) {
 				xb := min(w, g.w-(x0+v.dx))
 				if xa < xb {
 					a, b := nrow[4*xa:4*xb], ref.Pix[sy*ref.Stride+4*(x0+v.dx+xa):][:4*(xb-xa)]
-					if anyEvery4(a, b) {
+					if anySampled(a, b) {
 						bm = longRuns(eqBitmap(a, b) << xa)
 					}
 				}
@@ -1075,11 +1075,11 @@ func longRuns(bm uint64) uint64 {
 	return keep
 }
 
-// anyEvery4 reports whether a and b (BGRA rows of equal length) have an equal pixel among every fourth one, as
-// every run of minCopy equal pixels has: most rows of a playing video have none, and need no eqBitmap.
-func anyEvery4(a, b []byte) bool {
+// anySampled reports whether a and b (BGRA rows of equal length) have an equal pixel among every minCopy-th
+// one, as every run of minCopy equal pixels has: most rows of a playing video have none, and need no eqBitmap.
+func anySampled(a, b []byte) bool {
 	b = b[:len(a)]
-	for x := 0; x+4 <= len(a); x += 16 {
+	for x := 0; x+4 <= len(a); x += 4 * minCopy {
 		if binary.LittleEndian.Uint32(a[x:]) == binary.LittleEndian.Uint32(b[x:]) {
 			return true
 		}
