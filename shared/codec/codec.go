@@ -73,6 +73,7 @@ const (
 
 	flagKey      = 1
 	flagNoChange = 2
+	flagInexact  = 4 // the viewer's picture is coarse in places after this packet (Encoder.SetCoarse)
 )
 
 // Tile op modes in the ops stream.

@@ -35,6 +35,7 @@ type Decoder struct {
 	vecs      []vec
 	rects     []Rect
 	maxPixels int
+	coarse    bool // the last packet decoded left coarse pictures on the framebuffer
 }
 
 // NewDecoder returns a decoder waiting for a key frame.
@@ -72,11 +73,18 @@ func (d *Decoder) Frame() Frame {
 // Changed returns the regions that the last Decode changed (tile-aligned). The slice is reused.
 func (d *Decoder) Changed() []Rect { return d.rects }
 
+// Exact reports whether the framebuffer is the sharer's frame bit for bit, as far as the last packet decoded
+// says: false while the sharer's encoder has left coarse pictures on it (Encoder.SetCoarse), until it has sent
+// them again exactly.
+func (d *Decoder) Exact() bool { return !d.coarse }
+
 // Decode applies a packet to the framebuffer. On error the framebuffer is unchanged and the decoder waits for
 // a key frame; the error wraps ErrCorrupt or ErrNeedKey.
 func (d *Decoder) Decode(pkt []byte) error {
 	err := d.decode(pkt)
-	if err != nil {
+	if err == nil {
+		d.coarse = pkt[2]&flagInexact != 0 // (a packet decoded has its three header bytes)
+	} else {
 		d.ok = false
 		d.rects = d.rects[:0]
 	}
@@ -95,7 +103,7 @@ func (d *Decoder) decode(pkt []byte) error {
 	if r.err != nil {
 		return r.err
 	}
-	if flags&^(flagKey|flagNoChange) != 0 || flags == flagKey|flagNoChange {
+	if flags&^(flagKey|flagNoChange|flagInexact) != 0 || flags&(flagKey|flagNoChange) == flagKey|flagNoChange {
 		return corrupt("flags %#x", flags)
 	}
 	if w == 0 || h == 0 || w*h > d.maxPixels {

@@ -1,5 +1,6 @@
 // Package codec is Tandem's lossless screen codec: it turns a sequence of captured BGRA frames into packets,
-// and packets back into a framebuffer that equals the captured frame bit for bit.
+// and packets back into a framebuffer that equals the captured frame bit for bit (unless the sharer lets
+// pictures be coarse while they move, see below).
 //
 // It is pure Go and does no I/O. An [Encoder] holds the state of one viewer (what that viewer's framebuffer
 // holds, plus a small cache of tiles it has seen); a [Decoder] holds the viewer's side of the same state. The
@@ -49,13 +50,28 @@
 // costs CPU time for little gain. Parts are coded in chunks of about 192 KiB of literals so that the buffers
 // stay in cache.
 //
+// # Coarse pictures
+//
+// On a slow link a scrolled page of photographs costs more than the link carries. [Encoder.SetCoarse] lets
+// delta frames code the literal pixels of photo-like tiles coarse: each colour byte keeps its high bits and the
+// middle of what the low ones could be (step 16: within 8 of the exact value, about 35 dB, and about a third
+// fewer bytes on a scroll). The bitstream is the same: the encoder codes the coarse values losslessly, and
+// keeps, per pixel, whether (and at what step) the viewer's pixel is coarse. Its decisions (changed tiles,
+// motion, copies) still compare the new frame with the last exact one, so a coarse picture that moves stays a
+// copy; since a coarse pixel is always its exact value quantized, the encoder knows what the viewer holds there,
+// and literals predicted from it are predicted from that. A tile that held coarse pixels is never taken back
+// from the tile store. With the step back to 0, the next frame codes every tile holding coarse pixels again,
+// whole and exact. The packet's flag bit 2 says that the viewer's picture is coarse in places after it
+// ([Decoder.Exact]).
+//
 // # Packet layout
 //
 // Integers are unsigned LEB128 varints (uv) or zigzag varints (sv) unless a size is given.
 //
 //	magic     1 byte  'T'
 //	version   1 byte  1
-//	flags     1 byte  bit 0 key frame, bit 1 no change (the packet carries nothing else below seq and size)
+//	flags     1 byte  bit 0 key frame, bit 1 no change (the packet carries nothing else below seq and size),
+//	                  bit 2 the picture is coarse in places once this packet is decoded
 //	seq       uv      frame number; a key frame may carry any, every other packet carries the previous + 1
 //	                  (a no-change packet carries the previous one unchanged)
 //	width     uv      frame size in pixels; must equal the decoder's unless key

@@ -38,6 +38,19 @@ type Encoder struct {
 	wasPhoto []bool // per tile: coded photo-like when it last changed (read by encPart.tile)
 	wasLit   []bool // per tile: every row of it literal when it last changed, in a delta frame (each part writes its own tiles)
 	stats    EncodeStats
+
+	// Coarse pictures (see SetCoarse). inexact holds, per pixel (row-major, g.w a row), whether the viewer's pixel
+	// may differ from ref's; tileInex whether any pixel of the tile does, and nInexact how many tiles so. The
+	// frame being coded reads the last frame's state from oldMask and wasInex.
+	coarse   int
+	inexact  []uint8
+	oldMask  []uint8
+	tileInex []bool
+	wasInex  []bool
+	forced   []bool // per tile: coded whole as exact literals in this frame (a refinement)
+	extra    []int32
+	nInexact int
+	tracking bool // the frame being coded starts with coarse pixels on the viewer's screen
 }
 
 // EncodeStats tells what the last Encode did, for tests and benches.
@@ -52,6 +65,8 @@ type EncodeStats struct {
 	RefPixels    int // pixels of RUNS tiles copied through a motion vector (other than vector 0)
 	LitPixels    int // literal pixels
 	NatPixels    int // literal pixels of photo-like tiles (coded natural, or planar on delta frames)
+	Coarse       int // tiles coded coarse (see SetCoarse)
+	Refined      int // tiles coded again exactly because the viewer's were coarse
 }
 
 // NewEncoder returns an encoder whose first packet is a key frame.
@@ -74,6 +89,32 @@ func (e *Encoder) Photo() []int32 { return e.photo }
 // Stats returns what the last Encode did.
 func (e *Encoder) Stats() EncodeStats { return e.stats }
 
+// SetCoarse sets how the following delta frames code a photo-like tile that changed whole (a picture that a
+// scroll or a moved window uncovers): step 0, the default, codes it exactly; a step of 2 to 128 (a power of
+// two) keeps only each colour byte's value to the nearest step, which cuts a photograph's bytes by about a
+// third at step 16 (about 35 dB). Text, flat UI, key frames and what is copied on the screen are never coarse,
+// and a coarse picture moved by a scroll stays a copy. While step is 0 again, the next frame codes every coarse
+// tile exactly, changed or not (Exact then turns true). Other steps are taken as the power of two below.
+func (e *Encoder) SetCoarse(step int) {
+	switch {
+	case step < 2:
+		e.coarse = 0
+	default:
+		e.coarse = 1 << (bits.Len(uint(min(step, maxCoarse))) - 1)
+	}
+}
+
+// maxCoarse is the coarsest step SetCoarse takes.
+const maxCoarse = 128
+
+// Exact reports whether the viewer's framebuffer, after the last packet, is the last frame coded bit for bit
+// (false while coarse tiles remain on it).
+func (e *Encoder) Exact() bool { return e.nInexact == 0 }
+
+// CoarseTiles returns how many tiles of the viewer's framebuffer hold coarse pixels after the last packet: what
+// the first frame after SetCoarse(0) codes again, at most.
+func (e *Encoder) CoarseTiles() int { return e.nInexact }
+
 func (e *Encoder) setup(w, h int) {
 	e.g = newGrid(w, h)
 	n := e.g.n()
@@ -89,6 +130,9 @@ func (e *Encoder) setup(w, h int) {
 	e.wasLit = make([]bool, n)
 	e.fbIndex = make(map[uint64]int32, n)
 	e.stIndex = make(map[uint64]int32, storeSlots)
+	e.inexact, e.oldMask = make([]uint8, w*h), make([]uint8, w*h)
+	e.tileInex, e.wasInex, e.forced = make([]bool, n), make([]bool, n), make([]bool, n)
+	e.nInexact = 0
 }
 
 // Encode codes frame f and appends the packet to dst. The packet must reach the viewer's Decoder, after
@@ -119,6 +163,21 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 	e.stats = EncodeStats{Key: key}
 	e.photo = e.photo[:0]
 	e.detect(key)
+	copy(e.wasInex, e.tileInex)
+	e.tracking = !key && e.nInexact > 0
+	switch {
+	case key:
+		if e.nInexact > 0 {
+			clear(e.inexact)
+			clear(e.tileInex)
+			e.nInexact = 0
+		}
+	case e.nInexact > 0:
+		copy(e.oldMask, e.inexact)
+		if e.coarse == 0 {
+			e.refine()
+		}
+	}
 	e.rects = e.g.changedRects(e.rects, e.changed)
 	e.stats.ChangedTiles = len(e.changed)
 
@@ -126,6 +185,9 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 	flagAt := len(dst) - 1
 	if len(e.changed) == 0 {
 		dst[flagAt] = flagNoChange
+		if e.nInexact > 0 {
+			dst[flagAt] |= flagInexact
+		}
 		dst = appendUv(dst, e.seq)
 		dst = appendUv(dst, uint64(e.g.w))
 		dst = appendUv(dst, uint64(e.g.h))
@@ -199,14 +261,154 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 	}
 	for _, t := range e.changed {
 		e.wasPhoto[t] = false
+		e.forced[t] = false
 	}
 	for _, t := range e.photo {
 		e.wasPhoto[t] = true
+	}
+	e.nInexact = 0
+	for _, in := range e.tileInex {
+		e.nInexact += b2i(in)
+	}
+	if e.nInexact > 0 {
+		dst[flagAt] |= flagInexact
 	}
 	e.commit(key, retain)
 	e.key = false
 	e.cur = Frame{}
 	return dst, nil
+}
+
+// refine adds every tile with coarse pixels to the changed tiles, to be coded whole as exact literals: the
+// viewer's coarse pixels may have been copied anywhere on its screen, so no copy is taken from them.
+func (e *Encoder) refine() {
+	g := e.g
+	e.extra = e.extra[:0]
+	i := 0
+	for t, in := range e.tileInex {
+		if !in {
+			continue
+		}
+		e.forced[t] = true
+		for i < len(e.changed) && int(e.changed[i]) < t {
+			i++
+		}
+		if i < len(e.changed) && int(e.changed[i]) == t {
+			continue
+		}
+		// Unchanged on the frame's side: its rows hash as they did.
+		x0, y0, _, h := g.rect(t)
+		base := (x0/tileSize)*g.h + y0
+		copy(e.newHash[base:base+h], e.rowHash[base:base+h])
+		e.newTH[t] = e.tHash[t]
+		e.rowMask[t] = ^uint64(0) >> (64 - h)
+		e.extra = append(e.extra, int32(t)) //nolint:gosec // tile indexes fit the grid's int32
+	}
+	if len(e.extra) > 0 {
+		e.changed = append(e.changed, e.extra...)
+		slices.Sort(e.changed)
+	}
+}
+
+// exactTile notes that tile t is exact on the viewer's screen.
+func (e *Encoder) exactTile(t int) {
+	if !e.tileInex[t] {
+		return
+	}
+	x0, y0, w, h := e.g.rect(t)
+	for r := range h {
+		clear(e.inexact[(y0+r)*e.g.w+x0:][:w])
+	}
+	e.tileInex[t] = false
+}
+
+// viewerTile writes to p.q tile t (w×h pixels of src) as the viewer will hold it: its copied pixels as they
+// are on the viewer's screen (a coarse pixel there is always its exact value quantized: inexact holds the step's
+// log2), its literal pixels coarse when coarse is set, else exact; and notes how exact they are.
+func (p *encPart) viewerTile(e *Encoder, t int, src []byte, stride, w, h int, coarse bool) {
+	step := uint8(0)
+	if coarse {
+		step = uint8(bits.TrailingZeros(uint(e.coarse))) //nolint:gosec // 1..7
+	}
+	x0, y0, _, _ := e.g.rect(t)
+	any := uint8(0)
+	for r := range h {
+		row, q := src[r*stride:][:4*w], p.q[r*4*w:][:4*w]
+		mask := e.inexact[(y0+r)*e.g.w+x0:][:w]
+		rr := p.rowRef[r]
+		for x := range w {
+			k := rr
+			if rr == mixedRow {
+				k = p.refs[r*tileSize+x]
+			}
+			if k == 0 {
+				mask[x] = step
+			}
+			px := binary.LittleEndian.Uint32(row[4*x:])
+			if m := mask[x]; m != 0 {
+				px = quantized(px, m)
+				any |= m
+			}
+			binary.LittleEndian.PutUint32(q[4*x:], px)
+		}
+	}
+	e.tileInex[t] = any != 0
+}
+
+// copyTile notes that tile t was copied whole from the viewer's screen at (sx, sy): its pixels are as exact as
+// those were.
+func (e *Encoder) copyTile(t, sx, sy int) {
+	if !e.tracking {
+		return
+	}
+	x0, y0, w, h := e.g.rect(t)
+	any := false
+	for r := range h {
+		row := e.inexact[(y0+r)*e.g.w+x0:][:w]
+		copy(row, e.oldMask[(sy+r)*e.g.w+sx:][:w])
+		any = any || slices.Contains(row, 1)
+	}
+	e.tileInex[t] = any
+}
+
+// trackCopies notes how exact the viewer's pixels of tile t are once its runs are decoded, and reports whether
+// any is not: a copied pixel is as exact as its source was, a literal one is exact. (Literals that a tile with
+// coarse pixels predicts from them are predicted from the viewer's values: see viewerTile.)
+func (p *encPart) trackCopies(e *Encoder, t int) bool {
+	if !e.tracking {
+		return false
+	}
+	g := e.g
+	x0, y0, w, h := g.rect(t)
+	any := uint8(0)
+	for r := range h {
+		y := y0 + r
+		row := e.inexact[y*g.w+x0:][:w]
+		rr := p.rowRef[r]
+		for x := range w {
+			k := rr
+			if rr == mixedRow {
+				k = p.refs[r*tileSize+x]
+			}
+			var m uint8
+			if k > 0 {
+				v := e.vecs[k-1]
+				m = e.oldMask[(y+v.dy)*g.w+x0+x+v.dx]
+			}
+			row[x] = m
+			any |= m
+		}
+	}
+	e.tileInex[t] = any != 0
+	return any != 0
+}
+
+// quantized returns BGRA pixel px with each colour byte kept to the nearest step of 1<<m: its high bits, and
+// the middle of what the low ones could be. Alpha is kept.
+func quantized(px uint32, m uint8) uint32 {
+	s := uint32(1) << m
+	keep := uint32(0xff &^ (s - 1))
+	return px&(0xff000000|keep<<16|keep<<8|keep) | s/2*0x010101
 }
 
 // parallelRows is the number of changed tile rows (64-pixel row segments) from which a delta frame is coded
@@ -315,6 +517,9 @@ func (e *Encoder) commit(key, retain bool) {
 				delete(e.stIndex, e.store.hash[s])
 			}
 			e.store.hash[s] = e.tHash[t]
+			if e.wasInex[t] {
+				continue // the viewer's store holds its coarse tile, not this one: never taken from it
+			}
 			e.stIndex[e.tHash[t]] = int32(s)
 		}
 	}
@@ -363,8 +568,9 @@ type encPart struct {
 	stats  EncodeStats
 	photo  []int32 // the tiles coded as photo-like literals
 	rowBit [maxVecSearch]uint64
-	rowRef [tileSize]uint8  // per row of the tile: the ref of all its pixels, or mixedRow (then see refs)
-	litBit [tileSize]uint64 // per mixedRow row: bit x set if pixel x is literal
+	rowRef [tileSize]uint8   // per row of the tile: the ref of all its pixels, or mixedRow (then see refs)
+	litBit [tileSize]uint64  // per mixedRow row: bit x set if pixel x is literal
+	q      [4 * tilePix]byte // a coarse tile
 }
 
 // mixedRow marks a tile row whose pixels do not all have the same ref.
@@ -380,6 +586,8 @@ func (p *encPart) addStats(s *EncodeStats) {
 	s.RefPixels += p.stats.RefPixels
 	s.LitPixels += p.stats.LitPixels
 	s.NatPixels += p.stats.NatPixels
+	s.Coarse += p.stats.Coarse
+	s.Refined += p.stats.Refined
 }
 
 // chunkBytes is about how many literal bytes a chunk gathers before its streams are compressed: enough for
@@ -447,7 +655,8 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 	x0, y0, w, h := g.rect(t)
 	stride := cur.Stride
 	src := cur.Pix[y0*stride+4*x0:]
-	if !key {
+	forced := e.forced[t]
+	if !key && !forced {
 		th := e.newTH[t]
 		if j, ok := e.fbIndex[th]; ok {
 			sx, sy, sw, sh := g.rect(int(j))
@@ -456,6 +665,7 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 				p.ops = appendSv(p.ops, sx-x0)
 				p.ops = appendSv(p.ops, sy-y0)
 				p.stats.Copied++
+				e.copyTile(t, sx, sy)
 				return
 			}
 		}
@@ -469,6 +679,7 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 				p.ops = append(p.ops, opCache)
 				p.ops = appendUv(p.ops, uint64(s))
 				p.stats.Cached++
+				e.exactTile(t)
 				return
 			}
 		}
@@ -487,11 +698,15 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 			p.ops = append(p.ops, opSolid)
 			p.ops = binary.LittleEndian.AppendUint32(p.ops, px)
 			p.stats.Solid++
+			e.exactTile(t)
 			return
 		}
 	}
 	p.stats.Runs++
-	p.mapRefs(e, t, key)
+	if forced {
+		p.stats.Refined++
+	}
+	p.mapRefs(e, t, key || forced) // a refined tile is all literal
 	allLit := p.allLiteral(h)
 	e.wasLit[t] = !key && allLit
 
@@ -529,10 +744,11 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 		}
 	}
 	flush(0)
+	tainted := p.trackCopies(e, t)
 	if nLit == 0 {
 		return
 	}
-	if !key && e.wasPhoto[t] && h >= 8 && nLit >= 16 && allLit && p.planarIfPhoto(src, stride, w, h) {
+	if !key && e.coarse == 0 && e.wasPhoto[t] && h >= 8 && nLit >= 16 && allLit && p.planarIfPhoto(src, stride, w, h) {
 		// Coded as the branch below would have, in one pass instead of two.
 		p.ops[flagAt] |= 4
 		p.stats.LitPixels += nLit
@@ -583,6 +799,14 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 		p.ops[flagAt] |= 4
 		p.stats.NatPixels += nLit
 		p.photo = append(p.photo, int32(t)) //nolint:gosec // tile indexes fit the grid's int32
+		if coarse := e.coarse > 0 && !alpha && !forced; coarse || tainted {
+			// A picture come (uncovered by a scroll, say) while pictures may be coarse, or literals next to
+			// coarse pixels: predicted from what the viewer holds.
+			p.viewerTile(e, t, src, stride, w, h, coarse)
+			p.planar(p.q[:], 4*w, w, h, alpha)
+			p.stats.Coarse += b2i(coarse)
+			return
+		}
 		p.planar(src, stride, w, h, alpha)
 		return
 	}

@@ -6,7 +6,12 @@
 // ultrafast preset, one thread: the reference of ../shared/corpus/README.md) and prints its ratio and CPU time per
 // frame beside ours. x264 is GPL and never part of the product; the bench only runs it when it is installed.
 //
-//	go run ./shared/codec/framebench [-json] [-v] [-x264] FILE.frames.zst...
+// With -coarse STEP the delta frames may leave photographs coarse (codec.Encoder.SetCoarse): each decoded frame
+// must then be within half a step of the input, the line gives the PSNR of the decoded frames, and a last
+// packet, coded with the step back to 0, must make the picture exact (its size is printed). -every N codes one
+// frame in N, as a capture loop on a slow link does.
+//
+//	go run ./shared/codec/framebench [-json] [-v] [-x264] [-coarse STEP] [-every N] FILE.frames.zst...
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -37,6 +43,9 @@ type result struct {
 	EncodeCPUMsPerFrame float64 `json:"encode_cpu_ms_per_frame"`
 	DecodeMsPerFrame    float64 `json:"decode_ms_per_frame"`
 	Lossless            bool    `json:"lossless"`
+	Coarse              int     `json:"coarse_step,omitempty"`
+	PSNR                float64 `json:"psnr_db,omitempty"`
+	RefineBytes         int64   `json:"refine_bytes,omitempty"`
 	X264Bytes           int64   `json:"x264_bytes,omitempty"`
 	X264Ratio           float64 `json:"x264_ratio,omitempty"`
 	X264CPUMsPerFrame   float64 `json:"x264_cpu_ms_per_frame,omitempty"`
@@ -47,12 +56,14 @@ func main() {
 	verbose := flag.Bool("v", false, "print a line per frame to stderr")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	withX264 := flag.Bool("x264", false, "also code the frames with the x264 command (lossless RGB, ultrafast, one thread) and print its ratio and CPU per frame")
+	coarse := flag.Int("coarse", 0, "let delta frames leave photographs coarse to this step (2..128; 0: lossless)")
+	every := flag.Int("every", 1, "code one frame in this many")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: framebench [-json] [-v] [-x264] FILE.frames.zst...")
+		fmt.Fprintln(os.Stderr, "usage: framebench [-json] [-v] [-x264] [-coarse STEP] [-every N] FILE.frames.zst...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() == 0 {
+	if flag.NArg() == 0 || *every < 1 || *coarse < 0 || *coarse > 128 || *coarse > 0 && *withX264 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -70,7 +81,7 @@ func main() {
 	}
 	failed := false
 	for _, path := range flag.Args() {
-		res, err := run(path, *verbose, *withX264)
+		res, err := run(path, options{verbose: *verbose, x264: *withX264, coarse: *coarse, every: *every})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "framebench: %s: %v\n", path, err)
 			failed = true
@@ -86,6 +97,9 @@ func main() {
 			fmt.Printf("%-28s %4dx%-4d %4d frames  ratio %8.1f  encode %6.2f ms/frame (cpu %6.2f ms)  decode %6.2f ms/frame  lossless %v\n",
 				res.File, res.Width, res.Height, res.Frames, res.Ratio, res.EncodeMsPerFrame, res.EncodeCPUMsPerFrame,
 				res.DecodeMsPerFrame, res.Lossless)
+			if res.Coarse > 0 {
+				fmt.Printf("%-28s coarse step %d: PSNR %.1f dB, then %d bytes to exact\n", "", res.Coarse, res.PSNR, res.RefineBytes)
+			}
 			if res.X264Bytes > 0 {
 				fmt.Printf("%-28s x264 lossless RGB ultrafast: ratio %8.1f  cpu %6.2f ms/frame  (ours: ratio x%.2f, cpu x%.2f)\n",
 					"", res.X264Ratio, res.X264CPUMsPerFrame, res.Ratio/res.X264Ratio, res.EncodeCPUMsPerFrame/res.X264CPUMsPerFrame)
@@ -142,13 +156,37 @@ func (r *recording) read(i int, pix []byte) error {
 	return nil
 }
 
+// diff returns the largest difference between a colour byte of a and b, and the sum of the squares of the
+// differences.
+func diff(a, b codec.Frame) (most int, sq float64) {
+	for y := range a.Height {
+		ra, rb := a.Pix[y*a.Stride:][:4*a.Width], b.Pix[y*b.Stride:][:4*b.Width]
+		for x := range ra {
+			if x%4 == 3 || ra[x] == rb[x] {
+				continue
+			}
+			d := int(ra[x]) - int(rb[x])
+			most = max(most, d, -d)
+			sq += float64(d * d)
+		}
+	}
+	return most, sq
+}
+
 func (r *recording) close() {
 	r.zr.Close()
 	_ = r.f.Close() // read-only: nothing to lose
 }
 
-func run(path string, verbose, withX264 bool) (result, error) {
-	res := result{File: path, Lossless: true}
+// options are the command's flags for one run.
+type options struct {
+	verbose, x264 bool
+	coarse, every int
+}
+
+func run(path string, o options) (result, error) {
+	verbose, withX264 := o.verbose, o.x264
+	res := result{File: path, Lossless: true, Coarse: o.coarse}
 	rec, err := openRecording(path)
 	if err != nil {
 		return res, err
@@ -163,10 +201,19 @@ func run(path string, verbose, withX264 bool) (result, error) {
 	defer dec.Close()
 	var pkt []byte
 	var encWall, decWall, encCPU time.Duration
+	var sqErr float64
+	var frame codec.Frame
 	for i := 0; i < n; i++ {
-		frame := bufs[i%2]
-		if err := rec.read(i, frame.Pix); err != nil {
+		next := bufs[res.Frames%2]
+		if err := rec.read(i, next.Pix); err != nil {
 			return res, err
+		}
+		if i%o.every != 0 {
+			continue
+		}
+		frame = next
+		if i > 0 {
+			enc.SetCoarse(o.coarse)
 		}
 		c0 := cpuTime()
 		t0 := time.Now()
@@ -185,7 +232,14 @@ func run(path string, verbose, withX264 bool) (result, error) {
 		encCPU += c1 - c0
 		decWall += t2.Sub(t1)
 		res.EncodedBytes += int64(len(pkt))
-		if !dec.Frame().Equal(frame) {
+		if o.coarse > 0 {
+			most, se := diff(dec.Frame(), frame)
+			sqErr += se
+			if most > o.coarse/2 || (se == 0) != enc.Exact() {
+				res.Lossless = false
+				fmt.Fprintf(os.Stderr, "framebench: %s: frame %d off by up to %d (exact %v)\n", path, i, most, enc.Exact())
+			}
+		} else if !dec.Frame().Equal(frame) {
 			res.Lossless = false
 			fmt.Fprintf(os.Stderr, "framebench: %s: frame %d differs after decoding\n", path, i)
 		}
@@ -194,6 +248,25 @@ func run(path string, verbose, withX264 bool) (result, error) {
 			fmt.Fprintf(os.Stderr, "%4d %8d B %6.2f ms cpu %6.2f ms %+v\n", i, len(pkt), float64(t1.Sub(t0).Microseconds())/1000, float64((c1-c0).Microseconds())/1000, s)
 		}
 		res.Frames++
+	}
+	if o.coarse > 0 && res.Frames > 0 {
+		// Still: the step back to 0 makes the picture exact.
+		enc.SetCoarse(0)
+		if pkt, err = enc.EncodeRetained(pkt[:0], frame); err != nil {
+			return res, err
+		}
+		if err := dec.Decode(pkt); err != nil {
+			return res, err
+		}
+		res.RefineBytes = int64(len(pkt))
+		if !dec.Frame().Equal(frame) || !enc.Exact() {
+			res.Lossless = false
+			fmt.Fprintf(os.Stderr, "framebench: %s: not exact once still\n", path)
+		}
+		res.PSNR = math.Inf(1)
+		if mse := sqErr / float64(res.Frames) / float64(3*w*h); mse > 0 {
+			res.PSNR = 10 * math.Log10(255*255/mse)
+		}
 	}
 	res.RawBytes = int64(res.Frames) * int64(w) * int64(h) * 4
 	if res.EncodedBytes > 0 {
