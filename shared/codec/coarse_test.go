@@ -43,7 +43,7 @@ func maxDiff(a, b Frame) (most, pixels int) {
 
 // A scroll over photographs, with pictures allowed coarse: the uncovered photographs are coarse (never off by
 // more than half a step), cost less than exact ones, stay copies as they move, and become exact, bit for bit, in
-// the first frame after the step goes back to 0.
+// the first frame after Refine.
 func TestCoarseScroll(t *testing.T) {
 	const w, h, dy, n = 640, 480, 24, 24
 	frames := scrollingPage(w, h, dy, n)
@@ -94,10 +94,18 @@ func TestCoarseScroll(t *testing.T) {
 				step, coarseRef, exactRef)
 		}
 
-		// Still: the next frame, with the step back to 0, makes the picture exact.
+		// Still: the step back to 0 leaves the picture coarse; Refine makes it exact in the next frame.
 		last := frames[n-1]
 		coarse.SetCoarse(0)
 		var err error
+		if pc, err = coarse.Encode(pc[:0], last); err != nil {
+			t.Fatal(err)
+		}
+		if len(coarse.Changed()) != 0 || coarse.Exact() {
+			t.Fatalf("step %d: step 0 changed %d tiles, exact %v: want nothing until Refine", step,
+				len(coarse.Changed()), coarse.Exact())
+		}
+		coarse.Refine()
 		if pc, err = coarse.Encode(pc[:0], last); err != nil {
 			t.Fatal(err)
 		}
@@ -157,6 +165,86 @@ func TestCoarseNotTakenFromTheStore(t *testing.T) {
 	if st := s.sendCoarse(photo.clone(), step); st.Cached != 0 || st.Coarse == 0 {
 		t.Fatalf("the photograph again: %+v, want it coarse again, not from the store", st)
 	}
+}
+
+// A coarse tile copied whole elsewhere (a window moved by whole tiles) is still coarse there.
+func TestCoarseCopiedTileStaysCoarse(t *testing.T) {
+	const step = 16
+	s := newSession(t)
+	s.enc.SetCoarse(step)
+	p := newPainter(384, 128, 9)
+	p.fill(0, 0, 384, 128, light)
+	s.sendCoarse(p.clone(), step)
+	photo := newPainter(128, 128, 10)
+	photo.noise(0, 0, 128, 128)
+	draw := func(x int) {
+		p.fill(0, 0, 384, 128, light)
+		for y := range 128 {
+			copy(p.f.Pix[y*p.f.Stride+4*x:][:4*128], photo.f.Pix[y*photo.f.Stride:][:4*128])
+		}
+	}
+	draw(0)
+	if st := s.sendCoarse(p.clone(), step); st.Coarse == 0 {
+		t.Fatalf("the photograph was not coarse: %+v", st)
+	}
+	draw(256)
+	if st := s.sendCoarse(p.clone(), step); st.Copied == 0 {
+		t.Fatalf("the photograph moved by whole tiles was not copied: %+v", st)
+	}
+}
+
+// Random edits (scrolls, moved blocks, photographs and text drawn, earlier screens come back), with the step
+// changed and Refine called now and then: the encoder always knows which pixels are coarse, none is off by more
+// than half the largest step, and Refine always makes the picture exact.
+func TestCoarseRandomEdits(t *testing.T) {
+	const w, h, maxStep = 320, 256, 64
+	s := newSession(t)
+	p := newPainter(w, h, 12)
+	p.text(0, 0, w, h, light, dark)
+	var past []Frame
+	for i := range 400 {
+		rng := p.rng
+		x, y, bw, bh := rng.IntN(w), rng.IntN(h), 8+rng.IntN(w/2), 8+rng.IntN(h/2)
+		switch rng.IntN(6) {
+		case 0:
+			p.scroll(0, 0, w, h, 1+rng.IntN(80))
+		case 1: // a block moved, by whole tiles or not
+			dx, dy := rng.IntN(w)-x, rng.IntN(h)-y
+			if rng.IntN(2) == 0 {
+				dx, dy = dx/64*64, dy/64*64
+			}
+			src := p.clone()
+			for r := range bh {
+				for c := range bw {
+					if sx, sy := x+c, y+r; sx < w && sy < h && sx+dx >= 0 && sy+dy >= 0 && sx+dx < w && sy+dy < h {
+						copy(p.f.Pix[(sy+dy)*p.f.Stride+4*(sx+dx):][:4], src.Pix[sy*src.Stride+4*sx:][:4])
+					}
+				}
+			}
+		case 2, 3:
+			p.noise(x, y, bw, bh)
+		case 4:
+			p.text(min(x, w-16), y, max(16, min(bw, w-x)), min(bh, h-y), light, dark)
+		case 5:
+			if len(past) > 0 {
+				copy(p.f.Pix, past[rng.IntN(len(past))].Pix)
+			}
+		}
+		if i%10 == 0 {
+			past = append(past, p.clone())
+		}
+		switch rng.IntN(8) {
+		case 0:
+			s.enc.SetCoarse(0)
+		case 1:
+			s.enc.SetCoarse([]int{4, 16, 64}[rng.IntN(3)])
+		case 2:
+			s.enc.Refine()
+		}
+		s.sendCoarse(p.clone(), maxStep)
+	}
+	s.enc.Refine()
+	s.send(p.clone())
 }
 
 // Text, flat UI and key frames are never coarse; a key frame makes the picture exact again.

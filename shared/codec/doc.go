@@ -60,8 +60,8 @@
 // motion, copies) still compare the new frame with the last exact one, so a coarse picture that moves stays a
 // copy; since a coarse pixel is always its exact value quantized, the encoder knows what the viewer holds there,
 // and literals predicted from it are predicted from that. A tile that held coarse pixels is never taken back
-// from the tile store. With the step back to 0, the next frame codes every tile holding coarse pixels again,
-// whole and exact. The packet's flag bit 2 says that the viewer's picture is coarse in places after it
+// from the tile store. After [Encoder.Refine] (the screen is still), the next frame codes every tile holding coarse
+// pixels again, whole and exact. The packet's flag bit 2 says that the viewer's picture is coarse in places after it
 // ([Decoder.Exact]).
 //
 // # Packet layout

@@ -51,6 +51,8 @@ type Encoder struct {
 	extra    []int32
 	nInexact int
 	tracking bool // the frame being coded starts with coarse pixels on the viewer's screen
+	// refineNext: the next frame codes the coarse tiles again (Refine)
+	refineNext bool
 }
 
 // EncodeStats tells what the last Encode did, for tests and benches.
@@ -66,7 +68,7 @@ type EncodeStats struct {
 	LitPixels    int // literal pixels
 	NatPixels    int // literal pixels of photo-like tiles (coded natural, or planar on delta frames)
 	Coarse       int // tiles coded coarse (see SetCoarse)
-	Refined      int // tiles coded again exactly because the viewer's were coarse
+	Refined      int // tiles coded again, exactly, only because the viewer's were coarse (Refine)
 }
 
 // NewEncoder returns an encoder whose first packet is a key frame.
@@ -89,12 +91,12 @@ func (e *Encoder) Photo() []int32 { return e.photo }
 // Stats returns what the last Encode did.
 func (e *Encoder) Stats() EncodeStats { return e.stats }
 
-// SetCoarse sets how the following delta frames code a photo-like tile that changed whole (a picture that a
-// scroll or a moved window uncovers): step 0, the default, codes it exactly; a step of 2 to 128 (a power of
-// two) keeps only each colour byte's value to the nearest step, which cuts a photograph's bytes by about a
-// third at step 16 (about 35 dB). Text, flat UI, key frames and what is copied on the screen are never coarse,
-// and a coarse picture moved by a scroll stays a copy. While step is 0 again, the next frame codes every coarse
-// tile exactly, changed or not (Exact then turns true). Other steps are taken as the power of two below.
+// SetCoarse sets how the following delta frames code the new pixels of photo-like tiles (a picture that a
+// scroll uncovers): step 0, the default, codes them exactly; a step of 2 to 128 (a power of two; others are
+// taken as the power of two below) keeps each colour byte only to the nearest step, which cuts a scroll's bytes
+// by about a third at step 16 (within 8 of each value, about 35 dB on them). Text, flat UI, key frames and what
+// is copied on the screen are never made coarse, and a coarse picture moved by a scroll stays a copy. Coarse
+// pixels stay on the viewer's screen, whatever the step, until Refine.
 func (e *Encoder) SetCoarse(step int) {
 	switch {
 	case step < 2:
@@ -107,12 +109,16 @@ func (e *Encoder) SetCoarse(step int) {
 // maxCoarse is the coarsest step SetCoarse takes.
 const maxCoarse = 128
 
+// Refine makes the next frame code again, whole and exact, every tile holding coarse pixels, changed or not:
+// after it, Exact is true (unless SetCoarse let that frame make new ones).
+func (e *Encoder) Refine() { e.refineNext = true }
+
 // Exact reports whether the viewer's framebuffer, after the last packet, is the last frame coded bit for bit
 // (false while coarse tiles remain on it).
 func (e *Encoder) Exact() bool { return e.nInexact == 0 }
 
 // CoarseTiles returns how many tiles of the viewer's framebuffer hold coarse pixels after the last packet: what
-// the first frame after SetCoarse(0) codes again, at most.
+// the frame after Refine codes again.
 func (e *Encoder) CoarseTiles() int { return e.nInexact }
 
 func (e *Encoder) setup(w, h int) {
@@ -174,10 +180,11 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 		}
 	case e.nInexact > 0:
 		copy(e.oldMask, e.inexact)
-		if e.coarse == 0 {
+		if e.refineNext {
 			e.refine()
 		}
 	}
+	e.refineNext = false
 	e.rects = e.g.changedRects(e.rects, e.changed)
 	e.stats.ChangedTiles = len(e.changed)
 
@@ -308,6 +315,7 @@ func (e *Encoder) refine() {
 		e.changed = append(e.changed, e.extra...)
 		slices.Sort(e.changed)
 	}
+	e.stats.Refined = len(e.extra)
 }
 
 // exactTile notes that tile t is exact on the viewer's screen.
@@ -362,13 +370,15 @@ func (e *Encoder) copyTile(t, sx, sy int) {
 		return
 	}
 	x0, y0, w, h := e.g.rect(t)
-	any := false
+	any := uint8(0)
 	for r := range h {
 		row := e.inexact[(y0+r)*e.g.w+x0:][:w]
 		copy(row, e.oldMask[(sy+r)*e.g.w+sx:][:w])
-		any = any || slices.Contains(row, 1)
+		for _, m := range row {
+			any |= m
+		}
 	}
-	e.tileInex[t] = any
+	e.tileInex[t] = any != 0
 }
 
 // trackCopies notes how exact the viewer's pixels of tile t are once its runs are decoded, and reports whether
@@ -703,9 +713,6 @@ func (p *encPart) tile(e *Encoder, t int, key bool) {
 		}
 	}
 	p.stats.Runs++
-	if forced {
-		p.stats.Refined++
-	}
 	p.mapRefs(e, t, key || forced) // a refined tile is all literal
 	allLit := p.allLiteral(h)
 	e.wasLit[t] = !key && allLit

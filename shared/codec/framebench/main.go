@@ -8,7 +8,7 @@
 //
 // With -coarse STEP the delta frames may leave photographs coarse (codec.Encoder.SetCoarse): each decoded frame
 // must then be within half a step of the input, the line gives the PSNR of the decoded frames, and a last
-// packet, coded with the step back to 0, must make the picture exact (its size is printed). -every N codes one
+// packet, after Refine, must make the picture exact (its size is printed). -every N codes one
 // frame in N, as a capture loop on a slow link does.
 //
 //	go run ./shared/codec/framebench [-json] [-v] [-x264] [-coarse STEP] [-every N] FILE.frames.zst...
@@ -250,8 +250,8 @@ func run(path string, o options) (result, error) {
 		res.Frames++
 	}
 	if o.coarse > 0 && res.Frames > 0 {
-		// Still: the step back to 0 makes the picture exact.
-		enc.SetCoarse(0)
+		// Still: Refine makes the picture exact.
+		enc.Refine()
 		if pkt, err = enc.EncodeRetained(pkt[:0], frame); err != nil {
 			return res, err
 		}
