@@ -136,7 +136,7 @@ func (e *Encoder) setup(w, h int) {
 	e.wasLit = make([]bool, n)
 	e.fbIndex = make(map[uint64]int32, n)
 	e.stIndex = make(map[uint64]int32, storeSlots)
-	e.inexact, e.oldMask = make([]uint8, w*h), make([]uint8, w*h)
+	e.inexact, e.oldMask = nil, nil // made when first needed (SetCoarse)
 	e.tileInex, e.wasInex, e.forced = make([]bool, n), make([]bool, n), make([]bool, n)
 	e.nInexact = 0
 }
@@ -171,6 +171,9 @@ func (e *Encoder) encode(dst []byte, f Frame, retain bool) ([]byte, error) {
 	e.detect(key)
 	copy(e.wasInex, e.tileInex)
 	e.tracking = !key && e.nInexact > 0
+	if e.coarse > 0 && e.inexact == nil {
+		e.inexact, e.oldMask = make([]uint8, e.g.w*e.g.h), make([]uint8, e.g.w*e.g.h)
+	}
 	switch {
 	case key:
 		if e.nInexact > 0 {
