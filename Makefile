@@ -54,8 +54,9 @@ fuzz: ## run every fuzz target for FUZZTIME (default 5s)
 
 bench: bench-codec bench-live bench-transfer bench-reach bench-wan ## all benchmarks
 
-bench-codec: ## the frame codec on the recordings of ../shared/corpus and on wanbench's natural video, beside x264-lossless when installed
+bench-codec: ## the frame codec on the recordings of ../shared/corpus (lossless, and with coarse photographs while they scroll) and on wanbench's natural video, beside x264-lossless when installed
 	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $(CORPUS)/*.frames.zst
+	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench -coarse 16 -every 2 $(CORPUS)/web-scroll.frames.zst $(CORPUS)/window-drag.frames.zst
 	@mkdir -p $(BIN)
 	$(GO) run ./shared/session/wanbench -video-out $(BIN)/natural-video.frames.zst
 	GOMAXPROCS=2 $(GO) run ./shared/codec/framebench $$(command -v x264 >/dev/null && echo -x264) $(BIN)/natural-video.frames.zst

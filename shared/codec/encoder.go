@@ -959,7 +959,7 @@ func (p *encPart) planarIfPhoto(src []byte, stride, w, h int) bool {
 	}
 	p.natPos[0] = int32(i) //nolint:gosec // within the stream's room
 	for r := 1; r < h; r++ {
-		n, a := p.planarRowCount(src[r*stride:][:4*w], src[(r-1)*stride:][:4*w])
+		n, a := p.planarRow(src[r*stride:][:4*w], src[(r-1)*stride:][:4*w])
 		eqLeft += n
 		all &= a
 	}
@@ -971,14 +971,10 @@ func (p *encPart) planarIfPhoto(src []byte, stride, w, h int) bool {
 }
 
 // planarRow is planar for a row of literal pixels without alpha below the tile's first row, two pixels at a
-// time: the rounded mean and the difference are taken on all eight bytes of a word at once.
-func (p *encPart) planarRow(row, up []byte) {
-	p.planarRowCount(row, up)
-}
-
-// planarRowCount is planarRow that also returns how many pixels equal their left neighbour and the AND of the
-// row's pixels (whose alpha byte is 255 when every pixel's is).
-func (p *encPart) planarRowCount(row, up []byte) (eqLeft int, all uint32) {
+// time: the rounded mean and the difference are taken on all eight bytes of a word at once. It also returns
+// how many pixels equal their left neighbour and the AND of the row's pixels (whose alpha byte is 255 when
+// every pixel's is), which the one-pass path counts.
+func (p *encPart) planarRow(row, up []byte) (eqLeft int, all uint32) {
 	i := int(p.natPos[0])
 	if len(row) == 4*tileSize {
 		// A full tile row: fixed bounds, which let the compiler drop its checks from the loop.
@@ -1009,7 +1005,7 @@ func (p *encPart) planarRowCount(row, up []byte) (eqLeft int, all uint32) {
 	return eqLeft, all
 }
 
-// planarFull is planarRowCount for a full tile row into dst (one byte more than the residuals, written over).
+// planarFull is planarRow for a full tile row into dst (one byte more than the residuals, written over).
 func planarFull(dst *[3*tileSize + 1]byte, row, up *[4 * tileSize]byte) (eqLeft int, all uint32) {
 	const lo7, hi = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
 	dst[0], dst[1], dst[2] = row[0]-up[0], row[1]-up[1], row[2]-up[2]
