@@ -521,6 +521,8 @@ func smallPackets(t testing.TB) [][]byte {
 		func() {},
 		func() { p.fill(40, 10, 20, 20, 0x80123456) },
 		func() { p.scroll(0, 0, 72, 40, 8); p.noise(60, 30, 8, 6) },
+		func() { enc.SetCoarse(16); p.noise(0, 0, 72, 20) }, // coarse: flag bit 2
+		func() { enc.SetCoarse(0); enc.Refine() },
 	} {
 		step()
 		pkt, err := enc.Encode(nil, p.f)
