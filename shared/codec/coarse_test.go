@@ -121,8 +121,8 @@ func TestCoarseScroll(t *testing.T) {
 		if pc, err = coarse.Encode(pc[:0], last); err != nil {
 			t.Fatal(err)
 		}
-		if len(coarse.Changed()) != 0 {
-			t.Fatalf("step %d: still changes after the refinement: %+v", step, coarse.Stats())
+		if err := dec.Decode(pc); err != nil || len(coarse.Changed()) != 0 || !dec.Exact() {
+			t.Fatalf("step %d: after the refinement: %v, %+v, exact %v", step, err, coarse.Stats(), dec.Exact())
 		}
 	}
 }
