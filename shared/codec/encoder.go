@@ -600,7 +600,6 @@ func (p *encPart) addStats(s *EncodeStats) {
 	s.LitPixels += p.stats.LitPixels
 	s.NatPixels += p.stats.NatPixels
 	s.Coarse += p.stats.Coarse
-	s.Refined += p.stats.Refined
 }
 
 // chunkBytes is about how many literal bytes a chunk gathers before its streams are compressed: enough for
