@@ -105,6 +105,12 @@ func planarPred(row, up []byte, x, c int) byte {
 	return byte((int(row[4*(x-1)+c]) + int(up[4*x+c]) + 1) >> 1)
 }
 
+// Uniform reports whether the w×h pixels of f at (x0, y0) are all one colour (what the encoder codes SOLID).
+func Uniform(f Frame, x0, y0, w, h int) bool {
+	_, ok := solid(f.Pix[y0*f.Stride+4*x0:], f.Stride, w, h)
+	return ok
+}
+
 // LooksPhotographic reports whether the w×h pixels of f at (x0, y0) look photographic by the encoder's rule
 // for a tile's literals: fewer than half of them equal their left neighbour (text and flat UI have long runs
 // of one colour, a photo or a video frame few). It reads every eighth row, which tells the two apart at a

@@ -2,7 +2,6 @@ package session
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"image"
 	"math/bits"
@@ -329,17 +328,7 @@ func tileBox(tiles []int32, gw int) (image.Rectangle, bool) {
 // tileUniform reports whether tile t of f (a grid gw tiles wide) is all one colour.
 func tileUniform(f codec.Frame, t int32, gw int) bool {
 	x0, y0 := int(t)%gw*codec.TileSize, int(t)/gw*codec.TileSize
-	w, h := min(codec.TileSize, f.Width-x0), min(codec.TileSize, f.Height-y0)
-	first := binary.LittleEndian.Uint32(f.Pix[y0*f.Stride+4*x0:])
-	for y := y0; y < y0+h; y++ {
-		row := f.Pix[y*f.Stride+4*x0:][:4*w]
-		for x := 0; x < len(row); x += 4 {
-			if binary.LittleEndian.Uint32(row[x:]) != first {
-				return false
-			}
-		}
-	}
-	return true
+	return codec.Uniform(f, x0, y0, min(codec.TileSize, f.Width-x0), min(codec.TileSize, f.Height-y0))
 }
 
 // tilePhotographic reports whether tile t of f (a grid gw tiles wide) looks photographic.
