@@ -142,7 +142,7 @@ func TestLoneDatagramGetsParity(t *testing.T) {
 	defer func() { _ = c.Close() }()
 	c.mu.Lock()
 	p := c.peerLocked(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9})
-	p.parity = 2
+	p.loss = 0.01
 	c.mu.Unlock()
 	if _, err := c.WriteTo([]byte("a key press"), p.addr); err != nil {
 		t.Fatal(err)
@@ -162,13 +162,19 @@ type nilConn struct{ net.PacketConn }
 func (nilConn) WriteTo(b []byte, _ net.Addr) (int, error) { return len(b), nil }
 func (nilConn) Close() error                              { return nil }
 
+// A group's parity follows the loss and the group's size: a larger group needs less parity per datagram for the
+// same loss left over.
 func TestParityForLoss(t *testing.T) {
 	for _, c := range []struct {
 		loss float64
+		k    int
 		want int
-	}{{0, 0}, {0.0002, 0}, {0.001, 1}, {0.01, 2}, {0.02, 3}, {0.1, MaxParity}} {
-		if got := parityFor(c.loss); got != c.want {
-			t.Errorf("parityFor(%g) = %d, want %d", c.loss, got, c.want)
+	}{
+		{0, 10, 0}, {0.0002, 32, 0}, {0.001, 10, 1}, {0.01, 10, 2}, {0.02, 10, 3}, {0.1, 10, MaxParity},
+		{0.01, 1, 2}, {0.01, 32, 3}, {0.003, 32, 2}, {0.001, 32, 1}, {0.03, 32, MaxParity}, {0.01, 0, 0},
+	} {
+		if got := parityFor(c.loss, c.k); got != c.want {
+			t.Errorf("parityFor(%g, %d) = %d, want %d", c.loss, c.k, got, c.want)
 		}
 	}
 }
@@ -229,7 +235,7 @@ func TestManyAddressesDoNotPushOutAPeerThatTalks(t *testing.T) {
 	talker := &net.UDPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 4000}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.peerLocked(talker).parity = 3
+	c.peerLocked(talker).loss = 0.02
 	for i := range 4 * maxPeers {
 		c.peerLocked(&net.UDPAddr{IP: net.IPv4(192, 0, 2, byte(i)), Port: 1000 + i})
 		if i%16 == 0 {
@@ -240,7 +246,7 @@ func TestManyAddressesDoNotPushOutAPeerThatTalks(t *testing.T) {
 	if len(c.peers) > maxPeers {
 		t.Fatalf("%d peers kept, more than %d", len(c.peers), maxPeers)
 	}
-	if p := c.peers[keyOf(talker)]; p == nil || p.parity != 3 {
+	if p := c.peers[keyOf(talker)]; p == nil || p.loss != 0.02 {
 		t.Fatal("the talking peer was forgotten")
 	}
 }
