@@ -47,6 +47,7 @@ type flight struct {
 	alone       bool          // nothing else was in flight when it was sent
 	queue       time.Duration // how long the model expected its last bytes to wait at the bottleneck
 	modelled    bool          // the model knew the rate when it was sent (else queue means nothing)
+	limited     bool          // the model's link was idle when it was sent: its sample shows what was sent, not the link
 }
 
 // rateSample is one delivery-rate measure, in bytes per second.
@@ -81,12 +82,12 @@ func (p *pacer) gain(now time.Time) float64 {
 
 // sent notes a frame sent.
 func (p *pacer) sent(seq uint64, bytes int, now time.Time) {
-	alone := len(p.flying) == 0
+	alone, limited := len(p.flying) == 0, !p.drained.After(now)
 	if alone {
 		p.ackedAt, p.firstAt = now, now // the link was idle: its time until now delivered nothing
 	}
 	p.flying = append(p.flying, flight{seq: seq, bytes: bytes, at: now, ackedBefore: p.acked, ackedAt: p.ackedAt,
-		firstAt: p.firstAt, alone: alone})
+		firstAt: p.firstAt, alone: alone, limited: limited})
 	p.inBytes += bytes
 	if r := p.rate(); r > 0 {
 		p.drained = later(p.drained, now).Add(time.Duration(float64(bytes) / (r * p.gain(now)) * float64(time.Second)))
@@ -130,7 +131,7 @@ func (p *pacer) ack(seq uint64, rtt, queue time.Duration, now time.Time) {
 			if drain := d - rtt; f.alone && drain >= d/2 {
 				r = b / drain.Seconds()
 			}
-			p.samples = append(p.samples, rateSample{at: now, rate: r})
+			p.sample(r, f.limited, now)
 		}
 		p.ackedAt, p.firstAt = now, f.at
 	}
@@ -157,7 +158,22 @@ func (p *pacer) ack(seq uint64, rtt, queue time.Duration, now time.Time) {
 		p.distrust = max(p.distrust-regainStep, 0) // the link takes more than the model gives it
 	}
 	p.drained = later(p.drained, now.Add(queue))
-	for len(p.samples) > 0 && now.Sub(p.samples[0].at) > rateWindow {
+}
+
+// sample takes a delivery-rate sample. One from a frame sent while the link was idle (limited) measures what the
+// screen had to send (a small video frame, a cursor blink), not the link: as in BBR, it only counts when it is
+// above the estimate, and it does not age the samples out, so that the estimate outlives a quiet screen and the
+// exact picture of a paused video is not sent at the rate of the video's small frames.
+func (p *pacer) sample(r float64, limited bool, now time.Time) {
+	best := 0.0
+	for _, s := range p.samples {
+		best = max(best, s.rate)
+	}
+	if limited && r < best {
+		return
+	}
+	p.samples = append(p.samples, rateSample{at: now, rate: r})
+	for now.Sub(p.samples[0].at) > rateWindow {
 		p.samples = p.samples[1:]
 	}
 }

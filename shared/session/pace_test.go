@@ -147,6 +147,48 @@ func TestPacerFollowsALinkThatSlowsDown(t *testing.T) {
 	}
 }
 
+// A screen that goes quiet after filling the link (a page scrolled, then a small video playing in it): the small
+// frames that follow, each alone on an idle link, show what the screen sent, not what the link carries. The
+// estimate must outlive them, or the exact picture sent when the video pauses would go at the small frames' rate;
+// and a frame that shows more than the estimate still raises it.
+func TestPacerEstimateOutlivesAQuietScreen(t *testing.T) {
+	const rate, rtt = 1.25e6, 100 * time.Millisecond
+	sim := linkSim{rateAt: func(time.Duration) float64 { return rate }, rtt: rtt, frames: []int{60_000}}
+	var p pacer
+	const busy = 3 * time.Second
+	frames := sim.run(&p, busy)
+	now := time.Unix(0, 0).Add(busy + rtt)
+	p.ack(uint64(len(frames)), rtt, 0, now) // what was still in flight arrives
+	learnt := p.rate()
+	if learnt < 0.8*rate {
+		t.Fatalf("the busy link was estimated at %.0f B/s, the link's is %.0f", learnt, rate)
+	}
+	seq := uint64(len(frames))
+	send := func(size int) {
+		seq++
+		p.sent(seq, size, now)
+		tx := time.Duration(float64(size) / rate * float64(time.Second))
+		now = now.Add(tx + rtt)
+		p.ack(seq, rtt, 0, now)
+	}
+	for now.Before(time.Unix(0, 0).Add(busy + 3*rateWindow)) { // a 2 kB frame every 40 ms, for longer than samples count
+		send(2_000)
+		now = now.Add(40 * time.Millisecond)
+	}
+	if r := p.rate(); r < learnt {
+		t.Errorf("after the quiet screen the estimate is %.0f B/s, it was %.0f: the small frames lowered it", r, learnt)
+	}
+	// A link that turned faster while the screen was quiet: a lone frame that crosses at twice the old rate
+	// (its bytes over the time after its round trip) counts, quiet or not.
+	seq++
+	p.sent(seq, 500_000, now)
+	now = now.Add(200*time.Millisecond + rtt)
+	p.ack(seq, rtt, 0, now)
+	if r := p.rate(); r < 1.5*learnt {
+		t.Errorf("a frame that crossed at 2.5 MB/s left the estimate at %.0f B/s", r)
+	}
+}
+
 func TestPacerAlwaysLetsOneFrameGo(t *testing.T) {
 	var p pacer
 	now := time.Now()
