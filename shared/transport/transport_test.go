@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/tandem-remote/tandem/shared/transport/fec"
 	"io"
 	"net"
 	"os"
@@ -657,5 +658,15 @@ func TestHammeringStrangerDoesNotKeepTheCustomerOut(t *testing.T) {
 	h.key.mu.Unlock()
 	if failures > MaxSourceFailures {
 		t.Fatalf("%d failures counted against the key from one source, want at most %d", failures, MaxSourceFailures)
+	}
+}
+
+// A parity datagram carries one of QUIC's datagrams and its group's listing: it must fit a path's 1400-byte MTU,
+// and the 1452 bytes quic-go reads a datagram into (an ICE path returns an error for a larger one, and QUIC's
+// connection ends).
+func TestParityDatagramFitsThePath(t *testing.T) {
+	if n := packetSize + fec.ParityOverhead; n > 1400 {
+		t.Fatalf("a parity datagram can be %d bytes: QUIC's %d and fec's %d, over a path's 1400", n, packetSize,
+			fec.ParityOverhead)
 	}
 }

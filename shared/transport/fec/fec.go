@@ -28,11 +28,13 @@ import (
 )
 
 const (
-	// GroupSize is how many datagrams to one peer a group holds at most. The parity a group needs for a given
-	// loss grows more slowly than the group: at 1 % loss, 2 datagrams protect 10 (20 % more to send), 3 protect 32
-	// (9 %). A group is also sent when FlushDelay has passed, so on a slow path it holds what QUIC sends in that
-	// time (about 12 datagrams at 10 Mbit/s).
-	GroupSize = 32
+	// GroupSize is how many datagrams to one peer a group holds at most. A parity datagram carries, besides one
+	// of QUIC's 1280-byte datagrams, ParityOverhead bytes (6 for each datagram of the group), and has to fit a
+	// path's 1400-byte MTU: at most 18 datagrams. The parity a group needs grows more slowly than the group: at
+	// 1 % loss, 2 datagrams protect 10 (20 % more to send) as they do 14 (14 %), the most they protect. A group is
+	// also sent when FlushDelay has passed, so on a slow path it holds what QUIC sends in that time (about 12
+	// datagrams at 10 Mbit/s).
+	GroupSize = 14
 	// MaxParity is the most parity datagrams a group gets.
 	MaxParity = 4
 	// MaxDatagram is the largest datagram a group protects; larger ones (none from QUIC with path MTU discovery
@@ -65,7 +67,9 @@ const (
 	headerLen   = 3                 // mark, magic, kind
 	parityFixed = headerLen + 4 + 5 // + group, k, m, index, shard length (uint16)
 	memberLen   = 6                 // length (uint16) and CRC-32C of each datagram of the group
-	reportLen   = headerLen + 16    // + datagrams listed, datagrams missing (cumulative, uint64 each)
+	// ParityOverhead is the most a parity datagram adds to the datagram it carries the parity of.
+	ParityOverhead = parityFixed + memberLen*GroupSize
+	reportLen      = headerLen + 16 // + datagrams listed, datagrams missing (cumulative, uint64 each)
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

@@ -191,7 +191,8 @@ func TestParityForLoss(t *testing.T) {
 		want int
 	}{
 		{0, 10, 0}, {0.0002, 32, 0}, {0.001, 10, 1}, {0.01, 10, 2}, {0.02, 10, 3}, {0.1, 10, MaxParity},
-		{0.01, 1, 2}, {0.01, 32, 3}, {0.003, 32, 2}, {0.001, 32, 1}, {0.03, 32, MaxParity}, {0.01, 0, 0},
+		{0.01, 1, 2}, {0.01, 14, 2}, {0.01, 15, 3}, {0.003, 14, 2}, {0.001, 14, 1}, {0.03, 14, MaxParity},
+		{0.01, 0, 0},
 	} {
 		if got := parityFor(c.loss, c.k); got != c.want {
 			t.Errorf("parityFor(%g, %d) = %d, want %d", c.loss, c.k, got, c.want)
