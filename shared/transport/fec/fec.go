@@ -28,13 +28,12 @@ import (
 )
 
 const (
-	// GroupSize is how many datagrams to one peer a group holds at most. A parity datagram carries, besides one
-	// of QUIC's 1280-byte datagrams, ParityOverhead bytes (6 for each datagram of the group), and has to fit a
-	// path's 1400-byte MTU: at most 18 datagrams. The parity a group needs grows more slowly than the group: at
-	// 1 % loss, 2 datagrams protect 10 (20 % more to send) as they do 14 (14 %), the most they protect. A group is
-	// also sent when FlushDelay has passed, so on a slow path it holds what QUIC sends in that time (about 12
-	// datagrams at 10 Mbit/s).
-	GroupSize = 14
+	// GroupSize is how many datagrams to one peer a group holds at most. The parity a group needs for a given
+	// loss grows more slowly than the group: at 1 % loss, 2 datagrams protect 10 (20 % more to send), 3 protect 32
+	// (9 %). A group is also sent when FlushDelay has passed, so on a slow path it holds what QUIC sends in that
+	// time. The group's listing (6 bytes a datagram) goes in a datagram of its own, so that a parity datagram is
+	// one of QUIC's and ParityOverhead bytes, whatever the group's size.
+	GroupSize = 32
 	// MaxParity is the most parity datagrams a group gets.
 	MaxParity = 4
 	// MaxDatagram is the largest datagram a group protects; larger ones (none from QUIC with path MTU discovery
@@ -62,13 +61,14 @@ const (
 const (
 	mark        = 0x0f
 	magic       = 'F'
-	kindParity  = 1
+	kindParity  = 1 // a group's listing: its datagrams' lengths and checksums, and how many repairs follow
 	kindReport  = 2
+	kindRepair  = 3                 // one of a group's parity shards
 	headerLen   = 3                 // mark, magic, kind
 	parityFixed = headerLen + 4 + 5 // + group, k, m, index, shard length (uint16)
 	memberLen   = 6                 // length (uint16) and CRC-32C of each datagram of the group
-	// ParityOverhead is the most a parity datagram adds to the datagram it carries the parity of.
-	ParityOverhead = parityFixed + memberLen*GroupSize
+	// ParityOverhead is what a parity datagram adds to the datagram it carries the parity of.
+	ParityOverhead = parityFixed
 	reportLen      = headerLen + 16 // + datagrams listed, datagrams missing (cumulative, uint64 each)
 )
 
@@ -171,13 +171,14 @@ type peer struct {
 
 // inGroup is a group being received: its listing and the parity so far.
 type inGroup struct {
-	lens    []int
-	crcs    []uint32
-	have    [][]byte // the data shards found (nil: missing)
-	parity  [][]byte // by index
-	m       int
-	counted bool
-	done    bool
+	lens     []int
+	crcs     []uint32
+	have     [][]byte // the data shards found (nil: missing)
+	parity   [][]byte // by index
+	m        int
+	shardLen int // every repair of the group has this length, the listing says
+	counted  bool
+	done     bool
 }
 
 // peerKey names a remote address without allocating for a UDP one (every datagram looks its peer up).
@@ -284,7 +285,7 @@ func (c *Conn) flushLocked(p *peer) {
 	for _, d := range p.members {
 		maxLen = max(maxLen, len(d))
 	}
-	head := make([]byte, parityFixed+memberLen*k, parityFixed+memberLen*k+maxLen)
+	head := make([]byte, parityFixed+memberLen*k)
 	head[0], head[1], head[2] = mark, magic, kindParity
 	binary.BigEndian.PutUint32(head[3:], p.group)
 	head[7], head[8] = byte(k), byte(m)
@@ -294,9 +295,8 @@ func (c *Conn) flushLocked(p *peer) {
 		binary.BigEndian.PutUint16(head[o:], uint16(len(d))) //nolint:gosec // ≤ MaxDatagram
 		binary.BigEndian.PutUint32(head[o+2:], crc32.Checksum(d, castagnoli))
 	}
-	if m == 0 {
-		_, _ = c.PacketConn.WriteTo(head, p.addr)
-	} else if enc := c.encoderLocked(k, m); enc != nil {
+	_, _ = c.PacketConn.WriteTo(head, p.addr) // the listing first: repairs of a group not listed yet are dropped
+	if enc := c.encoderLocked(k, m); m > 0 && enc != nil {
 		shards := make([][]byte, k+m)
 		for i, d := range p.members {
 			shards[i] = append(d, make([]byte, maxLen-len(d))...)
@@ -305,9 +305,12 @@ func (c *Conn) flushLocked(p *peer) {
 			shards[i] = make([]byte, maxLen)
 		}
 		if err := enc.Encode(shards); err == nil {
+			repair := make([]byte, parityFixed, parityFixed+maxLen)
+			copy(repair, head[:parityFixed])
+			repair[2] = kindRepair
 			for i := range m {
-				head[9] = byte(i)
-				_, _ = c.PacketConn.WriteTo(append(head, shards[k+i]...), p.addr)
+				repair[9] = byte(i)
+				_, _ = c.PacketConn.WriteTo(append(repair[:parityFixed], shards[k+i]...), p.addr)
 				c.stats.Parity++
 			}
 		}
@@ -395,7 +398,7 @@ func (c *Conn) handle(d []byte, from net.Addr) {
 			return
 		}
 		c.peerLocked(from).report(binary.BigEndian.Uint64(d[3:]), binary.BigEndian.Uint64(d[11:]))
-	case kindParity:
+	case kindParity, kindRepair:
 		h, ok := parseParity(d)
 		if !ok {
 			return
@@ -410,23 +413,31 @@ func (c *Conn) handle(d []byte, from net.Addr) {
 type parity struct {
 	group     uint32
 	k, m, idx int
+	shardLen  int
 	lens      []int
 	crcs      []uint32
-	shard     []byte // nil for a summary
+	shard     []byte // a repair's; nil for a listing (whose lens and crcs are set)
 }
 
-// parseParity checks every length of a parity datagram before it is used.
+// parseParity checks every length of a listing or repair datagram before it is used.
 func parseParity(d []byte) (parity, bool) {
 	if len(d) < parityFixed {
 		return parity{}, false
 	}
-	h := parity{group: binary.BigEndian.Uint32(d[3:]), k: int(d[7]), m: int(d[8]), idx: int(d[9])}
 	shardLen := int(binary.BigEndian.Uint16(d[10:]))
-	if h.k < 1 || h.k > GroupSize || h.m > MaxParity || (h.m > 0 && h.idx >= h.m) || shardLen > MaxDatagram {
+	h := parity{group: binary.BigEndian.Uint32(d[3:]), k: int(d[7]), m: int(d[8]), idx: int(d[9]), shardLen: shardLen}
+	if h.k < 1 || h.k > GroupSize || h.m > MaxParity || shardLen > MaxDatagram || shardLen == 0 {
 		return parity{}, false
 	}
 	body := d[parityFixed:]
-	if len(body) < memberLen*h.k {
+	if d[2] == kindRepair {
+		if h.m == 0 || h.idx >= h.m || len(body) != shardLen {
+			return parity{}, false
+		}
+		h.shard = body
+		return h, true
+	}
+	if h.idx != 0 || len(body) != memberLen*h.k {
 		return parity{}, false
 	}
 	for i := range h.k {
@@ -437,14 +448,6 @@ func parseParity(d []byte) (parity, bool) {
 		h.lens = append(h.lens, n)
 		h.crcs = append(h.crcs, binary.BigEndian.Uint32(body[memberLen*i+2:]))
 	}
-	rest := body[memberLen*h.k:]
-	switch {
-	case h.m == 0 && len(rest) == 0:
-	case h.m > 0 && len(rest) == shardLen:
-		h.shard = rest
-	default:
-		return parity{}, false
-	}
 	return h, true
 }
 
@@ -454,6 +457,9 @@ const maxGroups = 8
 // parityLocked counts the group's losses at its first parity and rebuilds them once there is enough parity.
 func (c *Conn) parityLocked(p *peer, h parity) {
 	g := p.groups[h.group]
+	if g == nil && h.shard != nil {
+		return // a repair of a group whose listing did not come (first): nothing to rebuild against
+	}
 	if g == nil {
 		if len(p.groups) >= maxGroups {
 			oldest, first := uint32(0), true
@@ -464,10 +470,11 @@ func (c *Conn) parityLocked(p *peer, h parity) {
 			}
 			delete(p.groups, oldest)
 		}
-		g = &inGroup{lens: h.lens, crcs: h.crcs, m: h.m, have: make([][]byte, h.k), parity: make([][]byte, max(h.m, 1))}
+		g = &inGroup{lens: h.lens, crcs: h.crcs, m: h.m, shardLen: h.shardLen, have: make([][]byte, h.k),
+			parity: make([][]byte, max(h.m, 1))}
 		p.groups[h.group] = g
 	}
-	if g.done || len(h.lens) != len(g.lens) || h.m != g.m {
+	if g.done || h.k != len(g.lens) || h.m != g.m || h.shardLen != g.shardLen {
 		return
 	}
 	missing := 0

@@ -2,7 +2,9 @@ package fec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"net"
 	"testing"
 	"time"
@@ -200,36 +202,69 @@ func TestParityForLoss(t *testing.T) {
 	}
 }
 
-// Parity datagrams that lie (lengths past their end, too many members, an index past the parity count) are
+// Listings and repairs that lie (lengths past their end, too many members, an index past the parity count) are
 // dropped by the parser.
 func TestParseParityRefusesLies(t *testing.T) {
-	good := func() []byte {
+	listing := func() []byte {
 		d := []byte{mark, magic, kindParity, 0, 0, 0, 7, 2, 1, 0, 0, 4}
-		d = append(d, 0, 3, 1, 2, 3, 4, 0, 4, 5, 6, 7, 8) // two members of 3 and 4 bytes
-		return append(d, 1, 2, 3, 4)                      // the shard
+		return append(d, 0, 3, 1, 2, 3, 4, 0, 4, 5, 6, 7, 8) // two members of 3 and 4 bytes
 	}
-	if _, ok := parseParity(good()); !ok {
-		t.Fatal("a good parity datagram was refused")
+	repair := func() []byte {
+		return []byte{mark, magic, kindRepair, 0, 0, 0, 7, 2, 1, 0, 0, 4, 1, 2, 3, 4} // the shard
 	}
-	for name, bad := range map[string]func([]byte) []byte{
-		"short":           func(d []byte) []byte { return d[:parityFixed-1] },
-		"shard cut":       func(d []byte) []byte { return d[:len(d)-1] },
-		"shard too long":  func(d []byte) []byte { return append(d, 0) },
-		"too many":        func(d []byte) []byte { d[7] = GroupSize + 1; return d },
-		"no members":      func(d []byte) []byte { d[7] = 0; return d },
-		"index past m":    func(d []byte) []byte { d[9] = 1; d[8] = 1; return d },
-		"member > shard":  func(d []byte) []byte { d[parityFixed+1] = 5; return d },
-		"empty member":    func(d []byte) []byte { d[parityFixed+1] = 0; return d },
-		"too much parity": func(d []byte) []byte { d[8] = MaxParity + 1; return d },
+	if _, ok := parseParity(listing()); !ok {
+		t.Fatal("a good listing was refused")
+	}
+	if _, ok := parseParity(repair()); !ok {
+		t.Fatal("a good repair was refused")
+	}
+	for name, c := range map[string]struct {
+		good func() []byte
+		bad  func([]byte) []byte
+	}{
+		"short":                {listing, func(d []byte) []byte { return d[:parityFixed-1] }},
+		"listing cut":          {listing, func(d []byte) []byte { return d[:len(d)-1] }},
+		"listing with a shard": {listing, func(d []byte) []byte { return append(d, 1, 2, 3, 4) }},
+		"too many":             {listing, func(d []byte) []byte { d[7] = GroupSize + 1; return d }},
+		"no members":           {listing, func(d []byte) []byte { d[7] = 0; return d }},
+		"member > shard":       {listing, func(d []byte) []byte { d[parityFixed+1] = 5; return d }},
+		"empty member":         {listing, func(d []byte) []byte { d[parityFixed+1] = 0; return d }},
+		"too much parity":      {listing, func(d []byte) []byte { d[8] = MaxParity + 1; return d }},
+		"shard cut":            {repair, func(d []byte) []byte { return d[:len(d)-1] }},
+		"shard too long":       {repair, func(d []byte) []byte { return append(d, 0) }},
+		"index past m":         {repair, func(d []byte) []byte { d[9] = 1; d[8] = 1; return d }},
+		"repair of no parity":  {repair, func(d []byte) []byte { d[8] = 0; d[9] = 0; return d }},
+		"no shard length":      {repair, func(d []byte) []byte { d[11] = 0; return d[:parityFixed] }},
 	} {
-		if _, ok := parseParity(bad(good())); ok {
+		if _, ok := parseParity(c.bad(c.good())); ok {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 }
 
+// A repair whose shard is shorter than its group's listing said is not used: rebuilding pads the datagrams found
+// to the shard's length, and one longer than it would not fit.
+func TestRepairOfAnotherLengthIsDropped(t *testing.T) {
+	c := Wrap(nilConn{})
+	defer func() { _ = c.Close() }()
+	from := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}
+	arrived := []byte{1, 2, 3, 4}
+	c.mu.Lock()
+	c.peerLocked(from).keep(arrived)
+	c.mu.Unlock()
+	listing := []byte{mark, magic, kindParity, 0, 0, 0, 7, 2, 1, 0, 0, 4, 0, 4}
+	listing = binary.BigEndian.AppendUint32(listing, crc32.Checksum(arrived, castagnoli))
+	listing = append(listing, 0, 3, 9, 9, 9, 9) // a second member of 3 bytes, lost
+	c.handle(listing, from)
+	c.handle([]byte{mark, magic, kindRepair, 0, 0, 0, 7, 2, 1, 0, 0, 2, 9, 9}, from) // a shard of 2, not 4
+	if s := c.Stats(); s.Recovered != 0 || s.Missing != 1 || s.Listed != 2 {
+		t.Fatalf("%+v: want the loss counted and nothing rebuilt", s)
+	}
+}
+
 func FuzzParity(f *testing.F) {
-	f.Add([]byte{mark, magic, kindParity, 0, 0, 0, 7, 1, 0, 0, 0, 4, 0, 3, 1, 2, 3, 4, 1, 2, 3, 4})
+	f.Add([]byte{mark, magic, kindParity, 0, 0, 0, 7, 1, 1, 0, 0, 4, 0, 3, 1, 2, 3, 4})
+	f.Add([]byte{mark, magic, kindRepair, 0, 0, 0, 7, 1, 1, 0, 0, 4, 1, 2, 3, 4})
 	f.Add([]byte{mark, magic, kindReport, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 1})
 	f.Fuzz(func(t *testing.T, d []byte) {
 		c := Wrap(nilConn{})
