@@ -276,7 +276,8 @@ func (c *Conn) stopTimerLocked(p *peer) {
 	p.timer = nil
 }
 
-// flushLocked sends the parity of p's group (or its summary) and starts the next group.
+// flushLocked sends the listing of p's group (its members' lengths and checksums) in a datagram of its own, then
+// the group's repairs, and starts the next group. A group whose listing is lost cannot be repaired.
 func (c *Conn) flushLocked(p *peer) {
 	c.stopTimerLocked(p)
 	k := len(p.members)
@@ -454,7 +455,8 @@ func parseParity(d []byte) (parity, bool) {
 // maxGroups bounds the groups being received from one peer.
 const maxGroups = 8
 
-// parityLocked counts the group's losses at its first parity and rebuilds them once there is enough parity.
+// parityLocked takes a group's listing or one of its repairs: it counts the group's losses at the listing, and
+// rebuilds them once there are enough repairs.
 func (c *Conn) parityLocked(p *peer, h parity) {
 	g := p.groups[h.group]
 	if g == nil && h.shard != nil {
