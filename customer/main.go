@@ -69,7 +69,7 @@ func main() {
 			}
 		}
 	}
-	ui.QuitOnSignal(a)
+	ui.QuitOnSignal(a, t.gate)
 	if opts.helper {
 		if t.opts.portal != nil {
 			t.openPortalForHelper()

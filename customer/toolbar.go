@@ -135,8 +135,6 @@ func newToolbar(a fyne.App, opts options) *toolbar {
 	gate := ui.NewGate(opts.do)
 	opts.do = gate.Do
 	t := &toolbar{app: a, opts: opts, gate: gate}
-	// Once the app has stopped, session goroutines must not touch the windows any more.
-	a.Lifecycle().SetOnStopped(gate.Close)
 	t.win = a.NewWindow(lang.L("customer.title"))
 	t.build()
 	t.win.SetOnClosed(t.shutdown)

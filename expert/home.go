@@ -86,8 +86,6 @@ func newHome(a fyne.App, opts options) *home {
 	opts.do = gate.Do
 	h := &home{app: a, opts: opts, gate: gate}
 	h.prefs = loadPrefs(a.Preferences(), opts.name)
-	// Once the app has stopped, session goroutines must not touch the windows any more.
-	a.Lifecycle().SetOnStopped(gate.Close)
 	h.win = a.NewWindow(lang.L("expert.title"))
 	h.win.SetMaster() // closing the home window quits, viewers included
 	h.build()

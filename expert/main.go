@@ -112,7 +112,7 @@ func main() {
 	case *newSession || *shot != "":
 		h.startSession()
 	}
-	ui.QuitOnSignal(a)
+	ui.QuitOnSignal(a, h.gate)
 	h.win.ShowAndRun()
 	h.shutdown() // after Quit too, not only when the window is closed
 }
