@@ -277,10 +277,15 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		return errors.As(err, &se) && se.Remote
 	}
 
-	out := protocol.NewEncoder(st, protocol.Screen)
+	// Frames go to QUIC at about the link's rate, so that they wait here, not in the bottleneck's queue in front
+	// of everything else the session sends (runs before the stream's close above).
+	paced := newPacedStream(ctx, st, func() (delay, rtt time.Duration) { return s.conn.QueueDelay(), s.conn.MinRTT() },
+		systemClock{})
+	defer paced.stop()
+	out := protocol.NewEncoder(paced, protocol.Screen)
 	enc := codec.NewEncoder()
 	if ps, ok := src.(capture.PointerSource); ok {
-		// The pointer has its own goroutine: sending a large frame blocks this one until the link has taken it.
+		// The pointer has its own goroutine: this one waits for the link whenever frames are held back.
 		ptrCtx, stopPointer := context.WithCancel(ctx)
 		var ptrLoop sync.WaitGroup
 		ptrLoop.Go(func() { s.watchPointer(ptrCtx, ps) })
@@ -319,6 +324,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 			select {
 			case n := <-in.acks:
 				pace.ack(n, s.conn.MinRTT(), s.conn.QueueDelay(), time.Now())
+				paced.setRate(pace.rate())
 			case <-retry:
 			case <-in.gone:
 				return in.left
@@ -331,6 +337,7 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 			select {
 			case n := <-in.acks:
 				pace.ack(n, s.conn.MinRTT(), s.conn.QueueDelay(), time.Now())
+				paced.setRate(pace.rate())
 			case <-in.refresh:
 				enc.Reset()
 				key = true
