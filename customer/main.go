@@ -69,6 +69,9 @@ func main() {
 			}
 		}
 	}
+	if !opts.helper {
+		t.opts.quitting = ui.ExitIfStuck // closing the toolbar ends the program (a helper's only hides)
+	}
 	ui.QuitOnSignal(a, t.gate)
 	if opts.helper {
 		if t.opts.portal != nil {

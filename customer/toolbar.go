@@ -65,6 +65,8 @@ type options struct {
 	// helper is set when the program is the helper of unattended access (-helper, helper.go): the toolbar is
 	// out of sight except while the agent's sessions run.
 	helper bool
+	// quitting, if set, is called once shutdown has ended the session, the program quitting (main: ExitIfStuck).
+	quitting func()
 	// setup installs unattended access and reaches its agent (setup.go); nil where it cannot be set up.
 	setup *unattendedSetup
 	// portal is set on a Wayland desktop: the screen and the input come from the desktop portal, asked for
@@ -571,6 +573,9 @@ func (t *toolbar) shutdown() {
 	t.actions.Wait() // actions on an ended session return at once
 	t.stopTakeBackKey()
 	t.stopFrame()
+	if t.opts.quitting != nil {
+		t.opts.quitting()
+	}
 }
 
 // languagePref keeps the language chosen in the window ("" follows the system).

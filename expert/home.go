@@ -34,6 +34,8 @@ type options struct {
 	onEvent func(session.Event)
 	// onPaint, if set, is called on the UI goroutine after the viewer has repainted the customer's screen.
 	onPaint func()
+	// quitting, if set, is called once shutdown has ended the sessions, the program quitting (main: ExitIfStuck).
+	quitting func()
 	// capture opens the technician's screen for Share my screen (capture.New; tests give a synthetic one).
 	capture func() (capture.Source, error)
 	// idleTimeout is how long a silent connection lasts before it counts as dropped (the default if 0; tests
@@ -233,6 +235,9 @@ func (h *home) shutdown() {
 		s.shutdown()
 	}
 	h.comps.close()
+	if h.opts.quitting != nil {
+		h.opts.quitting()
+	}
 	// The viewer windows go with the app: the home window is the master, and after the app has quit
 	// windows must not be touched.
 }

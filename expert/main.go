@@ -112,6 +112,7 @@ func main() {
 	case *newSession || *shot != "":
 		h.startSession()
 	}
+	h.opts.quitting = ui.ExitIfStuck // closing the home window quits
 	ui.QuitOnSignal(a, h.gate)
 	h.win.ShowAndRun()
 	h.shutdown() // after Quit too, not only when the window is closed
