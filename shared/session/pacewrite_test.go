@@ -58,6 +58,38 @@ func frameBytes(n, seed int) []byte {
 	return b
 }
 
+// waitForBytes waits (in real time, at most 10 s) until n bytes have reached l.
+func waitForBytes(l *pieceLog, n int) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		l.mu.Lock()
+		got := l.data.Len()
+		l.mu.Unlock()
+		if got >= n {
+			return
+		}
+	}
+}
+
+// paceBacklog writes one backlog of size bytes through a paced stream set to rate, on a link of round trip rtt
+// that shows no queue, and returns what reached the stream and the fake time it started at.
+func paceBacklog(t *testing.T, rate float64, rtt time.Duration, size int) (*pieceLog, time.Time) {
+	t.Helper()
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	log := &pieceLog{clock: clock}
+	ps := newPacedStream(t.Context(), log, func() (time.Duration, time.Duration) { return 0, rtt }, clock)
+	ps.setRate(rate)
+	start := clock.Now()
+	if _, err := ps.Write(frameBytes(size, 0)); err != nil {
+		t.Fatal(err)
+	}
+	waitForBytes(log, size)
+	ps.stop()
+	if log.data.Len() != size {
+		t.Fatalf("%d bytes written, want %d", log.data.Len(), size)
+	}
+	return log, start
+}
+
 // Frames written through the paced stream reach the stream whole and in order, in pieces none of which goes
 // ahead of the rate by more than the slack, and no later than the rate gives them; with no rate known, as fast as
 // they come. The link here shows a queue at the target: neither more nor less than the estimate.
@@ -90,16 +122,7 @@ func TestPacedStreamKeepsToTheRate(t *testing.T) {
 					t.Fatalf("wrote %d, %v", k, err)
 				}
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				log.mu.Lock()
-				got := log.data.Len()
-				log.mu.Unlock()
-				if got == total || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(time.Millisecond)
-			}
+			waitForBytes(log, total)
 			ps.stop()
 			if !bytes.Equal(log.data.Bytes(), want.Bytes()) {
 				t.Fatalf("the stream got %d bytes, not the %d written, whole and in order", log.data.Len(), want.Len())
@@ -131,26 +154,10 @@ func TestPacedStreamKeepsToTheRate(t *testing.T) {
 // video, sent after seconds of small frames that taught the estimate nothing, does not crawl at that estimate.
 func TestPacedStreamGrowsWhileTheLinkHasRoom(t *testing.T) {
 	const rtt, rate, size = 100 * time.Millisecond, 100e3, 1_400_000
-	clock := &fakeClock{t: time.Unix(1000, 0)}
-	log := &pieceLog{clock: clock}
-	ps := newPacedStream(t.Context(), log, func() (time.Duration, time.Duration) { return 0, rtt }, clock)
-	ps.setRate(rate)
-	start := clock.Now()
-	if _, err := ps.Write(frameBytes(size, 0)); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		log.mu.Lock()
-		n := log.data.Len()
-		log.mu.Unlock()
-		if n == size {
-			break
-		}
-	}
-	ps.stop()
+	log, start := paceBacklog(t, rate, rtt, size)
 	// At the estimate it would take 14 s; doubling every round trip up to maxBoost, about a second.
-	if took, limit := clock.Now().Sub(start), 2*time.Second; log.data.Len() != size || took > limit {
-		t.Fatalf("%d bytes written in %v, want %d within %v", log.data.Len(), took, size, limit)
+	if took, limit := log.clock.Now().Sub(start), 2*time.Second; took > limit {
+		t.Fatalf("%d bytes written in %v, want them within %v", size, took, limit)
 	}
 }
 
@@ -158,26 +165,7 @@ func TestPacedStreamGrowsWhileTheLinkHasRoom(t *testing.T) {
 // room the link shows: its pieces keep to the room gain.
 func TestPacedStreamDoesNotBoostAFrameOrTwo(t *testing.T) {
 	const rtt, rate, size = 100 * time.Millisecond, 1e6, 180_000 // 150 ms at the room gain
-	clock := &fakeClock{t: time.Unix(1000, 0)}
-	log := &pieceLog{clock: clock}
-	ps := newPacedStream(t.Context(), log, func() (time.Duration, time.Duration) { return 0, rtt }, clock)
-	ps.setRate(rate)
-	start := clock.Now()
-	if _, err := ps.Write(frameBytes(size, 0)); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		log.mu.Lock()
-		n := log.data.Len()
-		log.mu.Unlock()
-		if n == size {
-			break
-		}
-	}
-	ps.stop()
-	if log.data.Len() != size {
-		t.Fatalf("%d bytes written, want %d", log.data.Len(), size)
-	}
+	log, start := paceBacklog(t, rate, rtt, size)
 	sent := 0
 	for i, at := range log.at {
 		due := start.Add(time.Duration(float64(sent) / (roomGain * rate) * float64(time.Second))).Add(-paceSlack)
