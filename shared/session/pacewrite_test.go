@@ -138,7 +138,8 @@ func TestPacedStreamKeepsToTheRate(t *testing.T) {
 				if log.sizes[i] > pacePiece {
 					t.Fatalf("piece %d is %d bytes, more than %d", i, log.sizes[i], pacePiece)
 				}
-				if due := start.Add(time.Duration(float64(sent) / c.rate * float64(time.Second))).Add(-paceSlack); at.Before(due) {
+				early := paceSlack + queueTarget(rtt)/2 // the slack, and the burst an idle stream may send
+				if due := start.Add(time.Duration(float64(sent) / c.rate * float64(time.Second))).Add(-early); at.Before(due) {
 					t.Fatalf("piece %d went at %v, before its bytes were due at %v", i, at.Sub(start), due.Sub(start))
 				}
 				sent += log.sizes[i]
@@ -168,11 +169,28 @@ func TestPacedStreamDoesNotBoostAFrameOrTwo(t *testing.T) {
 	log, start := paceBacklog(t, rate, rtt, size)
 	sent := 0
 	for i, at := range log.at {
-		due := start.Add(time.Duration(float64(sent) / (roomGain * rate) * float64(time.Second))).Add(-paceSlack)
+		due := start.Add(time.Duration(float64(sent) / (roomGain * rate) * float64(time.Second))).Add(-paceSlack - queueTarget(rtt)/2)
 		if at.Before(due) {
 			t.Fatalf("piece %d went at %v, before %v: faster than the room gain", i, at.Sub(start), due.Sub(start))
 		}
 		sent += log.sizes[i]
+	}
+}
+
+// A stream that was idle sends half the queue target's worth of the link at once (with the slack): a frame of a
+// loopback session or a LAN is not held back for milliseconds, and the rest of a larger one keeps to the pace.
+func TestPacedStreamSendsASmallBurstAtOnce(t *testing.T) {
+	const rtt, rate, size = 100 * time.Millisecond, 1.25e6, 100_000
+	log, start := paceBacklog(t, rate, rtt, size)
+	burst := roomGain * rate * (queueTarget(rtt)/2 + paceSlack).Seconds() // 22 kB
+	atOnce := 0
+	for i, at := range log.at {
+		if at.Equal(start) {
+			atOnce += log.sizes[i]
+		}
+	}
+	if atOnce < 2*pacePiece || atOnce > int(burst)+pacePiece {
+		t.Errorf("%d bytes went at once, want %d to %d", atOnce, 2*pacePiece, int(burst)+pacePiece)
 	}
 }
 
