@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"github.com/tandem-remote/tandem/shared/transport/fec"
 	"io"
 	"net"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tandem-remote/tandem/shared/protocol"
 	"github.com/tandem-remote/tandem/shared/transport/cpace"
+	"github.com/tandem-remote/tandem/shared/transport/fec"
 )
 
 // TestMain checks that no goroutine outlives the tests. After many refused attempts at once, quic-go keeps a
@@ -661,9 +661,9 @@ func TestHammeringStrangerDoesNotKeepTheCustomerOut(t *testing.T) {
 	}
 }
 
-// A parity datagram carries one of QUIC's datagrams and its group's listing: it must fit a path's 1400-byte MTU,
-// and the 1452 bytes quic-go reads a datagram into (an ICE path returns an error for a larger one, and QUIC's
-// connection ends).
+// A repair datagram carries a shard as long as the longest of QUIC's datagrams in its group, and fec's header: it
+// must fit a path's 1400-byte MTU, and the 1452 bytes quic-go reads a datagram into (an ICE path returns an error
+// for a larger one, and QUIC's connection ends).
 func TestParityDatagramFitsThePath(t *testing.T) {
 	if n := packetSize + fec.ParityOverhead; n > 1400 {
 		t.Fatalf("a parity datagram can be %d bytes: QUIC's %d and fec's %d, over a path's 1400", n, packetSize,
