@@ -70,6 +70,13 @@ type pacer struct {
 	rtt     time.Duration // the link's round trip without queueing, as last told
 	// distrust is how much less than the best recent sample the link's rate is taken to be, 0 to maxDistrust.
 	distrust float64
+	// bubble: the frames sent until this many bytes have been acknowledged are app-limited (see sent).
+	bubble int64
+	// heldBack: mayShip said no since the last frame was sent.
+	heldBack bool
+	// sending is when the frames sent so far will have gone through the bottleneck at the estimated rate, were
+	// nothing else on the link: drained without the queue that the link's round trip shows.
+	sending time.Time
 }
 
 // gains is the gain cycle: the link's rate is taken as the estimate times these, a round trip each in turn.
@@ -80,9 +87,21 @@ func (p *pacer) gain(now time.Time) float64 {
 	return gains[now.UnixNano()/int64(max(p.rtt, minBudgetRTT))%int64(len(gains))]
 }
 
-// sent notes a frame sent.
+// sent notes a frame sent. The sample of a frame sent while the model's link is idle measures what the screen had
+// to send, not the link. When the frame did not wait for the link (mayShip never said no since the frame before)
+// and the frames before it have gone through (sending), the screen had nothing more to send: that starts a bubble
+// that lasts until every byte in flight with it has been acknowledged (BBR's app-limited mark), and the samples of
+// the frames sent meanwhile measure the screen too. (The link's round trip shows a little queue now and then,
+// which pushes the model's drain time ahead: with the idle test alone, the small frames of a video that plays at
+// a fraction of the link's rate, each sent just after an acknowledgement, brought the estimate down to the
+// video's rate, and the exact picture of the paused video crawled.)
 func (p *pacer) sent(seq uint64, bytes int, now time.Time) {
-	alone, limited := len(p.flying) == 0, !p.drained.After(now)
+	alone, idle := len(p.flying) == 0, !p.drained.After(now)
+	if !p.heldBack && !p.sending.After(now) {
+		p.bubble = p.acked + int64(p.inBytes+bytes)
+	}
+	limited := idle || p.acked < p.bubble
+	p.heldBack = false
 	if alone {
 		p.ackedAt, p.firstAt = now, now // the link was idle: its time until now delivered nothing
 	}
@@ -90,7 +109,9 @@ func (p *pacer) sent(seq uint64, bytes int, now time.Time) {
 		firstAt: p.firstAt, alone: alone, limited: limited})
 	p.inBytes += bytes
 	if r := p.rate(); r > 0 {
-		p.drained = later(p.drained, now).Add(time.Duration(float64(bytes) / (r * p.gain(now)) * float64(time.Second)))
+		tx := time.Duration(float64(bytes) / (r * p.gain(now)) * float64(time.Second))
+		p.sending = later(p.sending, now).Add(tx)
+		p.drained = later(p.drained, now).Add(tx)
 		f := &p.flying[len(p.flying)-1]
 		f.queue, f.modelled = p.drained.Sub(now), true
 	}
@@ -136,7 +157,7 @@ func (p *pacer) ack(seq uint64, rtt, queue time.Duration, now time.Time) {
 		p.ackedAt, p.firstAt = now, f.at
 	}
 	if len(p.flying) == 0 && p.drained.After(now) {
-		p.drained = now // everything arrived: the link is idle, whatever the estimate said
+		p.drained, p.sending = now, now // everything arrived: the link is idle, whatever the estimate said
 	} else if r := p.rate(); r > 0 {
 		// The frame acknowledged last had crossed the bottleneck a round trip ago at the latest: what is still in
 		// flight will have crossed it once it drains at the rate from then. The model, which the gain cycle
@@ -219,6 +240,7 @@ func (p *pacer) mayShip(rtt time.Duration, now time.Time) (ok bool, wait time.Du
 	case n == 0:
 		return true, 0
 	case n >= maxFramesInFlight:
+		p.heldBack = true
 		return false, 0
 	}
 	r := p.rate()
@@ -230,11 +252,13 @@ func (p *pacer) mayShip(rtt time.Duration, now time.Time) (ok bool, wait time.Du
 		largest = max(largest, f.bytes)
 	}
 	if float64(p.inBytes-largest) >= r*max(rtt, minBudgetRTT).Seconds()*budgetRTTs {
+		p.heldBack = true
 		return false, 0 // (the largest frame in flight does not count: a frame larger than the budget is not a reason to idle the link)
 	}
 	left := later(p.drained, now).Sub(now) - queueTarget(rtt)
 	if left <= 0 {
 		return true, 0
 	}
+	p.heldBack = true
 	return false, left
 }
