@@ -8,7 +8,9 @@
 //
 //   - the time from the screen going still to the technician's picture being bit-for-bit exact;
 //
-//   - bytes per second of frames (payload) and on the wire (the relay's count, retransmissions included);
+//   - bytes per second of frames shown (payload), of frames sent (the sharer's count: on a link slower than the
+//     frames, what is still crossing when the window ends counts here and on the wire, not as shown) and on the
+//     wire (the relay's count, retransmissions and the parity layer included);
 //
 //   - the round trips of input (a pointer move to the customer, and the pointer's datagram back) and chat (a
 //     message to the technician's program and its acknowledgement back), p95, while it moves, and on profile A
@@ -71,6 +73,7 @@ type result struct {
 	PSNRMeanDB     float64 `json:"psnr_mean_db"`
 	ExactMs        float64 `json:"exact_after_still_ms"` // -1: not exact within the wait
 	PayloadBps     float64 `json:"payload_bytes_per_second"`
+	SentBps        float64 `json:"sent_bytes_per_second"`
 	WireBps        float64 `json:"wire_bytes_per_second"`
 	InputRTTP95Ms  float64 `json:"input_rtt_p95_ms"`
 	ChatRTTP95Ms   float64 `json:"chat_rtt_p95_ms"`
@@ -210,10 +213,10 @@ func printResult(p profile, r result) {
 		exact = fmt.Sprintf("%.0f ms", r.ExactMs)
 	}
 	fmt.Printf("profile %s (rtt %v), %s: %.1f fps; capture→display p50 %.0f ms, p95 %.0f ms; PSNR moving %s; "+
-		"still→exact %s; %.0f KB/s frames, %.0f KB/s wire; input rtt p95 %.0f ms, chat rtt p95 %.0f ms, "+
-		"bottleneck queue p95 %.0f ms",
+		"still→exact %s; %.0f KB/s frames shown, %.0f KB/s sent, %.0f KB/s wire; input rtt p95 %.0f ms, "+
+		"chat rtt p95 %.0f ms, bottleneck queue p95 %.0f ms",
 		p.Name, p.rtt(), r.Content, r.FPS, r.LatencyP50Ms, r.LatencyP95Ms, psnr, exact, r.PayloadBps/1000,
-		r.WireBps/1000, r.InputRTTP95Ms, r.ChatRTTP95Ms, r.QueueP95Ms)
+		r.SentBps/1000, r.WireBps/1000, r.InputRTTP95Ms, r.ChatRTTP95Ms, r.QueueP95Ms)
 	if r.InputRTTXferMs > 0 {
 		fmt.Printf("; during a 100 MB transfer: input rtt p95 %.0f ms, chat rtt p95 %.0f ms, bottleneck queue "+
 			"p95 %.0f ms, file %.0f KB/s", r.InputRTTXferMs, r.ChatRTTXferMs, r.QueueXferP95Ms, r.XferBps/1000)
@@ -236,7 +239,9 @@ type bench struct {
 	mu       sync.Mutex
 	captured map[uint64]time.Time // frame → when its capture began
 	pointer  map[int]time.Time    // pointer x → when the technician saw it
-	pumps    sync.WaitGroup
+	// sentBytes counts the bytes of every frame the customer's program sent (lossless and video).
+	sentBytes int64
+	pumps     sync.WaitGroup
 }
 
 func start(p profile, c *clip) (*bench, error) {
@@ -259,9 +264,10 @@ func start(p profile, c *clip) (*bench, error) {
 	link := h.Link()
 	link.Addr = r.Addr()
 	g, err := session.Join(ctx, link, session.GuestConfig{Name: "customer", Screen: b.play, Input: injector{b.play},
-		OnFrameSent: func(seq uint64, at time.Time, _ int) {
+		OnFrameSent: func(seq uint64, at time.Time, n int) {
 			b.mu.Lock()
 			b.captured[seq] = at
+			b.sentBytes += int64(n)
 			b.mu.Unlock()
 		}})
 	if err != nil {
@@ -370,7 +376,7 @@ func runContent(p profile, c *clip, move, stillWait time.Duration, withTransfer 
 	}
 	res.FPS, res.LatencyP50Ms, res.LatencyP95Ms = m.fps, m.p50, m.p95
 	res.PSNRMinDB, res.PSNRMeanDB = m.psnrMin, m.psnrMean
-	res.PayloadBps, res.WireBps = m.payloadBps, m.wireBps
+	res.PayloadBps, res.SentBps, res.WireBps = m.payloadBps, m.sentBps, m.wireBps
 	res.InputRTTP95Ms, res.ChatRTTP95Ms, res.QueueP95Ms = m.inputP95, m.chatP95, m.queueP95
 
 	held := b.play.hold()
@@ -481,6 +487,7 @@ type movingStats struct {
 	fps, p50, p95       float64
 	psnrMin, psnrMean   float64
 	payloadBps, wireBps float64
+	sentBps             float64
 	inputP95, chatP95   float64
 	queueP95            float64 // the bottleneck's queueing delay on the customer's side
 }
@@ -490,6 +497,9 @@ func (b *bench) moving(d time.Duration, quiet bool) (movingStats, error) {
 	var st movingStats
 	b.drainFrames()
 	up0, _ := b.r.Stats()
+	b.mu.Lock()
+	sent0 := b.sentBytes
+	b.mu.Unlock()
 	b.play.play()
 	t0 := time.Now()
 	sampled := make(chan samples, 1)
@@ -536,6 +546,9 @@ loop:
 	up1, _ := b.r.Stats()
 	st.fps = float64(frames) / secs
 	st.payloadBps = float64(bytes) / secs
+	b.mu.Lock()
+	st.sentBps = float64(b.sentBytes-sent0) / secs
+	b.mu.Unlock()
 	st.wireBps = float64(up1.Bytes-up0.Bytes) / secs
 	st.queueP95 = ms(up1.QueuedPercentile(up0, 95))
 	if len(lat) > 0 {
