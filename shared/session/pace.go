@@ -240,8 +240,7 @@ func (p *pacer) mayShip(rtt time.Duration, now time.Time) (ok bool, wait time.Du
 	case n == 0:
 		return true, 0
 	case n >= maxFramesInFlight:
-		p.heldBack = true
-		return false, 0
+		return false, 0 // (a limit on frames, not on the link: the frame that waited for it is not held back)
 	}
 	r := p.rate()
 	if r == 0 {

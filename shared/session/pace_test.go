@@ -197,50 +197,68 @@ func TestPacerEstimateOutlivesAQuietScreen(t *testing.T) {
 // pauses, crosses at the video's rate.
 func TestPacerEstimateOutlivesAVideo(t *testing.T) {
 	const rate, rtt, jitter = 1.25e6, 100 * time.Millisecond, 15 * time.Millisecond
-	sim := linkSim{rateAt: func(time.Duration) float64 { return rate }, rtt: rtt, frames: []int{60_000}}
-	var p pacer
-	const busy = 3 * time.Second
-	frames := sim.run(&p, busy)
-	now := time.Unix(0, 0).Add(busy + rtt)
-	p.ack(uint64(len(frames)), rtt, 0, now) // what was still in flight arrives
-	learnt := p.rate()
-	if learnt < 0.8*rate {
-		t.Fatalf("the busy link was estimated at %.0f B/s, the link's is %.0f", learnt, rate)
-	}
-	type pending struct {
-		seq uint64
-		at  time.Time
-	}
-	var acks []pending
-	until := func(t time.Time) { // acknowledgements due by t arrive
-		for len(acks) > 0 && !acks[0].at.After(t) {
-			p.ack(acks[0].seq, rtt, jitter, acks[0].at)
-			acks = acks[1:]
-		}
-	}
-	seq, free := uint64(len(frames)), now
-	sizes := []int{20_000, 12_000, 15_000, 10_000}
-	for frame := now; frame.Before(now.Add(3 * rateWindow)); frame = frame.Add(40 * time.Millisecond) {
-		at := frame
-		for { // the capture loop waits for the pacer
-			until(at)
-			ok, wait := p.mayShip(rtt, at)
-			if ok {
-				break
+	for _, c := range []struct {
+		name string
+		late time.Duration // how much later than its round trip the viewer acknowledges a frame
+	}{
+		{"acknowledged a round trip after", 0},
+		// A busy viewer (decoding VP8 and the lossless frame on two cores): maxFramesInFlight holds the frames,
+		// which is a limit on frames, not on the link.
+		{"acknowledged late, as many frames in flight as allowed", 200 * time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sim := linkSim{rateAt: func(time.Duration) float64 { return rate }, rtt: rtt, frames: []int{60_000}}
+			var p pacer
+			const busy = 3 * time.Second
+			frames := sim.run(&p, busy)
+			now := time.Unix(0, 0).Add(busy + rtt)
+			p.ack(uint64(len(frames)), rtt, 0, now) // what was still in flight arrives
+			learnt := p.rate()
+			if learnt < 0.8*rate {
+				t.Fatalf("the busy link was estimated at %.0f B/s, the link's is %.0f", learnt, rate)
 			}
-			if wait == 0 {
-				wait = acks[0].at.Sub(at)
+			type pending struct {
+				seq uint64
+				at  time.Time
 			}
-			at = at.Add(wait)
-		}
-		seq++
-		size := sizes[int(seq)%len(sizes)]
-		p.sent(seq, size, at)
-		free = later(free, at).Add(time.Duration(float64(size) / rate * float64(time.Second)))
-		acks = append(acks, pending{seq, free.Add(rtt)})
-	}
-	if r := p.rate(); r < 0.8*learnt {
-		t.Errorf("after %v of video the estimate is %.0f B/s, it was %.0f: the video's frames lowered it", 3*rateWindow, r, learnt)
+			var acks []pending
+			until := func(t time.Time) { // acknowledgements due by t arrive
+				for len(acks) > 0 && !acks[0].at.After(t) {
+					p.ack(acks[0].seq, rtt, jitter, acks[0].at)
+					acks = acks[1:]
+				}
+			}
+			seq, free, held := uint64(len(frames)), now, 0
+			sizes := []int{20_000, 12_000, 15_000, 10_000}
+			for frame := now; frame.Before(now.Add(3 * rateWindow)); frame = frame.Add(40 * time.Millisecond) {
+				at := frame
+				for { // the capture loop waits for the pacer
+					until(at)
+					ok, wait := p.mayShip(rtt, at)
+					if ok {
+						break
+					}
+					if p.inFlight() >= maxFramesInFlight {
+						held++
+					}
+					if wait == 0 {
+						wait = acks[0].at.Sub(at)
+					}
+					at = at.Add(wait)
+				}
+				seq++
+				size := sizes[int(seq)%len(sizes)]
+				p.sent(seq, size, at)
+				free = later(free, at).Add(time.Duration(float64(size) / rate * float64(time.Second)))
+				acks = append(acks, pending{seq, free.Add(rtt + c.late)})
+			}
+			if c.late > 0 && held == 0 {
+				t.Fatal("the frames in flight never reached maxFramesInFlight: the case tests nothing")
+			}
+			if r := p.rate(); r < 0.8*learnt {
+				t.Errorf("after %v of video the estimate is %.0f B/s, it was %.0f: the video's frames lowered it", 3*rateWindow, r, learnt)
+			}
+		})
 	}
 }
 
