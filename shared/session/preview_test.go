@@ -35,8 +35,13 @@ func joinSlowlyTo(t *testing.T, h *Host, screen capture.Source) *Host {
 // joinSlowlyAs is joinSlowlyTo returning the customer's side (screen may be nil: the customer shares none).
 func joinSlowlyAs(t *testing.T, h *Host, screen capture.Source) *Guest {
 	t.Helper()
+	return joinOver(t, h, screen, relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond})
+}
+
+// joinOver is joinSlowlyAs over a link like slow, each way.
+func joinOver(t *testing.T, h *Host, screen capture.Source, slow relay.Link) *Guest {
+	t.Helper()
 	r := relay.New(t, h.Link().Addr)
-	slow := relay.Link{Rate: 4_000_000, Delay: 20 * time.Millisecond}
 	r.SetLinks(slow, slow)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

@@ -394,8 +394,13 @@ func (s *screenShare) run(ctx context.Context, src capture.Source) (viewerLeft b
 		// A lossy region ends when the screen starts over, when the viewer no longer wants it, and when it
 		// has stopped moving: the viewer is told first, and the lossless codec gets the real frame.
 		now := time.Now()
-		if !video.active() && !key && prev != nil && video.confirm(prev.frame, cur.frame, pace.linkRate(s.conn.MinRTT(), now), now) {
-			log.Printf("session: region %v of the screen changes with photographic content: it goes as video at %d kbit/s", video.region, video.kbps)
+		if !video.active() && !key && prev != nil {
+			switch rate := pace.linkRate(s.conn.MinRTT(), now); {
+			case video.crawl(prev.frame, cur.frame, rate, now):
+				log.Printf("session: the link is too slow for exact frames of region %v: it goes as video at %d kbit/s", video.region, video.kbps)
+			case video.confirm(prev.frame, cur.frame, rate, now):
+				log.Printf("session: region %v of the screen changes with photographic content: it goes as video at %d kbit/s", video.region, video.kbps)
+			}
 		}
 		var vp *protocol.VideoPacket
 		ended := false // a VideoEnd went: the next lossless frame goes, changed or not, as it ends the viewer's video

@@ -52,6 +52,10 @@ const (
 	// link, not the encoder, decides how often a frame goes, and an encoder told that a second passed between
 	// two frames codes the next one a second's worth of bits large, which makes the link slower still.
 	videoFrameGap = 40 * time.Millisecond
+	// crawlCrossing and crawlFrames: when crawlFrames lossless frames in a row each took the link more than
+	// crawlCrossing (profile B: a page scrolled, 150 to 200 kB a frame, a frame every 1 to 2 s), what changes
+	// next goes as video, whatever it is (see confirm).
+	crawlCrossing, crawlFrames = 500 * time.Millisecond, 2
 	// videoMinKbps and videoMaxKbps bound the rate asked of the VP8 encoder.
 	videoMinKbps, videoMaxKbps = 150, 20000
 )
@@ -78,6 +82,8 @@ type videoSender struct {
 	pending      []int32
 	pendingBytes int
 	changedTiles []int32 // confirm's scratch
+	// slow counts the lossless frames in a row that changed something and took the link over crawlCrossing.
+	slow int
 	changedMap   []bool  // observe's scratch: the tiles the frame changed
 }
 
@@ -119,6 +125,11 @@ func (v *videoSender) observe(f codec.Frame, photo []int32, changed []codec.Rect
 	// that changed nothing leaves them.
 	if st.ChangedTiles > 0 {
 		v.expect(photo, pktBytes)
+		if rate > 0 && float64(pktBytes) > rate*crawlCrossing.Seconds() {
+			v.slow++
+		} else {
+			v.slow = 0
+		}
 	}
 	if !v.allowed || !tooSlow(pktBytes, rate) {
 		return false
@@ -227,6 +238,28 @@ func (v *videoSender) confirm(prev, cur codec.Frame, rate float64, now time.Time
 		return false
 	}
 	return v.start(prev, box, int(float64(px)*photoBytesPerPixel), rate, now)
+}
+
+// crawl is called, like confirm, with the frame the lossless codec last coded (prev) and the next one (cur),
+// before cur is coded. When the link has been far too slow for the lossless frames of what changes (crawlFrames
+// in a row took it over crawlCrossing each), it makes what changed between them a lossy region, whatever it is
+// (a page scrolled, a window dragged), and reports true. Elsewhere a scroll stays copies and what it uncovers
+// stays lossless (see observe); on such a link that costs a frame every one or two seconds (profile B:
+// web-scroll at 0.4 to 0.8 frames a second, each 150 to 200 kB), and the page moves on as video instead.
+func (v *videoSender) crawl(prev, cur codec.Frame, rate float64, now time.Time) bool {
+	if !v.allowed || rate <= 0 || v.slow < crawlFrames || prev.Width != cur.Width || prev.Height != cur.Height {
+		return false
+	}
+	gw, gh := gridSize(cur)
+	changed := v.changedTiles[:0]
+	for t := range int32(gw * gh) { //nolint:gosec // the grid of a frame no larger than codec allows
+		if tileDiffers(prev, cur, t, gw) {
+			changed = append(changed, t)
+		}
+	}
+	v.changedTiles = changed
+	box, ok := tileBox(changed, gw)
+	return ok && v.start(prev, box, v.pendingBytes, rate, now)
 }
 
 // staysPut reports whether, on each side of box (in tile units), most of the tiles two away from it (those next

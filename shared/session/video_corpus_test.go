@@ -2,6 +2,7 @@ package session
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,71 @@ func TestCorpusScrollAndDragStayLossless(t *testing.T) {
 				} else if v.observe(*f, enc.Photo(), enc.Changed(), enc.Stats(), len(pkt), rate, time.Now()) {
 					t.Fatalf("frame %d went lossy after coding: region %v", k*stride, v.region)
 				}
+			}
+		})
+	}
+}
+
+// On a link far too slow for their exact frames (profile B, a frame every half second), the same recordings go
+// on moving as video once crawlFrames frames in a row took the link over crawlCrossing; on profile A, where they
+// cross at 15 to 20 frames a second, they never do, frame after frame.
+func TestCorpusCrawlsOnlyOnAVerySlowLink(t *testing.T) {
+	if !vpx.Available() {
+		t.Skip("VP8 is not built in (no cgo): nothing goes lossy")
+	}
+	for _, c := range []struct {
+		name      string
+		rate      float64 // bytes per second
+		stride    int     // a frame every stride of the recording's
+		wantCrawl bool
+	}{
+		{"web-scroll on profile B", 250_000, 15, true},
+		{"window-drag on profile B", 250_000, 15, true},
+		{"web-scroll on profile A", 1_250_000, 2, false},
+		{"window-drag on profile A", 1_250_000, 2, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			name, _, _ := strings.Cut(c.name, " ")
+			rec, err := capture.OpenReplay(filepath.Join("..", "..", "..", "shared", "corpus", name+".frames.zst"))
+			if err != nil {
+				t.Fatalf("the corpus beside the repository: %v", err)
+			}
+			defer rec.Close()
+			enc := codec.NewEncoder()
+			var v videoSender
+			v.allow(true)
+			defer v.stop()
+			var pkt []byte
+			var frames [2]codec.Frame
+			crawled := -1
+			for k := 0; k*c.stride < rec.Header().Count && crawled < 0; k++ {
+				f, prev := &frames[k%2], frames[(k+1)%2]
+				for range min(c.stride, rec.Header().Count-k*c.stride) {
+					if err := rec.Capture(0, f); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if k > 0 && v.crawl(prev, *f, c.rate, time.Now()) {
+					crawled = k
+					break
+				}
+				if pkt, err = enc.Encode(pkt[:0], *f); err != nil {
+					t.Fatal(err)
+				}
+				if k > 0 {
+					v.observe(*f, enc.Photo(), enc.Changed(), enc.Stats(), len(pkt), c.rate, time.Now())
+				}
+			}
+			switch {
+			case !c.wantCrawl && crawled >= 0:
+				t.Fatalf("frame %d went lossy as a crawl: region %v", crawled*c.stride, v.region)
+			case c.wantCrawl && crawled < 0:
+				t.Fatal("the recording never went lossy")
+			case c.wantCrawl && crawled > crawlFrames+3:
+				t.Errorf("it went lossy at frame %d sent, want by frame %d (two to three seconds of the link)", crawled+1, crawlFrames+4)
+			}
+			if c.wantCrawl && v.region.Dx()*v.region.Dy() < 1920*1080/4 {
+				t.Errorf("the lossy region %v is a small part of what moves", v.region)
 			}
 		})
 	}

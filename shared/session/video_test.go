@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tandem-remote/tandem/shared/capture"
 	"github.com/tandem-remote/tandem/shared/codec"
 	"github.com/tandem-remote/tandem/shared/codec/vpx"
+	"github.com/tandem-remote/tandem/shared/transport/relay"
 )
 
 // waitPicture waits until the technician's picture is want, polling Quality, and fails after 20 s.
@@ -422,6 +425,110 @@ func TestVideoWaitsLongerForStillnessOnASlowLink(t *testing.T) {
 		v := videoSender{stillFor: got, moved: time.Now()}
 		if v.still(v.moved.Add(got-time.Millisecond)) || !v.still(v.moved.Add(got)) {
 			t.Errorf("%s: still() does not turn true after %v", c.name, c.want)
+		}
+	}
+}
+
+// scrollingGrain is a Source, for tests: a page of bands of grain (which the lossless codec cannot shrink much,
+// as photographs) between bands of lines of "text", scrolled up at speed pixels a second, round and round, until
+// it stops.
+type scrollingGrain struct {
+	page        codec.Frame // the page, pageScreens screens tall
+	w, h, speed int
+	start       time.Time
+
+	mu      sync.Mutex
+	stopped bool
+	offset  int         // the row of the page at the top of the screen once stopped
+	last    codec.Frame // the last picture captured
+}
+
+const pageScreens = 4
+
+func newScrollingGrain(w, h, speed int) *scrollingGrain {
+	page := capture.NewGrain(w, pageScreens*h).Frame()
+	for y := range page.Height {
+		if y/codec.TileSize%2 == 0 {
+			continue // a photograph
+		}
+		for x := range w {
+			v := byte(0xf0)
+			if y%8 < 2 && x%48 < 40 { // words on lines
+				v = 0x20
+			}
+			copy(page.Pix[y*page.Stride+4*x:], []byte{v, v, v, 255})
+		}
+	}
+	return &scrollingGrain{page: page, w: w, h: h, speed: speed, start: time.Now()}
+}
+
+func (*scrollingGrain) Name() string { return "scrolling grain" }
+
+func (s *scrollingGrain) Monitors() ([]capture.Monitor, error) {
+	return []capture.Monitor{{Bounds: image.Rect(0, 0, s.w, s.h), Primary: true, Name: "grain"}}, nil
+}
+
+func (s *scrollingGrain) Capture(_ int, dst *codec.Frame) error {
+	if err := capture.Resize(dst, s.w, s.h); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.offset = int(time.Since(s.start).Seconds()*float64(s.speed)) % ((pageScreens - 1) * s.h)
+	}
+	for y := range s.h {
+		copy(dst.Pix[y*dst.Stride:][:4*s.w], s.page.Pix[(s.offset+y)*s.page.Stride:])
+	}
+	s.last = codec.Frame{Width: s.w, Height: s.h, Stride: dst.Stride, Pix: slices.Clone(dst.Pix[:dst.Stride*s.h])}
+	return nil
+}
+
+func (*scrollingGrain) Close() error { return nil }
+
+// stop holds the page where it is.
+func (s *scrollingGrain) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+}
+
+// lastFrame returns the last picture captured.
+func (s *scrollingGrain) lastFrame() codec.Frame {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// On a link far too slow for the exact frames of a page of text and photographs that scrolls (125 kB/s, a frame
+// of the scroll 60 kB or more), the page goes on moving as lossy video (a scroll is no video: crawl, not the
+// video's own rules), and the screen is exact, bit for bit, soon after it stops.
+func TestVerySlowLinkScrollGoesLossyAndTurnsExactWhenItStops(t *testing.T) {
+	if !vpx.Available() {
+		t.Skip("VP8 is not built in (no cgo): the lossless path carries everything, as TestPreferQuality shows")
+	}
+	h, err := NewHost(HostConfig{Listen: "127.0.0.1:0", Advertise: "127.0.0.1", Name: "Alice (support)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.End)
+	src := newScrollingGrain(384, 256, 400)
+	joinOver(t, h, src, relay.Link{Rate: 1_000_000, Delay: 20 * time.Millisecond})
+	waitPicture(t, h, PictureLossy)
+	src.stop()
+	waitPicture(t, h, PictureExact)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	for {
+		var same bool
+		h.Screen(func(f codec.Frame) { same = f.Equal(src.lastFrame()) })
+		if same {
+			return
+		}
+		select {
+		case <-h.Events():
+		case <-ctx.Done():
+			t.Fatal("the stopped page never became exact")
 		}
 	}
 }
