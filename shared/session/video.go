@@ -82,9 +82,9 @@ type videoSender struct {
 	pending      []int32
 	pendingBytes int
 	changedTiles []int32 // confirm's scratch
+	changedMap   []bool  // observe's scratch: the tiles the frame changed
 	// slow counts the lossless frames in a row that changed something and took the link over crawlCrossing.
 	slow int
-	changedMap   []bool  // observe's scratch: the tiles the frame changed
 }
 
 // active reports whether a region is sent lossy.
