@@ -151,19 +151,25 @@ func TestPacerFollowsALinkThatSlowsDown(t *testing.T) {
 // frames that follow, each alone on an idle link, show what the screen sent, not what the link carries. The
 // estimate must outlive them, or the exact picture sent when the video pauses would go at the small frames' rate;
 // and a frame that shows more than the estimate still raises it.
-func TestPacerEstimateOutlivesAQuietScreen(t *testing.T) {
-	const rate, rtt = 1.25e6, 100 * time.Millisecond
+// fillTheLink has p fill a link of rate bytes per second and round trip rtt with frames of 60 kB for 3 s, and
+// waits for the last to arrive; it returns how many frames went, when the last arrived, and the estimate then.
+func fillTheLink(t *testing.T, p *pacer, rate float64, rtt time.Duration) (sent uint64, now time.Time, learnt float64) {
+	t.Helper()
 	sim := linkSim{rateAt: func(time.Duration) float64 { return rate }, rtt: rtt, frames: []int{60_000}}
-	var p pacer
 	const busy = 3 * time.Second
-	frames := sim.run(&p, busy)
-	now := time.Unix(0, 0).Add(busy + rtt)
-	p.ack(uint64(len(frames)), rtt, 0, now) // what was still in flight arrives
-	learnt := p.rate()
-	if learnt < 0.8*rate {
+	sent = uint64(len(sim.run(p, busy)))
+	now = time.Unix(0, 0).Add(busy + rtt)
+	p.ack(sent, rtt, 0, now) // what was still in flight arrives
+	if learnt = p.rate(); learnt < 0.8*rate {
 		t.Fatalf("the busy link was estimated at %.0f B/s, the link's is %.0f", learnt, rate)
 	}
-	seq := uint64(len(frames))
+	return sent, now, learnt
+}
+
+func TestPacerEstimateOutlivesAQuietScreen(t *testing.T) {
+	const rate, rtt = 1.25e6, 100 * time.Millisecond
+	var p pacer
+	seq, now, learnt := fillTheLink(t, &p, rate, rtt)
 	send := func(size int) {
 		seq++
 		p.sent(seq, size, now)
@@ -171,7 +177,7 @@ func TestPacerEstimateOutlivesAQuietScreen(t *testing.T) {
 		now = now.Add(tx + rtt)
 		p.ack(seq, rtt, 0, now)
 	}
-	for now.Before(time.Unix(0, 0).Add(busy + 3*rateWindow)) { // a 2 kB frame every 40 ms, for longer than samples count
+	for end := now.Add(3 * rateWindow); now.Before(end); { // a 2 kB frame every 40 ms, for longer than samples count
 		send(2_000)
 		now = now.Add(40 * time.Millisecond)
 	}
@@ -207,16 +213,8 @@ func TestPacerEstimateOutlivesAVideo(t *testing.T) {
 		{"acknowledged late, as many frames in flight as allowed", 200 * time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			sim := linkSim{rateAt: func(time.Duration) float64 { return rate }, rtt: rtt, frames: []int{60_000}}
 			var p pacer
-			const busy = 3 * time.Second
-			frames := sim.run(&p, busy)
-			now := time.Unix(0, 0).Add(busy + rtt)
-			p.ack(uint64(len(frames)), rtt, 0, now) // what was still in flight arrives
-			learnt := p.rate()
-			if learnt < 0.8*rate {
-				t.Fatalf("the busy link was estimated at %.0f B/s, the link's is %.0f", learnt, rate)
-			}
+			seq, now, learnt := fillTheLink(t, &p, rate, rtt)
 			type pending struct {
 				seq uint64
 				at  time.Time
@@ -228,7 +226,7 @@ func TestPacerEstimateOutlivesAVideo(t *testing.T) {
 					acks = acks[1:]
 				}
 			}
-			seq, free, held := uint64(len(frames)), now, 0
+			free, held := now, 0
 			sizes := []int{20_000, 12_000, 15_000, 10_000}
 			for frame := now; frame.Before(now.Add(3 * rateWindow)); frame = frame.Add(40 * time.Millisecond) {
 				at := frame

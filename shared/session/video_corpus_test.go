@@ -11,6 +11,21 @@ import (
 	"github.com/tandem-remote/tandem/shared/codec/vpx"
 )
 
+// corpusSender opens the corpus's recording name (beside the repository), for a lossless encoder and a video
+// sender that accepts lossy video; the test closes both at its end.
+func corpusSender(t *testing.T, name string) (*capture.Replay, *codec.Encoder, *videoSender) {
+	t.Helper()
+	rec, err := capture.OpenReplay(filepath.Join("..", "..", "..", "shared", "corpus", name+".frames.zst"))
+	if err != nil {
+		t.Fatalf("the corpus beside the repository: %v", err)
+	}
+	t.Cleanup(func() { _ = rec.Close() })
+	v := &videoSender{}
+	v.allow(true)
+	t.Cleanup(v.stop)
+	return rec, codec.NewEncoder(), v
+}
+
 // The corpus's recordings of a page scrolled and a terminal dragged across a photographic wallpaper, seen as a
 // profile B link sees them (a frame every half second or so), never go lossy: neither is a video.
 func TestCorpusScrollAndDragStayLossless(t *testing.T) {
@@ -20,15 +35,7 @@ func TestCorpusScrollAndDragStayLossless(t *testing.T) {
 	const stride = 15 // a frame every 15 of the recording's
 	for _, name := range []string{"window-drag", "web-scroll"} {
 		t.Run(name, func(t *testing.T) {
-			rec, err := capture.OpenReplay(filepath.Join("..", "..", "..", "shared", "corpus", name+".frames.zst"))
-			if err != nil {
-				t.Fatalf("the corpus beside the repository: %v", err)
-			}
-			defer rec.Close()
-			enc := codec.NewEncoder()
-			var v videoSender
-			v.allow(true)
-			defer v.stop()
+			rec, enc, v := corpusSender(t, name)
 			const rate = 250_000 // profile B
 			var pkt []byte
 			var frames [2]codec.Frame
@@ -42,6 +49,7 @@ func TestCorpusScrollAndDragStayLossless(t *testing.T) {
 				if k > 0 && v.confirm(prev, *f, rate, time.Now()) {
 					t.Fatalf("frame %d went lossy before coding: region %v", k*stride, v.region)
 				}
+				var err error
 				if pkt, err = enc.Encode(pkt[:0], *f); err != nil {
 					t.Fatal(err)
 				}
@@ -75,15 +83,7 @@ func TestCorpusCrawlsOnlyOnAVerySlowLink(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			name, _, _ := strings.Cut(c.name, " ")
-			rec, err := capture.OpenReplay(filepath.Join("..", "..", "..", "shared", "corpus", name+".frames.zst"))
-			if err != nil {
-				t.Fatalf("the corpus beside the repository: %v", err)
-			}
-			defer rec.Close()
-			enc := codec.NewEncoder()
-			var v videoSender
-			v.allow(true)
-			defer v.stop()
+			rec, enc, v := corpusSender(t, name)
 			var pkt []byte
 			var frames [2]codec.Frame
 			crawled := -1
@@ -98,6 +98,7 @@ func TestCorpusCrawlsOnlyOnAVerySlowLink(t *testing.T) {
 					crawled = k
 					break
 				}
+				var err error
 				if pkt, err = enc.Encode(pkt[:0], *f); err != nil {
 					t.Fatal(err)
 				}
