@@ -32,6 +32,11 @@ const (
 	// minBoostBacklog is the least time a backlog must need at the unboosted rate (or four round trips, when
 	// longer) for a boost: a frame or two of a moving screen never boosts (see pacedStream.boost).
 	minBoostBacklog = 500 * time.Millisecond
+	// minPaceRate is the slowest the paced stream writes, in bytes per second, whatever the estimate. On a slow
+	// link whose frames are large and few (profile B), the estimate lives on a handful of samples; one from a small
+	// frame acknowledged late (behind a large one) put it at 3 kB/s, and the exact picture that followed (120 kB)
+	// took 40 s to cross a link of 125 kB/s. (Below this, QUIC's own window is what paces.)
+	minPaceRate = 32 << 10
 	// maxPaced is how many bytes may wait in the paced stream before Write blocks. The pacer keeps far fewer in
 	// flight but for one large frame (a key frame of a photographic screen is a few megabytes).
 	maxPaced = 16 << 20
@@ -174,6 +179,7 @@ func (ps *pacedStream) wait(ctx context.Context, n, backlog int) bool {
 		ps.due = now // unknown rate: QUIC's window is the only pace
 		return true
 	}
+	r = max(r, minPaceRate)
 	if wait := ps.due.Sub(now); wait > paceSlack {
 		if !ps.clock.Sleep(ctx, wait) {
 			return false

@@ -243,3 +243,23 @@ func TestWriteRateFollowsTheQueue(t *testing.T) {
 		t.Errorf("no estimate: rate %.0f, want 0 (unpaced)", got)
 	}
 }
+
+// An estimate far below any link the programs run on (a few samples of small frames acknowledged late), while
+// QUIC's round trip still shows the queue of the last large frame (no boost then), does not hold a backlog for
+// tens of seconds: the stream writes at minPaceRate at least.
+func TestPacedStreamHasAFloor(t *testing.T) {
+	const rtt, rate, size = 50 * time.Millisecond, 3_000, 120_000 // 53 s at the estimate and drainGain
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	log := &pieceLog{clock: clock}
+	ps := newPacedStream(t.Context(), log, func() (time.Duration, time.Duration) { return 3 * queueTarget(rtt), rtt }, clock)
+	ps.setRate(rate)
+	start := clock.Now()
+	if _, err := ps.Write(frameBytes(size, 0)); err != nil {
+		t.Fatal(err)
+	}
+	waitForBytes(log, size)
+	ps.stop()
+	if took, limit := clock.Now().Sub(start), time.Duration(float64(size)/minPaceRate*float64(time.Second))+time.Second; took > limit {
+		t.Fatalf("%d bytes written in %v at an estimate of %d B/s, want them within %v", size, took, rate, limit)
+	}
+}
