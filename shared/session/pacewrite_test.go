@@ -74,9 +74,15 @@ func waitForBytes(l *pieceLog, n int) {
 // that shows no queue, and returns what reached the stream and the fake time it started at.
 func paceBacklog(t *testing.T, rate float64, rtt time.Duration, size int) (*pieceLog, time.Time) {
 	t.Helper()
+	return paceBacklogQueued(t, rate, rtt, 0, size)
+}
+
+// paceBacklogQueued is paceBacklog on a link that shows a queue of queue.
+func paceBacklogQueued(t *testing.T, rate float64, rtt, queue time.Duration, size int) (*pieceLog, time.Time) {
+	t.Helper()
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	log := &pieceLog{clock: clock}
-	ps := newPacedStream(t.Context(), log, func() (time.Duration, time.Duration) { return 0, rtt }, clock)
+	ps := newPacedStream(t.Context(), log, func() (time.Duration, time.Duration) { return queue, rtt }, clock)
 	ps.setRate(rate)
 	start := clock.Now()
 	if _, err := ps.Write(frameBytes(size, 0)); err != nil {
@@ -249,17 +255,8 @@ func TestWriteRateFollowsTheQueue(t *testing.T) {
 // tens of seconds: the stream writes at minPaceRate at least.
 func TestPacedStreamHasAFloor(t *testing.T) {
 	const rtt, rate, size = 50 * time.Millisecond, 3_000, 120_000 // 53 s at the estimate and drainGain
-	clock := &fakeClock{t: time.Unix(1000, 0)}
-	log := &pieceLog{clock: clock}
-	ps := newPacedStream(t.Context(), log, func() (time.Duration, time.Duration) { return 3 * queueTarget(rtt), rtt }, clock)
-	ps.setRate(rate)
-	start := clock.Now()
-	if _, err := ps.Write(frameBytes(size, 0)); err != nil {
-		t.Fatal(err)
-	}
-	waitForBytes(log, size)
-	ps.stop()
-	if took, limit := clock.Now().Sub(start), time.Duration(float64(size)/minPaceRate*float64(time.Second))+time.Second; took > limit {
+	log, start := paceBacklogQueued(t, rate, rtt, 3*queueTarget(rtt), size)
+	if took, limit := log.clock.Now().Sub(start), time.Duration(float64(size)/minPaceRate*float64(time.Second))+time.Second; took > limit {
 		t.Fatalf("%d bytes written in %v at an estimate of %d B/s, want them within %v", size, took, rate, limit)
 	}
 }
