@@ -35,7 +35,8 @@ const (
 	// minPaceRate is the slowest the paced stream writes, in bytes per second, whatever the estimate. On a slow
 	// link whose frames are large and few (profile B), the estimate lives on a handful of samples; one from a small
 	// frame acknowledged late (behind a large one) put it at 3 kB/s, and the exact picture that followed (120 kB)
-	// took 40 s to cross a link of 125 kB/s. (Below this, QUIC's own window is what paces.)
+	// took 40 s to cross a link of 125 kB/s. (On a link slower than this, QUIC's congestion window holds the
+	// frames back instead.)
 	minPaceRate = 32 << 10
 	// maxPaced is how many bytes may wait in the paced stream before Write blocks. The pacer keeps far fewer in
 	// flight but for one large frame (a key frame of a photographic screen is a few megabytes).

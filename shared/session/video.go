@@ -54,7 +54,7 @@ const (
 	videoFrameGap = 40 * time.Millisecond
 	// crawlCrossing and crawlFrames: when crawlFrames lossless frames in a row each took the link more than
 	// crawlCrossing (profile B: a page scrolled, 150 to 200 kB a frame, a frame every 1 to 2 s), what changes
-	// next goes as video, whatever it is (see confirm).
+	// next goes as video, whatever it is (see crawl).
 	crawlCrossing, crawlFrames = 500 * time.Millisecond, 2
 	// videoMinKbps and videoMaxKbps bound the rate asked of the VP8 encoder.
 	videoMinKbps, videoMaxKbps = 150, 20000
