@@ -26,6 +26,32 @@ func corpusSender(t *testing.T, name string) (*capture.Replay, *codec.Encoder, *
 	return rec, codec.NewEncoder(), v
 }
 
+// codeCorpus codes rec with enc as a link that takes one frame in stride sees it, for at most n frames (0: all):
+// before frame k > 0 is coded, before(k, prev, cur) is asked, and a true answer ends the walk; once frame k is
+// coded, coded(k, cur, pkt) is told.
+func codeCorpus(t *testing.T, rec *capture.Replay, enc *codec.Encoder, stride, n int,
+	before func(k int, prev, cur codec.Frame) bool, coded func(k int, cur codec.Frame, pkt []byte)) {
+	t.Helper()
+	var pkt []byte
+	var frames [2]codec.Frame
+	for k := 0; k*stride < rec.Header().Count && (n == 0 || k < n); k++ {
+		f, prev := &frames[k%2], frames[(k+1)%2]
+		for range min(stride, rec.Header().Count-k*stride) {
+			if err := rec.Capture(0, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if k > 0 && before(k, prev, *f) {
+			return
+		}
+		var err error
+		if pkt, err = enc.Encode(pkt[:0], *f); err != nil {
+			t.Fatal(err)
+		}
+		coded(k, *f, pkt)
+	}
+}
+
 // The corpus's recordings of a page scrolled and a terminal dragged across a photographic wallpaper, seen as a
 // profile B link sees them (a frame every half second or so), never go lossy: neither is a video.
 func TestCorpusScrollAndDragStayLossless(t *testing.T) {
@@ -37,28 +63,18 @@ func TestCorpusScrollAndDragStayLossless(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rec, enc, v := corpusSender(t, name)
 			const rate = 250_000 // profile B
-			var pkt []byte
-			var frames [2]codec.Frame
-			for k := 0; k*stride < rec.Header().Count && k < 10; k++ {
-				f, prev := &frames[k%2], frames[(k+1)%2]
-				for range min(stride, rec.Header().Count-k*stride) {
-					if err := rec.Capture(0, f); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if k > 0 && v.confirm(prev, *f, rate, time.Now()) {
+			codeCorpus(t, rec, enc, stride, 10, func(k int, prev, cur codec.Frame) bool {
+				if v.confirm(prev, cur, rate, time.Now()) {
 					t.Fatalf("frame %d went lossy before coding: region %v", k*stride, v.region)
 				}
-				var err error
-				if pkt, err = enc.Encode(pkt[:0], *f); err != nil {
-					t.Fatal(err)
-				}
+				return false
+			}, func(k int, cur codec.Frame, pkt []byte) {
 				if k == 0 {
 					v.expect(nil, 0)
-				} else if v.observe(*f, enc.Photo(), enc.Changed(), enc.Stats(), len(pkt), rate, time.Now()) {
+				} else if v.observe(cur, enc.Photo(), enc.Changed(), enc.Stats(), len(pkt), rate, time.Now()) {
 					t.Fatalf("frame %d went lossy after coding: region %v", k*stride, v.region)
 				}
-			}
+			})
 		})
 	}
 }
@@ -84,28 +100,17 @@ func TestCorpusCrawlsOnlyOnAVerySlowLink(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			name, _, _ := strings.Cut(c.name, " ")
 			rec, enc, v := corpusSender(t, name)
-			var pkt []byte
-			var frames [2]codec.Frame
 			crawled := -1
-			for k := 0; k*c.stride < rec.Header().Count && crawled < 0; k++ {
-				f, prev := &frames[k%2], frames[(k+1)%2]
-				for range min(c.stride, rec.Header().Count-k*c.stride) {
-					if err := rec.Capture(0, f); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if k > 0 && v.crawl(prev, *f, c.rate, time.Now()) {
+			codeCorpus(t, rec, enc, c.stride, 0, func(k int, prev, cur codec.Frame) bool {
+				if v.crawl(prev, cur, c.rate, time.Now()) {
 					crawled = k
-					break
 				}
-				var err error
-				if pkt, err = enc.Encode(pkt[:0], *f); err != nil {
-					t.Fatal(err)
-				}
+				return crawled >= 0
+			}, func(k int, cur codec.Frame, pkt []byte) {
 				if k > 0 {
-					v.observe(*f, enc.Photo(), enc.Changed(), enc.Stats(), len(pkt), c.rate, time.Now())
+					v.observe(cur, enc.Photo(), enc.Changed(), enc.Stats(), len(pkt), c.rate, time.Now())
 				}
-			}
+			})
 			switch {
 			case !c.wantCrawl && crawled >= 0:
 				t.Fatalf("frame %d went lossy as a crawl: region %v", crawled*c.stride, v.region)

@@ -29,11 +29,24 @@ func waitPicture(t *testing.T, h *Host, want Picture) {
 	}
 }
 
-// exactNow reports whether the technician's picture is the customer's last captured screen bit for bit.
-func exactNow(h *Host, m *capture.Movie) bool {
-	var same bool
-	h.Screen(func(f codec.Frame) { same = f.Equal(m.Last()) })
-	return same
+// waitExact waits until the technician's picture is the customer's last captured screen (last) bit for bit, and
+// fails after within.
+func waitExact(t *testing.T, h *Host, last func() codec.Frame, within time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), within)
+	defer cancel()
+	for {
+		var same bool
+		h.Screen(func(f codec.Frame) { same = f.Equal(last()) })
+		if same {
+			return
+		}
+		select {
+		case <-h.Events():
+		case <-ctx.Done():
+			t.Fatalf("the screen, once still, was not exact within %v", within)
+		}
+	}
 }
 
 // A video playing on a slow link crosses it as lossy video in its player's region, and the whole screen is
@@ -56,15 +69,7 @@ func TestVideoGoesLossyAndTurnsExactWhenItStops(t *testing.T) {
 	}
 	m.Pause()
 	waitPicture(t, h, PictureExact)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	for !exactNow(h, m) {
-		select {
-		case <-h.Events():
-		case <-ctx.Done():
-			t.Fatal("the paused video never became exact")
-		}
-	}
+	waitExact(t, h, m.Last, 10*time.Second)
 }
 
 // Preferring quality keeps every frame lossless, even while a video plays on a slow link; preferring speed
@@ -517,18 +522,5 @@ func TestVerySlowLinkScrollGoesLossyAndTurnsExactWhenItStops(t *testing.T) {
 	waitPicture(t, h, PictureLossy)
 	src.stop()
 	waitPicture(t, h, PictureExact)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	for {
-		var same bool
-		h.Screen(func(f codec.Frame) { same = f.Equal(src.lastFrame()) })
-		if same {
-			return
-		}
-		select {
-		case <-h.Events():
-		case <-ctx.Done():
-			t.Fatal("the stopped page never became exact")
-		}
-	}
+	waitExact(t, h, src.lastFrame, 20*time.Second)
 }
